@@ -1,0 +1,88 @@
+"""Competition ranking (1, 2, 2, 4) within groups, with a named tie-break chain.
+
+Agencies are ordered by total, then by each tie-breaker in turn (higher is better); agencies
+still equal on every key share a rank and the next rank is skipped. Output order: groups in
+order of first appearance, then rank, then input order (so equal ranks list stably).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from .errors import ScoringError
+from .numbers import to_decimal
+
+AgencyId = Any
+TieBreakers = Sequence[tuple[str, Mapping[AgencyId, object]]]
+
+
+@dataclass(frozen=True)
+class Ranked:
+    agency: AgencyId
+    group: str | None
+    rank: int
+    total: Decimal
+    keys: tuple[Decimal, ...]        # the tie-breaker values, in chain order
+    decided_by: str | None = None    # the tie-breaker that separated it from equal totals
+    shared: bool = False             # still tied after the whole chain
+
+
+def rank(totals: Mapping[AgencyId, object], *, tie_breakers: TieBreakers = (),
+         groups: Mapping[AgencyId, str] | None = None) -> tuple[Ranked, ...]:
+    """Rank `totals` (higher is better) within `groups`; see the module docstring."""
+    keys = {agency: _keys(agency, total, tie_breakers) for agency, total in totals.items()}
+    by_group: dict[str | None, list[AgencyId]] = {}
+    for agency in totals:
+        by_group.setdefault(_group_of(agency, groups), []).append(agency)
+    names = [name for name, _ in tie_breakers]
+    ranked: list[Ranked] = []
+    for group, members in by_group.items():
+        ranked.extend(_rank_group(group, members, keys, names))
+    return tuple(ranked)
+
+
+def _group_of(agency: AgencyId, groups: Mapping[AgencyId, str] | None) -> str | None:
+    if groups is None:
+        return None
+    if agency not in groups:
+        raise ScoringError(f"单位 {agency} 未分组")
+    return groups[agency]
+
+
+def _keys(agency: AgencyId, total: object, tie_breakers: TieBreakers) -> tuple[Decimal, ...]:
+    values = [to_decimal(total, what=f"单位 {agency} 总分")]
+    for name, mapping in tie_breakers:
+        if mapping.get(agency) is None:
+            raise ScoringError(f"单位 {agency} 缺少并列决胜项 {name} 的得分")
+        values.append(to_decimal(mapping[agency], what=f"单位 {agency} 的 {name}"))
+    return tuple(values)
+
+
+def _rank_group(group, members, keys, names) -> list[Ranked]:
+    # sorted() is stable, so agencies with equal keys stay in input order.
+    ordered = sorted(members, key=keys.__getitem__, reverse=True)
+    by_total: dict[Decimal, list[AgencyId]] = {}
+    for agency in ordered:
+        by_total.setdefault(keys[agency][0], []).append(agency)
+    ranked, previous = [], None
+    for position, agency in enumerate(ordered):
+        same = previous is not None and keys[previous.agency] == keys[agency]
+        equals = by_total[keys[agency][0]]
+        ranked.append(previous := Ranked(
+            agency, group, previous.rank if same else position + 1, keys[agency][0],
+            keys[agency][1:], _decided_by(agency, equals, keys, names),
+            sum(keys[other] == keys[agency] for other in equals) > 1))
+    return ranked
+
+
+def _decided_by(agency, equal_totals, keys, names) -> str | None:
+    """Name of the deepest tie-breaker needed to order this agency among equal totals."""
+    mine, depth = keys[agency], 0
+    for other in equal_totals:
+        theirs = keys[other]
+        if theirs != mine:
+            depth = max(depth, next(i for i in range(1, len(mine)) if theirs[i] != mine[i]))
+    return names[depth - 1] if depth else None

@@ -1,0 +1,124 @@
+"""Rubrics: the indicator tree (指标体系) and the validation of marks against it.
+
+Rules checked, each reported with the offending node's code and name:
+  * codes are unique; max points are positive; a step (e.g. 0.5) divides the max points;
+  * a node's children add up to the node's max points, except bonus / deduction children
+    of a normal node, which sit outside its total and are capped by their own max;
+  * a mark lies in [0, max] and is a multiple of the node's step.
+`Indicator.kind`: "normal" adds points, "bonus" (加分项) adds, "deduction" (扣分项) subtracts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+
+from .errors import RubricError, ScoringError
+from .numbers import to_decimal
+
+KINDS = ("normal", "bonus", "deduction")
+
+
+@dataclass(frozen=True)
+class Indicator:
+    code: str
+    name: str
+    max_points: Decimal
+    kind: str = "normal"
+    step: Decimal | None = None
+    children: tuple[Indicator, ...] = ()
+
+    def __post_init__(self) -> None:
+        label = f"指标 {self.code}「{self.name}」"
+        object.__setattr__(self, "max_points", to_decimal(self.max_points, what=f"{label}满分"))
+        if self.step is not None:
+            object.__setattr__(self, "step", to_decimal(self.step, what=f"{label}步长"))
+        object.__setattr__(self, "children", tuple(self.children))
+
+    @property
+    def label(self) -> str:
+        return f"指标 {self.code}「{self.name}」"
+
+    def walk(self) -> Iterator[Indicator]:
+        yield self
+        for child in self.children:
+            yield from child.walk()
+
+    def leaves(self) -> list[Indicator]:
+        return [node for node in self.walk() if not node.children]
+
+
+def rubric_problems(root: Indicator) -> list[str]:
+    """Every problem in the tree, each naming its node; an empty list means valid."""
+    problems: list[str] = []
+    seen: set[str] = set()
+    for node in root.walk():
+        if node.code in seen:
+            problems.append(f"{node.label}：编号重复")
+        seen.add(node.code)
+        problems.extend(_node_problems(node))
+    return problems
+
+
+def _node_problems(node: Indicator) -> list[str]:
+    problems = []
+    if node.kind not in KINDS:
+        problems.append(f"{node.label}：类型 {node.kind!r} 应为 normal/bonus/deduction")
+    if node.max_points <= 0:
+        problems.append(f"{node.label}：满分 {node.max_points} 必须为正")
+    if node.step is not None and (node.step <= 0 or node.max_points % node.step):
+        problems.append(f"{node.label}：步长 {node.step} 不能整除满分 {node.max_points}")
+    # Bonus/deduction children of a normal node sit outside its total; all others count.
+    same_kind = [c for c in node.children if c.kind in ("normal", node.kind)]
+    if same_kind:
+        total = sum((c.max_points for c in same_kind), Decimal(0))
+        if total != node.max_points:
+            parts = " + ".join(f"{c.code} {c.max_points}" for c in same_kind)
+            problems.append(f"{node.label}：下级指标满分合计 {parts} = {total}，"
+                            f"不等于本级满分 {node.max_points}")
+    return problems
+
+
+def validate_rubric(root: Indicator) -> Indicator:
+    """Raise RubricError listing every problem; return the tree when valid."""
+    problems = rubric_problems(root)
+    if problems:
+        raise RubricError("；".join(problems))
+    return root
+
+
+def check_mark(node: Indicator, value: object) -> Decimal:
+    """A mark for `node`, validated against its max and step."""
+    mark = to_decimal(value, what=f"{node.label}的得分")
+    if not 0 <= mark <= node.max_points:
+        raise ScoringError(f"{node.label}的得分 {mark} 超出 0–{node.max_points}")
+    if node.step is not None and mark % node.step:
+        raise ScoringError(f"{node.label}的得分 {mark} 不是步长 {node.step} 的整数倍")
+    return mark
+
+
+def score_sheet(root: Indicator, marks: Mapping[str, object]) -> Decimal:
+    """One judge's sheet: leaf marks keyed by code -> normal + bonus - deduction (capped)."""
+    leaves = {leaf.code: leaf for leaf in root.leaves()}
+    unknown = set(marks) - set(leaves)
+    if unknown:
+        raise ScoringError(f"评分表含未定义的末级指标：{sorted(unknown)}")
+    missing = [code for code, leaf in leaves.items() if leaf.kind == "normal" and code not in marks]
+    if missing:
+        raise ScoringError(f"评分表缺少末级指标：{missing}")
+    total = Decimal(0)
+    for code, value in marks.items():
+        mark = check_mark(leaves[code], value)
+        total += -mark if _effective_kind(root, code) == "deduction" else mark
+    return total
+
+
+def _effective_kind(root: Indicator, code: str) -> str:
+    """A leaf inherits bonus/deduction from its nearest non-normal ancestor."""
+    def search(node: Indicator, inherited: str) -> str | None:
+        kind = node.kind if node.kind != "normal" else inherited
+        if node.code == code:
+            return kind
+        return next((k for c in node.children if (k := search(c, kind))), None)
+    return search(root, "normal") or "normal"
