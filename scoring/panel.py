@@ -89,7 +89,8 @@ class PanelRule:
             value=base if self.factor is None else round_half_up(base * self.factor, self.places),
             base=base, rule=self, total=total,
             count=len(kept_idx), fallback=fallback, replaced=tuple(replaced),
-            _marks=MarkSet(mark_set.judges, values), _kept=tuple(kept_idx),
+            _marks=MarkSet(mark_set.judges, values), _given=mark_set.values,
+            _kept=tuple(kept_idx),
             _high=tuple(order[:drop_high]), _low=tuple(order[len(order) - drop_low:]),
             _recused=recused_idx, _extra_recused=extra_recused,
         )
@@ -140,7 +141,8 @@ class PanelResult:
     count: int                # number of kept marks
     fallback: str | None      # "use_all" when the panel shrank below the rule's minimum
     replaced: tuple[Replacement, ...]
-    _marks: MarkSet = field(repr=False, compare=False)
+    _marks: MarkSet = field(repr=False, compare=False)   # after outlier replacement
+    _given: list = field(repr=False, compare=False)      # as given (None = recused)
     _kept: tuple[int, ...] = field(repr=False)
     _high: tuple[int, ...] = field(repr=False)
     _low: tuple[int, ...] = field(repr=False)
@@ -173,6 +175,19 @@ class PanelResult:
     @property
     def judges(self) -> tuple[JudgeId, ...]:
         return self._marks.judges
+
+    def given(self) -> list[tuple[JudgeId, Decimal | None]]:
+        """Every judge with the mark as given (before replacement; None if no mark)."""
+        return list(zip(self._marks.judges, self._given, strict=True))
+
+    def fate(self) -> dict[JudgeId, str]:
+        """judge -> "kept" / "dropped_high" / "dropped_low" / "recused"."""
+        judges = self._marks.judges
+        fates = {judges[i]: "recused" for i in self._recused}
+        fates.update({judges[i]: "kept" for i in self._kept})
+        fates.update({judges[i]: "dropped_high" for i in self._high})
+        fates.update({judges[i]: "dropped_low" for i in self._low})
+        return fates
 
     @cached_property
     def fingerprint(self) -> str:

@@ -1,0 +1,104 @@
+"""Explanations of a composed total and of one agency's whole result (rank, grade included)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .campaign import AgencyResult
+from .composition import CompositionResult
+from .explain import Explanation, explain_groups, explain_panel, explain_satisfaction, num
+from .groups import GroupResult
+from .panel import PanelResult
+from .policy import to_plain
+from .satisfaction import SatisfactionResult
+from .stages import stage_name
+
+
+def explain_composition(result: CompositionResult) -> Explanation:
+    divisor = sum(p.weight for p in result.parts) if result.renormalized else 100
+    lines = []
+    for part in result.parts:
+        spec = next(s for s in result.composition.stages if s.code == part.code)
+        scale = f"（满分 {spec.max_points:f}，折合百分制 {part.normalized:f}）" \
+            if spec.max_points != 100 else ""
+        lines.append(f"{stage_name(part.code)} {part.raw:f}{scale} × {part.weight:f} / "
+                     f"{divisor:f} = {part.product:f}")
+    if result.missing:
+        names = "、".join(stage_name(code) for code in result.missing)
+        lines.append(f"缺少{names}，按已有阶段权重合计 {divisor:f} 重新归一")
+    lines.append(f"加权合计 {result.weighted_sum:f}")
+    for item in result.adjustments:
+        word = "加分" if item.kind == "bonus" else "扣分"
+        capped = f"（上限封顶，申报 {item.claimed:f}）" if item.applied != item.claimed else ""
+        lines.append(f"{word}项 {item.code} {item.applied:f}{capped}")
+    if result.adjustments:
+        lines.append(f"加分合计 {result.bonus:f}，扣分合计 {result.deduction:f}")
+    lines.append(f"总分 {result.value:f}")
+    data = {
+        "kind": "composition", "value": num(result.value),
+        "weighted_sum": num(result.weighted_sum), "weights_divisor": str(divisor),
+        "stages": [{"stage": p.code, "raw": num(p.raw), "normalized": num(p.normalized),
+                    "weight": num(p.weight), "product": num(p.product)} for p in result.parts],
+        "adjustments": [{"code": a.code, "kind": a.kind, "claimed": num(a.claimed),
+                         "applied": num(a.applied)} for a in result.adjustments],
+        "bonus": num(result.bonus), "deduction": num(result.deduction),
+        "missing": list(result.missing), "renormalized": result.renormalized,
+        "rounding": {"stage": result.composition.stage_places,
+                     "product": result.composition.product_places,
+                     "total": result.composition.places, "mode": "ROUND_HALF_UP"},
+        "rule": to_plain(result.composition),
+    }
+    return Explanation(data, tuple(lines))
+
+
+def explain_stage(result: Any) -> Explanation:
+    if isinstance(result, PanelResult):
+        return explain_panel(result)
+    if isinstance(result, GroupResult):
+        return explain_groups(result)
+    if isinstance(result, SatisfactionResult):
+        return explain_satisfaction(result)
+    return Explanation({"kind": "direct", "value": num(result)}, (f"直接得分 {num(result)}",))
+
+
+def explain_agency(result: AgencyResult) -> Explanation:
+    """Every stage, the composition, rank and grade of one agency, with the fingerprint."""
+    stages = {code: explain_stage(stage) for code, stage in result.stages.items()
+              if stage is not None}
+    composition = explain_composition(result.composition)
+    lines = [f"【{result.agency}】总分 {result.total:f}"]
+    for code, explanation in stages.items():
+        lines.extend(f"{stage_name(code)}：{line}" for line in explanation.lines)
+    lines.extend(f"合成：{line}" for line in composition.lines)
+    if result.ranked is not None:
+        where = f"{result.group}" if result.group else ""
+        decided = f"（同分时按{result.ranked.decided_by}决出）" if result.ranked.decided_by else ""
+        shared = "（并列）" if result.ranked.shared else ""
+        lines.append(f"排名：{where}第 {result.ranked.rank} 名{shared}{decided}")
+    if result.graded is not None:
+        moved = f"（分数达到{result.graded.threshold_grade}，因比例限制调整）" \
+            if result.graded.quota_moved else ""
+        lines.append(f"等次：{result.graded.grade}{moved}")
+    lines.append(f"评分策略指纹 SHA-256：{result.fingerprint}")
+    data = {
+        "kind": "agency", "agency": result.agency, "group": result.group,
+        "total": num(result.total), "stages": {c: e.data for c, e in stages.items()},
+        "composition": composition.data,
+        "rank": None if result.ranked is None else {
+            "rank": result.ranked.rank, "shared": result.ranked.shared,
+            "decided_by": result.ranked.decided_by},
+        "grade": None if result.graded is None else {
+            "grade": result.graded.grade, "threshold_grade": result.graded.threshold_grade,
+            "quota_moved": result.graded.quota_moved},
+        "fingerprint": result.fingerprint,
+    }
+    return Explanation(data, tuple(lines))
+
+
+def explain(result: Any) -> Explanation:
+    """Explain any engine result (panel, groups, satisfaction, composition, agency)."""
+    if isinstance(result, AgencyResult):
+        return explain_agency(result)
+    if isinstance(result, CompositionResult):
+        return explain_composition(result)
+    return explain_stage(result)
