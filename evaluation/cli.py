@@ -1,0 +1,140 @@
+"""The `pingyi` command line: serve, db, demo, audit, user."""
+
+from __future__ import annotations
+
+import getpass
+import sys
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+from sqlmodel import Session
+
+from evaluation.audit import acting_as, verify_chain
+
+
+def _create_app():
+    from evaluation import create_app
+
+    return create_app()
+
+
+@click.group(
+    cls=FlaskGroup,
+    create_app=_create_app,
+    add_default_commands=False,
+    help="pingyi (评议): evaluation campaigns and the live on-site review.",
+)
+def cli() -> None:
+    """Entry point: `pingyi COMMAND`."""
+
+
+def _session() -> Session:
+    return Session(current_app.extensions["pingyi_db"], expire_on_commit=False)
+
+
+@click.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+@with_appcontext
+def db_upgrade() -> None:
+    """Apply every Alembic migration up to head."""
+    from evaluation.migrate import upgrade
+
+    upgrade(current_app.extensions["pingyi_db"])
+    click.echo("database is at head")
+
+
+@click.command()
+@with_appcontext
+def demo() -> None:
+    """Load the demo campaign (idempotent: does nothing when it is already there)."""
+    from evaluation.demo import load_demo
+
+    with _session() as session, acting_as("cli:demo"):
+        created = load_demo(session)
+    click.echo("demo campaign loaded" if created else "demo campaign already present")
+
+
+@click.group()
+def audit() -> None:
+    """The audit chain."""
+
+
+@audit.command("verify")
+@with_appcontext
+def audit_verify() -> None:
+    """Check every audit event's hash and link; exit 1 at the first broken one."""
+    with _session() as session:
+        report = verify_chain(session)
+    if report.ok:
+        click.echo(f"OK {report.count} events, head {report.head_hash}")
+        return
+    click.echo(
+        f"BROKEN at sequence {report.broken_seq}: {report.reason} "
+        f"({report.count} events verified before it)",
+        err=True,
+    )
+    sys.exit(1)
+
+
+@click.group()
+def user() -> None:
+    """Accounts."""
+
+
+@user.command("create")
+@click.argument("username")
+@click.option(
+    "--role",
+    type=click.Choice(["admin", "organizer", "agency_contact", "inspector"]),
+    default="admin",
+    show_default=True,
+)
+@click.option("--name", "display_name", default=None, help="Display name (default: username)")
+@click.option("--organization-id", type=int, default=None)
+@click.option("--agency-id", type=int, default=None)
+@with_appcontext
+def user_create(username, role, display_name, organization_id, agency_id) -> None:
+    """Create an account; the password is read from the terminal (or stdin)."""
+    from evaluation.models import Role
+    from evaluation.services.accounts import create_user
+    from evaluation.services.errors import ValidationFailed
+
+    password = getpass.getpass("password: ") if sys.stdin.isatty() else sys.stdin.readline().strip()
+    with _session() as session, acting_as("cli:user-create"):
+        try:
+            create_user(
+                session,
+                username=username,
+                display_name=display_name or username,
+                password=password,
+                role=Role(role),
+                organization_id=organization_id,
+                agency_id=agency_id,
+            )
+            session.commit()
+        except ValidationFailed as exc:
+            raise click.ClickException(str(exc)) from exc
+    click.echo(f"created {role} {username}")
+
+
+@click.command()
+@click.option("--host", default=None, help="Address to bind (default: localhost, IPv4 and IPv6).")
+@click.option("--port", default=None, type=int, help="Port (default 5000).")
+@with_appcontext
+def serve(host: str | None, port: int | None) -> None:
+    """Serve the platform with Flask-SocketIO's gevent server."""
+    from evaluation.serve import run_server
+
+    host = host or current_app.config.get("HOST", "localhost")
+    port = port or int(current_app.config.get("PORT", 5000))
+    run_server(current_app._get_current_object(), host, port)
+
+
+def register_commands(app) -> None:
+    for command in (db, demo, audit, user, serve):
+        app.cli.add_command(command)

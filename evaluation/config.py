@@ -1,0 +1,98 @@
+"""Configuration: defaults, then the instance file, then environment variables.
+
+Later sources win. `SECRET_KEY` has no default outside development: a production
+server that forgets it must refuse to start rather than sign cookies with a guess.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+DEFAULTS: dict[str, object] = {
+    "PINGYI_ENV": "production",
+    "DATABASE_URL": None,  # None: an SQLite file in the instance folder
+    "REDIS_URL": None,
+    "MAX_CONTENT_LENGTH": 20 * 1024 * 1024,
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "SESSION_COOKIE_SECURE": False,
+    "REMEMBER_COOKIE_HTTPONLY": True,
+    "REMEMBER_COOKIE_SAMESITE": "Lax",
+    "WTF_CSRF_TIME_LIMIT": 8 * 3600,
+    "BABEL_DEFAULT_LOCALE": "zh",
+    "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
+    "LOGIN_RATE_LIMIT": "10 per minute",
+    "RATELIMIT_ENABLED": True,
+    # One process: memory. Several workers: REDIS_URL switches this to Redis (create_app).
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "RATELIMIT_HEADERS_ENABLED": True,
+}
+
+# Environment variables read without the PINGYI_ prefix (the usual names in deployments).
+PLAIN_ENV_KEYS = ("DATABASE_URL", "REDIS_URL", "SECRET_KEY")
+
+# Known keys whose environment values are not strings.
+_INT_KEYS = {"MAX_CONTENT_LENGTH", "WTF_CSRF_TIME_LIMIT"}
+_BOOL_KEYS = {"SESSION_COOKIE_SECURE", "RATELIMIT_ENABLED", "TESTING"}
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot be used to start the platform."""
+
+
+def from_environment(environ: os._Environ | dict) -> dict[str, object]:
+    found: dict[str, object] = {}
+    for key in PLAIN_ENV_KEYS:
+        if environ.get(key):
+            found[key] = environ[key]
+    for name, raw in environ.items():
+        if name.startswith("PINGYI_") and name != "PINGYI_ENV":
+            key = name.removeprefix("PINGYI_")
+            found[key] = _coerce(key, raw)
+    if environ.get("PINGYI_ENV"):
+        found["PINGYI_ENV"] = environ["PINGYI_ENV"]
+    return found
+
+
+def _coerce(key: str, raw: str) -> object:
+    if key in _INT_KEYS:
+        return int(raw)
+    if key in _BOOL_KEYS:
+        return raw.strip().lower() in {"1", "true", "yes", "on"}
+    return raw
+
+
+def is_development(config: dict) -> bool:
+    return config.get("PINGYI_ENV") == "development" or bool(config.get("TESTING"))
+
+
+def ensure_secret_key(config: dict, instance_path: Path) -> None:
+    """Keep a configured key; in development make one and keep it in the instance folder."""
+    if config.get("SECRET_KEY"):
+        return
+    if not is_development(config):
+        raise ConfigError(
+            "SECRET_KEY is not set. Set the SECRET_KEY environment variable "
+            "(for instance: export SECRET_KEY=$(openssl rand -hex 32)), "
+            "or PINGYI_ENV=development for a local key."
+        )
+    key_file = instance_path / "secret_key"
+    if not key_file.exists():
+        instance_path.mkdir(parents=True, exist_ok=True)
+        key_file.write_text(secrets.token_hex(32))
+        key_file.chmod(0o600)
+    config["SECRET_KEY"] = key_file.read_text().strip()
+
+
+def default_database_url(instance_path: Path) -> str:
+    return f"sqlite:///{instance_path / 'pingyi.sqlite3'}"
+
+
+def normalize_database_url(url: str) -> str:
+    """Use psycopg 3 for PostgreSQL whatever spelling the deployment uses."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url.removeprefix(prefix)
+    return url

@@ -1,0 +1,208 @@
+"""Loads the demo campaign: deterministic (a fixed seed) and idempotent."""
+
+from __future__ import annotations
+
+import os
+import random
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, select
+
+from evaluation import demo_data as data
+from evaluation.clock import LOCAL_TZ
+from evaluation.models import (
+    Agency,
+    AgencyLevel,
+    Campaign,
+    CampaignAgency,
+    CampaignStatus,
+    Indicator,
+    IndicatorKind,
+    Judge,
+    Organization,
+    OrganizationKind,
+    Role,
+    Stage,
+    StageKind,
+)
+from evaluation.services.accounts import create_user
+from evaluation.services.campaigns import DEFAULT_WEIGHTS, STAGE_ORDER
+
+SEED = 2024
+DEFAULT_DEMO_PASSWORD = "pingyi-demo-2024"
+DEMO_ACCOUNTS = [  # (username, display name, role, organization, agency)
+    ("admin", "系统管理员", Role.ADMIN, None, None),
+    ("organizer", "韶关市普法办", Role.ORGANIZER, data.CITY_ORGANIZATION, None),
+    ("ruyuan", "乳源县普法办", Role.ORGANIZER, data.COUNTY_ORGANIZATION, None),
+    ("sifaju", "市司法局联络员", Role.AGENCY_CONTACT, data.CITY_ORGANIZATION, "市司法局"),
+    ("inspector", "实地考察组成员", Role.INSPECTOR, data.CITY_ORGANIZATION, None),
+]
+
+
+def demo_password() -> str:
+    return os.environ.get("PINGYI_DEMO_PASSWORD") or DEFAULT_DEMO_PASSWORD
+
+
+def load_demo(session: Session) -> bool:
+    """Create the demo data unless it is there; True when something was created."""
+    if session.exec(
+        select(Organization).where(Organization.name == data.CITY_ORGANIZATION)
+    ).first():
+        return False
+    rng = random.Random(SEED)
+    city = _organization(session, data.CITY_ORGANIZATION, OrganizationKind.CITY)
+    county = _organization(session, data.COUNTY_ORGANIZATION, OrganizationKind.COUNTY)
+    city_agencies = _city_agencies(session, city)
+    county_agencies = _agencies(
+        session, county, data.COUNTY_DEPARTMENTS, AgencyLevel.COUNTY_DEPARTMENT, "乳源瑶族自治县"
+    )
+    _campaign(
+        session,
+        city,
+        data.CITY_CAMPAIGN,
+        city_agencies,
+        data.CITY_INDICATORS,
+        data.CITY_JUDGES,
+        rng,
+    )
+    _campaign(
+        session,
+        county,
+        data.COUNTY_CAMPAIGN,
+        {"县直组": county_agencies},
+        data.COUNTY_INDICATORS,
+        data.COUNTY_JUDGES,
+        rng,
+    )
+    _accounts(session, {city.name: city, county.name: county}, city_agencies)
+    session.commit()
+    return True
+
+
+def _organization(session: Session, name: str, kind: OrganizationKind) -> Organization:
+    org = Organization(name=name, kind=kind)
+    session.add(org)
+    session.flush()
+    return org
+
+
+def _agencies(session, org, names, level, region) -> list[Agency]:
+    agencies = [Agency(organization_id=org.id, name=n, level=level, region=region) for n in names]
+    session.add_all(agencies)
+    session.flush()
+    return agencies
+
+
+def _city_agencies(session: Session, city: Organization) -> dict[str, list[Agency]]:
+    departments = _agencies(session, city, data.CITY_DEPARTMENTS, AgencyLevel.CITY, "韶关市")
+    stationed = _agencies(
+        session, city, data.CENTRAL_PROVINCIAL_UNITS, AgencyLevel.CENTRAL_PROVINCIAL, "韶关市"
+    )
+    counties = [
+        Agency(
+            organization_id=city.id,
+            name=f"{n}人民政府" if not n.endswith("政府") else n,
+            level=AgencyLevel.COUNTY_GOVERNMENT,
+            region=n,
+        )
+        for n in data.COUNTIES
+    ]
+    session.add_all(counties)
+    session.flush()
+    return {"市直组": departments + stationed, "县区组": counties}
+
+
+def _campaign(session, org, title, groups, indicators, judges, rng) -> Campaign:
+    campaign = Campaign(
+        organization_id=org.id,
+        title=title,
+        year=2024,
+        lookback_years=3,
+        status=CampaignStatus.ACTIVE,
+    )
+    session.add(campaign)
+    session.flush()
+    _stages(session, campaign)
+    for group_name, agencies in groups.items():
+        order = list(range(len(agencies)))
+        rng.shuffle(order)  # the on-stage order, as if drawn by lot
+        session.add_all(
+            CampaignAgency(
+                campaign_id=campaign.id, agency_id=a.id, group_name=group_name, position=p
+            )
+            for a, p in zip(agencies, order, strict=True)
+        )
+    _indicators(session, campaign, indicators)
+    by_name = {a.name: a.id for agencies in groups.values() for a in agencies}
+    session.add_all(
+        Judge(
+            campaign_id=campaign.id,
+            name=n,
+            group_name=g,
+            title=t,
+            affiliation_agency_id=by_name.get(aff) if aff else None,
+        )
+        for n, g, t, aff in judges
+    )
+    session.flush()
+    return campaign
+
+
+def _stages(session: Session, campaign: Campaign) -> None:
+    start = datetime(2025, 1, 6, 9, 0, tzinfo=LOCAL_TZ)
+    spans = [10, 30, 15, 20, 20, 2, 10]  # days per stage, in order
+    for kind, days in zip(STAGE_ORDER, spans, strict=True):
+        end = start + timedelta(days=days)
+        session.add(
+            Stage(
+                campaign_id=campaign.id,
+                kind=kind,
+                weight=DEFAULT_WEIGHTS[kind],
+                opens_at=start,
+                closes_at=end,
+            )
+        )
+        # Publicity and public review run side by side; every other stage follows on.
+        if kind != StageKind.MEDIA_PUBLICITY:
+            start = end
+    session.flush()
+
+
+def _indicators(session: Session, campaign: Campaign, tree) -> None:
+    for position, (code, name, points, kind, children) in enumerate(tree):
+        parent = Indicator(
+            campaign_id=campaign.id,
+            code=code,
+            name=name,
+            max_points=points,
+            kind=IndicatorKind(kind),
+            position=position,
+        )
+        session.add(parent)
+        session.flush()
+        session.add_all(
+            Indicator(
+                campaign_id=campaign.id,
+                parent_id=parent.id,
+                code=c,
+                name=n,
+                max_points=p,
+                position=i,
+            )
+            for i, (c, n, p) in enumerate(children)
+        )
+    session.flush()
+
+
+def _accounts(session, orgs: dict[str, Organization], city_agencies) -> None:
+    agency_ids = {a.name: a.id for agencies in city_agencies.values() for a in agencies}
+    for username, display, role, org_name, agency_name in DEMO_ACCOUNTS:
+        create_user(
+            session,
+            username=username,
+            display_name=display,
+            password=demo_password(),
+            role=role,
+            organization_id=orgs[org_name].id if org_name else None,
+            agency_id=agency_ids.get(agency_name),
+        )

@@ -1,0 +1,72 @@
+"""The application factory.
+
+`create_app` only assembles: configuration, extensions, blueprints, error handlers and
+the CLI. It creates no tables and runs no migrations (`pingyi db upgrade` does).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flask import Flask
+
+from evaluation import audit, config, db, errors, i18n
+from evaluation.extensions import csrf, limiter, login_manager, socketio
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    app = Flask(
+        "evaluation",
+        instance_path=os.environ.get("PINGYI_INSTANCE_PATH") or str(PROJECT_ROOT / "instance"),
+        instance_relative_config=True,
+        template_folder=str(PROJECT_ROOT / "templates"),
+    )
+    _configure(app, test_config)
+    _init_extensions(app)
+    _register_blueprints(app)
+    errors.init_app(app)
+    from evaluation.cli import register_commands
+
+    register_commands(app)
+    return app
+
+
+def _configure(app: Flask, test_config: dict | None) -> None:
+    app.config.from_mapping(config.DEFAULTS)
+    app.config.from_pyfile("pingyi.cfg", silent=True)
+    app.config.update(config.from_environment(os.environ))
+    if test_config:
+        app.config.update(test_config)
+    config.ensure_secret_key(app.config, Path(app.instance_path))
+    if not app.config.get("DATABASE_URL"):
+        app.config["DATABASE_URL"] = config.default_database_url(Path(app.instance_path))
+    if app.config.get("REDIS_URL"):
+        app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"]
+
+
+def _init_extensions(app: Flask) -> None:
+    db.init_app(app)
+    audit.install()
+    csrf.init_app(app)
+    limiter.init_app(app)
+    i18n.init_app(app)
+    from evaluation.auth import init_login
+
+    init_login(app, login_manager)
+    socketio.init_app(
+        app,
+        # Set explicitly, never auto-detected: gevent serves; tests use threading.
+        async_mode=app.config.get("SOCKETIO_ASYNC_MODE", "gevent"),
+        message_queue=app.config.get("REDIS_URL"),
+        cors_allowed_origins=app.config.get("SOCKETIO_ALLOWED_ORIGINS"),
+    )
+
+
+def _register_blueprints(app: Flask) -> None:
+    from evaluation.views import admin, agency_portal, auth, inspector_portal, public
+
+    for blueprint in (auth.bp, public.bp, admin.bp, agency_portal.bp, inspector_portal.bp):
+        app.register_blueprint(blueprint)

@@ -1,0 +1,37 @@
+"""Language choice: `?lang=` (remembered), then the user's setting, then Chinese."""
+
+from __future__ import annotations
+
+from flask import Flask, request, session
+from flask_babel import get_locale
+from flask_login import current_user
+
+from evaluation.clock import local
+from evaluation.extensions import babel
+
+LANGUAGES = {"zh": "简体中文", "en": "English"}
+DEFAULT_LANGUAGE = "zh"
+
+
+def select_locale() -> str:
+    asked = request.args.get("lang") if request else None
+    if asked in LANGUAGES:
+        session["lang"] = asked
+        return asked
+    if session.get("lang") in LANGUAGES:
+        return session["lang"]
+    user_locale = getattr(current_user, "locale", None)
+    if user_locale in LANGUAGES:
+        return user_locale
+    return DEFAULT_LANGUAGE
+
+
+def init_app(app: Flask) -> None:
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(app.root_path + "/translations"))
+    babel.init_app(app, locale_selector=select_locale)
+
+    app.add_template_filter(local, "local")
+
+    @app.context_processor
+    def languages():
+        return {"LANGUAGES": LANGUAGES, "current_language": str(get_locale() or DEFAULT_LANGUAGE)}

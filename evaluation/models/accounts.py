@@ -1,0 +1,78 @@
+"""Organizations (普法办) and the people who log in."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, Column, ForeignKey, Integer
+from sqlmodel import Field, SQLModel
+
+from evaluation.models.base import N_, LabelledEnum, enum_column, utcnow
+
+
+class OrganizationKind(LabelledEnum):
+    CITY = ("city", N_("市级"))
+    COUNTY = ("county", N_("县区级"))
+
+
+class Role(LabelledEnum):
+    ADMIN = ("admin", N_("系统管理员"))
+    ORGANIZER = ("organizer", N_("评议组织者"))
+    AGENCY_CONTACT = ("agency_contact", N_("单位联络员"))
+    INSPECTOR = ("inspector", N_("实地考察员"))
+
+
+class Organization(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100, unique=True)
+    kind: OrganizationKind = Field(
+        sa_column=enum_column(OrganizationKind, name="organization_kind")
+    )
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class User(SQLModel, table=True):
+    __table_args__ = (
+        # Who belongs where is part of the data's integrity, not only of the forms.
+        CheckConstraint(
+            "role = 'admin' OR organization_id IS NOT NULL", name="organization_required"
+        ),
+        CheckConstraint(
+            "role != 'agency_contact' OR agency_id IS NOT NULL", name="contact_has_agency"
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=64, unique=True)
+    display_name: str = Field(max_length=64)
+    password_hash: str = Field(max_length=255)
+    role: Role = Field(sa_column=enum_column(Role, name="user_role"))
+    organization_id: int | None = Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey("organization.id", ondelete="RESTRICT"), index=True),
+    )
+    agency_id: int | None = Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey("agency.id", ondelete="RESTRICT"), index=True),
+    )
+    locale: str | None = Field(default=None, max_length=16)
+    active: bool = Field(default=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    password_changed_at: datetime = Field(default_factory=utcnow)
+
+    # Flask-Login protocol
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        # The password timestamp invalidates old sessions when the password changes.
+        return f"{self.id}:{int(self.password_changed_at.timestamp())}"

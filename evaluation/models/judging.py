@@ -1,0 +1,129 @@
+"""Judges, their access tokens, inspection assignments and the raw scores.
+
+Raw scores are the one source of truth: every aggregate is derived from them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, Integer, UniqueConstraint, text
+from sqlmodel import Field, SQLModel
+
+from evaluation.models.base import N_, LabelledEnum, enum_column, utcnow
+
+
+def _fk(target: str, *, nullable: bool = False, ondelete: str = "RESTRICT") -> Column:
+    return Column(Integer, ForeignKey(target, ondelete=ondelete), nullable=nullable, index=True)
+
+
+class Judge(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("campaign_id", "name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(sa_column=_fk("campaign.id", ondelete="CASCADE"))
+    name: str = Field(max_length=50)
+    group_name: str = Field(max_length=20)
+    title: str = Field(default="", max_length=100)
+    # The agency the judge belongs to: the judge is recused when it is on stage.
+    affiliation_agency_id: int | None = Field(
+        default=None, sa_column=_fk("agency.id", nullable=True)
+    )
+
+
+class TokenKind(LabelledEnum):
+    JUDGE = ("judge", N_("评委"))
+    CONTROL = ("control", N_("导播控制"))
+    OVERLAY = ("overlay", N_("图文包装"))
+
+
+class AccessToken(SQLModel, table=True):
+    """A bearer token for people without accounts (judges) and for devices (console, overlay).
+
+    Only SHA-256 digests are stored: a database dump does not hand out seats.
+    """
+
+    __tablename__ = "access_token"
+    __table_args__ = (
+        CheckConstraint("kind != 'judge' OR judge_id IS NOT NULL", name="judge_token_has_judge"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: TokenKind = Field(sa_column=enum_column(TokenKind, name="token_kind"))
+    token_digest: str = Field(max_length=64, unique=True)
+    short_code_digest: str = Field(max_length=64, unique=True)
+    campaign_id: int = Field(sa_column=_fk("campaign.id", ondelete="CASCADE"))
+    judge_id: int | None = Field(default=None, sa_column=_fk("judge.id", nullable=True))
+    scope: str = Field(max_length=64)
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    revoked_at: datetime | None = None
+
+
+class InspectionAssignment(SQLModel, table=True):
+    """An inspector assigned to visit an agency in a field-inspection stage."""
+
+    __tablename__ = "inspection_assignment"
+    __table_args__ = (UniqueConstraint("stage_id", "agency_id", "inspector_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    stage_id: int = Field(sa_column=_fk("stage.id", ondelete="CASCADE"))
+    agency_id: int = Field(sa_column=_fk("agency.id"))
+    inspector_id: int = Field(sa_column=_fk("user.id"))
+
+
+class ScoreStatus(LabelledEnum):
+    VALID = ("valid", N_("有效"))
+    VOIDED = ("voided", N_("已作废"))
+
+
+_VALID = text("status = 'valid'")
+
+
+def _one_valid(name: str, scorer: str, *, per_indicator: bool) -> Index:
+    """One valid score per (stage, agency, scorer, indicator-or-total).
+
+    Four partial indexes rather than one: NULLs are distinct in unique indexes on SQLite
+    and on PostgreSQL before 15, so a nullable judge/indicator column would let duplicates in.
+    """
+    columns = ["stage_id", "agency_id", scorer] + (["indicator_id"] if per_indicator else [])
+    where = (
+        f"status = 'valid' AND {scorer} IS NOT NULL AND "
+        f"indicator_id IS {'NOT ' if per_indicator else ''}NULL"
+    )
+    return Index(
+        name, *columns, unique=True, sqlite_where=text(where), postgresql_where=text(where)
+    )
+
+
+class Score(SQLModel, table=True):
+    __table_args__ = (
+        CheckConstraint("(judge_id IS NULL) != (reviewer_id IS NULL)", name="exactly_one_scorer"),
+        CheckConstraint(
+            "status = 'valid' OR (void_reason IS NOT NULL AND voided_by_id IS NOT NULL)",
+            name="void_has_reason",
+        ),
+        _one_valid("uq_score_valid_judge_indicator", "judge_id", per_indicator=True),
+        _one_valid("uq_score_valid_judge_total", "judge_id", per_indicator=False),
+        _one_valid("uq_score_valid_reviewer_indicator", "reviewer_id", per_indicator=True),
+        _one_valid("uq_score_valid_reviewer_total", "reviewer_id", per_indicator=False),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    stage_id: int = Field(sa_column=_fk("stage.id"))
+    agency_id: int = Field(sa_column=_fk("agency.id"))
+    judge_id: int | None = Field(default=None, sa_column=_fk("judge.id", nullable=True))
+    reviewer_id: int | None = Field(default=None, sa_column=_fk("user.id", nullable=True))
+    # NULL: a single total mark rather than a mark for one indicator.
+    indicator_id: int | None = Field(default=None, sa_column=_fk("indicator.id", nullable=True))
+    value: Decimal = Field(max_digits=7, decimal_places=2)
+    # Generated by the client; a resubmission with the same id is the same mark.
+    client_request_id: str = Field(max_length=64, unique=True)
+    status: ScoreStatus = Field(
+        default=ScoreStatus.VALID, sa_column=enum_column(ScoreStatus, name="score_status")
+    )
+    created_at: datetime = Field(default_factory=utcnow)
+    voided_by_id: int | None = Field(default=None, sa_column=_fk("user.id", nullable=True))
+    void_reason: str | None = Field(default=None, max_length=500)
+    voided_at: datetime | None = None
