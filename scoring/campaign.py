@@ -20,6 +20,7 @@ from .composition import Composition, CompositionResult
 from .errors import PolicyError, ScoringError
 from .grading import Graded, GradeScale
 from .groups import GroupWeighting
+from .numbers import to_decimal
 from .panel import PanelRule
 from .peer import PeerResult, PeerReview
 from .policy import policy_fingerprint
@@ -112,7 +113,7 @@ def _stage_result(code: str, rule: StageRule, data: Any, agency: AgencyId,
             return peer.results.get(agency)
         if isinstance(rule, PanelRule | GroupWeighting | SatisfactionScale):
             return rule.apply(data)
-        return data
+        return to_decimal(data, what="得分")
     except ScoringError as error:
         raise type(error)(f"单位 {agency} 的{stage_name(code)}({code})：{error}") from error
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from .campaign import AgencyResult
@@ -15,7 +16,7 @@ from .stages import stage_name
 
 
 def explain_composition(result: CompositionResult) -> Explanation:
-    divisor = sum(p.weight for p in result.parts) if result.renormalized else 100
+    divisor = sum(p.weight for p in result.parts) if result.renormalized else Decimal(100)
     lines = []
     for part in result.parts:
         spec = next(s for s in result.composition.stages if s.code == part.code)

@@ -79,7 +79,7 @@ class PeerReview:
             neighbours.setdefault(flag.second, set()).add(flag.first)
         order = list(neighbours)
         cliques: list[tuple] = []
-        _bron_kerbosch([], order, [], neighbours, cliques)
+        _bron_kerbosch([], list(order), [], neighbours, cliques)
         found = [tuple(sorted(c, key=order.index)) for c in cliques if len(c) >= self.min_bloc]
         return tuple(sorted(found, key=lambda c: [order.index(a) for a in c]))
 
