@@ -215,21 +215,23 @@ class ChainReport:
 
 
 def verify_chain(session: Session) -> ChainReport:
+    """Walk the stored rows (not ORM objects, which a session may hold stale) in order."""
     expected_seq, prev_hash, count = 1, GENESIS_HASH, 0
-    rows = session.execute(select(AuditEvent).order_by(AuditEvent.seq)).scalars()
-    for row in rows:
+    table = AuditEvent.__table__
+    rows = session.execute(select(table).order_by(table.c.seq).execution_options(yield_per=1000))
+    for row in rows.mappings():
         problem = _row_problem(row, expected_seq, prev_hash)
         if problem:
             return ChainReport(False, count, prev_hash, broken_seq=expected_seq, reason=problem)
-        expected_seq, prev_hash, count = row.seq + 1, row.hash, count + 1
+        expected_seq, prev_hash, count = row["seq"] + 1, row["hash"], count + 1
     return ChainReport(True, count, prev_hash)
 
 
-def _row_problem(row: AuditEvent, expected_seq: int, prev_hash: str) -> str:
-    if row.seq != expected_seq:
-        return f"sequence jumps from {expected_seq - 1} to {row.seq} (a row was removed)"
-    if row.prev_hash != prev_hash:
+def _row_problem(row, expected_seq: int, prev_hash: str) -> str:
+    if row["seq"] != expected_seq:
+        return f"sequence jumps from {expected_seq - 1} to {row['seq']} (a row was removed)"
+    if row["prev_hash"] != prev_hash:
         return "previous-hash link does not match the event before (rows removed or reordered)"
-    if event_hash(row.model_dump()) != row.hash:
+    if event_hash(row) != row["hash"]:
         return "content does not match its hash (the row was changed)"
     return ""

@@ -1,0 +1,61 @@
+# pingyi: two commands.
+#   make run   install, migrate an SQLite database in ./instance, load the demo, serve
+#   make test  install with test extras (and Chromium for the browser tests), run the suite
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+HOST   ?= localhost
+PORT   ?= 5000
+
+export PINGYI_INSTANCE_PATH ?= $(CURDIR)/instance
+
+.PHONY: run test install install-test browser-deps lint messages clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+run: install
+	PINGYI_ENV=development $(BIN)/pingyi db upgrade
+	PINGYI_ENV=development $(BIN)/pingyi demo
+	PINGYI_ENV=development $(BIN)/pingyi serve --host $(HOST) --port $(PORT)
+
+# The browser tests drive Debian's Chromium (Playwright's own download does not work on
+# our machines) and need a CJK font so that Chinese renders as text, not boxes.
+browser-deps:
+	@if command -v chromium >/dev/null 2>&1 && fc-list :lang=zh 2>/dev/null | grep -q .; then \
+		echo "browser tests: chromium and a CJK font are present"; \
+	elif command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+		echo "browser tests: installing chromium and fonts-wqy-microhei with apt-get"; \
+		apt-get install -y -q chromium fonts-wqy-microhei >/dev/null 2>&1 || \
+		(apt-get update -q >/dev/null 2>&1 && apt-get install -y -q chromium fonts-wqy-microhei >/dev/null); \
+	else \
+		echo "browser tests: chromium missing and apt-get unavailable (or not root): they will skip"; \
+	fi
+
+test: install-test browser-deps
+	$(BIN)/python -m pytest
+
+lint: install-test
+	$(BIN)/ruff check evaluation live scoring tests bench
+
+# Re-extract the message catalog and merge it into each language (then translate, then compile).
+messages: install-test
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k N_ -o evaluation/translations/messages.pot .
+	$(BIN)/pybabel update -i evaluation/translations/messages.pot -d evaluation/translations --no-fuzzy-matching
+	$(BIN)/pybabel compile -d evaluation/translations
+
+clean:
+	rm -rf $(VENV) .pytest_cache

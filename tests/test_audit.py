@@ -1,0 +1,154 @@
+"""The audit chain: written with every change, verified, and tamper-evident."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+import factories as f
+import pytest
+from sqlalchemy import text
+from sqlmodel import select
+
+from evaluation.audit import acting_as, verify_chain
+from evaluation.models import AgencyLevel, AuditEvent, Indicator, Role, Score, StageKind
+from evaluation.services.agencies import AgencyFields, create_agency, update_agency
+from evaluation.services.indicators import IndicatorFields, create_indicator, delete_indicator
+
+
+def _events(db) -> list[AuditEvent]:
+    return list(db.exec(select(AuditEvent).order_by(AuditEvent.seq)).all())
+
+
+def test_every_audited_change_writes_an_event_with_actor_and_payload(db):
+    organization = f.org(db)
+    with acting_as("user:7:organizer"):
+        agency = create_agency(db, organization.id, AgencyFields("市司法局", AgencyLevel.CITY))
+        update_agency(db, agency, AgencyFields("市司法局（更名）", AgencyLevel.CITY))
+    create_event, update_event = _events(db)[-2:]
+    assert (create_event.action, create_event.object_type, create_event.object_id) == (
+        "create", "agency", agency.id)
+    assert json.loads(create_event.payload)["name"] == "市司法局"
+    assert update_event.actor == "user:7:organizer"
+    assert json.loads(update_event.payload) == {"name": ["市司法局", "市司法局（更名）"]}
+
+
+def test_campaign_stage_indicator_judge_and_score_changes_are_all_logged(db):
+    organization = f.org(db)
+    campaign = f.campaign(db, organization)
+    judge = f.judge(db, campaign)
+    agency = f.agency(db, organization)
+    node = create_indicator(db, campaign, IndicatorFields("A", "组织领导", Decimal("10")))
+    stage = f.stage(db, campaign, StageKind.ONSITE_REVIEW)
+    db.add(Score(stage_id=stage.id, agency_id=agency.id, judge_id=judge.id,
+                 indicator_id=node.id, value=Decimal("9.5"), client_request_id="a1"))
+    db.commit()
+    logged = {(e.object_type, e.action) for e in _events(db)}
+    assert {("campaign", "create"), ("stage", "create"), ("judge", "create"),
+            ("indicator", "create"), ("score", "create"), ("agency", "create")} <= logged
+
+
+def test_passwords_never_reach_the_log(db):
+    organization = f.org(db)
+    f.user(db, Role.ORGANIZER, organization)
+    created = [e for e in _events(db) if e.object_type == "user"][0]
+    assert json.loads(created.payload)["password_hash"] == "<redacted>"
+    assert "scrypt" not in created.payload and "pbkdf2" not in created.payload
+
+
+def test_a_rolled_back_change_leaves_no_event(db):
+    organization = f.org(db)
+    before = len(_events(db))
+    agency = f.agency(db, organization)
+    after_create = len(_events(db))
+    agency.name = "不会保存"
+    db.add(agency)
+    db.flush()
+    db.rollback()
+    assert after_create == before + 1
+    assert len(_events(db)) == after_create
+
+
+def test_delete_is_logged_with_the_deleted_values(db):
+    organization = f.org(db)
+    campaign = f.campaign(db, organization)
+    node = create_indicator(db, campaign, IndicatorFields("Z9", "待删除", Decimal("5")))
+    delete_indicator(db, node)
+    last = _events(db)[-1]
+    assert (last.action, last.object_type) == ("delete", "indicator")
+    assert json.loads(last.payload)["code"] == "Z9"
+
+
+def _populated(db) -> None:
+    organization = f.org(db)
+    campaign = f.campaign(db, organization)
+    for _ in range(3):
+        f.agency(db, organization)
+    f.judge(db, campaign)
+
+
+def test_untouched_chain_verifies(db):
+    _populated(db)
+    report = verify_chain(db)
+    assert report.ok and report.count == len(_events(db)) and report.count > 10
+    assert report.head_hash == _events(db)[-1].hash
+
+
+def test_changing_one_payload_byte_is_detected(db):
+    _populated(db)
+    victim = _events(db)[5]
+    tampered = victim.payload.replace("测试", "测验", 1) if "测试" in victim.payload else (
+        victim.payload[:-1] + " }")
+    db.execute(text("UPDATE audit_event SET payload = :p WHERE seq = :s"),
+               {"p": tampered, "s": victim.seq})
+    db.commit()
+    report = verify_chain(db)
+    assert not report.ok and report.broken_seq == victim.seq
+    assert "changed" in report.reason
+
+
+def test_deleting_a_row_is_detected(db):
+    _populated(db)
+    db.execute(text("DELETE FROM audit_event WHERE seq = 4"))
+    db.commit()
+    report = verify_chain(db)
+    assert not report.ok and report.broken_seq == 4
+
+
+def test_reordering_two_rows_is_detected(db):
+    _populated(db)
+    # Swap the sequence numbers of events 3 and 4 (through a free number: seq is unique).
+    for old, new in ((3, -1), (4, 3), (-1, 4)):
+        db.execute(text("UPDATE audit_event SET seq = :n WHERE seq = :o"), {"n": new, "o": old})
+    db.commit()
+    report = verify_chain(db)
+    assert not report.ok and report.broken_seq == 3
+
+
+def test_rewriting_a_row_and_its_own_hash_is_still_detected(db):
+    from evaluation.audit import event_hash
+
+    _populated(db)
+    victim = _events(db)[2]
+    fields = victim.model_dump()
+    fields["actor"] = "someone-else"
+    db.execute(text("UPDATE audit_event SET actor = :a, hash = :h WHERE seq = :s"),
+               {"a": "someone-else", "h": event_hash(fields), "s": victim.seq})
+    db.commit()
+    report = verify_chain(db)
+    # The next event still links to the original hash.
+    assert not report.ok and report.broken_seq == victim.seq + 1
+
+
+@pytest.mark.parametrize("tamper, exit_code", [(None, 0), ("DELETE FROM audit_event WHERE seq = 2", 1)])
+def test_cli_verify_prints_ok_or_the_broken_sequence(app, db, tamper, exit_code):
+    _populated(db)
+    if tamper:
+        db.execute(text(tamper))
+        db.commit()
+    result = app.test_cli_runner().invoke(args=["audit", "verify"])
+    assert result.exit_code == exit_code
+    if exit_code == 0:
+        assert result.output.startswith("OK ") and _events(db)[-1].hash in result.output
+    else:
+        assert "BROKEN at sequence 2" in result.output
