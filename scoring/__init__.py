@@ -35,7 +35,14 @@ from .panel import PanelResult, PanelRule
 from .peer import PeerResult, PeerReview, ReciprocityFlag
 from .policy import canonical_json, policy_fingerprint, policy_from_plain, register, to_plain
 from .ranking import Ranked, rank
-from .rubric import Indicator, check_mark, rubric_problems, score_sheet, validate_rubric
+from .rubric import (
+    Indicator,
+    RubricSheet,
+    check_mark,
+    rubric_problems,
+    score_sheet,
+    validate_rubric,
+)
 from .satisfaction import FIVE_LEVEL, THREE_LEVEL, SatisfactionResult, SatisfactionScale
 from .stages import STAGE_NAMES, stage_name
 
@@ -57,6 +64,7 @@ __all__ = [
     "Indicator", "InexactResultError", "InsufficientMarksError", "InvalidMarkError",
     "JudgeDiagnostics", "Mark", "MissingStageError", "OutlierReplacement", "PanelResult",
     "PanelRule", "PeerResult", "PeerReview", "PolicyError", "Ranked", "ReciprocityFlag",
+    "RubricSheet",
     "Replacement", "RubricError", "SatisfactionResult", "SatisfactionScale", "ScoringError",
     "ScoringPolicy", "StagePart", "StageSpec", "WeightError", "canonical_json", "check_mark",
     "divide", "evaluate", "explain", "explain_agency", "explain_composition", "explain_groups",

@@ -98,27 +98,46 @@ def check_mark(node: Indicator, value: object) -> Decimal:
     return mark
 
 
-def score_sheet(root: Indicator, marks: Mapping[str, object]) -> Decimal:
-    """One judge's sheet: leaf marks keyed by code -> normal + bonus - deduction (capped)."""
-    leaves = {leaf.code: leaf for leaf in root.leaves()}
-    unknown = set(marks) - set(leaves)
-    if unknown:
-        raise ScoringError(f"评分表含未定义的末级指标：{sorted(unknown)}")
-    missing = [code for code, leaf in leaves.items() if leaf.kind == "normal" and code not in marks]
-    if missing:
-        raise ScoringError(f"评分表缺少末级指标：{missing}")
-    total = Decimal(0)
-    for code, value in marks.items():
-        mark = check_mark(leaves[code], value)
-        total += -mark if _effective_kind(root, code) == "deduction" else mark
-    return total
+class RubricSheet:
+    """A validated rubric compiled for scoring many sheets: leaf code -> (max, step, sign).
 
+    A judge's sheet is {leaf code: mark}; its total is the normal and bonus marks minus the
+    deduction marks (a leaf inherits bonus/deduction from its nearest non-normal ancestor).
+    Every normal leaf must be marked; bonus and deduction leaves are optional.
+    """
 
-def _effective_kind(root: Indicator, code: str) -> str:
-    """A leaf inherits bonus/deduction from its nearest non-normal ancestor."""
-    def search(node: Indicator, inherited: str) -> str | None:
+    def __init__(self, root: Indicator):
+        self.root = validate_rubric(root)
+        self._leaves: dict[str, tuple[Decimal, Decimal | None, int, Indicator]] = {}
+        self._kinds: dict[str, str] = {}
+        self._collect(root, "normal")
+        self._required = {code for code, kind in self._kinds.items() if kind == "normal"}
+
+    def _collect(self, node: Indicator, inherited: str) -> None:
         kind = node.kind if node.kind != "normal" else inherited
-        if node.code == code:
-            return kind
-        return next((k for c in node.children if (k := search(c, kind))), None)
-    return search(root, "normal") or "normal"
+        if not node.children:
+            self._kinds[node.code] = kind
+            sign = -1 if kind == "deduction" else 1
+            self._leaves[node.code] = (node.max_points, node.step, sign, node)
+        for child in node.children:
+            self._collect(child, kind)
+
+    def total(self, marks: Mapping[str, object]) -> Decimal:
+        missing = self._required - marks.keys()
+        unknown = marks.keys() - self._leaves.keys()
+        if missing or unknown:
+            raise ScoringError(f"评分表缺少末级指标 {sorted(missing)}，或含未定义的指标 "
+                               f"{sorted(unknown)}")
+        total = Decimal(0)
+        for code, value in marks.items():
+            limit, step, sign, node = self._leaves[code]
+            if type(value) is not Decimal or value < 0 or value > limit or (
+                    step is not None and value % step):
+                value = check_mark(node, value)  # slow path: coerces or raises, naming the node
+            total = total + value if sign > 0 else total - value
+        return total
+
+
+def score_sheet(root: Indicator, marks: Mapping[str, object]) -> Decimal:
+    """One judge's sheet: leaf marks keyed by code -> normal + bonus - deduction."""
+    return RubricSheet(root).total(marks)

@@ -10,6 +10,7 @@ from scoring import (
     Indicator,
     PolicyError,
     RubricError,
+    RubricSheet,
     SatisfactionScale,
     ScoringError,
     check_mark,
@@ -104,3 +105,15 @@ def test_score_sheet_adds_bonus_and_subtracts_deduction():
     assert score_sheet(tree(), sheet) == D("92.0")
     with pytest.raises(ScoringError, match="A2.2"):
         score_sheet(tree(), {"A1": "38.5", "A2.1": "28"})
+
+
+def test_compiled_sheet_names_the_bad_mark():
+    sheet = RubricSheet(tree())
+    marks = {"A1": D("38.5"), "A2.1": D("28"), "A2.2": D("26.5")}
+    assert sheet.total(marks) == D("93.0")
+    with pytest.raises(ScoringError, match="A2.1.*步长"):
+        sheet.total(dict(marks, **{"A2.1": D("28.2")}))
+    with pytest.raises(ScoringError, match="A1.*浮点"):
+        sheet.total(dict(marks, A1=38.5))
+    with pytest.raises(RubricError, match="A2"):
+        RubricSheet(tree(a2_children_max=("30", "25")))
