@@ -80,16 +80,17 @@ def kendalls_w(marks_by_judge: Mapping[JudgeId, Mapping[object, object]],
     m, n = len(used), len(agencies)
     if m < 2 or n < 2:
         return Concordance(None, tuple(used), n, excluded)
-    rank_sums = [Fraction(0)] * n
+    # ranks are kept doubled (2·rank) so ties' average ranks stay integers until the end
+    doubled_sums = [0] * n
     ties = 0
     for judge in used:
         row = marks_by_judge[judge]
         values = [to_decimal(row[a], what=f"评委 {judge} 的分数") for a in agencies]
-        ranks, judge_ties = _average_ranks(values)
-        rank_sums = [total + rank for total, rank in zip(rank_sums, ranks, strict=True)]
+        doubled, judge_ties = _doubled_ranks(values)
+        doubled_sums = [total + rank for total, rank in zip(doubled_sums, doubled, strict=True)]
         ties += judge_ties
     mean_sum = Fraction(m * (n + 1), 2)
-    s = sum((r - mean_sum) ** 2 for r in rank_sums)
+    s = sum((Fraction(r, 2) - mean_sum) ** 2 for r in doubled_sums)
     denominator = m * m * (n**3 - n) - m * ties
     if denominator == 0:
         return Concordance(None, tuple(used), n, excluded)
@@ -98,18 +99,18 @@ def kendalls_w(marks_by_judge: Mapping[JudgeId, Mapping[object, object]],
                        tuple(used), n, excluded)
 
 
-def _average_ranks(values: list[Decimal]) -> tuple[list[Fraction], int]:
-    """Ranks 1..n (highest mark = 1), ties sharing their average; and Σ(t³ − t)."""
+def _doubled_ranks(values: list[Decimal]) -> tuple[list[int], int]:
+    """2 × rank (highest mark = rank 1, ties share their average); and Σ(t³ − t)."""
     order = sorted(range(len(values)), key=values.__getitem__, reverse=True)
-    ranks = [Fraction(0)] * len(values)
+    doubled = [0] * len(values)
     ties, start = 0, 0
     while start < len(order):
         end = start
         while end + 1 < len(order) and values[order[end + 1]] == values[order[start]]:
             end += 1
         for position in range(start, end + 1):
-            ranks[order[position]] = Fraction(start + end + 2, 2)
+            doubled[order[position]] = start + end + 2
         size = end - start + 1
         ties += size**3 - size
         start = end + 1
-    return ranks, ties
+    return doubled, ties

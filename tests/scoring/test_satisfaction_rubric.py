@@ -115,5 +115,10 @@ def test_compiled_sheet_names_the_bad_mark():
         sheet.total(dict(marks, **{"A2.1": D("28.2")}))
     with pytest.raises(ScoringError, match="A1.*浮点"):
         sheet.total(dict(marks, A1=38.5))
+    with pytest.raises(ScoringError, match="A1.*有限"):
+        sheet.total(dict(marks, A1=D("NaN")))
+    assert sheet.total(dict(marks, A1="38.5", B="2")) == D("95.0")   # str coerced, bonus added
+    with pytest.raises(ScoringError, match="B「创新加分」.*超出"):
+        sheet.total(dict(marks, B=D("6")))
     with pytest.raises(RubricError, match="A2"):
         RubricSheet(tree(a2_children_max=("30", "25")))
