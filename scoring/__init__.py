@@ -15,6 +15,7 @@ from .composition import (
 )
 from .diagnostics import Concordance, JudgeDiagnostics, judge_diagnostics, kendalls_w
 from .errors import (
+    FloatMarkError,
     InexactResultError,
     InsufficientMarksError,
     InvalidMarkError,
@@ -58,18 +59,17 @@ def grade(ranked, scale: GradeScale) -> tuple[Graded, ...]:
 
 
 __all__ = [
-    "FIVE_LEVEL", "STAGE_NAMES", "THREE_LEVEL", "AdjustmentPart", "AdjustmentRule",
-    "AgencyResult", "CampaignResult", "Composition", "CompositionResult", "Concordance",
-    "Explanation", "GradeScale", "Graded", "GroupPart", "GroupResult", "GroupWeighting",
-    "Indicator", "InexactResultError", "InsufficientMarksError", "InvalidMarkError",
-    "JudgeDiagnostics", "Mark", "MissingStageError", "OutlierReplacement", "PanelResult",
-    "PanelRule", "PeerResult", "PeerReview", "PolicyError", "Ranked", "ReciprocityFlag",
-    "RubricSheet",
-    "Replacement", "RubricError", "SatisfactionResult", "SatisfactionScale", "ScoringError",
-    "ScoringPolicy", "StagePart", "StageSpec", "WeightError", "canonical_json", "check_mark",
-    "divide", "evaluate", "explain", "explain_agency", "explain_composition", "explain_groups",
-    "explain_panel", "explain_satisfaction", "format_score", "grade", "judge_diagnostics",
-    "kendalls_w", "policy_fingerprint", "policy_from_plain", "rank", "register",
-    "round_half_up", "rubric_problems", "score_sheet", "split_by_group", "stage_name",
-    "to_decimal", "to_plain", "validate_rubric",
+    "AdjustmentPart", "AdjustmentRule", "AgencyResult", "CampaignResult", "Composition",
+    "CompositionResult", "Concordance", "Explanation", "FIVE_LEVEL", "FloatMarkError",
+    "GradeScale", "Graded", "GroupPart", "GroupResult", "GroupWeighting", "Indicator",
+    "InexactResultError", "InsufficientMarksError", "InvalidMarkError", "JudgeDiagnostics",
+    "Mark", "MissingStageError", "OutlierReplacement", "PanelResult", "PanelRule", "PeerResult",
+    "PeerReview", "PolicyError", "Ranked", "ReciprocityFlag", "Replacement", "RubricError",
+    "RubricSheet", "STAGE_NAMES", "SatisfactionResult", "SatisfactionScale", "ScoringError",
+    "ScoringPolicy", "StagePart", "StageSpec", "THREE_LEVEL", "WeightError", "canonical_json",
+    "check_mark", "divide", "evaluate", "explain", "explain_agency", "explain_composition",
+    "explain_groups", "explain_panel", "explain_satisfaction", "format_score", "grade",
+    "judge_diagnostics", "kendalls_w", "policy_fingerprint", "policy_from_plain", "rank",
+    "register", "round_half_up", "rubric_problems", "score_sheet", "split_by_group",
+    "stage_name", "to_decimal", "to_plain", "validate_rubric",
 ]

@@ -14,9 +14,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cached_property
 
 from .errors import MissingStageError, PolicyError, ScoringError
 from .numbers import divide, round_half_up, to_decimal
+from .policy import policy_fingerprint
 from .stages import stage_name
 from .weights import HUNDRED, read_weights, weighted_product
 
@@ -80,6 +82,11 @@ class CompositionResult:
     missing: tuple[str, ...]
     renormalized: bool
     composition: Composition
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """SHA-256 of the rule that produced this result (see policy.py)."""
+        return policy_fingerprint(self.composition)
 
 
 @dataclass(frozen=True)

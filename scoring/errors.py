@@ -15,6 +15,10 @@ class InvalidMarkError(ScoringError):
     """A mark is a float, a bool, NaN/infinite, unparsable, or a duplicate judge."""
 
 
+class FloatMarkError(InvalidMarkError, TypeError):
+    """A binary float was given where a score is expected (also a TypeError, as it should be)."""
+
+
 class InsufficientMarksError(ScoringError):
     """Fewer marks than the rule needs and the rule declares no fallback."""
 

@@ -11,11 +11,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cached_property
 
 from .errors import InsufficientMarksError, MissingStageError, PolicyError
 from .marks import JudgeId, Marks
 from .numbers import round_half_up
 from .panel import PanelResult, PanelRule
+from .policy import policy_fingerprint
 from .weights import HUNDRED, Weights, read_weights, weighted_product
 
 MISSING_POLICIES = ("error", "renormalize")
@@ -36,6 +38,11 @@ class GroupResult:
     weighting: GroupWeighting
     missing: tuple[str, ...] = ()
     renormalized: bool = False
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """SHA-256 of the rule that produced this result (see policy.py)."""
+        return policy_fingerprint(self.weighting)
 
 
 @dataclass(frozen=True)

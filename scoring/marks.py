@@ -38,6 +38,26 @@ class Mark(Decimal):
         return (Mark, (str(self), self.judge))
 
 
+class MarkTuple(tuple):
+    """An immutable tuple of marks that also compares equal to a list of the same values."""
+
+    __slots__ = ()
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, list):
+            other = tuple(other)
+        return tuple.__eq__(self, other)
+
+    def __ne__(self, other: object) -> bool:
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
+
+    __hash__ = tuple.__hash__
+
+    def __add__(self, other: tuple) -> MarkTuple:
+        return MarkTuple(tuple.__add__(self, tuple(other)))
+
+
 class MarkSet:
     """Parallel tuples of judges and values (None = recused), validated once."""
 

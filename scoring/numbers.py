@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-from .errors import InexactResultError, InvalidMarkError
+from .errors import FloatMarkError, InexactResultError, InvalidMarkError
 
 Number = Decimal | int | str
 
@@ -32,7 +32,7 @@ def to_decimal(value: object, *, what: str = "分数") -> Decimal:
     if isinstance(value, int):
         return Decimal(value)
     if isinstance(value, float):
-        raise InvalidMarkError(
+        raise FloatMarkError(
             f"{what} {value!r} 是二进制浮点数，已拒绝：请传 Decimal 或字符串，如 '{value}' "
             "(binary floats are refused: 52.2 would become 52.199999999999996)"
         )

@@ -22,9 +22,10 @@ from decimal import Decimal
 from functools import cached_property
 
 from .errors import InsufficientMarksError, PolicyError
-from .marks import JudgeId, Mark, Marks, MarkSet, read_marks
+from .marks import JudgeId, Mark, Marks, MarkSet, MarkTuple, read_marks
 from .numbers import divide, round_half_up, to_decimal
 from .outliers import OutlierReplacement, Replacement
+from .policy import policy_fingerprint
 
 COMBINES = ("mean", "sum", "median")
 FALLBACKS = ("error", "use_all")
@@ -152,15 +153,15 @@ class PanelResult:
     @cached_property
     def kept(self) -> tuple[Mark, ...]:
         """The marks that counted, in input order."""
-        return tuple(map(self._marks.mark, self._kept))
+        return MarkTuple(map(self._marks.mark, self._kept))
 
     @cached_property
     def dropped_high(self) -> tuple[Mark, ...]:
-        return tuple(map(self._marks.mark, self._high))
+        return MarkTuple(map(self._marks.mark, self._high))
 
     @cached_property
     def dropped_low(self) -> tuple[Mark, ...]:
-        return tuple(map(self._marks.mark, self._low))
+        return MarkTuple(map(self._marks.mark, self._low))
 
     @property
     def dropped(self) -> tuple[Mark, ...]:
@@ -170,7 +171,8 @@ class PanelResult:
     @property
     def recused(self) -> tuple[JudgeId, ...]:
         """Judges set aside: no mark (None) or declared recused, in input order."""
-        return tuple(self._marks.judges[i] for i in sorted(self._recused)) + self._extra_recused
+        judges = self._marks.judges
+        return MarkTuple(tuple(judges[i] for i in sorted(self._recused)) + self._extra_recused)
 
     @property
     def judges(self) -> tuple[JudgeId, ...]:
@@ -191,5 +193,4 @@ class PanelResult:
 
     @cached_property
     def fingerprint(self) -> str:
-        from .policy import policy_fingerprint
         return policy_fingerprint(self.rule)

@@ -11,9 +11,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cached_property
 
 from .errors import PolicyError, ScoringError
 from .numbers import divide, to_decimal
+from .policy import policy_fingerprint
 
 HUNDRED = Decimal(100)
 
@@ -30,6 +32,11 @@ class SatisfactionResult:
     @property
     def index(self) -> Decimal | None:
         return self.value
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """SHA-256 of the rule that produced this result (see policy.py)."""
+        return policy_fingerprint(self.scale)
 
 
 @dataclass(frozen=True)

@@ -92,6 +92,16 @@ def test_all_equal_marks_never_drop_the_same_judge_twice():
 def test_floats_are_refused_with_the_judge_named():
     with pytest.raises(InvalidMarkError, match="J2.*浮点"):
         TRIM_1_1.apply({"J1": "9", "J2": 52.2, "J3": "8"})
+    with pytest.raises(TypeError):          # a float is also a type error
+        TRIM_1_1.apply([9.25, 9.5, 9.0])
+
+
+def test_kept_and_dropped_compare_with_tuples_and_lists():
+    result = TRIM_1_1.apply(["9.25", "9.75", "9", "8.5"])
+    assert result.kept == [D("9.25"), D("9")] == result.kept
+    assert result.kept == (D("9.25"), D("9"))
+    assert result.dropped == [D("9.75"), D("8.5")]
+    assert sum(result.kept) == D("18.25")
 
 
 def test_duplicate_judges_are_refused():

@@ -89,3 +89,15 @@ def test_policy_refers_only_to_weighted_stages():
     with pytest.raises(PolicyError, match="media_publicity"):
         ScoringPolicy({"media_publicity": PanelRule()},
                       Composition((StageSpec("onsite_review", 100),)))
+
+
+def test_every_result_carries_its_rule_fingerprint():
+    policy = make_policy()
+    onsite = dict(policy.stage_rules)["onsite_review"]
+    result = onsite.apply({"专家": ["90", "91", "92"], "群众代表": ["80", "81"]})
+    assert result.fingerprint == policy_fingerprint(onsite)
+    assert result.parts[0].result.fingerprint == policy_fingerprint(onsite.rule)
+    assert THREE_LEVEL.apply({"满意": 3}).fingerprint == policy_fingerprint(THREE_LEVEL)
+    composed = policy.composition.compose({"self_assessment": 90, "public_review": 90,
+                                           "peer_review": 90, "onsite_review": 90})
+    assert composed.fingerprint == policy_fingerprint(policy.composition)

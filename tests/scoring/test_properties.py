@@ -18,8 +18,8 @@ from scoring import (
     rank,
 )
 
-settings.register_profile("scoring", max_examples=150, deadline=None)
-settings.load_profile("scoring")
+# Applied per test (not as a global profile) so other packages' hypothesis tests are unaffected.
+FAST = settings(max_examples=150, deadline=None)
 
 marks_2dp = st.integers(0, 10000).map(lambda i: Decimal(i).scaleb(-2))   # 0.00 .. 100.00
 rules = st.builds(
@@ -34,6 +34,7 @@ def rule_and_marks(draw, rule_strategy=rules):
     return rule, marks
 
 
+@FAST
 @given(rule_and_marks())
 def test_result_within_min_and_max_of_kept_marks(case):
     rule, marks = case
@@ -41,6 +42,7 @@ def test_result_within_min_and_max_of_kept_marks(case):
     assert min(result.kept) <= result.value <= max(result.kept)
 
 
+@FAST
 @given(rule_and_marks(), st.randoms(use_true_random=False))
 def test_invariant_to_judge_order(case, random):
     rule, marks = case
@@ -52,6 +54,7 @@ def test_invariant_to_judge_order(case, random):
     assert sorted(first.dropped) == sorted(second.dropped)
 
 
+@FAST
 @given(rule_and_marks(st.builds(PanelRule, drop_high=st.integers(0, 2),
                                 drop_low=st.integers(0, 2))),
        st.integers(-5000, 5000).map(lambda i: Decimal(i).scaleb(-2)))
@@ -63,6 +66,7 @@ def test_adding_c_to_every_mark_adds_c_to_a_mean(case, c):
     assert rule.apply([m + c for m in marks]).value == rule.apply(marks).value + c
 
 
+@FAST
 @given(rule_and_marks(), st.data())
 def test_every_judge_is_kept_dropped_or_recused_exactly_once(case, data):
     rule, marks = case
@@ -78,6 +82,7 @@ def test_every_judge_is_kept_dropped_or_recused_exactly_once(case, data):
     assert (result.fallback is not None) == (len(marks) - len(recused) < rule.trimmed_needs)
 
 
+@FAST
 @given(st.lists(marks_2dp, min_size=2, max_size=10), st.randoms(use_true_random=False))
 def test_outlier_replacement_is_order_invariant(marks, random):
     rule = PanelRule(outliers=OutlierReplacement("5"))
@@ -86,6 +91,7 @@ def test_outlier_replacement_is_order_invariant(marks, random):
     assert rule.apply(marks).value == rule.apply(shuffled).value
 
 
+@FAST
 @given(st.integers(-10**9, 10**9), st.integers(1, 10**6), st.integers(0, 6))
 def test_divide_equals_exact_fraction_rounded_half_up(p, q, places):
     exact = Fraction(p, q)
@@ -103,6 +109,7 @@ totals = st.dictionaries(st.text("abcdefgh", min_size=1, max_size=3),
                          min_size=1, max_size=25)
 
 
+@FAST
 @given(totals, st.data())
 def test_a_better_total_never_ranks_worse(scores, data):
     groups = {a: data.draw(st.sampled_from(["市直组", "县区组"])) for a in scores}
@@ -122,6 +129,7 @@ def test_a_better_total_never_ranks_worse(scores, data):
         assert ranked[a].rank == better + 1       # competition ranking: 1, 2, 2, 4
 
 
+@FAST
 @given(totals, st.integers(0, 100), st.integers(0, 100))
 def test_quotas_never_exceeded_and_grades_follow_rank(scores, top_quota, second_quota):
     scale = GradeScale({"优秀": 95, "良好": 90, "合格": 85},
@@ -138,6 +146,7 @@ def test_quotas_never_exceeded_and_grades_follow_rank(scores, top_quota, second_
         assert order[a.grade] >= order[a.threshold_grade]
 
 
+@FAST
 @given(rules, st.sampled_from([None, "1.67", "3.2"]))
 def test_policy_round_trip_keeps_fingerprint(rule, factor):
     rule = PanelRule(rule.drop_high, rule.drop_low, rule.combine, rule.places, factor=factor)
