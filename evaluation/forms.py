@@ -12,12 +12,22 @@ from wtforms import (
     SelectField,
     StringField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, NumberRange
 
 from evaluation.models import AgencyLevel, CampaignStatus, IndicatorKind
 from evaluation.services.errors import ValidationFailed
 
 REQUIRED = _l("此项为必填项。")
+
+
+def options(pairs) -> list[SelectChoice]:
+    """(value, label) pairs as select options."""
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+def enum_options(enum_cls) -> list[SelectChoice]:
+    return options((member.value, _l(member.label)) for member in enum_cls)
 
 
 def strip(value):
@@ -61,14 +71,14 @@ class CampaignForm(FlaskForm):
             NumberRange(1, 10, _l("回顾年限须在 1 到 10 年之间。")),
         ],
     )
-    status = SelectField(_l("状态"), choices=CampaignStatus.choices(), default="draft")
+    status = SelectField(_l("状态"), choices=enum_options(CampaignStatus), default="draft")
 
 
 class AgencyForm(FlaskForm):
     name = StringField(
         _l("单位名称"), filters=[strip], validators=[DataRequired(REQUIRED), Length(max=100)]
     )
-    level = SelectField(_l("单位类别"), choices=AgencyLevel.choices())
+    level = SelectField(_l("单位类别"), choices=enum_options(AgencyLevel))
     region = StringField(_l("所在地区"), filters=[strip], validators=[Length(max=50)])
 
 
@@ -99,7 +109,7 @@ class IndicatorForm(FlaskForm):
         _l("指标名称"), filters=[strip], validators=[DataRequired(REQUIRED), Length(max=200)]
     )
     max_points = DecimalField(_l("分值"), places=None, validators=[InputRequired(REQUIRED)])
-    kind = SelectField(_l("类型"), choices=IndicatorKind.choices())
+    kind = SelectField(_l("类型"), choices=enum_options(IndicatorKind))
 
 
 class CsrfOnlyForm(FlaskForm):

@@ -55,7 +55,3 @@ class LabelledEnum(str, enum.Enum):
         member._value_ = value
         member.label = label
         return member
-
-    @classmethod
-    def choices(cls) -> list[tuple[str, str]]:
-        return [(m.value, m.label) for m in cls]

@@ -8,7 +8,7 @@ from flask_login import current_user
 
 from evaluation.access import get_agency, get_campaign, organizer_required
 from evaluation.db import get_session
-from evaluation.forms import AgencyForm, EnrollForm, attach_errors
+from evaluation.forms import AgencyForm, EnrollForm, attach_errors, options
 from evaluation.models import AgencyLevel
 from evaluation.services.agencies import (
     AgencyFields,
@@ -88,11 +88,13 @@ def campaign_agencies_page(campaign_id: int):
     enrolled = campaign_agencies(db, campaign.id)
     taken = {agency.id for _entry, agency in enrolled}
     form = EnrollForm()
-    form.agency_id.choices = [
-        (a.id, a.name)
-        for a in organization_agencies(db, campaign.organization_id)
-        if a.id not in taken
-    ]
+    form.agency_id.choices = options(
+        [
+            (a.id, a.name)
+            for a in organization_agencies(db, campaign.organization_id)
+            if a.id not in taken
+        ]
+    )
     if form.validate_on_submit():
         try:
             enroll_agency(db, campaign, form.agency_id.data, form.group_name.data, len(enrolled))

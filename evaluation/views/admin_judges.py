@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 
 from evaluation.access import get_campaign, get_judge, organizer_required
 from evaluation.db import get_session
-from evaluation.forms import JudgeForm, attach_errors
+from evaluation.forms import JudgeForm, attach_errors, options
 from evaluation.services.agencies import organization_agencies
 from evaluation.services.errors import ValidationFailed
 from evaluation.services.judges import (
@@ -21,9 +21,11 @@ from evaluation.views.admin import bp, render_form
 
 
 def _prepare(form: JudgeForm, campaign) -> JudgeForm:
-    form.group_name.choices = [(g, _(g)) for g in JUDGE_GROUPS]
+    form.group_name.choices = options((g, _(g)) for g in JUDGE_GROUPS)
     agencies = organization_agencies(get_session(), campaign.organization_id)
-    form.affiliation_agency_id.choices = [(0, _("（无）"))] + [(a.id, a.name) for a in agencies]
+    form.affiliation_agency_id.choices = options(
+        [(0, _("（无）"))] + [(a.id, a.name) for a in agencies]
+    )
     return form
 
 

@@ -14,7 +14,7 @@ from wtforms.validators import DataRequired, Length, Regexp
 
 from evaluation.access import organizer_required
 from evaluation.db import get_session
-from evaluation.forms import REQUIRED, attach_errors, strip
+from evaluation.forms import REQUIRED, attach_errors, options, strip
 from evaluation.models import Agency, Organization, Role, User
 from evaluation.services.accounts import create_user
 from evaluation.services.errors import ValidationFailed, commit_or_fail
@@ -50,10 +50,9 @@ def _allowed_roles() -> list[Role]:
 
 def _prepare(form: UserForm) -> UserForm:
     orgs = organizations_for_user()
-    form.role.choices = [(r.value, _(r.label)) for r in _allowed_roles()]
-    form.organization_id.choices = [(0, _("（无）"))] * (current_user.role == Role.ADMIN) + [
-        (o.id, o.name) for o in orgs
-    ]
+    form.role.choices = options((r.value, _(r.label)) for r in _allowed_roles())
+    none = [(0, _("（无）"))] if current_user.role == Role.ADMIN else []
+    form.organization_id.choices = options(none + [(o.id, o.name) for o in orgs])
     agencies = (
         get_session()
         .exec(
@@ -63,7 +62,7 @@ def _prepare(form: UserForm) -> UserForm:
         )
         .all()
     )
-    form.agency_id.choices = [(0, _("（无）"))] + [(a.id, a.name) for a in agencies]
+    form.agency_id.choices = options([(0, _("（无）"))] + [(a.id, a.name) for a in agencies])
     return form
 
 

@@ -95,7 +95,8 @@ def password():
         except ValidationFailed as failure:
             attach_errors(form, failure)
         else:
-            login_user(current_user)  # re-issue the cookie under the new login id
+            # Re-issue the cookie under the new login id (the proxy itself would recurse).
+            login_user(current_user._get_current_object())
             flash(_("密码已修改。"), "success")
             return redirect(url_for("auth.password"))
     status = 400 if form.errors else 200

@@ -1,0 +1,148 @@
+"""Every route of the platform against every role.
+
+A route registered without an entry in ROUTES fails `test_every_route_is_in_the_table`, so
+no page can be added without deciding who may see it.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import factories as f
+import pytest
+from conftest import Browserless
+
+from evaluation.models import InspectionAssignment, Role, StageKind
+from evaluation.services.indicators import IndicatorFields, create_indicator
+
+ROLES = ["anonymous", "admin", "organizer_a", "organizer_b", "contact_a", "inspector_a"]
+LOGIN = "login"  # a redirect to the login page
+
+# Expected answer per role, in ROLES order.
+PUBLIC = (200, 200, 200, 200, 200, 200)
+LOGIN_PAGE = (200, 302, 302, 302, 302, 302)
+SIGNED_IN = (LOGIN, 200, 200, 200, 200, 200)
+ANY_ORGANIZER = (LOGIN, 200, 200, 200, 403, 403)
+ORG_A = (LOGIN, 200, 200, 404, 403, 403)
+CONTACT = (LOGIN, 403, 403, 403, 200, 403)
+INSPECTOR = (LOGIN, 403, 403, 403, 403, 200)
+NOT_ASSIGNED = (LOGIN, 403, 403, 403, 403, 404)
+# POSTs carry deliberately invalid data: an authorized user gets the form back (400) or a
+# conflict (409), so the table shows authorization, not validation, and nothing is written.
+POST_ANY_ORGANIZER = (LOGIN, 400, 400, 400, 403, 403)
+POST_ORG_A = (LOGIN, 400, 400, 404, 403, 403)
+POST_SIGNED_IN = (LOGIN, 400, 400, 400, 400, 400)
+
+ROUTES = [  # (method, url template, endpoint, expected, form data)
+    ("GET", "/", "public.index", PUBLIC, None),
+    ("GET", "/campaigns/{campaign}", "public.campaign", PUBLIC, None),
+    ("GET", "/login", "auth.login", LOGIN_PAGE, None),
+    ("POST", "/login", "auth.login", (400, 302, 302, 302, 302, 302), {"username": ""}),
+    ("GET", "/account/password", "auth.password", SIGNED_IN, None),
+    ("POST", "/account/password", "auth.password", POST_SIGNED_IN, {"current_password": ""}),
+    ("POST", "/account/language", "auth.language", (400,) * 6, {"lang": "xx"}),
+    ("GET", "/admin/", "admin.dashboard", ANY_ORGANIZER, None),
+    ("GET", "/admin/campaigns/new", "admin.campaign_new", ANY_ORGANIZER, None),
+    ("POST", "/admin/campaigns/new", "admin.campaign_new", POST_ANY_ORGANIZER, {"title": ""}),
+    ("GET", "/admin/campaigns/{campaign}", "admin.campaign", ORG_A, None),
+    ("GET", "/admin/campaigns/{campaign}/edit", "admin.campaign_edit", ORG_A, None),
+    ("POST", "/admin/campaigns/{campaign}/edit", "admin.campaign_edit", POST_ORG_A, {"title": ""}),
+    ("GET", "/admin/campaigns/{campaign}/stages", "admin.stages", ORG_A, None),
+    ("POST", "/admin/campaigns/{campaign}/stages", "admin.stages", POST_ORG_A,
+     {"weight-self_assessment": "x"}),
+    ("GET", "/admin/campaigns/{campaign}/agencies", "admin.campaign_agencies_page", ORG_A, None),
+    ("POST", "/admin/campaigns/{campaign}/agencies", "admin.campaign_agencies_page", POST_ORG_A,
+     {"group_name": ""}),
+    ("GET", "/admin/campaigns/{campaign}/judges", "admin.judges", ORG_A, None),
+    ("POST", "/admin/campaigns/{campaign}/judges", "admin.judges", POST_ORG_A, {"name": ""}),
+    ("GET", "/admin/judges/{judge}/edit", "admin.judge_edit", ORG_A, None),
+    ("POST", "/admin/judges/{judge}/edit", "admin.judge_edit", POST_ORG_A, {"name": ""}),
+    ("GET", "/admin/campaigns/{campaign}/indicators", "admin.indicators", ORG_A, None),
+    ("GET", "/admin/campaigns/{campaign}/indicators/new", "admin.indicator_new", ORG_A, None),
+    ("POST", "/admin/campaigns/{campaign}/indicators/new", "admin.indicator_new", POST_ORG_A,
+     {"code": ""}),
+    ("GET", "/admin/indicators/{indicator}/edit", "admin.indicator_edit", ORG_A, None),
+    ("POST", "/admin/indicators/{indicator}/edit", "admin.indicator_edit", POST_ORG_A,
+     {"code": ""}),
+    ("POST", "/admin/indicators/{indicator}/move", "admin.indicator_move", POST_ORG_A,
+     {"direction": "sideways"}),
+    ("POST", "/admin/indicators/{indicator}/delete", "admin.indicator_delete",
+     (LOGIN, 409, 409, 404, 403, 403), {}),
+    ("GET", "/admin/agencies", "admin.agencies", ANY_ORGANIZER, None),
+    ("GET", "/admin/agencies/new", "admin.agency_new", ANY_ORGANIZER, None),
+    ("POST", "/admin/agencies/new", "admin.agency_new", POST_ANY_ORGANIZER, {"name": ""}),
+    ("GET", "/admin/agencies/{agency}/edit", "admin.agency_edit", ORG_A, None),
+    ("POST", "/admin/agencies/{agency}/edit", "admin.agency_edit", POST_ORG_A, {"name": ""}),
+    ("GET", "/admin/users", "admin.users", ANY_ORGANIZER, None),
+    ("GET", "/admin/users/new", "admin.user_new", ANY_ORGANIZER, None),
+    ("POST", "/admin/users/new", "admin.user_new", POST_ANY_ORGANIZER, {"username": ""}),
+    ("GET", "/agency/", "agency.home", CONTACT, None),
+    ("GET", "/inspector/", "inspector.home", INSPECTOR, None),
+    ("GET", "/inspector/visits/{visit}", "inspector.visit", INSPECTOR, None),
+    ("GET", "/inspector/visits/{other_visit}", "inspector.visit", NOT_ASSIGNED, None),
+    # Last: it ends the session of the role being walked.
+    ("POST", "/logout", "auth.logout", (LOGIN,) * 6, {}),
+]
+NOT_ROUTES = {"static"}
+
+
+@pytest.fixture
+def world(db):
+    org_a, org_b = f.org(db, "甲市普法办"), f.org(db, "乙市普法办")
+    campaign = f.campaign(db, org_a)
+    agency = f.agency(db, org_a)
+    judge = f.judge(db, campaign)
+    parent = create_indicator(db, campaign, IndicatorFields("A", "组织领导", Decimal("20")))
+    create_indicator(db, campaign, IndicatorFields("A1", "责任清单", Decimal("20")), parent)
+    users = {
+        "admin": f.user(db, Role.ADMIN),
+        "organizer_a": f.user(db, Role.ORGANIZER, org_a),
+        "organizer_b": f.user(db, Role.ORGANIZER, org_b),
+        "contact_a": f.user(db, Role.AGENCY_CONTACT, org_a, agency),
+        "inspector_a": f.user(db, Role.INSPECTOR, org_a),
+    }
+    someone_else = f.user(db, Role.INSPECTOR, org_a)
+    stage = f.stage(db, campaign, StageKind.FIELD_INSPECTION)
+    visit = InspectionAssignment(stage_id=stage.id, agency_id=agency.id,
+                                 inspector_id=users["inspector_a"].id)
+    other = InspectionAssignment(stage_id=stage.id, agency_id=agency.id,
+                                 inspector_id=someone_else.id)
+    db.add_all([visit, other])
+    db.commit()
+    ids = {"campaign": campaign.id, "agency": agency.id, "judge": judge.id,
+           "indicator": parent.id, "visit": visit.id, "other_visit": other.id}
+    return users, ids
+
+
+def _outcome(response) -> int | str:
+    if response.status_code == 302 and "/login" in response.location:
+        return LOGIN
+    return response.status_code
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_each_role_gets_what_the_table_says(app, world, role):
+    users, ids = world
+    web = Browserless(app.test_client())
+    if role != "anonymous":
+        assert web.login(users[role].username).status_code == 302
+    wrong = []
+    for method, template, _endpoint, expected, data in ROUTES:
+        url = template.format(**ids)
+        response = web.client.get(url) if method == "GET" else web.post(url, data)
+        want = expected[ROLES.index(role)]
+        if _outcome(response) != want:
+            wrong.append(f"{method} {url}: got {_outcome(response)}, want {want}")
+    assert wrong == []
+
+
+def test_every_route_is_in_the_table(app):
+    covered = {(endpoint, method) for method, _url, endpoint, _e, _d in ROUTES}
+    missing = []
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint in NOT_ROUTES:
+            continue
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            if (rule.endpoint, method) not in covered:
+                missing.append(f"{method} {rule.rule} ({rule.endpoint})")
+    assert missing == [], "add these routes to ROUTES with the answer each role must get"
