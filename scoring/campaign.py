@@ -90,8 +90,10 @@ def evaluate(policy: ScoringPolicy, inputs: Mapping[AgencyId, Mapping[str, Any]]
     for agency, stage_inputs in inputs.items():
         stages = {code: _stage_result(code, rules.get(code), data, agency, peer)
                   for code, data in stage_inputs.items()}
-        composition = policy.composition.compose(
-            stages, (adjustments or {}).get(agency))
+        try:
+            composition = policy.composition.compose(stages, (adjustments or {}).get(agency))
+        except ScoringError as error:
+            raise type(error)(f"单位 {agency}：{error}") from error
         group = groups.get(agency) if groups else None
         scored[agency] = AgencyResult(agency, group, stages, composition, fingerprint=fingerprint)
     ranked = _rank(policy, scored, groups)

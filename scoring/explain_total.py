@@ -17,12 +17,17 @@ from .stages import stage_name
 
 def explain_composition(result: CompositionResult) -> Explanation:
     divisor = sum(p.weight for p in result.parts) if result.renormalized else Decimal(100)
+    return Explanation(_composition_data(result, divisor),
+                       tuple(_composition_lines(result, divisor)))
+
+
+def _composition_lines(result: CompositionResult, divisor: Decimal) -> list[str]:
     lines = []
     for part in result.parts:
         spec = next(s for s in result.composition.stages if s.code == part.code)
-        scale = f"（满分 {spec.max_points:f}，折合百分制 {part.normalized:f}）" \
-            if spec.max_points != 100 else ""
-        lines.append(f"{stage_name(part.code)} {part.raw:f}{scale} × {part.weight:f} / "
+        shown = "" if spec.max_points == 100 and part.normalized == part.raw else \
+            f"（满分 {spec.max_points:f}，折合百分制 {part.normalized:f}）"
+        lines.append(f"{stage_name(part.code)} {part.raw:f}{shown} × {part.weight:f} / "
                      f"{divisor:f} = {part.product:f}")
     if result.missing:
         names = "、".join(stage_name(code) for code in result.missing)
@@ -33,23 +38,26 @@ def explain_composition(result: CompositionResult) -> Explanation:
         capped = f"（上限封顶，申报 {item.claimed:f}）" if item.applied != item.claimed else ""
         lines.append(f"{word}项 {item.code} {item.applied:f}{capped}")
     if result.adjustments:
-        lines.append(f"加分合计 {result.bonus:f}，扣分合计 {result.deduction:f}")
+        lines.append(f"加分合计 {result.bonus:f}，扣分合计 {result.deduction:f}（已计总上限）")
     lines.append(f"总分 {result.value:f}")
-    data = {
+    return lines
+
+
+def _composition_data(result: CompositionResult, divisor: Decimal) -> dict[str, Any]:
+    rule = result.composition
+    return {
         "kind": "composition", "value": num(result.value),
-        "weighted_sum": num(result.weighted_sum), "weights_divisor": str(divisor),
+        "weighted_sum": num(result.weighted_sum), "weights_divisor": num(divisor),
         "stages": [{"stage": p.code, "raw": num(p.raw), "normalized": num(p.normalized),
                     "weight": num(p.weight), "product": num(p.product)} for p in result.parts],
         "adjustments": [{"code": a.code, "kind": a.kind, "claimed": num(a.claimed),
                          "applied": num(a.applied)} for a in result.adjustments],
         "bonus": num(result.bonus), "deduction": num(result.deduction),
         "missing": list(result.missing), "renormalized": result.renormalized,
-        "rounding": {"stage": result.composition.stage_places,
-                     "product": result.composition.product_places,
-                     "total": result.composition.places, "mode": "ROUND_HALF_UP"},
-        "rule": to_plain(result.composition),
+        "rounding": {"stage": rule.stage_places, "product": rule.product_places,
+                     "total": rule.places, "mode": "ROUND_HALF_UP"},
+        "rule": to_plain(rule), "fingerprint": result.fingerprint,
     }
-    return Explanation(data, tuple(lines))
 
 
 def explain_stage(result: Any) -> Explanation:
@@ -71,29 +79,33 @@ def explain_agency(result: AgencyResult) -> Explanation:
     for code, explanation in stages.items():
         lines.extend(f"{stage_name(code)}：{line}" for line in explanation.lines)
     lines.extend(f"合成：{line}" for line in composition.lines)
-    if result.ranked is not None:
-        where = f"{result.group}" if result.group else ""
-        decided = f"（同分时按{result.ranked.decided_by}决出）" if result.ranked.decided_by else ""
-        shared = "（并列）" if result.ranked.shared else ""
-        lines.append(f"排名：{where}第 {result.ranked.rank} 名{shared}{decided}")
-    if result.graded is not None:
-        moved = f"（分数达到{result.graded.threshold_grade}，因比例限制调整）" \
-            if result.graded.quota_moved else ""
-        lines.append(f"等次：{result.graded.grade}{moved}")
+    lines.extend(_standing_lines(result))
     lines.append(f"评分策略指纹 SHA-256：{result.fingerprint}")
     data = {
         "kind": "agency", "agency": result.agency, "group": result.group,
         "total": num(result.total), "stages": {c: e.data for c, e in stages.items()},
-        "composition": composition.data,
+        "composition": composition.data, "fingerprint": result.fingerprint,
         "rank": None if result.ranked is None else {
             "rank": result.ranked.rank, "shared": result.ranked.shared,
             "decided_by": result.ranked.decided_by},
         "grade": None if result.graded is None else {
             "grade": result.graded.grade, "threshold_grade": result.graded.threshold_grade,
             "quota_moved": result.graded.quota_moved},
-        "fingerprint": result.fingerprint,
     }
     return Explanation(data, tuple(lines))
+
+
+def _standing_lines(result: AgencyResult) -> list[str]:
+    lines = []
+    if result.ranked is not None:
+        decided = f"（同分时按{result.ranked.decided_by}决出）" if result.ranked.decided_by else ""
+        shared = "（并列）" if result.ranked.shared else ""
+        lines.append(f"排名：{result.group or ''}第 {result.ranked.rank} 名{shared}{decided}")
+    if result.graded is not None:
+        moved = f"（分数达到{result.graded.threshold_grade}，因比例限制调整）" \
+            if result.graded.quota_moved else ""
+        lines.append(f"等次：{result.graded.grade}{moved}")
+    return lines
 
 
 def explain(result: Any) -> Explanation:

@@ -64,7 +64,7 @@ def test_campaign_totals_ranks_grades_and_fingerprint():
 
 def test_campaign_error_names_agency_and_stage():
     inputs = dict(INPUTS, W={"self_assessment": "90", "public_review": {"满意": 1}})
-    with pytest.raises(MissingStageError, match="现场评议"):
+    with pytest.raises(MissingStageError, match="单位 W.*现场评议"):
         evaluate(POLICY, inputs)
     bad = dict(INPUTS, W=dict(INPUTS["X"], onsite_review={"专家": {"E1": 90.5}}))
     with pytest.raises(Exception, match="单位 W 的现场评议"):
