@@ -7,6 +7,7 @@ import pytest
 
 from scoring import (
     THREE_LEVEL,
+    AdjustmentRule,
     Composition,
     GradeScale,
     GroupWeighting,
@@ -109,3 +110,41 @@ def test_agency_explanation_reads_the_same_results():
     assert "合成：现场评议 89.20 × 50 / 100 = 44.60" in text
     assert "排名：第 2 名（同分时按现场评议决出）" in text
     assert "等次：良好" in text and POLICY.fingerprint in text
+
+
+def test_group_explanation_says_when_it_renormalized():
+    weighting = GroupWeighting({"专家": 60, "群众代表": 40}, missing="renormalize")
+    result = weighting.apply({"专家": {"E1": "90", "E2": "91"}, "群众代表": {"P1": None}})
+    # 专家 (90 + 91) / 2 = 90.50; divisor 60: 90.50 x 60 / 60 = 90.50
+    assert explain(result).lines == (
+        "专家（权重 60%）：2 位评委平均 90.50；90.50 × 60 / 60 = 90.50",
+        "群众代表 无有效评分，按在场评委组权重合计 60 重新归一",
+        "加权合计 90.50",
+    )
+
+
+def test_composition_explanation_lists_each_rounding_step_and_cap():
+    composition = Composition(
+        (StageSpec("field_inspection", 50, max_points=30), StageSpec("onsite_review", 50)),
+        adjustments=(AdjustmentRule("innovation", "bonus", cap=1),))
+    result = composition.compose({"field_inspection": "26.5", "onsite_review": "88.25"},
+                                 {"innovation": "2"})
+    # 26.5 x 100 / 30 = 88.333 -> 88.33; x 50 / 100 = 44.165 -> 44.17
+    # 88.25 x 50 / 100 = 44.125 -> 44.13; sum 88.30; bonus 2 capped at 1 -> 89.30
+    assert explain(result).lines == (
+        "实地考察 26.5（满分 30，折合百分制 88.33） × 50 / 100 = 44.17",
+        "现场评议 88.25 × 50 / 100 = 44.13",
+        "加权合计 88.30",
+        "加分项 innovation 1（上限封顶，申报 2）",
+        "加分合计 1，扣分合计 0（已计总上限）",
+        "总分 89.30",
+    )
+    data = json.loads(explain(result).to_json())
+    assert data["rounding"] == {"stage": 2, "product": 2, "total": 2, "mode": "ROUND_HALF_UP"}
+    assert data["stages"][0]["normalized"] == "88.33"
+
+
+def test_satisfaction_explanation_flags_small_samples():
+    assert explain(THREE_LEVEL.apply({"满意": 8, "基本满意": 2})).to_text() == (
+        "满意 8、基本满意 2、不满意 0，共 10 份：满意度指数 96.00，满意率 100.00%"
+        "（样本量 10 少于最低要求 30，结果仅供参考）")

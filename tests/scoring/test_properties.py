@@ -19,7 +19,7 @@ from scoring import (
 )
 
 # Applied per test (not as a global profile) so other packages' hypothesis tests are unaffected.
-FAST = settings(max_examples=150, deadline=None)
+FAST = settings(max_examples=150, deadline=None, database=None)
 
 marks_2dp = st.integers(0, 10000).map(lambda i: Decimal(i).scaleb(-2))   # 0.00 .. 100.00
 rules = st.builds(
