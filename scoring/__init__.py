@@ -13,7 +13,13 @@ from .composition import (
     StagePart,
     StageSpec,
 )
-from .diagnostics import Concordance, JudgeDiagnostics, judge_diagnostics, kendalls_w
+from .diagnostics import (
+    Concordance,
+    JudgeDiagnostics,
+    judge_diagnostics,
+    kendalls_w,
+    panel_concordance,
+)
 from .errors import (
     FloatMarkError,
     InexactResultError,
@@ -69,7 +75,7 @@ __all__ = [
     "ScoringPolicy", "StagePart", "StageSpec", "THREE_LEVEL", "WeightError", "canonical_json",
     "check_mark", "divide", "evaluate", "explain", "explain_agency", "explain_composition",
     "explain_groups", "explain_panel", "explain_satisfaction", "format_score", "grade",
-    "judge_diagnostics", "kendalls_w", "policy_fingerprint", "policy_from_plain", "rank",
-    "register", "round_half_up", "rubric_problems", "score_sheet", "split_by_group",
-    "stage_name", "to_decimal", "to_plain", "validate_rubric",
+    "judge_diagnostics", "kendalls_w", "panel_concordance", "policy_fingerprint",
+    "policy_from_plain", "rank", "register", "round_half_up", "rubric_problems", "score_sheet",
+    "split_by_group", "stage_name", "to_decimal", "to_plain", "validate_rubric",
 ]

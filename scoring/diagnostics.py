@@ -99,6 +99,15 @@ def kendalls_w(marks_by_judge: Mapping[JudgeId, Mapping[object, object]],
                        tuple(used), n, excluded)
 
 
+def panel_concordance(results: Mapping[object, PanelResult], places: int = 4) -> Concordance:
+    """Kendall's W of one panel over agencies, read from its per-agency PanelResults."""
+    table: dict[JudgeId, dict[object, Decimal]] = {}
+    for agency, result in results.items():
+        for judge, mark in result.given():
+            table.setdefault(judge, {})[agency] = mark
+    return kendalls_w(table, places)
+
+
 def _doubled_ranks(values: list[Decimal]) -> tuple[list[int], int]:
     """2 × rank (highest mark = rank 1, ties share their average); and Σ(t³ − t)."""
     order = sorted(range(len(values)), key=values.__getitem__, reverse=True)

@@ -4,7 +4,7 @@ from decimal import Decimal as D
 
 import pytest
 
-from scoring import PanelRule, PeerReview, judge_diagnostics, kendalls_w
+from scoring import PanelRule, PeerReview, judge_diagnostics, kendalls_w, panel_concordance
 
 TRIM = PanelRule(drop_high=1, drop_low=1)
 
@@ -49,6 +49,17 @@ def test_kendalls_w_uses_only_complete_judges():
     result = kendalls_w(table)
     assert result.judges == ("J1", "J2") and result.excluded_judges == ("J3",)
     assert result.w == D("1.0000")
+
+
+def test_panel_concordance_reads_panel_results():
+    rule = PanelRule()
+    results = {"A": rule.apply({"J1": "90", "J2": "80", "J3": "90"}),
+               "B": rule.apply({"J1": "80", "J2": "90", "J3": "70"}),
+               "C": rule.apply({"J1": "70", "J2": "70", "J3": None})}
+    # J3 recused on C: only J1 and J2 are complete. J1 ranks A, B, C = 1, 2, 3; J2 ranks
+    # 2, 1, 3 -> sums 3, 3, 6; mean 4; S = 1 + 1 + 4 = 6; W = 12 x 6 / (4 x 24) = 0.75
+    concordance = panel_concordance(results)
+    assert concordance.w == D("0.7500") and concordance.excluded_judges == ("J3",)
 
 
 def test_peer_review_excludes_self_and_flags_reciprocity():

@@ -31,6 +31,10 @@ GOLDEN = [
     # (the unrounded 9.32142857 x 1.67 = 15.5668 would publish 15.57: wrong)
     (PanelRule(1, 1, "mean", 2, factor=D("1.67")),
      marks("9.25", "9.50", "9.00", "9.75", "9.25", "9.50", "9.25", "9.50", "9.00"), "15.56"),
+    # ISU GOE of a 3Lz (base value 5.90), 9 judges: drop +4 and +1; kept 2+3+2+2+3+2+2 = 16
+    # -> 16/7 = 2.2857 -> 2.29; GOE points 2.29 x 10% x 5.90 = 1.3511 -> 1.35
+    (PanelRule(1, 1, "mean", 2, factor=D("0.590")),
+     marks("2", "3", "2", "2", "1", "3", "2", "4", "2"), "1.35"),
     # ISU GOE, 9 judges (-5..+5): drop +4 and -1; kept 3+2+3+2+3+1+2 = 16 -> 16/7 = 2.2857 -> 2.29
     (TRIM_1_1, marks("3", "2", "4", "3", "-1", "2", "3", "1", "2"), "2.29"),
     # exact half: kept 9.24 + 9.25 = 18.49 -> /2 = 9.245 -> half up 9.25 (half-even: 9.24)
