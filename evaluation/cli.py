@@ -52,11 +52,14 @@ def db_upgrade() -> None:
 @with_appcontext
 def demo() -> None:
     """Load the demo campaign (idempotent: does nothing when it is already there)."""
-    from evaluation.demo import load_demo
+    from evaluation.demo import DEMO_ACCOUNTS, demo_password, load_demo
 
     with _session() as session, acting_as("cli:demo"):
         created = load_demo(session)
     click.echo("demo campaign loaded" if created else "demo campaign already present")
+    click.echo(f"demo logins (password {demo_password()!r} unless changed since):")
+    for username, display_name, role, *_rest in DEMO_ACCOUNTS:
+        click.echo(f"  {username:<10} {role.value:<15} {display_name}")
 
 
 @click.group()

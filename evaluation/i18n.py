@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, request, session
+from flask import Flask, has_request_context, request, session
 from flask_babel import get_locale
 from flask_login import current_user
 
@@ -14,7 +14,9 @@ DEFAULT_LANGUAGE = "zh"
 
 
 def select_locale() -> str:
-    asked = request.args.get("lang") if request else None
+    if not has_request_context():  # CLI commands speak the default language
+        return DEFAULT_LANGUAGE
+    asked = request.args.get("lang")
     if asked in LANGUAGES:
         session["lang"] = asked
         return asked

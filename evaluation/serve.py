@@ -51,7 +51,8 @@ def run_server(app: Flask, host: str, port: int) -> None:
                 f"cannot listen on {_url(server.address[0], port)}: {exc.strerror}"
             ) from exc
     for address in addresses:
-        click.echo(f"pingyi listening on {_url(address, port)}")
+        base = _url(address, port)
+        click.echo(f"pingyi listening on {base}  (admin: {base}/admin/  public: {base}/)")
     # Objects alive after start-up never need collecting; freezing them cuts GC pauses.
     gc.freeze()
     gevent.joinall([gevent.spawn(server.serve_forever) for server in servers])

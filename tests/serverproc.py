@@ -1,0 +1,72 @@
+"""Run `pingyi` commands and a real `pingyi serve` in a subprocess, against a temp instance."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+PINGYI = str(Path(sys.executable).with_name("pingyi"))
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def environment(instance: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PINGYI_")}
+    env.pop("DATABASE_URL", None)
+    env.pop("SECRET_KEY", None)
+    env.update({"PINGYI_ENV": "development", "PINGYI_INSTANCE_PATH": str(instance), **extra})
+    return env
+
+
+def run_cli(instance: Path, *args: str, stdin: str = "", **extra: str) -> subprocess.CompletedProcess:
+    return subprocess.run([PINGYI, *args], env=environment(instance, **extra), input=stdin,
+                          capture_output=True, text=True, timeout=120)
+
+
+class Server:
+    """`pingyi serve` on a free port; stopped on exit."""
+
+    def __init__(self, instance: Path, host: str = "localhost", **extra: str):
+        self.port = free_port()
+        self.process = subprocess.Popen(
+            [PINGYI, "serve", "--host", host, "--port", str(self.port)],
+            env=environment(instance, **extra), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            text=True)
+        self.base = f"http://127.0.0.1:{self.port}"
+        self._wait_until_up()
+
+    def _wait_until_up(self, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited: {self.process.stdout.read()}")
+            try:
+                urllib.request.urlopen(self.base + "/login", timeout=2)
+                return
+            except OSError:
+                time.sleep(0.2)
+        raise RuntimeError("server did not come up")
+
+    def stop(self) -> str:
+        self.process.terminate()
+        try:
+            output, _ = self.process.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            output, _ = self.process.communicate()
+        return output
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()

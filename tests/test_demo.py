@@ -1,0 +1,101 @@
+"""The demo campaign: realistic, complete, deterministic and idempotent."""
+
+from __future__ import annotations
+
+from collections import Counter
+from decimal import Decimal
+
+from sqlmodel import select
+
+from evaluation.audit import verify_chain
+from evaluation.demo import load_demo
+from evaluation.demo_data import CITY_CAMPAIGN, COUNTIES, COUNTY_CAMPAIGN
+from evaluation.models import (
+    Agency,
+    AgencyLevel,
+    Campaign,
+    CampaignAgency,
+    Indicator,
+    IndicatorKind,
+    Judge,
+    Stage,
+    User,
+)
+from evaluation.services.indicators import tree_problems
+
+
+def _campaign(db, title) -> Campaign:
+    return db.exec(select(Campaign).where(Campaign.title == title)).one()
+
+
+def _groups(db, campaign) -> Counter:
+    rows = db.exec(select(CampaignAgency).where(CampaignAgency.campaign_id == campaign.id)).all()
+    return Counter(row.group_name for row in rows)
+
+
+def test_demo_city_campaign_is_complete(db):
+    assert load_demo(db) is True
+    campaign = _campaign(db, CITY_CAMPAIGN)
+    groups = _groups(db, campaign)
+    assert groups["市直组"] >= 40 and groups["县区组"] == 10
+    names = {a.name for a in db.exec(select(Agency)).all()}
+    assert {"市公安局", "市司法局", "市市场监督管理局", "市税务局", "市中级人民法院",
+            "市人民检察院"} <= names
+    assert {f"{county}人民政府" for county in COUNTIES} <= names
+    levels = Counter(a.level for a in db.exec(select(Agency)).all())
+    assert levels[AgencyLevel.CENTRAL_PROVINCIAL] >= 3
+
+    stages = db.exec(select(Stage).where(Stage.campaign_id == campaign.id)).all()
+    assert len(stages) == 7 and sum(s.weight for s in stages) == Decimal("100")
+
+    indicators = db.exec(select(Indicator).where(Indicator.campaign_id == campaign.id)).all()
+    top = [i for i in indicators if i.parent_id is None and i.kind == IndicatorKind.NORMAL]
+    second = [i for i in indicators if i.parent_id is not None]
+    assert len(top) >= 5 and len(second) >= 15
+    assert sum(i.max_points for i in top) == Decimal("100")
+    assert any(i.kind == IndicatorKind.BONUS for i in indicators)
+    assert tree_problems(list(indicators)) == {}
+
+    judges = db.exec(select(Judge).where(Judge.campaign_id == campaign.id)).all()
+    assert len(judges) == 15
+    assert set(Counter(j.group_name for j in judges)) == {"人大代表", "政协委员", "专家",
+                                                          "群众代表", "媒体代表"}
+    assert any(j.affiliation_agency_id for j in judges)  # a conflict to recuse
+
+
+def test_demo_county_has_its_own_small_campaign(db):
+    load_demo(db)
+    county = _campaign(db, COUNTY_CAMPAIGN)
+    city = _campaign(db, CITY_CAMPAIGN)
+    assert county.organization_id != city.organization_id
+    assert sum(_groups(db, county).values()) >= 5
+
+
+def test_demo_is_idempotent_and_audited(db):
+    load_demo(db)
+    counts = [len(db.exec(select(m)).all()) for m in (Agency, Campaign, Judge, User)]
+    assert load_demo(db) is False
+    assert [len(db.exec(select(m)).all()) for m in (Agency, Campaign, Judge, User)] == counts
+    report = verify_chain(db)
+    assert report.ok and report.count > 150
+
+
+def test_demo_is_deterministic(app, db, tmp_path):
+    """Two fresh databases get the same on-stage order (the seeded draw)."""
+    from sqlmodel import Session
+
+    from evaluation.db import make_engine
+    from evaluation.migrate import upgrade
+
+    load_demo(db)
+    other = make_engine(f"sqlite:///{tmp_path / 'second.sqlite3'}")
+    upgrade(other)
+    with Session(other) as second:
+        load_demo(second)
+        orders = []
+        for session in (db, second):
+            rows = session.exec(select(Agency.name, CampaignAgency.position)
+                                .join(CampaignAgency).order_by(Agency.name)).all()
+            orders.append([tuple(r) for r in rows])
+    other.dispose()
+    assert orders[0] == orders[1]

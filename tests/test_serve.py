@@ -1,0 +1,70 @@
+"""`pingyi serve`, `pingyi db upgrade`, `pingyi demo`, `pingyi user create` as a user runs them."""
+
+from __future__ import annotations
+
+import urllib.request
+
+import pytest
+import socketio
+from serverproc import Server, run_cli
+
+
+@pytest.fixture(scope="module")
+def instance(tmp_path_factory):
+    path = tmp_path_factory.mktemp("instance")
+    assert run_cli(path, "db", "upgrade").returncode == 0
+    demo = run_cli(path, "demo")
+    assert demo.returncode == 0, demo.stderr
+    return path, demo.stdout
+
+
+def test_demo_prints_the_logins_and_is_idempotent(instance):
+    path, first_output = instance
+    assert "demo campaign loaded" in first_output
+    assert "admin" in first_output and "pingyi-demo-2024" in first_output
+    again = run_cli(path, "demo")
+    assert "already present" in again.stdout
+
+
+def test_serve_answers_on_ipv4_and_ipv6_loopback_with_websockets(instance):
+    path, _ = instance
+    with Server(path) as server:
+        for base in (f"http://127.0.0.1:{server.port}", f"http://[::1]:{server.port}"):
+            with urllib.request.urlopen(base + "/") as response:
+                assert response.status == 200
+                assert "履职评议" in response.read().decode()
+        client = socketio.Client(reconnection=False)
+        # WebSocket only: the gevent server must upgrade (no long-polling fallback).
+        client.connect(server.base, transports=["websocket"], wait_timeout=10)
+        assert client.transport() == "websocket"
+        client.disconnect()
+        output = server.stop()
+    assert f"http://127.0.0.1:{server.port}" in output and f"http://[::1]:{server.port}" in output
+    assert "/admin/" in output
+
+
+def test_serve_refuses_a_port_in_use_with_a_clear_message(instance):
+    path, _ = instance
+    with Server(path) as server:
+        clash = run_cli(path, "serve", "--host", "127.0.0.1", "--port", str(server.port))
+    assert clash.returncode != 0 and "cannot listen on" in clash.stderr
+
+
+def test_serve_insists_on_gevent(instance):
+    path, _ = instance
+    result = run_cli(path, "serve", "--port", "1", PINGYI_SOCKETIO_ASYNC_MODE="threading")
+    assert result.returncode != 0 and "needs SOCKETIO_ASYNC_MODE=gevent" in result.stderr
+
+
+def test_production_serve_without_secret_key_fails_clearly(instance):
+    path, _ = instance
+    result = run_cli(path, "serve", PINGYI_ENV="production")
+    assert result.returncode != 0 and "SECRET_KEY is not set" in result.stderr
+
+
+def test_user_create_reads_the_password_from_stdin(instance):
+    path, _ = instance
+    made = run_cli(path, "user", "create", "root2", "--role", "admin", stdin="strong pass 123\n")
+    assert made.returncode == 0 and "created admin root2" in made.stdout
+    weak = run_cli(path, "user", "create", "root3", stdin="short\n")
+    assert weak.returncode != 0 and "10" in weak.stderr
