@@ -13,7 +13,14 @@ from wtforms import (
     StringField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, NumberRange
+from wtforms.validators import (
+    DataRequired,
+    EqualTo,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+)
 
 from evaluation.models import AgencyLevel, CampaignStatus, IndicatorKind
 from evaluation.services.errors import ValidationFailed
@@ -110,6 +117,7 @@ class IndicatorForm(FlaskForm):
     )
     max_points = DecimalField(_l("分值"), places=None, validators=[InputRequired(REQUIRED)])
     kind = SelectField(_l("类型"), choices=enum_options(IndicatorKind))
+    step = DecimalField(_l("评分步长（可选）"), places=None, validators=[Optional()])
 
 
 class CsrfOnlyForm(FlaskForm):

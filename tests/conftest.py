@@ -8,7 +8,6 @@ Each run migrates a private schema once; each test starts from empty tables.
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import sys
 import uuid
@@ -21,6 +20,9 @@ from sqlmodel import Session
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "tests" / "browser"))
+
+from webclient import Browserless  # noqa: E402
 
 from evaluation import create_app  # noqa: E402
 from evaluation.db import make_engine  # noqa: E402
@@ -67,9 +69,16 @@ class PostgresSchema:
         self.engine = make_engine(self.url)
         upgrade(self.engine)
         with self.engine.connect() as connection:
-            self.tables = [row[0] for row in connection.execute(text(
-                "SELECT tablename FROM pg_tables WHERE schemaname = :s "
-                "AND tablename != 'alembic_version'"), {"s": self.schema})]
+            self.tables = [
+                row[0]
+                for row in connection.execute(
+                    text(
+                        "SELECT tablename FROM pg_tables WHERE schemaname = :s "
+                        "AND tablename != 'alembic_version'"
+                    ),
+                    {"s": self.schema},
+                )
+            ]
 
     def fresh_url(self, _directory: Path) -> str:
         quoted = ", ".join(f'"{name}"' for name in self.tables)
@@ -99,13 +108,15 @@ def backend(request, tmp_path_factory):
 
 @pytest.fixture
 def app(backend, tmp_path):
-    application = create_app({
-        "TESTING": True,
-        "SECRET_KEY": "test-secret-key",
-        "DATABASE_URL": backend.fresh_url(tmp_path),
-        "SOCKETIO_ASYNC_MODE": "threading",
-        "RATELIMIT_STORAGE_URI": "memory://",
-    })
+    application = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret-key",
+            "DATABASE_URL": backend.fresh_url(tmp_path),
+            "SOCKETIO_ASYNC_MODE": "threading",
+            "RATELIMIT_STORAGE_URI": "memory://",
+        }
+    )
     yield application
     application.extensions["pingyi_db"].dispose()
 
@@ -119,33 +130,6 @@ def db(app):
 @pytest.fixture
 def client(app):
     return app.test_client()
-
-
-CSRF_PATTERN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
-
-
-def csrf_token(client) -> str:
-    """Every page carries a token (the language switcher is a POST form)."""
-    html = client.get("/").get_data(as_text=True)
-    match = CSRF_PATTERN.search(html)
-    assert match, "no CSRF token on the home page"
-    return match.group(1) or match.group(2)
-
-
-class Browserless:
-    """Log in and post forms the way a browser would: with the page's CSRF token."""
-
-    def __init__(self, client):
-        self.client = client
-
-    def login(self, username: str, password: str = "correct horse 42"):
-        return self.post("/login", {"username": username, "password": password})
-
-    def logout(self):
-        return self.post("/logout", {})
-
-    def post(self, url: str, data: dict, **kwargs):
-        return self.client.post(url, data={**data, "csrf_token": csrf_token(self.client)}, **kwargs)
 
 
 @pytest.fixture

@@ -28,47 +28,69 @@ _counter = itertools.count(1)
 
 
 def org(db: Session, name: str | None = None) -> Organization:
-    organization = Organization(name=name or f"测试普法办{next(_counter)}", kind=OrganizationKind.CITY)
+    organization = Organization(
+        name=name or f"测试普法办{next(_counter)}", kind=OrganizationKind.CITY
+    )
     db.add(organization)
     db.commit()
     return organization
 
 
-def user(db: Session, role: Role, organization: Organization | None = None,
-         agency: Agency | None = None, username: str | None = None) -> User:
+def user(
+    db: Session,
+    role: Role,
+    organization: Organization | None = None,
+    agency: Agency | None = None,
+    username: str | None = None,
+) -> User:
     created = create_user(
-        db, username=username or f"{role.value}{next(_counter)}", display_name="测试用户",
-        password=PASSWORD, role=role,
+        db,
+        username=username or f"{role.value}{next(_counter)}",
+        display_name="测试用户",
+        password=PASSWORD,
+        role=role,
         organization_id=organization.id if organization else None,
-        agency_id=agency.id if agency else None)
+        agency_id=agency.id if agency else None,
+    )
     db.commit()
     return created
 
 
 def agency(db: Session, organization: Organization, name: str | None = None) -> Agency:
-    created = Agency(organization_id=organization.id, name=name or f"市测试局{next(_counter)}",
-                     level=AgencyLevel.CITY, region="测试市")
+    created = Agency(
+        organization_id=organization.id,
+        name=name or f"市测试局{next(_counter)}",
+        level=AgencyLevel.CITY,
+        region="测试市",
+    )
     db.add(created)
     db.commit()
     return created
 
 
 def campaign(db: Session, organization: Organization, title: str | None = None) -> Campaign:
-    return create_campaign(db, organization.id, CampaignFields(
-        title=title or f"测试评议{next(_counter)}", year=2024, lookback_years=3,
-        status=CampaignStatus.ACTIVE))
+    return create_campaign(
+        db,
+        organization.id,
+        CampaignFields(
+            title=title or f"测试评议{next(_counter)}",
+            year=2024,
+            lookback_years=3,
+            status=CampaignStatus.ACTIVE,
+        ),
+    )
 
 
 def stage(db: Session, campaign_: Campaign, kind: StageKind) -> Stage:
     from sqlmodel import select
 
-    return db.exec(select(Stage).where(Stage.campaign_id == campaign_.id,
-                                       Stage.kind == kind)).one()
+    return db.exec(select(Stage).where(Stage.campaign_id == campaign_.id, Stage.kind == kind)).one()
 
 
 def judge(db: Session, campaign_: Campaign, name: str | None = None) -> Judge:
-    created = Judge(campaign_id=campaign_.id, name=name or f"评委{next(_counter)}",
-                    group_name="专家")
+    created = Judge(
+        campaign_id=campaign_.id, name=name or f"评委{next(_counter)}", group_name="专家"
+    )
     db.add(created)
     db.commit()
     return created

@@ -27,9 +27,17 @@ def environment(instance: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-def run_cli(instance: Path, *args: str, stdin: str = "", **extra: str) -> subprocess.CompletedProcess:
-    return subprocess.run([PINGYI, *args], env=environment(instance, **extra), input=stdin,
-                          capture_output=True, text=True, timeout=120)
+def run_cli(
+    instance: Path, *args: str, stdin: str = "", **extra: str
+) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [PINGYI, *args],
+        env=environment(instance, **extra),
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 class Server:
@@ -39,8 +47,11 @@ class Server:
         self.port = free_port()
         self.process = subprocess.Popen(
             [PINGYI, "serve", "--host", host, "--port", str(self.port)],
-            env=environment(instance, **extra), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            text=True)
+            env=environment(instance, **extra),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
         self.base = f"http://127.0.0.1:{self.port}"
         self._wait_until_up()
 

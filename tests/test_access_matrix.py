@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import factories as f
 import pytest
-from conftest import Browserless
+from webclient import Browserless
 
 from evaluation.models import InspectionAssignment, Role, StageKind
 from evaluation.services.indicators import IndicatorFields, create_indicator
@@ -48,26 +48,56 @@ ROUTES = [  # (method, url template, endpoint, expected, form data)
     ("GET", "/admin/campaigns/{campaign}/edit", "admin.campaign_edit", ORG_A, None),
     ("POST", "/admin/campaigns/{campaign}/edit", "admin.campaign_edit", POST_ORG_A, {"title": ""}),
     ("GET", "/admin/campaigns/{campaign}/stages", "admin.stages", ORG_A, None),
-    ("POST", "/admin/campaigns/{campaign}/stages", "admin.stages", POST_ORG_A,
-     {"weight-self_assessment": "x"}),
+    (
+        "POST",
+        "/admin/campaigns/{campaign}/stages",
+        "admin.stages",
+        POST_ORG_A,
+        {"weight-self_assessment": "x"},
+    ),
     ("GET", "/admin/campaigns/{campaign}/agencies", "admin.campaign_agencies_page", ORG_A, None),
-    ("POST", "/admin/campaigns/{campaign}/agencies", "admin.campaign_agencies_page", POST_ORG_A,
-     {"group_name": ""}),
+    (
+        "POST",
+        "/admin/campaigns/{campaign}/agencies",
+        "admin.campaign_agencies_page",
+        POST_ORG_A,
+        {"group_name": ""},
+    ),
     ("GET", "/admin/campaigns/{campaign}/judges", "admin.judges", ORG_A, None),
     ("POST", "/admin/campaigns/{campaign}/judges", "admin.judges", POST_ORG_A, {"name": ""}),
     ("GET", "/admin/judges/{judge}/edit", "admin.judge_edit", ORG_A, None),
     ("POST", "/admin/judges/{judge}/edit", "admin.judge_edit", POST_ORG_A, {"name": ""}),
     ("GET", "/admin/campaigns/{campaign}/indicators", "admin.indicators", ORG_A, None),
     ("GET", "/admin/campaigns/{campaign}/indicators/new", "admin.indicator_new", ORG_A, None),
-    ("POST", "/admin/campaigns/{campaign}/indicators/new", "admin.indicator_new", POST_ORG_A,
-     {"code": ""}),
+    (
+        "POST",
+        "/admin/campaigns/{campaign}/indicators/new",
+        "admin.indicator_new",
+        POST_ORG_A,
+        {"code": ""},
+    ),
     ("GET", "/admin/indicators/{indicator}/edit", "admin.indicator_edit", ORG_A, None),
-    ("POST", "/admin/indicators/{indicator}/edit", "admin.indicator_edit", POST_ORG_A,
-     {"code": ""}),
-    ("POST", "/admin/indicators/{indicator}/move", "admin.indicator_move", POST_ORG_A,
-     {"direction": "sideways"}),
-    ("POST", "/admin/indicators/{indicator}/delete", "admin.indicator_delete",
-     (LOGIN, 409, 409, 404, 403, 403), {}),
+    (
+        "POST",
+        "/admin/indicators/{indicator}/edit",
+        "admin.indicator_edit",
+        POST_ORG_A,
+        {"code": ""},
+    ),
+    (
+        "POST",
+        "/admin/indicators/{indicator}/move",
+        "admin.indicator_move",
+        POST_ORG_A,
+        {"direction": "sideways"},
+    ),
+    (
+        "POST",
+        "/admin/indicators/{indicator}/delete",
+        "admin.indicator_delete",
+        (LOGIN, 409, 409, 404, 403, 403),
+        {},
+    ),
     ("GET", "/admin/agencies", "admin.agencies", ANY_ORGANIZER, None),
     ("GET", "/admin/agencies/new", "admin.agency_new", ANY_ORGANIZER, None),
     ("POST", "/admin/agencies/new", "admin.agency_new", POST_ANY_ORGANIZER, {"name": ""}),
@@ -103,14 +133,22 @@ def world(db):
     }
     someone_else = f.user(db, Role.INSPECTOR, org_a)
     stage = f.stage(db, campaign, StageKind.FIELD_INSPECTION)
-    visit = InspectionAssignment(stage_id=stage.id, agency_id=agency.id,
-                                 inspector_id=users["inspector_a"].id)
-    other = InspectionAssignment(stage_id=stage.id, agency_id=agency.id,
-                                 inspector_id=someone_else.id)
+    visit = InspectionAssignment(
+        stage_id=stage.id, agency_id=agency.id, inspector_id=users["inspector_a"].id
+    )
+    other = InspectionAssignment(
+        stage_id=stage.id, agency_id=agency.id, inspector_id=someone_else.id
+    )
     db.add_all([visit, other])
     db.commit()
-    ids = {"campaign": campaign.id, "agency": agency.id, "judge": judge.id,
-           "indicator": parent.id, "visit": visit.id, "other_visit": other.id}
+    ids = {
+        "campaign": campaign.id,
+        "agency": agency.id,
+        "judge": judge.id,
+        "indicator": parent.id,
+        "visit": visit.id,
+        "other_visit": other.id,
+    }
     return users, ids
 
 

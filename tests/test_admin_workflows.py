@@ -12,9 +12,15 @@ from evaluation.models import Agency, AuditEvent, Campaign, Indicator, Judge, Ro
 from evaluation.services.campaigns import STAGE_ORDER
 from evaluation.services.indicators import IndicatorFields, create_indicator
 
-GOOD_WEIGHTS = {"deployment": "0", "self_assessment": "20", "media_publicity": "10",
-                "public_review": "20", "field_inspection": "15", "onsite_review": "25",
-                "peer_review": "10"}
+GOOD_WEIGHTS = {
+    "deployment": "0",
+    "self_assessment": "20",
+    "media_publicity": "10",
+    "public_review": "20",
+    "field_inspection": "15",
+    "onsite_review": "25",
+    "peer_review": "10",
+}
 
 
 @pytest.fixture
@@ -43,8 +49,10 @@ def _count(db, model) -> int:
 
 
 def test_create_campaign_makes_the_seven_stages(signed_in, db, organizer):
-    response = signed_in.post("/admin/campaigns/new", {
-        "title": "2025年度履职评议", "year": "2025", "lookback_years": "3", "status": "draft"})
+    response = signed_in.post(
+        "/admin/campaigns/new",
+        {"title": "2025年度履职评议", "year": "2025", "lookback_years": "3", "status": "draft"},
+    )
     assert response.status_code == 302
     campaign = db.exec(select(Campaign)).one()
     assert campaign.organization_id == organizer[1].id
@@ -53,12 +61,15 @@ def test_create_campaign_makes_the_seven_stages(signed_in, db, organizer):
     assert sum(s.weight for s in stages) == Decimal("100")
 
 
-@pytest.mark.parametrize("field, value, message", [
-    ("title", "", "此项为必填项"),
-    ("year", "1999", "年度须在 2000 到 2100 之间"),
-    ("lookback_years", "0", "回顾年限须在 1 到 10 年之间"),
-    ("year", "二〇二五", "不是有效的整数"),
-])
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        ("title", "", "此项为必填项"),
+        ("year", "1999", "年度须在 2000 到 2100 之间"),
+        ("lookback_years", "0", "回顾年限须在 1 到 10 年之间"),
+        ("year", "二〇二五", "不是有效的整数"),
+    ],
+)
 def test_campaign_form_names_the_bad_field_and_keeps_input(signed_in, db, field, value, message):
     data = {"title": "保留我输入的标题", "year": "2025", "lookback_years": "3", "status": "draft"}
     data[field] = value
@@ -73,8 +84,10 @@ def test_campaign_form_names_the_bad_field_and_keeps_input(signed_in, db, field,
 
 def test_duplicate_campaign_title_is_refused(signed_in, db, organizer):
     f.campaign(db, organizer[1], "同名活动")
-    response = signed_in.post("/admin/campaigns/new", {
-        "title": "同名活动", "year": "2025", "lookback_years": "3", "status": "draft"})
+    response = signed_in.post(
+        "/admin/campaigns/new",
+        {"title": "同名活动", "year": "2025", "lookback_years": "3", "status": "draft"},
+    )
     assert response.status_code == 400 and "同名" in response.get_data(as_text=True)
     assert _count(db, Campaign) == 1
 
@@ -102,19 +115,41 @@ def test_stage_weights_totalling_100_are_saved(signed_in, db, organizer):
     assert f.stage(db, campaign, StageKind.ONSITE_REVIEW).weight == Decimal("30")
 
 
-@pytest.mark.parametrize("change, field, message", [
-    ({"weight-onsite_review": "abc"}, "weight-onsite_review", "请输入数字"),
-    ({"weight-onsite_review": "-5", "weight-peer_review": "40"}, "weight-onsite_review",
-     "权重必须在 0 到 100 之间"),
-    ({"weight-onsite_review": "24.999", "weight-peer_review": "10.001"}, "weight-onsite_review",
-     "最多保留两位小数"),
-    ({"weight-deployment": "5", "weight-peer_review": "5"}, "weight-deployment", "部署安排阶段不计分"),
-    ({"opens-onsite_review": "2025-05-02T09:00", "closes-onsite_review": "2025-05-01T09:00"},
-     "closes-onsite_review", "结束时间必须晚于开始时间"),
-    ({"closes-self_assessment": "2025-03-01T18:00", "opens-media_publicity": "2025-02-20T09:00"},
-     "opens-media_publicity", "须在“自查自评”结束后开始"),
-    ({"opens-onsite_review": "2025/05/01"}, "opens-onsite_review", "时间格式应为"),
-])
+@pytest.mark.parametrize(
+    "change, field, message",
+    [
+        ({"weight-onsite_review": "abc"}, "weight-onsite_review", "请输入数字"),
+        (
+            {"weight-onsite_review": "-5", "weight-peer_review": "40"},
+            "weight-onsite_review",
+            "权重必须在 0 到 100 之间",
+        ),
+        (
+            {"weight-onsite_review": "24.999", "weight-peer_review": "10.001"},
+            "weight-onsite_review",
+            "最多保留两位小数",
+        ),
+        (
+            {"weight-deployment": "5", "weight-peer_review": "5"},
+            "weight-deployment",
+            "部署安排阶段不计分",
+        ),
+        (
+            {"opens-onsite_review": "2025-05-02T09:00", "closes-onsite_review": "2025-05-01T09:00"},
+            "closes-onsite_review",
+            "结束时间必须晚于开始时间",
+        ),
+        (
+            {
+                "closes-self_assessment": "2025-03-01T18:00",
+                "opens-media_publicity": "2025-02-20T09:00",
+            },
+            "opens-media_publicity",
+            "须在“自查自评”结束后开始",
+        ),
+        ({"opens-onsite_review": "2025/05/01"}, "opens-onsite_review", "时间格式应为"),
+    ],
+)
 def test_stage_plan_errors_sit_beside_their_field(signed_in, db, organizer, change, field, message):
     campaign = f.campaign(db, organizer[1])
     data = _plan(GOOD_WEIGHTS)
@@ -127,8 +162,10 @@ def test_stage_plan_errors_sit_beside_their_field(signed_in, db, organizer, chan
 
 def test_stage_windows_are_saved_in_local_time(signed_in, db, organizer):
     campaign = f.campaign(db, organizer[1])
-    data = _plan(GOOD_WEIGHTS, {"opens-onsite_review": "2025-05-01T09:00",
-                                "closes-onsite_review": "2025-05-01T18:00"})
+    data = _plan(
+        GOOD_WEIGHTS,
+        {"opens-onsite_review": "2025-05-01T09:00", "closes-onsite_review": "2025-05-01T18:00"},
+    )
     assert signed_in.post(f"/admin/campaigns/{campaign.id}/stages", data).status_code == 302
     db.expire_all()
     onsite = f.stage(db, campaign, StageKind.ONSITE_REVIEW)
@@ -138,16 +175,25 @@ def test_stage_windows_are_saved_in_local_time(signed_in, db, organizer):
 
 
 def test_agency_create_edit_and_duplicate(signed_in, db, organizer):
-    assert signed_in.post("/admin/agencies/new", {"name": "\u3000市司法局 ", "level": "city",
-                                                  "region": "韶关"}).status_code == 302
+    assert (
+        signed_in.post(
+            "/admin/agencies/new", {"name": "\u3000市司法局 ", "level": "city", "region": "韶关"}
+        ).status_code
+        == 302
+    )
     agency = db.exec(select(Agency)).one()
     assert agency.name == "市司法局"  # full-width and ASCII spaces trimmed
     response = signed_in.post("/admin/agencies/new", {"name": "市司法局", "level": "city"})
     assert response.status_code == 400 and "已有同名单位" in response.get_data(as_text=True)
     response = signed_in.post("/admin/agencies/new", {"name": "市公安局", "level": "ministry"})
     assert response.status_code == 400 and "不是有效的选择" in response.get_data(as_text=True)
-    assert signed_in.post(f"/admin/agencies/{agency.id}/edit", {
-        "name": "韶关市司法局", "level": "city", "region": ""}).status_code == 302
+    assert (
+        signed_in.post(
+            f"/admin/agencies/{agency.id}/edit",
+            {"name": "韶关市司法局", "level": "city", "region": ""},
+        ).status_code
+        == 302
+    )
     db.expire_all()
     assert db.get(Agency, agency.id).name == "韶关市司法局"
 
@@ -155,8 +201,10 @@ def test_agency_create_edit_and_duplicate(signed_in, db, organizer):
 def test_enroll_agency_into_campaign_with_group(signed_in, db, organizer):
     campaign = f.campaign(db, organizer[1])
     agency = f.agency(db, organizer[1])
-    response = signed_in.post(f"/admin/campaigns/{campaign.id}/agencies",
-                              {"agency_id": str(agency.id), "group_name": "市直组"})
+    response = signed_in.post(
+        f"/admin/campaigns/{campaign.id}/agencies",
+        {"agency_id": str(agency.id), "group_name": "市直组"},
+    )
     assert response.status_code == 302
     page = signed_in.client.get(f"/admin/campaigns/{campaign.id}/agencies")
     assert agency.name in page.get_data(as_text=True) and "市直组" in page.get_data(as_text=True)
@@ -165,8 +213,10 @@ def test_enroll_agency_into_campaign_with_group(signed_in, db, organizer):
 def test_enrolling_another_organizations_agency_is_impossible(signed_in, db, organizer):
     campaign = f.campaign(db, organizer[1])
     foreign = f.agency(db, f.org(db))
-    response = signed_in.post(f"/admin/campaigns/{campaign.id}/agencies",
-                              {"agency_id": str(foreign.id), "group_name": "市直组"})
+    response = signed_in.post(
+        f"/admin/campaigns/{campaign.id}/agencies",
+        {"agency_id": str(foreign.id), "group_name": "市直组"},
+    )
     assert response.status_code == 400 and "不是有效的选择" in response.get_data(as_text=True)
 
 
@@ -174,8 +224,12 @@ def test_judge_add_with_affiliation_and_duplicate_name(signed_in, db, organizer)
     campaign = f.campaign(db, organizer[1])
     agency = f.agency(db, organizer[1])
     url = f"/admin/campaigns/{campaign.id}/judges"
-    data = {"name": "王芳", "group_name": "专家", "title": "律师",
-            "affiliation_agency_id": str(agency.id)}
+    data = {
+        "name": "王芳",
+        "group_name": "专家",
+        "title": "律师",
+        "affiliation_agency_id": str(agency.id),
+    }
     assert signed_in.post(url, data).status_code == 302
     judge = db.exec(select(Judge)).one()
     assert judge.affiliation_agency_id == agency.id
@@ -188,36 +242,50 @@ def test_judge_add_with_affiliation_and_duplicate_name(signed_in, db, organizer)
 def test_indicator_tree_says_which_node_is_off(signed_in, db, organizer):
     campaign = f.campaign(db, organizer[1])
     base = f"/admin/campaigns/{campaign.id}/indicators"
-    assert signed_in.post(f"{base}/new", {"code": "A", "name": "组织领导", "max_points": "60",
-                                          "kind": "normal"}).status_code == 302
+    assert (
+        signed_in.post(
+            f"{base}/new", {"code": "A", "name": "组织领导", "max_points": "60", "kind": "normal"}
+        ).status_code
+        == 302
+    )
     parent = db.exec(select(Indicator)).one()
-    signed_in.post(f"{base}/new?parent={parent.id}", {"code": "A1", "name": "责任清单",
-                                                       "max_points": "30", "kind": "normal"})
+    signed_in.post(
+        f"{base}/new?parent={parent.id}",
+        {"code": "A1", "name": "责任清单", "max_points": "30", "kind": "normal"},
+    )
     html = signed_in.client.get(base).get_data(as_text=True)
     assert "A 组织领导：下级指标合计 30.00 分，应为 60.00 分" in html
     assert "一级常规指标合计 60.00 分，应为 100.00 分" in html
-    signed_in.post(f"{base}/new?parent={parent.id}", {"code": "A2", "name": "制度落实",
-                                                       "max_points": "30", "kind": "normal"})
-    signed_in.post(f"{base}/new", {"code": "B", "name": "普法实效", "max_points": "40",
-                                   "kind": "normal"})
-    signed_in.post(f"{base}/new", {"code": "C", "name": "创新加分", "max_points": "5",
-                                   "kind": "bonus"})
+    signed_in.post(
+        f"{base}/new?parent={parent.id}",
+        {"code": "A2", "name": "制度落实", "max_points": "30", "kind": "normal"},
+    )
+    signed_in.post(
+        f"{base}/new", {"code": "B", "name": "普法实效", "max_points": "40", "kind": "normal"}
+    )
+    signed_in.post(
+        f"{base}/new", {"code": "C", "name": "创新加分", "max_points": "5", "kind": "bonus"}
+    )
     html = signed_in.client.get(base).get_data(as_text=True)
     assert "分值已平衡" in html and "应为" not in html
 
 
-@pytest.mark.parametrize("data, field_message", [
-    ({"code": "A", "name": "重复编号", "max_points": "10"}, "指标编号 A 已存在"),
-    ({"code": "B", "name": "零分", "max_points": "0"}, "分值须大于 0 且不超过 100"),
-    ({"code": "B", "name": "三位小数", "max_points": "1.005"}, "最多保留两位小数"),
-    ({"code": "B", "name": "", "max_points": "5"}, "此项为必填项"),
-    ({"code": "B", "name": "非数字", "max_points": "五"}, "不是有效的小数"),
-])
+@pytest.mark.parametrize(
+    "data, field_message",
+    [
+        ({"code": "A", "name": "重复编号", "max_points": "10"}, "指标编号 A 已存在"),
+        ({"code": "B", "name": "零分", "max_points": "0"}, "分值须大于 0 且不超过 100"),
+        ({"code": "B", "name": "三位小数", "max_points": "1.005"}, "最多保留两位小数"),
+        ({"code": "B", "name": "", "max_points": "5"}, "此项为必填项"),
+        ({"code": "B", "name": "非数字", "max_points": "五"}, "不是有效的小数"),
+    ],
+)
 def test_indicator_form_rejects_bad_input(signed_in, db, organizer, data, field_message):
     campaign = f.campaign(db, organizer[1])
     create_indicator(db, campaign, IndicatorFields("A", "组织领导", Decimal("100")))
-    response = signed_in.post(f"/admin/campaigns/{campaign.id}/indicators/new",
-                              {"kind": "normal", **data})
+    response = signed_in.post(
+        f"/admin/campaigns/{campaign.id}/indicators/new", {"kind": "normal", **data}
+    )
     assert response.status_code == 400 and field_message in response.get_data(as_text=True)
     assert _count(db, Indicator) == 1
 
@@ -225,10 +293,13 @@ def test_indicator_form_rejects_bad_input(signed_in, db, organizer, data, field_
 def test_child_cannot_exceed_its_parent(signed_in, db, organizer):
     campaign = f.campaign(db, organizer[1])
     parent = create_indicator(db, campaign, IndicatorFields("A", "组织领导", Decimal("10")))
-    response = signed_in.post(f"/admin/campaigns/{campaign.id}/indicators/new?parent={parent.id}",
-                              {"code": "A1", "name": "太多", "max_points": "12", "kind": "normal"})
+    response = signed_in.post(
+        f"/admin/campaigns/{campaign.id}/indicators/new?parent={parent.id}",
+        {"code": "A1", "name": "太多", "max_points": "12", "kind": "normal"},
+    )
     assert response.status_code == 400 and "不能超过上级指标 A 的 10.00 分" in response.get_data(
-        as_text=True)
+        as_text=True
+    )
 
 
 def test_reorder_and_delete_indicators(signed_in, db, organizer):
@@ -240,7 +311,9 @@ def test_reorder_and_delete_indicators(signed_in, db, organizer):
     assert db.get(Indicator, b.id).position == 0 and db.get(Indicator, a.id).position == 1
     create_indicator(db, campaign, IndicatorFields("A1", "甲一", Decimal("50")), a)
     response = signed_in.post(f"/admin/indicators/{a.id}/delete", {})
-    assert response.status_code == 409 and "请先删除 A 的下级指标" in response.get_data(as_text=True)
+    assert response.status_code == 409 and "请先删除 A 的下级指标" in response.get_data(
+        as_text=True
+    )
     assert signed_in.post(f"/admin/indicators/{b.id}/delete", {}).status_code == 302
     assert {i.code for i in db.exec(select(Indicator)).all()} == {"A", "A1"}
 
@@ -248,11 +321,38 @@ def test_reorder_and_delete_indicators(signed_in, db, organizer):
 def test_organizer_creates_contact_for_own_agency_only(signed_in, db, organizer):
     agency = f.agency(db, organizer[1])
     foreign = f.agency(db, f.org(db))
-    data = {"username": "contact1", "display_name": "联络员", "password": "long enough 123",
-            "role": "agency_contact", "organization_id": str(organizer[1].id)}
+    data = {
+        "username": "contact1",
+        "display_name": "联络员",
+        "password": "long enough 123",
+        "role": "agency_contact",
+        "organization_id": str(organizer[1].id),
+    }
     response = signed_in.post("/admin/users/new", {**data, "agency_id": str(foreign.id)})
     assert response.status_code == 400
-    response = signed_in.post("/admin/users/new", {**data, "role": "admin",
-                                                   "agency_id": str(agency.id)})
+    response = signed_in.post(
+        "/admin/users/new", {**data, "role": "admin", "agency_id": str(agency.id)}
+    )
     assert response.status_code == 400  # not a role an organizer may hand out
-    assert signed_in.post("/admin/users/new", {**data, "agency_id": str(agency.id)}).status_code == 302
+    assert (
+        signed_in.post("/admin/users/new", {**data, "agency_id": str(agency.id)}).status_code == 302
+    )
+
+
+@pytest.mark.parametrize("step, ok, message", [
+    ("0.5", True, None),
+    ("", True, None),
+    ("0.3", False, "须是评分步长 0.3 的整数倍"),
+    ("0", False, "评分步长须大于 0"),
+    ("0.125", False, "最多两位小数"),
+])
+def test_indicator_step_must_divide_the_points(signed_in, db, organizer, step, ok, message):
+    campaign = f.campaign(db, organizer[1])
+    response = signed_in.post(f"/admin/campaigns/{campaign.id}/indicators/new", {
+        "code": "A", "name": "组织领导", "max_points": "10", "kind": "normal", "step": step})
+    assert (response.status_code == 302) == ok
+    if ok:
+        stored = db.exec(select(Indicator)).one().step
+        assert stored == (Decimal(step) if step else None)
+    else:
+        assert message in response.get_data(as_text=True) and _count(db, Indicator) == 0

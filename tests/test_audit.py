@@ -11,7 +11,7 @@ from sqlalchemy import text
 from sqlmodel import select
 
 from evaluation.audit import acting_as, verify_chain
-from evaluation.models import AgencyLevel, AuditEvent, Indicator, Role, Score, StageKind
+from evaluation.models import AgencyLevel, AuditEvent, Role, Score, StageKind
 from evaluation.services.agencies import AgencyFields, create_agency, update_agency
 from evaluation.services.indicators import IndicatorFields, create_indicator, delete_indicator
 
@@ -27,7 +27,10 @@ def test_every_audited_change_writes_an_event_with_actor_and_payload(db):
         update_agency(db, agency, AgencyFields("市司法局（更名）", AgencyLevel.CITY))
     create_event, update_event = _events(db)[-2:]
     assert (create_event.action, create_event.object_type, create_event.object_id) == (
-        "create", "agency", agency.id)
+        "create",
+        "agency",
+        agency.id,
+    )
     assert json.loads(create_event.payload)["name"] == "市司法局"
     assert update_event.actor == "user:7:organizer"
     assert json.loads(update_event.payload) == {"name": ["市司法局", "市司法局（更名）"]}
@@ -40,12 +43,26 @@ def test_campaign_stage_indicator_judge_and_score_changes_are_all_logged(db):
     agency = f.agency(db, organization)
     node = create_indicator(db, campaign, IndicatorFields("A", "组织领导", Decimal("10")))
     stage = f.stage(db, campaign, StageKind.ONSITE_REVIEW)
-    db.add(Score(stage_id=stage.id, agency_id=agency.id, judge_id=judge.id,
-                 indicator_id=node.id, value=Decimal("9.5"), client_request_id="a1"))
+    db.add(
+        Score(
+            stage_id=stage.id,
+            agency_id=agency.id,
+            judge_id=judge.id,
+            indicator_id=node.id,
+            value=Decimal("9.5"),
+            client_request_id="a1",
+        )
+    )
     db.commit()
     logged = {(e.object_type, e.action) for e in _events(db)}
-    assert {("campaign", "create"), ("stage", "create"), ("judge", "create"),
-            ("indicator", "create"), ("score", "create"), ("agency", "create")} <= logged
+    assert {
+        ("campaign", "create"),
+        ("stage", "create"),
+        ("judge", "create"),
+        ("indicator", "create"),
+        ("score", "create"),
+        ("agency", "create"),
+    } <= logged
 
 
 def test_passwords_never_reach_the_log(db):
@@ -97,10 +114,14 @@ def test_untouched_chain_verifies(db):
 def test_changing_one_payload_byte_is_detected(db):
     _populated(db)
     victim = _events(db)[5]
-    tampered = victim.payload.replace("测试", "测验", 1) if "测试" in victim.payload else (
-        victim.payload[:-1] + " }")
-    db.execute(text("UPDATE audit_event SET payload = :p WHERE seq = :s"),
-               {"p": tampered, "s": victim.seq})
+    tampered = (
+        victim.payload.replace("测试", "测验", 1)
+        if "测试" in victim.payload
+        else (victim.payload[:-1] + " }")
+    )
+    db.execute(
+        text("UPDATE audit_event SET payload = :p WHERE seq = :s"), {"p": tampered, "s": victim.seq}
+    )
     db.commit()
     report = verify_chain(db)
     assert not report.ok and report.broken_seq == victim.seq
@@ -132,15 +153,19 @@ def test_rewriting_a_row_and_its_own_hash_is_still_detected(db):
     victim = _events(db)[2]
     fields = victim.model_dump()
     fields["actor"] = "someone-else"
-    db.execute(text("UPDATE audit_event SET actor = :a, hash = :h WHERE seq = :s"),
-               {"a": "someone-else", "h": event_hash(fields), "s": victim.seq})
+    db.execute(
+        text("UPDATE audit_event SET actor = :a, hash = :h WHERE seq = :s"),
+        {"a": "someone-else", "h": event_hash(fields), "s": victim.seq},
+    )
     db.commit()
     report = verify_chain(db)
     # The next event still links to the original hash.
     assert not report.ok and report.broken_seq == victim.seq + 1
 
 
-@pytest.mark.parametrize("tamper, exit_code", [(None, 0), ("DELETE FROM audit_event WHERE seq = 2", 1)])
+@pytest.mark.parametrize(
+    "tamper, exit_code", [(None, 0), ("DELETE FROM audit_event WHERE seq = 2", 1)]
+)
 def test_cli_verify_prints_ok_or_the_broken_sequence(app, db, tamper, exit_code):
     _populated(db)
     if tamper:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import factories as f
 import pytest
+from webclient import Browserless
 
 from evaluation.models import Role
 
@@ -66,49 +67,65 @@ def test_session_cookie_is_httponly_and_samesite_lax(web, organizer):
 
 
 def test_login_redirect_never_leaves_the_site(web, organizer):
-    response = web.post("/login?next=https://evil.example/", {"username": "zhang",
-                                                             "password": f.PASSWORD})
+    response = web.post(
+        "/login?next=https://evil.example/", {"username": "zhang", "password": f.PASSWORD}
+    )
     assert response.location.endswith("/admin/")
-    response = web.post("/login?next=//evil.example/", {"username": "zhang",
-                                                       "password": f.PASSWORD})
+    response = web.post(
+        "/login?next=//evil.example/", {"username": "zhang", "password": f.PASSWORD}
+    )
     assert "evil" not in response.location
 
 
 def test_login_next_within_the_site_is_followed(web, organizer):
-    response = web.post("/login?next=/admin/agencies", {"username": "zhang",
-                                                         "password": f.PASSWORD})
+    response = web.post(
+        "/login?next=/admin/agencies", {"username": "zhang", "password": f.PASSWORD}
+    )
     assert response.location.endswith("/admin/agencies")
 
 
 def test_password_change_requires_the_current_password(web, organizer):
     web.login("zhang")
-    response = web.post("/account/password", {"current_password": "nope nope 1",
-                                              "new_password": "a new secret 99",
-                                              "confirm": "a new secret 99"})
+    response = web.post(
+        "/account/password",
+        {
+            "current_password": "nope nope 1",
+            "new_password": "a new secret 99",
+            "confirm": "a new secret 99",
+        },
+    )
     assert response.status_code == 400 and "当前密码不正确" in response.get_data(as_text=True)
 
 
-@pytest.mark.parametrize("new, confirm, message", [
-    ("short1", "short1", "至少需要 10 个字符"),
-    ("onlyletterslong", "onlyletterslong", "同时包含字母和数字"),
-    ("a new secret 99", "a different 99", "两次输入的新密码不一致"),
-])
+@pytest.mark.parametrize(
+    "new, confirm, message",
+    [
+        ("short1", "short1", "至少需要 10 个字符"),
+        ("onlyletterslong", "onlyletterslong", "同时包含字母和数字"),
+        ("a new secret 99", "a different 99", "两次输入的新密码不一致"),
+    ],
+)
 def test_weak_or_mismatched_new_passwords_are_refused(web, organizer, new, confirm, message):
     web.login("zhang")
-    response = web.post("/account/password", {"current_password": f.PASSWORD,
-                                              "new_password": new, "confirm": confirm})
+    response = web.post(
+        "/account/password",
+        {"current_password": f.PASSWORD, "new_password": new, "confirm": confirm},
+    )
     assert response.status_code == 400 and message in response.get_data(as_text=True)
 
 
 def test_password_change_ends_other_sessions_and_new_password_works(app, web, organizer):
     other_device = app.test_client()
-    from conftest import Browserless
-
     Browserless(other_device).login("zhang")
     web.login("zhang")
-    response = web.post("/account/password", {"current_password": f.PASSWORD,
-                                              "new_password": "a new secret 99",
-                                              "confirm": "a new secret 99"})
+    response = web.post(
+        "/account/password",
+        {
+            "current_password": f.PASSWORD,
+            "new_password": "a new secret 99",
+            "confirm": "a new secret 99",
+        },
+    )
     assert response.status_code == 302
     assert web.client.get("/admin/").status_code == 200  # this device stays logged in
     assert other_device.get("/admin/").status_code == 302  # the other one is logged out

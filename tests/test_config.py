@@ -9,8 +9,10 @@ from evaluation.config import ConfigError, from_environment, normalize_database_
 
 
 def _base(tmp_path) -> dict:
-    return {"DATABASE_URL": f"sqlite:///{tmp_path / 'c.sqlite3'}",
-            "SOCKETIO_ASYNC_MODE": "threading"}
+    return {
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'c.sqlite3'}",
+        "SOCKETIO_ASYNC_MODE": "threading",
+    }
 
 
 def test_production_without_secret_key_refuses_to_start(tmp_path, monkeypatch):
@@ -32,7 +34,9 @@ def test_development_keeps_a_generated_key_in_the_instance_folder(tmp_path, monk
 
 
 def test_environment_overrides_the_instance_file(tmp_path, monkeypatch):
-    (tmp_path / "pingyi.cfg").write_text("MAX_CONTENT_LENGTH = 111\nLOGIN_RATE_LIMIT = '1 per hour'\n")
+    (tmp_path / "pingyi.cfg").write_text(
+        "MAX_CONTENT_LENGTH = 111\nLOGIN_RATE_LIMIT = '1 per hour'\n"
+    )
     monkeypatch.setenv("PINGYI_INSTANCE_PATH", str(tmp_path))
     monkeypatch.setenv("SECRET_KEY", "from-env")
     monkeypatch.setenv("PINGYI_MAX_CONTENT_LENGTH", "2048")
@@ -56,18 +60,30 @@ def test_redis_url_moves_rate_limits_to_redis(tmp_path, monkeypatch):
     assert app.config["RATELIMIT_STORAGE_URI"] == "redis://127.0.0.1:6379/0"
 
 
-@pytest.mark.parametrize("url, expected", [
-    ("postgres://u@h/db", "postgresql+psycopg://u@h/db"),
-    ("postgresql://u@h/db", "postgresql+psycopg://u@h/db"),
-    ("postgresql+psycopg://u@h/db", "postgresql+psycopg://u@h/db"),
-    ("sqlite:///x.db", "sqlite:///x.db"),
-])
+@pytest.mark.parametrize(
+    "url, expected",
+    [
+        ("postgres://u@h/db", "postgresql+psycopg://u@h/db"),
+        ("postgresql://u@h/db", "postgresql+psycopg://u@h/db"),
+        ("postgresql+psycopg://u@h/db", "postgresql+psycopg://u@h/db"),
+        ("sqlite:///x.db", "sqlite:///x.db"),
+    ],
+)
 def test_database_urls_use_psycopg3(url, expected):
     assert normalize_database_url(url) == expected
 
 
 def test_environment_parsing():
-    found = from_environment({"PINGYI_SESSION_COOKIE_SECURE": "true", "REDIS_URL": "redis://r",
-                              "PINGYI_ENV": "development", "HOME": "/root"})
-    assert found == {"SESSION_COOKIE_SECURE": True, "REDIS_URL": "redis://r",
-                     "PINGYI_ENV": "development"}
+    found = from_environment(
+        {
+            "PINGYI_SESSION_COOKIE_SECURE": "true",
+            "REDIS_URL": "redis://r",
+            "PINGYI_ENV": "development",
+            "HOME": "/root",
+        }
+    )
+    assert found == {
+        "SESSION_COOKIE_SECURE": True,
+        "REDIS_URL": "redis://r",
+        "PINGYI_ENV": "development",
+    }

@@ -39,8 +39,14 @@ def test_demo_city_campaign_is_complete(db):
     groups = _groups(db, campaign)
     assert groups["市直组"] >= 40 and groups["县区组"] == 10
     names = {a.name for a in db.exec(select(Agency)).all()}
-    assert {"市公安局", "市司法局", "市市场监督管理局", "市税务局", "市中级人民法院",
-            "市人民检察院"} <= names
+    assert {
+        "市公安局",
+        "市司法局",
+        "市市场监督管理局",
+        "市税务局",
+        "市中级人民法院",
+        "市人民检察院",
+    } <= names
     assert {f"{county}人民政府" for county in COUNTIES} <= names
     levels = Counter(a.level for a in db.exec(select(Agency)).all())
     assert levels[AgencyLevel.CENTRAL_PROVINCIAL] >= 3
@@ -58,8 +64,13 @@ def test_demo_city_campaign_is_complete(db):
 
     judges = db.exec(select(Judge).where(Judge.campaign_id == campaign.id)).all()
     assert len(judges) == 15
-    assert set(Counter(j.group_name for j in judges)) == {"人大代表", "政协委员", "专家",
-                                                          "群众代表", "媒体代表"}
+    assert set(Counter(j.group_name for j in judges)) == {
+        "人大代表",
+        "政协委员",
+        "专家",
+        "群众代表",
+        "媒体代表",
+    }
     assert any(j.affiliation_agency_id for j in judges)  # a conflict to recuse
 
 
@@ -94,8 +105,11 @@ def test_demo_is_deterministic(app, db, tmp_path):
         load_demo(second)
         orders = []
         for session in (db, second):
-            rows = session.exec(select(Agency.name, CampaignAgency.position)
-                                .join(CampaignAgency).order_by(Agency.name)).all()
+            rows = session.exec(
+                select(Agency.name, CampaignAgency.position)
+                .join(CampaignAgency)
+                .order_by(Agency.name)
+            ).all()
             orders.append([tuple(r) for r in rows])
     other.dispose()
     assert orders[0] == orders[1]

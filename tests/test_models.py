@@ -36,17 +36,24 @@ def world(db):
     agency = f.agency(db, organization)
     judge = f.judge(db, campaign)
     onsite = f.stage(db, campaign, StageKind.ONSITE_REVIEW)
-    indicator = Indicator(campaign_id=campaign.id, code="A", name="组织领导",
-                          max_points=Decimal("10"))
+    indicator = Indicator(
+        campaign_id=campaign.id, code="A", name="组织领导", max_points=Decimal("10")
+    )
     db.add(indicator)
     db.commit()
     return organization, campaign, agency, judge, onsite, indicator
 
 
 def _score(stage, agency, judge, indicator, request_id, value="8.50", **extra) -> Score:
-    return Score(stage_id=stage.id, agency_id=agency.id, judge_id=judge.id,
-                 indicator_id=indicator.id if indicator else None, value=Decimal(value),
-                 client_request_id=request_id, **extra)
+    return Score(
+        stage_id=stage.id,
+        agency_id=agency.id,
+        judge_id=judge.id,
+        indicator_id=indicator.id if indicator else None,
+        value=Decimal(value),
+        client_request_id=request_id,
+        **extra,
+    )
 
 
 def test_agency_names_are_unique_within_an_organization_only(db):
@@ -62,8 +69,9 @@ def test_campaign_titles_are_unique_per_organization(db):
     _rejected(db, Campaign(organization_id=organization.id, title="2024年度评议", year=2024))
 
 
-@pytest.mark.parametrize("column, value", [("year", 1999), ("lookback_years", 0),
-                                           ("lookback_years", 11)])
+@pytest.mark.parametrize(
+    "column, value", [("year", 1999), ("lookback_years", 0), ("lookback_years", 11)]
+)
 def test_campaign_checks(db, column, value):
     organization = f.org(db)
     fields = {"organization_id": organization.id, "title": "x", "year": 2024, column: value}
@@ -86,8 +94,12 @@ def test_deployment_stage_cannot_carry_weight(db, world):
 
 def test_indicator_points_must_be_positive_and_codes_unique(db, world):
     _o, campaign, *_rest = world
-    _rejected(db, Indicator(campaign_id=campaign.id, code="Z", name="零分", max_points=Decimal("0")))
-    _rejected(db, Indicator(campaign_id=campaign.id, code="A", name="重复", max_points=Decimal("5")))
+    _rejected(
+        db, Indicator(campaign_id=campaign.id, code="Z", name="零分", max_points=Decimal("0"))
+    )
+    _rejected(
+        db, Indicator(campaign_id=campaign.id, code="A", name="重复", max_points=Decimal("5"))
+    )
 
 
 def test_one_valid_score_per_scorer_agency_stage_indicator(db, world):
@@ -153,13 +165,22 @@ def test_scores_keep_their_decimal_value(db, world):
 def test_users_belong_where_their_role_says(db):
     _rejected(db, User(username="o", display_name="o", password_hash="x", role=Role.ORGANIZER))
     organization = f.org(db)
-    _rejected(db, User(username="c", display_name="c", password_hash="x",
-                       role=Role.AGENCY_CONTACT, organization_id=organization.id))
+    _rejected(
+        db,
+        User(
+            username="c",
+            display_name="c",
+            password_hash="x",
+            role=Role.AGENCY_CONTACT,
+            organization_id=organization.id,
+        ),
+    )
 
 
 def test_enum_columns_refuse_unknown_values(db, world):
     _o, campaign, *_ = world
     with pytest.raises(IntegrityError):
         db.connection().exec_driver_sql(
-            "UPDATE campaign SET status = 'bogus' WHERE id = %d" % campaign.id)
+            f"UPDATE campaign SET status = 'bogus' WHERE id = {campaign.id}"
+        )
     db.rollback()

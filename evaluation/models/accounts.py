@@ -74,5 +74,6 @@ class User(SQLModel, table=True):
         return False
 
     def get_id(self) -> str:
-        # The password timestamp invalidates old sessions when the password changes.
-        return f"{self.id}:{int(self.password_changed_at.timestamp())}"
+        # The password timestamp (to the microsecond: a change can follow a login within the
+        # same second) invalidates older sessions when the password changes.
+        return f"{self.id}:{int(self.password_changed_at.timestamp() * 1_000_000)}"

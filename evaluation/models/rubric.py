@@ -20,6 +20,7 @@ class Indicator(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("campaign_id", "code"),
         CheckConstraint("max_points > 0", name="max_points_positive"),
+        CheckConstraint("step IS NULL OR (step > 0 AND step <= max_points)", name="step_range"),
         CheckConstraint("position >= 0", name="position_positive"),
         CheckConstraint("parent_id IS NULL OR parent_id != id", name="not_own_parent"),
     )
@@ -37,6 +38,8 @@ class Indicator(SQLModel, table=True):
     code: str = Field(max_length=20)
     name: str = Field(max_length=200)
     max_points: Decimal = Field(max_digits=6, decimal_places=2)
+    # The smallest increment a judge may give (e.g. 0.5); None: any 0.01.
+    step: Decimal | None = Field(default=None, max_digits=4, decimal_places=2)
     kind: IndicatorKind = Field(
         default=IndicatorKind.NORMAL, sa_column=enum_column(IndicatorKind, name="indicator_kind")
     )

@@ -21,6 +21,7 @@ class IndicatorFields:
     name: str
     max_points: Decimal
     kind: IndicatorKind = IndicatorKind.NORMAL
+    step: Decimal | None = None
 
 
 def campaign_indicators(session: Session, campaign_id: int) -> list[Indicator]:
@@ -101,8 +102,22 @@ def _validate(
             code=parent.code,
             max=f"{parent.max_points:.2f}",
         )
+    step_problem = _step_problem(fields)
+    if step_problem:
+        problems["step"] = step_problem
     if problems:
         raise ValidationFailed(problems)
+
+
+def _step_problem(fields: IndicatorFields) -> str | None:
+    step = fields.step
+    if step is None:
+        return None
+    if step <= 0 or step != step.quantize(Decimal("0.01")):
+        return _("评分步长须大于 0，最多两位小数，例如 0.5。")
+    if fields.max_points % step:
+        return _("分值 %(max)s 须是评分步长 %(step)s 的整数倍。", max=fields.max_points, step=step)
+    return None
 
 
 def create_indicator(

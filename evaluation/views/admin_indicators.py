@@ -29,6 +29,7 @@ def _fields(form: IndicatorForm) -> IndicatorFields:
         name=form.name.data,
         max_points=form.max_points.data,
         kind=IndicatorKind(form.kind.data),
+        step=form.step.data,
     )
 
 

@@ -25,8 +25,12 @@ ADJUSTMENTS = (
     AdjustmentRule("complaint", "deduction", cap=5),
 )
 COMPOSITION = Composition(STAGES, ADJUSTMENTS, bonus_cap=D("2.5"))
-SCORES = {"self_assessment": "92.5", "public_review": "88.75",
-          "field_inspection": "43.5", "onsite_review": "88.25"}
+SCORES = {
+    "self_assessment": "92.5",
+    "public_review": "88.75",
+    "field_inspection": "43.5",
+    "onsite_review": "88.25",
+}
 
 
 def test_weighted_sum_rounds_each_product():
@@ -40,8 +44,7 @@ def test_weighted_sum_rounds_each_product():
 
 
 def test_bonus_and_deduction_with_caps():
-    result = COMPOSITION.compose(SCORES, {"media_bonus": "3", "innovation": 1,
-                                          "complaint": "0.5"})
+    result = COMPOSITION.compose(SCORES, {"media_bonus": "3", "innovation": 1, "complaint": "0.5"})
     # media 3 capped at 2; + innovation 1 = 3, capped overall at 2.5; deduction 0.5
     # 88.58 + 2.5 - 0.5 = 90.58
     assert [a.applied for a in result.adjustments] == [D("2"), D("1"), D("0.5")]
@@ -76,20 +79,24 @@ def test_rounding_each_product_is_a_declared_point():
 def test_stage_normalized_from_its_own_scale_then_weighted():
     # components on a 0-10 scale: 9.32 -> 93.2, 8.68 -> 86.8 (exact, stage_places=None);
     # 93.2 x 60% = 55.92; 86.8 x 40% = 34.72; total 90.64
-    composition = Composition((StageSpec("a", 60, max_points=10), StageSpec("b", 40, 10)),
-                              stage_places=None)
+    composition = Composition(
+        (StageSpec("a", 60, max_points=10), StageSpec("b", 40, 10)), stage_places=None
+    )
     result = composition.compose({"a": "9.32", "b": "8.68"})
     assert [p.normalized for p in result.parts] == [D("93.2"), D("86.8")]
     assert [p.product for p in result.parts] == [D("55.92"), D("34.72")]
     assert result.value == D("90.64")
 
 
-@pytest.mark.parametrize("scores, fragment", [
-    (dict(SCORES, onsite_review="101"), "超出"),
-    (dict(SCORES, field_inspection="51"), "超出"),
-    (dict(SCORES, unknown_stage="1"), "未定义"),
-    (dict(SCORES, onsite_review=88.25), "浮点"),
-])
+@pytest.mark.parametrize(
+    "scores, fragment",
+    [
+        (dict(SCORES, onsite_review="101"), "超出"),
+        (dict(SCORES, field_inspection="51"), "超出"),
+        (dict(SCORES, unknown_stage="1"), "未定义"),
+        (dict(SCORES, onsite_review=88.25), "浮点"),
+    ],
+)
 def test_bad_stage_scores_are_refused(scores, fragment):
     with pytest.raises(ScoringError, match=fragment):
         COMPOSITION.compose(scores)
@@ -103,5 +110,6 @@ def test_weights_must_total_100():
 def test_stage_scores_may_be_results_with_a_value():
     class Result:
         value = D("90")
+
     composition = Composition((StageSpec("onsite_review", 100),))
     assert composition.compose({"onsite_review": Result()}).value == D("90.00")

@@ -26,20 +26,28 @@ def test_judge_leniency_drops_and_far_marks():
     assert diagnostics["J5"].marks == 0 and diagnostics["J5"].mean_deviation is None
 
 
-@pytest.mark.parametrize("table, expected", [
-    # identical orders -> 1
-    ({"J1": {"A": 90, "B": 80, "C": 70}, "J2": {"A": 9, "B": 8, "C": 7}}, "1.0000"),
-    # reversed orders -> rank sums all equal -> 0
-    ({"J1": {"A": 90, "B": 80}, "J2": {"A": 80, "B": 90}}, "0.0000"),
-    # rank sums 4, 6, 8, 12; mean 7.5; S = 12.25 + 2.25 + 0.25 + 20.25 = 35
-    # W = 12 x 35 / (3^2 x (4^3 - 4)) = 420 / 540 = 0.7778
-    ({"J1": {"A": 90, "B": 80, "C": 70, "D": 60},
-      "J2": {"A": 80, "B": 90, "C": 70, "D": 60},
-      "J3": {"A": 90, "B": 70, "C": 80, "D": 60}}, "0.7778"),
-    # ties: J2 ties A and B (ranks 1.5, 1.5, 3): rank sums 2.5, 3.5, 6; mean 4; S = 6.5
-    # T = 2^3 - 2 = 6; W = 12 x 6.5 / (4 x 24 - 2 x 6) = 78 / 84 = 0.9286
-    ({"J1": {"A": 3, "B": 2, "C": 1}, "J2": {"A": 2, "B": 2, "C": 1}}, "0.9286"),
-])
+@pytest.mark.parametrize(
+    "table, expected",
+    [
+        # identical orders -> 1
+        ({"J1": {"A": 90, "B": 80, "C": 70}, "J2": {"A": 9, "B": 8, "C": 7}}, "1.0000"),
+        # reversed orders -> rank sums all equal -> 0
+        ({"J1": {"A": 90, "B": 80}, "J2": {"A": 80, "B": 90}}, "0.0000"),
+        # rank sums 4, 6, 8, 12; mean 7.5; S = 12.25 + 2.25 + 0.25 + 20.25 = 35
+        # W = 12 x 35 / (3^2 x (4^3 - 4)) = 420 / 540 = 0.7778
+        (
+            {
+                "J1": {"A": 90, "B": 80, "C": 70, "D": 60},
+                "J2": {"A": 80, "B": 90, "C": 70, "D": 60},
+                "J3": {"A": 90, "B": 70, "C": 80, "D": 60},
+            },
+            "0.7778",
+        ),
+        # ties: J2 ties A and B (ranks 1.5, 1.5, 3): rank sums 2.5, 3.5, 6; mean 4; S = 6.5
+        # T = 2^3 - 2 = 6; W = 12 x 6.5 / (4 x 24 - 2 x 6) = 78 / 84 = 0.9286
+        ({"J1": {"A": 3, "B": 2, "C": 1}, "J2": {"A": 2, "B": 2, "C": 1}}, "0.9286"),
+    ],
+)
 def test_kendalls_w(table, expected):
     assert str(kendalls_w(table).w) == expected
 
@@ -53,9 +61,11 @@ def test_kendalls_w_uses_only_complete_judges():
 
 def test_panel_concordance_reads_panel_results():
     rule = PanelRule()
-    results = {"A": rule.apply({"J1": "90", "J2": "80", "J3": "90"}),
-               "B": rule.apply({"J1": "80", "J2": "90", "J3": "70"}),
-               "C": rule.apply({"J1": "70", "J2": "70", "J3": None})}
+    results = {
+        "A": rule.apply({"J1": "90", "J2": "80", "J3": "90"}),
+        "B": rule.apply({"J1": "80", "J2": "90", "J3": "70"}),
+        "C": rule.apply({"J1": "70", "J2": "70", "J3": None}),
+    }
     # J3 recused on C: only J1 and J2 are complete. J1 ranks A, B, C = 1, 2, 3; J2 ranks
     # 2, 1, 3 -> sums 3, 3, 6; mean 4; S = 1 + 1 + 4 = 6; W = 12 x 6 / (4 x 24) = 0.75
     concordance = panel_concordance(results)
@@ -74,20 +84,22 @@ def test_peer_review_excludes_self_and_flags_reciprocity():
     # A receives B 95, C 80, D 80 (its own 100 ignored): 255 / 3 = 85.00
     assert result.results["A"].value == D("85.00")
     # B's 95 for A exceeds the others' mean 80 by 15 > 10, and vice versa
-    assert [(f.first, f.second, f.first_excess, f.second_excess)
-            for f in result.reciprocity] == [("A", "B", D("15.00"), D("15.00"))]
+    assert [(f.first, f.second, f.first_excess, f.second_excess) for f in result.reciprocity] == [
+        ("A", "B", D("15.00"), D("15.00"))
+    ]
     assert result.blocs == ()
 
 
 def test_peer_review_flags_blocs():
     agencies = "ABCDE"
     bloc = set("ABC")
-    marks = {r: {t: ("98" if r in bloc and t in bloc else "80") for t in agencies if t != r}
-             for r in agencies}
+    marks = {
+        r: {t: ("98" if r in bloc and t in bloc else "80") for t in agencies if t != r}
+        for r in agencies
+    }
     # for target A: B gives 98, others' mean (98 + 80 + 80) / 3 = 86 -> excess 12 > 10
     result = PeerReview(tolerance=10).apply(marks)
-    assert [(f.first, f.second) for f in result.reciprocity] == [
-        ("A", "B"), ("A", "C"), ("B", "C")]
+    assert [(f.first, f.second) for f in result.reciprocity] == [("A", "B"), ("A", "C"), ("B", "C")]
     assert result.blocs == (("A", "B", "C"),)
     # (98 + 98 + 80 + 80) / 4 = 89.00
     assert result.results["A"].value == D("89.00")

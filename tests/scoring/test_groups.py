@@ -45,8 +45,9 @@ def test_missing_group_is_an_error_by_default():
 
 
 def test_missing_group_renormalizes_when_declared():
-    weighting = GroupWeighting(weights=THREE_GROUPS.weights, rule=THREE_GROUPS.rule,
-                               missing="renormalize")
+    weighting = GroupWeighting(
+        weights=THREE_GROUPS.weights, rule=THREE_GROUPS.rule, missing="renormalize"
+    )
     # all 群众代表 recused (None): divisor 40 + 30 = 70
     marks = dict(MARKS, 群众代表={"P1": None, "P2": None})
     result = weighting.apply(marks)
@@ -57,18 +58,22 @@ def test_missing_group_renormalizes_when_declared():
 
 
 def test_per_group_rule_override():
-    weighting = GroupWeighting(weights={"专家": 50, "群众代表": 50},
-                               group_rules={"群众代表": PanelRule(combine="median")})
+    weighting = GroupWeighting(
+        weights={"专家": 50, "群众代表": 50}, group_rules={"群众代表": PanelRule(combine="median")}
+    )
     # 专家 mean (80 + 90) / 2 = 85.00 -> 42.50; 群众 median of 70, 71, 99 = 71.00 -> 35.50
     result = weighting.apply({"专家": ["80", "90"], "群众代表": ["70", "99", "71"]})
     assert result.value == D("78.00")
 
 
-@pytest.mark.parametrize("weights, error", [
-    ({"专家": 40, "群众代表": 50}, WeightError),
-    ({"专家": 110, "群众代表": -10}, WeightError),
-    ({"专家": 40.0, "群众代表": 60}, Exception),
-])
+@pytest.mark.parametrize(
+    "weights, error",
+    [
+        ({"专家": 40, "群众代表": 50}, WeightError),
+        ({"专家": 110, "群众代表": -10}, WeightError),
+        ({"专家": 40.0, "群众代表": 60}, Exception),
+    ],
+)
 def test_weights_must_total_100(weights, error):
     with pytest.raises(error):
         GroupWeighting(weights=weights)

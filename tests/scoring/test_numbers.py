@@ -6,53 +6,65 @@ import pytest
 from scoring import InexactResultError, InvalidMarkError, divide, round_half_up, to_decimal
 
 
-@pytest.mark.parametrize("value, expected", [
-    (Decimal("9.25"), D("9.25")),
-    ("9.75", D("9.75")),
-    (" 88 ", D("88")),
-    (9, D("9")),
-    ("52.2", D("52.2")),      # the string keeps the decimal value; a float would not
-])
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        (Decimal("9.25"), D("9.25")),
+        ("9.75", D("9.75")),
+        (" 88 ", D("88")),
+        (9, D("9")),
+        ("52.2", D("52.2")),  # the string keeps the decimal value; a float would not
+    ],
+)
 def test_to_decimal_accepts(value, expected):
     assert to_decimal(value) == expected
 
 
-@pytest.mark.parametrize("value, fragment", [
-    (52.2, "浮点"),
-    (True, "布尔"),
-    ("abc", "不是数字"),
-    ("NaN", "有限"),
-    (Decimal("Infinity"), "有限"),
-    (None, "类型"),
-])
+@pytest.mark.parametrize(
+    "value, fragment",
+    [
+        (52.2, "浮点"),
+        (True, "布尔"),
+        ("abc", "不是数字"),
+        ("NaN", "有限"),
+        (Decimal("Infinity"), "有限"),
+        (None, "类型"),
+    ],
+)
 def test_to_decimal_refuses(value, fragment):
     with pytest.raises(InvalidMarkError, match=fragment):
         to_decimal(value)
 
 
-@pytest.mark.parametrize("value, places, expected", [
-    ("9.245", 2, "9.25"),     # half up, where half-even would give 9.24
-    ("9.235", 2, "9.24"),
-    ("-9.245", 2, "-9.25"),   # half away from zero
-    ("88.024999", 2, "88.02"),
-    ("88.025", 2, "88.03"),
-    ("7", 2, "7.00"),
-    ("7.123", None, "7.123"),
-])
+@pytest.mark.parametrize(
+    "value, places, expected",
+    [
+        ("9.245", 2, "9.25"),  # half up, where half-even would give 9.24
+        ("9.235", 2, "9.24"),
+        ("-9.245", 2, "-9.25"),  # half away from zero
+        ("88.024999", 2, "88.02"),
+        ("88.025", 2, "88.03"),
+        ("7", 2, "7.00"),
+        ("7.123", None, "7.123"),
+    ],
+)
 def test_round_half_up(value, places, expected):
     assert str(round_half_up(D(value), places)) == expected
 
 
-@pytest.mark.parametrize("num, den, places, expected", [
-    ("706", 8, 2, "88.25"),
-    ("65.25", 7, 2, "9.32"),          # 9.32142857...
-    ("18.49", 2, 2, "9.25"),          # 9.245 exactly -> half up
-    ("-18.49", 2, 2, "-9.25"),
-    ("265", 3, 2, "88.33"),
-    ("2", 3, 0, "1"),
-    ("1", 8, None, "0.125"),
-    ("88.25", "0.4", 2, "220.63"),    # 220.625
-])
+@pytest.mark.parametrize(
+    "num, den, places, expected",
+    [
+        ("706", 8, 2, "88.25"),
+        ("65.25", 7, 2, "9.32"),  # 9.32142857...
+        ("18.49", 2, 2, "9.25"),  # 9.245 exactly -> half up
+        ("-18.49", 2, 2, "-9.25"),
+        ("265", 3, 2, "88.33"),
+        ("2", 3, 0, "1"),
+        ("1", 8, None, "0.125"),
+        ("88.25", "0.4", 2, "220.63"),  # 220.625
+    ],
+)
 def test_divide_rounds_the_exact_quotient(num, den, places, expected):
     assert str(divide(D(num), D(den), places)) == expected
 

@@ -25,24 +25,36 @@ GOLDEN = [
     (TRIM_1_1, marks("88", "95", "87", "90", "78", "86", "89", "88", "91", "87"), "88.25"),
     # ISU program component, 9 judges: drop 9.75 and one 9.00;
     # kept 9.25+9.50+9.00+9.25+9.50+9.25+9.50 = 65.25 -> /7 = 9.3214... -> 9.32
-    (TRIM_1_1, marks("9.25", "9.50", "9.00", "9.75", "9.25", "9.50", "9.25", "9.50", "9.00"),
-     "9.32"),
+    (
+        TRIM_1_1,
+        marks("9.25", "9.50", "9.00", "9.75", "9.25", "9.50", "9.25", "9.50", "9.00"),
+        "9.32",
+    ),
     # ISU component with factor 1.67: 9.32 (rounded first) x 1.67 = 15.5644 -> 15.56
     # (the unrounded 9.32142857 x 1.67 = 15.5668 would publish 15.57: wrong)
-    (PanelRule(1, 1, "mean", 2, factor=D("1.67")),
-     marks("9.25", "9.50", "9.00", "9.75", "9.25", "9.50", "9.25", "9.50", "9.00"), "15.56"),
+    (
+        PanelRule(1, 1, "mean", 2, factor=D("1.67")),
+        marks("9.25", "9.50", "9.00", "9.75", "9.25", "9.50", "9.25", "9.50", "9.00"),
+        "15.56",
+    ),
     # ISU GOE of a 3Lz (base value 5.90), 9 judges: drop +4 and +1; kept 2+3+2+2+3+2+2 = 16
     # -> 16/7 = 2.2857 -> 2.29; GOE points 2.29 x 10% x 5.90 = 1.3511 -> 1.35
-    (PanelRule(1, 1, "mean", 2, factor=D("0.590")),
-     marks("2", "3", "2", "2", "1", "3", "2", "4", "2"), "1.35"),
+    (
+        PanelRule(1, 1, "mean", 2, factor=D("0.590")),
+        marks("2", "3", "2", "2", "1", "3", "2", "4", "2"),
+        "1.35",
+    ),
     # ISU GOE, 9 judges (-5..+5): drop +4 and -1; kept 3+2+3+2+3+1+2 = 16 -> 16/7 = 2.2857 -> 2.29
     (TRIM_1_1, marks("3", "2", "4", "3", "-1", "2", "3", "1", "2"), "2.29"),
     # exact half: kept 9.24 + 9.25 = 18.49 -> /2 = 9.245 -> half up 9.25 (half-even: 9.24)
     (TRIM_1_1, marks("9.00", "9.24", "9.25", "9.50"), "9.25"),
     # diving, 7 judges, drop 2 high and 2 low, sum the middle 3:
     # sorted 9.0 8.5 8.5 8.5 8.0 8.0 7.5 -> kept 8.5 + 8.5 + 8.0 = 25.0; x DD 3.2 = 80.00
-    (PanelRule(2, 2, "sum", 2, factor=D("3.2")),
-     marks("8.0", "8.5", "8.5", "9.0", "8.0", "7.5", "8.5"), "80.00"),
+    (
+        PanelRule(2, 2, "sum", 2, factor=D("3.2")),
+        marks("8.0", "8.5", "8.5", "9.0", "8.0", "7.5", "8.5"),
+        "80.00",
+    ),
     # ski jumping style, 5 judges, drop 1+1, sum 3: 18.5 + 18.0 + 18.5 = 55.0
     (PanelRule(1, 1, "sum", 1), marks("18.5", "18.0", "19.0", "18.5", "17.5"), "55.0"),
     # median of an even count: (8.5 + 9.0) / 2 = 8.75
@@ -76,10 +88,13 @@ def test_mixed_input_types_are_accepted():
     assert result.value == D("9.08")
 
 
-@pytest.mark.parametrize("given", [
-    {"J1": "9", "J2": "9", "J3": "8", "J4": "8"},
-    [("J1", "9"), ("J2", "9"), ("J3", "8"), ("J4", "8")],
-])
+@pytest.mark.parametrize(
+    "given",
+    [
+        {"J1": "9", "J2": "9", "J3": "8", "J4": "8"},
+        [("J1", "9"), ("J2", "9"), ("J3", "8"), ("J4", "8")],
+    ],
+)
 def test_ties_drop_first_highest_and_last_lowest(given):
     result = TRIM_1_1.apply(given)
     assert [m.judge for m in result.dropped_high] == ["J1"]
@@ -96,7 +111,7 @@ def test_all_equal_marks_never_drop_the_same_judge_twice():
 def test_floats_are_refused_with_the_judge_named():
     with pytest.raises(InvalidMarkError, match="J2.*浮点"):
         TRIM_1_1.apply({"J1": "9", "J2": 52.2, "J3": "8"})
-    with pytest.raises(TypeError):          # a float is also a type error
+    with pytest.raises(TypeError):  # a float is also a type error
         TRIM_1_1.apply([9.25, 9.5, 9.0])
 
 
@@ -149,14 +164,21 @@ def test_outlier_replacement_bid_evaluation_rule():
     # result (80 + 82 + 84 + 82) / 4 = 328 / 4 = 82.00
     result = rule.apply({"J1": "80", "J2": "82", "J3": "84", "J4": "60"})
     assert [(r.judge, r.original, r.replacement) for r in result.replaced] == [
-        ("J4", D("60"), D("82.00"))]
+        ("J4", D("60"), D("82.00"))
+    ]
     assert result.value == D("82.00")
 
 
-@pytest.mark.parametrize("kwargs", [
-    {"combine": "average"}, {"drop_high": -1}, {"fallback": "ignore"},
-    {"drop_high": 2, "drop_low": 2, "min_marks": 4}, {"places": -1},
-])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"combine": "average"},
+        {"drop_high": -1},
+        {"fallback": "ignore"},
+        {"drop_high": 2, "drop_low": 2, "min_marks": 4},
+        {"places": -1},
+    ],
+)
 def test_invalid_rules_are_refused(kwargs):
     with pytest.raises(PolicyError):
         PanelRule(**kwargs)

@@ -30,15 +30,20 @@ def make_policy(onsite_weight="50", places=2):
             "onsite_review": GroupWeighting(
                 {"专家": 60, "群众代表": 40},
                 rule=PanelRule(1, 1, min_marks=3, fallback="use_all", places=places),
-                group_rules={"群众代表": PanelRule(outliers=OutlierReplacement("10"))}),
+                group_rules={"群众代表": PanelRule(outliers=OutlierReplacement("10"))},
+            ),
             "public_review": THREE_LEVEL,
             "peer_review": PeerReview(),
         },
         composition=Composition(
-            (StageSpec("self_assessment", 20), StageSpec("public_review", 20),
-             StageSpec("peer_review", D(100) - D(onsite_weight) - 40),
-             StageSpec("onsite_review", onsite_weight)),
-            adjustments=(AdjustmentRule("innovation", "bonus", cap=2),)),
+            (
+                StageSpec("self_assessment", 20),
+                StageSpec("public_review", 20),
+                StageSpec("peer_review", D(100) - D(onsite_weight) - 40),
+                StageSpec("onsite_review", onsite_weight),
+            ),
+            adjustments=(AdjustmentRule("innovation", "bonus", cap=2),),
+        ),
         tie_breakers=("onsite_review",),
         grading=GradeScale({"优秀": 90, "良好": 80, "合格": 60}, quotas={"优秀": 30}),
         name="2024年度履职评议",
@@ -55,19 +60,24 @@ def test_equal_numbers_spelled_differently_fingerprint_alike():
     assert policy_fingerprint(make_policy("50")) == policy_fingerprint(make_policy("50.00"))
 
 
-@pytest.mark.parametrize("other", [
-    lambda: make_policy(onsite_weight="45"),
-    lambda: make_policy(places=3),
-])
+@pytest.mark.parametrize(
+    "other",
+    [
+        lambda: make_policy(onsite_weight="45"),
+        lambda: make_policy(places=3),
+    ],
+)
 def test_any_change_changes_the_fingerprint(other):
     assert policy_fingerprint(other()) != policy_fingerprint(make_policy())
 
 
 def test_canonical_json_is_sorted_compact_and_plain():
     text = canonical_json(PanelRule(1, 1))
-    assert text == ('{"combine":"mean","drop_high":1,"drop_low":1,"factor":null,'
-                    '"fallback":"error","min_marks":null,"outliers":null,"places":2,'
-                    '"type":"PanelRule"}')
+    assert text == (
+        '{"combine":"mean","drop_high":1,"drop_low":1,"factor":null,'
+        '"fallback":"error","min_marks":null,"outliers":null,"places":2,'
+        '"type":"PanelRule"}'
+    )
     assert "专家" in canonical_json(make_policy())  # UTF-8, not \\u escapes
 
 
@@ -87,8 +97,9 @@ def test_floats_cannot_enter_a_policy():
 
 def test_policy_refers_only_to_weighted_stages():
     with pytest.raises(PolicyError, match="media_publicity"):
-        ScoringPolicy({"media_publicity": PanelRule()},
-                      Composition((StageSpec("onsite_review", 100),)))
+        ScoringPolicy(
+            {"media_publicity": PanelRule()}, Composition((StageSpec("onsite_review", 100),))
+        )
 
 
 def test_every_result_carries_its_rule_fingerprint():
@@ -98,6 +109,7 @@ def test_every_result_carries_its_rule_fingerprint():
     assert result.fingerprint == policy_fingerprint(onsite)
     assert result.parts[0].result.fingerprint == policy_fingerprint(onsite.rule)
     assert THREE_LEVEL.apply({"满意": 3}).fingerprint == policy_fingerprint(THREE_LEVEL)
-    composed = policy.composition.compose({"self_assessment": 90, "public_review": 90,
-                                           "peer_review": 90, "onsite_review": 90})
+    composed = policy.composition.compose(
+        {"self_assessment": 90, "public_review": 90, "peer_review": 90, "onsite_review": 90}
+    )
     assert composed.fingerprint == policy_fingerprint(policy.composition)

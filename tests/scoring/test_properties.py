@@ -21,10 +21,14 @@ from scoring import (
 # Applied per test (not as a global profile) so other packages' hypothesis tests are unaffected.
 FAST = settings(max_examples=150, deadline=None, database=None)
 
-marks_2dp = st.integers(0, 10000).map(lambda i: Decimal(i).scaleb(-2))   # 0.00 .. 100.00
+marks_2dp = st.integers(0, 10000).map(lambda i: Decimal(i).scaleb(-2))  # 0.00 .. 100.00
 rules = st.builds(
-    PanelRule, drop_high=st.integers(0, 2), drop_low=st.integers(0, 2),
-    combine=st.sampled_from(["mean", "median"]), places=st.just(2))
+    PanelRule,
+    drop_high=st.integers(0, 2),
+    drop_low=st.integers(0, 2),
+    combine=st.sampled_from(["mean", "median"]),
+    places=st.just(2),
+)
 
 
 @st.composite
@@ -55,9 +59,10 @@ def test_invariant_to_judge_order(case, random):
 
 
 @FAST
-@given(rule_and_marks(st.builds(PanelRule, drop_high=st.integers(0, 2),
-                                drop_low=st.integers(0, 2))),
-       st.integers(-5000, 5000).map(lambda i: Decimal(i).scaleb(-2)))
+@given(
+    rule_and_marks(st.builds(PanelRule, drop_high=st.integers(0, 2), drop_low=st.integers(0, 2))),
+    st.integers(-5000, 5000).map(lambda i: Decimal(i).scaleb(-2)),
+)
 def test_adding_c_to_every_mark_adds_c_to_a_mean(case, c):
     # ROUND_HALF_UP rounds half *away from zero*, so the shift holds while the sign of
     # the marks does not change (scores are >= 0; ISU GOE panels are shown in golden tables)
@@ -72,8 +77,14 @@ def test_every_judge_is_kept_dropped_or_recused_exactly_once(case, data):
     rule, marks = case
     given_marks = {f"J{i}": m for i, m in enumerate(marks)}
     recused = data.draw(st.sets(st.sampled_from(sorted(given_marks))))
-    relaxed = PanelRule(rule.drop_high, rule.drop_low, rule.combine, 2,
-                        min_marks=rule.trimmed_needs, fallback="use_all")
+    relaxed = PanelRule(
+        rule.drop_high,
+        rule.drop_low,
+        rule.combine,
+        2,
+        min_marks=rule.trimmed_needs,
+        fallback="use_all",
+    )
     if len(recused) == len(given_marks):
         return
     result = relaxed.apply(given_marks, recused=recused)
@@ -92,7 +103,7 @@ def test_outlier_replacement_is_order_invariant(marks, random):
 
 
 @FAST
-@given(st.integers(-10**9, 10**9), st.integers(1, 10**6), st.integers(0, 6))
+@given(st.integers(-(10**9), 10**9), st.integers(1, 10**6), st.integers(0, 6))
 def test_divide_equals_exact_fraction_rounded_half_up(p, q, places):
     exact = Fraction(p, q)
     scaled = abs(exact) * 10**places
@@ -101,12 +112,16 @@ def test_divide_equals_exact_fraction_rounded_half_up(p, q, places):
     assert divide(Decimal(p), q, places) == expected
     # with inputs this small the 28-digit context quotient is close enough to agree
     assert divide(Decimal(p), q, places) == (Decimal(p) / q).quantize(
-        Decimal(1).scaleb(-places), ROUND_HALF_UP)
+        Decimal(1).scaleb(-places), ROUND_HALF_UP
+    )
 
 
-totals = st.dictionaries(st.text("abcdefgh", min_size=1, max_size=3),
-                         st.integers(0, 40).map(lambda i: Decimal(i) / 2 + 80),
-                         min_size=1, max_size=25)
+totals = st.dictionaries(
+    st.text("abcdefgh", min_size=1, max_size=3),
+    st.integers(0, 40).map(lambda i: Decimal(i) / 2 + 80),
+    min_size=1,
+    max_size=25,
+)
 
 
 @FAST
@@ -114,8 +129,7 @@ totals = st.dictionaries(st.text("abcdefgh", min_size=1, max_size=3),
 def test_a_better_total_never_ranks_worse(scores, data):
     groups = {a: data.draw(st.sampled_from(["市直组", "县区组"])) for a in scores}
     onsite = {a: data.draw(st.integers(0, 3).map(Decimal)) for a in scores}
-    ranked = {r.agency: r for r in rank(scores, tie_breakers=[("onsite", onsite)],
-                                        groups=groups)}
+    ranked = {r.agency: r for r in rank(scores, tie_breakers=[("onsite", onsite)], groups=groups)}
     for a in scores:
         for b in scores:
             if groups[a] != groups[b]:
@@ -124,16 +138,19 @@ def test_a_better_total_never_ranks_worse(scores, data):
                 assert ranked[a].rank < ranked[b].rank
             if (scores[a], onsite[a]) == (scores[b], onsite[b]):
                 assert ranked[a].rank == ranked[b].rank
-        better = sum(groups[b] == groups[a] and (scores[b], onsite[b]) > (scores[a], onsite[a])
-                     for b in scores)
-        assert ranked[a].rank == better + 1       # competition ranking: 1, 2, 2, 4
+        better = sum(
+            groups[b] == groups[a] and (scores[b], onsite[b]) > (scores[a], onsite[a])
+            for b in scores
+        )
+        assert ranked[a].rank == better + 1  # competition ranking: 1, 2, 2, 4
 
 
 @FAST
 @given(totals, st.integers(0, 100), st.integers(0, 100))
 def test_quotas_never_exceeded_and_grades_follow_rank(scores, top_quota, second_quota):
-    scale = GradeScale({"优秀": 95, "良好": 90, "合格": 85},
-                       quotas={"优秀": top_quota, "良好": second_quota})
+    scale = GradeScale(
+        {"优秀": 95, "良好": 90, "合格": 85}, quotas={"优秀": top_quota, "良好": second_quota}
+    )
     graded = scale.grade(rank(scores))
     size = len(scores)
     for grade_name, percent in (("优秀", top_quota), ("良好", second_quota)):

@@ -27,7 +27,8 @@ def test_scoring_has_modules():
 @pytest.mark.parametrize("path", MODULES, ids=lambda p: p.name)
 def test_module_imports_only_stdlib_or_scoring(path):
     foreign = {
-        root for root in imported_roots(path)
+        root
+        for root in imported_roots(path)
         if root not in sys.stdlib_module_names and root != "scoring" and root != "__future__"
     }
     assert not foreign, f"{path.name} imports non-stdlib modules: {sorted(foreign)}"

@@ -15,11 +15,14 @@ def ranks(ranked):
     return {r.agency: r.rank for r in ranked}
 
 
-@pytest.mark.parametrize("tie_breakers, expected", [
-    ((), {"b": 1, "a": 2, "c": 2, "e": 2, "d": 5}),                          # 1, 2, 2, 2, 5
-    ((("现场评议", ONSITE),), {"b": 1, "e": 2, "a": 3, "c": 3, "d": 5}),
-    ((("现场评议", ONSITE), ("社会评议", PUBLIC)), {"b": 1, "e": 2, "a": 3, "c": 4, "d": 5}),
-])
+@pytest.mark.parametrize(
+    "tie_breakers, expected",
+    [
+        ((), {"b": 1, "a": 2, "c": 2, "e": 2, "d": 5}),  # 1, 2, 2, 2, 5
+        ((("现场评议", ONSITE),), {"b": 1, "e": 2, "a": 3, "c": 3, "d": 5}),
+        ((("现场评议", ONSITE), ("社会评议", PUBLIC)), {"b": 1, "e": 2, "a": 3, "c": 4, "d": 5}),
+    ],
+)
 def test_competition_ranking_with_tie_break_chain(tie_breakers, expected):
     assert ranks(rank(TOTALS, tie_breakers=tie_breakers)) == expected
 
@@ -39,8 +42,12 @@ def test_ranking_within_groups():
     groups = {"a": "市直组", "b": "县区组", "c": "市直组", "d": "县区组", "e": "市直组"}
     ranked = rank({"a": "90", "b": "80", "c": "91", "d": "85", "e": "70"}, groups=groups)
     assert [(r.group, r.agency, r.rank) for r in ranked] == [
-        ("市直组", "c", 1), ("市直组", "a", 2), ("市直组", "e", 3),
-        ("县区组", "d", 1), ("县区组", "b", 2)]
+        ("市直组", "c", 1),
+        ("市直组", "a", 2),
+        ("市直组", "e", 3),
+        ("县区组", "d", 1),
+        ("县区组", "b", 2),
+    ]
 
 
 def test_missing_tie_breaker_value_is_an_error():
@@ -51,9 +58,16 @@ def test_missing_tie_breaker_value_is_an_error():
 SCALE = GradeScale(thresholds={"优秀": 90, "良好": 80, "合格": 60}, quotas={"优秀": 30})
 
 
-@pytest.mark.parametrize("total, expected", [
-    ("90", "优秀"), ("89.99", "良好"), ("80", "良好"), ("60", "合格"), ("59.99", "不合格"),
-])
+@pytest.mark.parametrize(
+    "total, expected",
+    [
+        ("90", "优秀"),
+        ("89.99", "良好"),
+        ("80", "良好"),
+        ("60", "合格"),
+        ("59.99", "不合格"),
+    ],
+)
 def test_thresholds(total, expected):
     assert SCALE.grade_of(D(total)) == expected
 
@@ -72,7 +86,14 @@ def test_quota_never_splits_a_tie():
     # 7 agencies x 30% = 2.1 -> 2 优秀; 95 fits, the two 92s together would be 3 -> both 良好
     ranked = rank({"a": "95", "b": "92", "c": "92", "d": "85", "e": "84", "f": "83", "g": "82"})
     assert {g.agency: g.grade for g in SCALE.grade(ranked)} == {
-        "a": "优秀", "b": "良好", "c": "良好", "d": "良好", "e": "良好", "f": "良好", "g": "良好"}
+        "a": "优秀",
+        "b": "良好",
+        "c": "良好",
+        "d": "良好",
+        "e": "良好",
+        "f": "良好",
+        "g": "良好",
+    }
 
 
 def test_cascading_quotas():
@@ -82,11 +103,14 @@ def test_cascading_quotas():
     assert [g.grade for g in scale.grade(ranked)] == ["优秀", "良好", "良好", "不合格", "不合格"]
 
 
-@pytest.mark.parametrize("kwargs", [
-    {"thresholds": {"优秀": 80, "良好": 90}},
-    {"thresholds": {"优秀": 90}, "quotas": {"良好": 30}},
-    {"thresholds": {"优秀": 90}, "quotas": {"优秀": 130}},
-])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"thresholds": {"优秀": 80, "良好": 90}},
+        {"thresholds": {"优秀": 90}, "quotas": {"良好": 30}},
+        {"thresholds": {"优秀": 90}, "quotas": {"优秀": 130}},
+    ],
+)
 def test_invalid_scales(kwargs):
     with pytest.raises(PolicyError):
         GradeScale(**kwargs)

@@ -20,15 +20,22 @@ from scoring import (
 )
 
 
-@pytest.mark.parametrize("scale, counts, index, rate", [
-    # (120 x 100 + 30 x 80 + 10 x 0) / 160 = 14400 / 160 = 90.00; (120 + 30) / 160 = 93.75%
-    (THREE_LEVEL, {"满意": 120, "基本满意": 30, "不满意": 10}, "90.00", "93.75"),
-    # (100 + 80 + 0) / 3 = 60.00; 2 / 3 = 66.666..% -> 66.67
-    (THREE_LEVEL, {"满意": 1, "基本满意": 1, "不满意": 1}, "60.00", "66.67"),
-    # (10x100 + 5x80 + 3x60 + 1x40 + 1x0) / 20 = 1620 / 20 = 81.00; 18 / 20 = 90.00%
-    (FIVE_LEVEL, {"非常满意": 10, "满意": 5, "基本满意": 3, "不太满意": 1, "不满意": 1},
-     "81.00", "90.00"),
-])
+@pytest.mark.parametrize(
+    "scale, counts, index, rate",
+    [
+        # (120 x 100 + 30 x 80 + 10 x 0) / 160 = 14400 / 160 = 90.00; (120 + 30) / 160 = 93.75%
+        (THREE_LEVEL, {"满意": 120, "基本满意": 30, "不满意": 10}, "90.00", "93.75"),
+        # (100 + 80 + 0) / 3 = 60.00; 2 / 3 = 66.666..% -> 66.67
+        (THREE_LEVEL, {"满意": 1, "基本满意": 1, "不满意": 1}, "60.00", "66.67"),
+        # (10x100 + 5x80 + 3x60 + 1x40 + 1x0) / 20 = 1620 / 20 = 81.00; 18 / 20 = 90.00%
+        (
+            FIVE_LEVEL,
+            {"非常满意": 10, "满意": 5, "基本满意": 3, "不太满意": 1, "不满意": 1},
+            "81.00",
+            "90.00",
+        ),
+    ],
+)
 def test_satisfaction_golden(scale, counts, index, rate):
     result = scale.apply(counts)
     assert (str(result.index), str(result.rate)) == (index, rate)
@@ -42,9 +49,14 @@ def test_minimum_sample_flag():
     assert empty.index is None and empty.below_minimum
 
 
-@pytest.mark.parametrize("counts, fragment", [
-    ({"很满意": 3}, "未定义"), ({"满意": -1}, "非负"), ({"满意": 1.5}, "非负"),
-])
+@pytest.mark.parametrize(
+    "counts, fragment",
+    [
+        ({"很满意": 3}, "未定义"),
+        ({"满意": -1}, "非负"),
+        ({"满意": 1.5}, "非负"),
+    ],
+)
 def test_bad_counts(counts, fragment):
     with pytest.raises(ScoringError, match=fragment):
         THREE_LEVEL.apply(counts)
@@ -58,15 +70,25 @@ def test_custom_mapping_validated():
 
 
 def tree(a2_children_max=("30", "30"), step="0.5"):
-    return Indicator("A", "履职情况", 100, children=(
-        Indicator("A1", "制度建设", 40, step=step),
-        Indicator("A2", "普法宣传", 60, children=(
-            Indicator("A2.1", "媒体宣传", a2_children_max[0], step=step),
-            Indicator("A2.2", "以案释法", a2_children_max[1], step=step),
-        )),
-        Indicator("B", "创新加分", 5, kind="bonus", step="1"),
-        Indicator("C", "负面扣分", 10, kind="deduction", step="1"),
-    ))
+    return Indicator(
+        "A",
+        "履职情况",
+        100,
+        children=(
+            Indicator("A1", "制度建设", 40, step=step),
+            Indicator(
+                "A2",
+                "普法宣传",
+                60,
+                children=(
+                    Indicator("A2.1", "媒体宣传", a2_children_max[0], step=step),
+                    Indicator("A2.2", "以案释法", a2_children_max[1], step=step),
+                ),
+            ),
+            Indicator("B", "创新加分", 5, kind="bonus", step="1"),
+            Indicator("C", "负面扣分", 10, kind="deduction", step="1"),
+        ),
+    )
 
 
 def test_valid_rubric():
@@ -79,12 +101,15 @@ def test_children_must_add_up_naming_the_node():
         validate_rubric(tree(a2_children_max=("30", "25")))
 
 
-@pytest.mark.parametrize("node, fragment", [
-    (Indicator("X", "步长", "2.25", step="0.5"), "步长"),
-    (Indicator("X", "满分", "0"), "必须为正"),
-    (Indicator("X", "类型", "5", kind="extra"), "类型"),
-    (Indicator("X", "重复", 10, children=(Indicator("X", "子", 10),)), "重复"),
-])
+@pytest.mark.parametrize(
+    "node, fragment",
+    [
+        (Indicator("X", "步长", "2.25", step="0.5"), "步长"),
+        (Indicator("X", "满分", "0"), "必须为正"),
+        (Indicator("X", "类型", "5", kind="extra"), "类型"),
+        (Indicator("X", "重复", 10, children=(Indicator("X", "子", 10),)), "重复"),
+    ],
+)
 def test_node_problems(node, fragment):
     problems = rubric_problems(node)
     assert problems and fragment in problems[0] and "X" in problems[0]
@@ -117,7 +142,7 @@ def test_compiled_sheet_names_the_bad_mark():
         sheet.total(dict(marks, A1=38.5))
     with pytest.raises(ScoringError, match="A1.*有限"):
         sheet.total(dict(marks, A1=D("NaN")))
-    assert sheet.total(dict(marks, A1="38.5", B="2")) == D("95.0")   # str coerced, bonus added
+    assert sheet.total(dict(marks, A1="38.5", B="2")) == D("95.0")  # str coerced, bonus added
     with pytest.raises(ScoringError, match="B「创新加分」.*超出"):
         sheet.total(dict(marks, B=D("6")))
     with pytest.raises(RubricError, match="A2"):

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-28 08:03:09.887004
+Create Date: 2026-11-28 08:16:09.198444
 """
 
 import sqlalchemy as sa
@@ -171,6 +171,7 @@ def upgrade() -> None:
         sa.Column("code", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
         sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
         sa.Column("max_points", sa.Numeric(precision=6, scale=2), nullable=False),
+        sa.Column("step", sa.Numeric(precision=4, scale=2), nullable=True),
         sa.Column(
             "kind",
             sa.Enum(
@@ -190,6 +191,10 @@ def upgrade() -> None:
             "parent_id IS NULL OR parent_id != id", name=op.f("ck_indicator_not_own_parent")
         ),
         sa.CheckConstraint("position >= 0", name=op.f("ck_indicator_position_positive")),
+        sa.CheckConstraint(
+            "step IS NULL OR (step > 0 AND step <= max_points)",
+            name=op.f("ck_indicator_step_range"),
+        ),
         sa.ForeignKeyConstraint(
             ["campaign_id"],
             ["campaign.id"],

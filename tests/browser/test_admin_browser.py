@@ -1,0 +1,83 @@
+"""An organizer in a real browser: create a campaign, get the weights wrong, then right;
+the other organization's organizer cannot open it."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import expect
+from screens import snap
+
+PASSWORD = "pingyi-demo-2024"
+
+
+def login(page, base: str, username: str) -> None:
+    page.goto(f"{base}/login")
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+
+
+def test_organizer_sets_stage_weights_and_other_org_is_kept_out(demo_server, page_for):
+    base = demo_server.base
+    page = page_for()
+    login(page, base, "organizer")
+    expect(page.get_by_role("heading", name="评议活动")).to_be_visible()
+    snap(page, "admin-dashboard")
+
+    page.get_by_role("link", name="新建评议活动").click()
+    page.get_by_label("活动名称").fill("2025年度浏览器测试评议")
+    page.get_by_label("评议年度").fill("2025")
+    page.get_by_role("button", name="保存").click()
+    expect(page).to_have_url(re.compile(r"/admin/campaigns/\d+/stages$"))
+    campaign_url = page.url.removesuffix("/stages")
+
+    expect(page.locator("#weight-total")).to_have_text("当前合计：100.00")
+    page.get_by_label("互评 权重").fill("9")
+    expect(page.locator("#weight-total")).to_have_text("当前合计：99.00")  # before sending
+    page.get_by_role("button", name="保存阶段设置").click()
+    expect(page.locator("#total-error")).to_contain_text("合计为 99.00")
+    expect(page.get_by_label("互评 权重")).to_have_value("9")  # kept what was typed
+    snap(page, "admin-stages-error")
+
+    page.get_by_label("互评 权重").fill("10")
+    page.get_by_role("button", name="保存阶段设置").click()
+    expect(page.get_by_role("status")).to_contain_text("阶段设置已保存")
+    expect(page.get_by_label("互评 权重")).to_have_value("10.00")
+    snap(page, "admin-stages-saved")
+
+    other = page_for()
+    login(other, base, "ruyuan")
+    response = other.goto(campaign_url)
+    assert response.status == 404
+    expect(other.get_by_text("页面不存在")).to_be_visible()
+    snap(other, "other-org-404")
+
+
+def test_admin_pages_render_chinese_and_fit(demo_server, page_for):
+    base = demo_server.base
+    page = page_for()
+    login(page, base, "organizer")
+    for path, name in [
+        ("/admin/campaigns/1", "admin-campaign"),
+        ("/admin/campaigns/1/indicators", "admin-indicators"),
+        ("/admin/campaigns/1/judges", "admin-judges"),
+        ("/admin/campaigns/1/agencies", "admin-campaign-agencies"),
+        ("/admin/users/new", "admin-user-new"),
+    ]:
+        assert page.goto(base + path).status == 200
+        # Nothing spills sideways at a desktop width.
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+        snap(page, name)
+    page.goto(base + "/admin/campaigns/1/indicators")
+    expect(page.get_by_text("分值已平衡")).to_be_visible()
+
+
+def test_public_home_and_language_switch(demo_server, page_for):
+    page = page_for(390, 844)  # a phone
+    page.goto(demo_server.base + "/")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("履职评议")
+    snap(page, "public-home-phone")
+    page.get_by_role("button", name="English").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Performance Evaluation")
+    snap(page, "public-home-phone-en")
