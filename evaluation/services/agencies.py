@@ -8,7 +8,8 @@ from flask_babel import gettext as _
 from sqlmodel import Session, select
 
 from evaluation.models import Agency, AgencyLevel, Campaign, CampaignAgency
-from evaluation.services.errors import ValidationFailed, commit_or_fail
+from evaluation.services.errors import ValidationFailed
+from evaluation.services.persistence import commit_or_fail, is_taken, save_fields
 
 
 @dataclass(frozen=True)
@@ -21,10 +22,7 @@ class AgencyFields:
 def _check_name_free(
     session: Session, organization_id: int, name: str, exclude_id: int | None = None
 ) -> None:
-    clash = session.exec(
-        select(Agency).where(Agency.organization_id == organization_id, Agency.name == name)
-    ).first()
-    if clash and clash.id != exclude_id:
+    if is_taken(session, Agency, exclude_id, organization_id=organization_id, name=name):
         raise ValidationFailed({"name": _("已有同名单位。")})
 
 
@@ -38,11 +36,7 @@ def create_agency(session: Session, organization_id: int, fields: AgencyFields) 
 
 def update_agency(session: Session, agency: Agency, fields: AgencyFields) -> Agency:
     _check_name_free(session, agency.organization_id, fields.name, exclude_id=agency.id)
-    for key, value in fields.__dict__.items():
-        setattr(agency, key, value)
-    session.add(agency)
-    commit_or_fail(session)
-    return agency
+    return save_fields(session, agency, fields)
 
 
 def organization_agencies(session: Session, organization_id: int) -> list[Agency]:

@@ -10,7 +10,8 @@ from flask_babel import gettext as _
 from sqlmodel import Session, select
 
 from evaluation.models import Campaign, CampaignStatus, Stage, StageKind
-from evaluation.services.errors import ValidationFailed, commit_or_fail
+from evaluation.services.errors import ValidationFailed
+from evaluation.services.persistence import commit_or_fail, is_taken, save_fields
 
 # The order in which a campaign runs its stages (DESIGN.md §2).
 STAGE_ORDER = list(StageKind)
@@ -45,11 +46,7 @@ class CampaignFields:
 def _check_title_free(
     session: Session, organization_id: int, title: str, exclude_id: int | None = None
 ) -> None:
-    query = select(Campaign).where(
-        Campaign.organization_id == organization_id, Campaign.title == title
-    )
-    clash = session.exec(query).first()
-    if clash and clash.id != exclude_id:
+    if is_taken(session, Campaign, exclude_id, organization_id=organization_id, title=title):
         raise ValidationFailed({"title": _("本单位已有同名的评议活动。")})
 
 
@@ -66,11 +63,7 @@ def create_campaign(session: Session, organization_id: int, fields: CampaignFiel
 
 def update_campaign(session: Session, campaign: Campaign, fields: CampaignFields) -> Campaign:
     _check_title_free(session, campaign.organization_id, fields.title, exclude_id=campaign.id)
-    for key, value in fields.__dict__.items():
-        setattr(campaign, key, value)
-    session.add(campaign)
-    commit_or_fail(session)
-    return campaign
+    return save_fields(session, campaign, fields)
 
 
 def stages_of(session: Session, campaign_id: int) -> list[Stage]:

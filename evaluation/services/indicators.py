@@ -10,7 +10,8 @@ from flask_babel import gettext as _
 from sqlmodel import Session, select
 
 from evaluation.models import Campaign, Indicator, IndicatorKind, Score
-from evaluation.services.errors import ValidationFailed, commit_or_fail
+from evaluation.services.errors import ValidationFailed
+from evaluation.services.persistence import commit_or_fail, is_taken, save_fields
 
 FULL_MARKS = Decimal("100.00")
 
@@ -87,10 +88,7 @@ def _validate(
     exclude_id: int | None = None,
 ) -> None:
     problems = {}
-    clash = session.exec(
-        select(Indicator).where(Indicator.campaign_id == campaign.id, Indicator.code == fields.code)
-    ).first()
-    if clash and clash.id != exclude_id:
+    if is_taken(session, Indicator, exclude_id, campaign_id=campaign.id, code=fields.code):
         problems["code"] = _("指标编号 %(code)s 已存在。", code=fields.code)
     if fields.max_points <= 0 or fields.max_points > FULL_MARKS:
         problems["max_points"] = _("分值须大于 0 且不超过 100。")
@@ -145,11 +143,7 @@ def update_indicator(
 ) -> Indicator:
     parent = session.get(Indicator, node.parent_id) if node.parent_id else None
     _validate(session, campaign, fields, parent, exclude_id=node.id)
-    for key, value in fields.__dict__.items():
-        setattr(node, key, value)
-    session.add(node)
-    commit_or_fail(session)
-    return node
+    return save_fields(session, node, fields)
 
 
 def move_indicator(session: Session, node: Indicator, offset: int) -> None:

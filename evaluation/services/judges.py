@@ -9,7 +9,8 @@ from sqlmodel import Session, select
 
 from evaluation.models import Agency, Campaign, Judge
 from evaluation.models.base import N_
-from evaluation.services.errors import ValidationFailed, commit_or_fail
+from evaluation.services.errors import ValidationFailed
+from evaluation.services.persistence import commit_or_fail, is_taken, save_fields
 
 JUDGE_GROUPS = [N_("人大代表"), N_("政协委员"), N_("专家"), N_("群众代表"), N_("媒体代表")]
 
@@ -26,10 +27,7 @@ def _validate(
     session: Session, campaign: Campaign, fields: JudgeFields, exclude_id: int | None = None
 ) -> None:
     problems = {}
-    clash = session.exec(
-        select(Judge).where(Judge.campaign_id == campaign.id, Judge.name == fields.name)
-    ).first()
-    if clash and clash.id != exclude_id:
+    if is_taken(session, Judge, exclude_id, campaign_id=campaign.id, name=fields.name):
         problems["name"] = _("本次评议已有同名评委。")
     if fields.affiliation_agency_id is not None:
         agency = session.get(Agency, fields.affiliation_agency_id)
@@ -49,11 +47,7 @@ def create_judge(session: Session, campaign: Campaign, fields: JudgeFields) -> J
 
 def update_judge(session: Session, campaign: Campaign, judge: Judge, fields: JudgeFields) -> Judge:
     _validate(session, campaign, fields, exclude_id=judge.id)
-    for key, value in fields.__dict__.items():
-        setattr(judge, key, value)
-    session.add(judge)
-    commit_or_fail(session)
-    return judge
+    return save_fields(session, judge, fields)
 
 
 def campaign_judges(session: Session, campaign_id: int) -> list[Judge]:

@@ -17,7 +17,8 @@ from evaluation.db import get_session
 from evaluation.forms import REQUIRED, attach_errors, options, strip
 from evaluation.models import Agency, Organization, Role, User
 from evaluation.services.accounts import create_user
-from evaluation.services.errors import ValidationFailed, commit_or_fail
+from evaluation.services.errors import ValidationFailed
+from evaluation.services.persistence import commit_or_fail
 from evaluation.views.admin import bp, organizations_for_user, render_form
 
 ORGANIZER_MAY_CREATE = (Role.AGENCY_CONTACT, Role.INSPECTOR)
