@@ -17,7 +17,9 @@ DEFAULTS: dict[str, object] = {
     "MAX_CONTENT_LENGTH": 20 * 1024 * 1024,
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
+    # False here still means Secure over https (see evaluation.security); True forces it.
     "SESSION_COOKIE_SECURE": False,
+    "PROXY_FIX": False,
     "REMEMBER_COOKIE_HTTPONLY": True,
     "REMEMBER_COOKIE_SAMESITE": "Lax",
     "WTF_CSRF_TIME_LIMIT": 8 * 3600,
@@ -35,7 +37,7 @@ PLAIN_ENV_KEYS = ("DATABASE_URL", "REDIS_URL", "SECRET_KEY")
 
 # Known keys whose environment values are not strings.
 _INT_KEYS = {"MAX_CONTENT_LENGTH", "WTF_CSRF_TIME_LIMIT"}
-_BOOL_KEYS = {"SESSION_COOKIE_SECURE", "RATELIMIT_ENABLED", "TESTING"}
+_BOOL_KEYS = {"SESSION_COOKIE_SECURE", "RATELIMIT_ENABLED", "TESTING", "PROXY_FIX"}
 
 
 class ConfigError(RuntimeError):

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from evaluation import audit, config, db, errors, i18n
+from evaluation import audit, config, db, errors, i18n, security
 from evaluation.extensions import csrf, limiter, login_manager, socketio
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -28,6 +28,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     _init_extensions(app)
     _register_blueprints(app)
     errors.init_app(app)
+    security.init_app(app)
     from evaluation.cli import register_commands
 
     register_commands(app)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import factories as f
 import pytest
-from webclient import Browserless
+from webclient import Browserless, csrf_token
 
 from evaluation.models import Role
 
@@ -146,3 +146,26 @@ def test_inactive_users_cannot_log_in(web, db, organizer):
     db.add(organizer)
     db.commit()
     assert web.login("zhang").status_code == 401
+
+
+def test_session_cookie_is_secure_over_https(web, organizer):
+    # Over https Flask-WTF also checks that the Referer is our own site.
+    response = web.client.post(
+        "/login",
+        base_url="https://localhost",
+        headers={"Referer": "https://localhost/login"},
+        data={
+            "username": "zhang",
+            "password": f.PASSWORD,
+            "csrf_token": csrf_token(web.client, base_url="https://localhost"),
+        },
+    )
+    cookie = next(c for c in response.headers.getlist("Set-Cookie") if c.startswith("session="))
+    assert "Secure" in cookie
+
+
+def test_pages_carry_security_headers(client):
+    headers = client.get("/login").headers
+    assert "script-src 'self'" in headers["Content-Security-Policy"]
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["X-Frame-Options"] == "SAMEORIGIN"

@@ -9,9 +9,9 @@ CSRF_PATTERN = re.compile(
 )
 
 
-def csrf_token(client) -> str:
+def csrf_token(client, **request_options) -> str:
     """Every page carries a token (the language switcher is a POST form)."""
-    html = client.get("/").get_data(as_text=True)
+    html = client.get("/", **request_options).get_data(as_text=True)
     match = CSRF_PATTERN.search(html)
     assert match, "no CSRF token on the home page"
     return match.group(1) or match.group(2)
