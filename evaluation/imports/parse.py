@@ -1,0 +1,89 @@
+"""One entry point: `parse_workbook(kind, data)`. Any bytes in, a ParsedImport out.
+
+A malformed upload yields a problem, never an exception (the importers are fuzzed):
+openpyxl raises many kinds of errors on broken files, so the reading is wrapped whole.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from evaluation.imports import agencies, indicators, judges
+from evaluation.imports.header import Column
+from evaluation.imports.model import N_, ImportProblem, ParsedImport, row_from_plain
+from evaluation.imports.table import Progress, read_table
+from evaluation.imports.workbook import UnreadableWorkbook
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ImportKind:
+    columns: tuple[Column, ...]
+    row_type: type
+    make_row: Callable  # (parsed, excel row, cells) -> row or None, appending problems
+    finish: Callable  # (parsed, rows, raw rows) -> rows: duplicates, tree, cross-row rules
+
+
+KINDS: dict[str, ImportKind] = {
+    "agencies": ImportKind(
+        agencies.COLUMNS, agencies.AgencyRow, agencies.agency_row, agencies.finish_agencies
+    ),
+    "judges": ImportKind(judges.COLUMNS, judges.JudgeRow, judges.judge_row, judges.finish_judges),
+    "indicators": ImportKind(
+        indicators.COLUMNS,
+        indicators.IndicatorRow,
+        indicators.indicator_row,
+        indicators.finish_indicators,
+    ),
+}
+
+
+def parse_workbook(kind: str, data: bytes, progress: Progress | None = None) -> ParsedImport:
+    spec = KINDS[kind]
+    parsed = ParsedImport(kind)
+    try:
+        table = read_table(data, spec.columns, progress)
+    except UnreadableWorkbook as refused:
+        parsed.problems.append(ImportProblem("", None, "", "", refused.rule, refused.params))
+        return parsed
+    except Exception:  # noqa: BLE001 - see the module docstring
+        log.info("unreadable workbook", exc_info=True)
+        unreadable = N_("无法读取该工作簿：文件已损坏，或不是有效的 Excel 文件。")
+        parsed.problems.append(ImportProblem("", None, "", "", unreadable))
+        return parsed
+    parsed.problems.extend(table.problems)
+    if table.header is None:
+        return parsed
+    parsed.sheet, parsed.header_row = table.header.sheet, table.header.row
+    parsed.columns = {
+        key: {"letter": found.letter, "header": found.header}
+        for key, found in table.header.columns.items()
+    }
+    rows = [spec.make_row(parsed, number, cells) for number, cells in table.rows]
+    parsed.rows = spec.finish(parsed, [row for row in rows if row is not None], table.rows)
+    if not table.rows:
+        parsed.problems.append(
+            ImportProblem(parsed.sheet, None, "", "", N_("表头下面没有数据行。"))
+        )
+    parsed.problems.sort(key=_place)
+    return parsed
+
+
+def _place(problem: ImportProblem) -> tuple:
+    return (problem.row or 0, problem.column)
+
+
+def parsed_from_plain(plain: dict) -> ParsedImport:
+    row_type = KINDS[plain["kind"]].row_type
+    return ParsedImport(
+        kind=plain["kind"],
+        sheet=plain["sheet"],
+        header_row=plain["header_row"],
+        columns=plain["columns"],
+        rows=[row_from_plain(row_type, row) for row in plain["rows"]],
+        problems=[ImportProblem.from_plain(p) for p in plain["problems"]],
+        notes=[ImportProblem.from_plain(n) for n in plain["notes"]],
+    )
