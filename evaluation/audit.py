@@ -29,6 +29,10 @@ from evaluation.models import (
     Indicator,
     InspectionAssignment,
     Judge,
+    LiveSeat,
+    LiveSession,
+    LiveSlot,
+    LiveSubmission,
     Organization,
     Score,
     Stage,
@@ -48,7 +52,13 @@ AUDITED = (
     Judge,
     InspectionAssignment,
     Score,
+    LiveSession,
+    LiveSlot,
+    LiveSeat,
+    LiveSubmission,
 )
+# Bookkeeping that changes with every event; an update of these alone is not worth a record.
+QUIET = {"revision"}
 # Never copied into the log: a hash of a password hash is still a secret's fingerprint.
 REDACTED = {"password_hash"}
 # Any constant: serializes appends on PostgreSQL so two writers cannot share a head.
@@ -120,7 +130,7 @@ def _changes(obj) -> dict:
     changed = {}
     for attr in inspect(obj).attrs:
         history = attr.history
-        if not history.has_changes():
+        if not history.has_changes() or attr.key in QUIET:
             continue
         old = history.deleted[0] if history.deleted else None
         new = history.added[0] if history.added else None

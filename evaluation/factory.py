@@ -71,3 +71,6 @@ def _register_blueprints(app: Flask) -> None:
 
     for blueprint in (auth.bp, public.bp, admin.bp, agency_portal.bp, inspector_portal.bp):
         app.register_blueprint(blueprint)
+    import live  # evaluation depends on live only here, where the app is assembled
+
+    live.init_app(app)

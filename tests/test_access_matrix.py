@@ -14,6 +14,7 @@ from webclient import Browserless
 
 from evaluation.models import InspectionAssignment, Role, StageKind
 from evaluation.services.indicators import IndicatorFields, create_indicator
+from live.setup import create_session
 
 ROLES = ["anonymous", "admin", "organizer_a", "organizer_b", "contact_a", "inspector_a"]
 LOGIN = "login"  # a redirect to the login page
@@ -110,6 +111,8 @@ ROUTES = [  # (method, url template, endpoint, expected, form data)
     ("GET", "/inspector/", "inspector.home", INSPECTOR, None),
     ("GET", "/inspector/visits/{visit}", "inspector.visit", INSPECTOR, None),
     ("GET", "/inspector/visits/{other_visit}", "inspector.visit", NOT_ASSIGNED, None),
+    # Tablets authenticate with a bearer token; a login cookie is not enough.
+    ("POST", "/live/{live}/marks", "live_http.post_mark", (401,) * 6, {}),
     # Last: it ends the session of the role being walked.
     ("POST", "/logout", "auth.logout", (LOGIN,) * 6, {}),
 ]
@@ -141,7 +144,10 @@ def world(db):
     )
     db.add_all([visit, other])
     db.commit()
+    onsite = f.stage(db, campaign, StageKind.ONSITE_REVIEW)
+    live = create_session(db, onsite, "第一场", [agency.id], [judge.id])
     ids = {
+        "live": live.id,
         "campaign": campaign.id,
         "agency": agency.id,
         "judge": judge.id,

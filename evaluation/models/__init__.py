@@ -20,10 +20,24 @@ from evaluation.models.judging import (
     ScoreStatus,
     TokenKind,
 )
+from evaluation.models.live import (
+    BroadcastMode,
+    LiveSeat,
+    LiveSession,
+    LiveSlot,
+    LiveSubmission,
+    Segment,
+)
 from evaluation.models.rubric import Indicator, IndicatorKind
 
 __all__ = [
     "AccessToken",
+    "BroadcastMode",
+    "LiveSeat",
+    "LiveSession",
+    "LiveSlot",
+    "LiveSubmission",
+    "Segment",
     "Agency",
     "AgencyLevel",
     "AuditEvent",

@@ -1,0 +1,16 @@
+"""The live on-site review (现场评议): run-of-show, judges' marks, director, overlays.
+
+Writes go through evaluation's models (as `live.operations` / `live.direction`), numbers come
+from scoring/, and `live.broadcast` is the only module that emits.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    from live import events, http
+
+    events.register()
+    app.register_blueprint(http.bp)

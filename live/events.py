@@ -1,0 +1,174 @@
+"""Socket.IO handlers of the live review (namespace /live). Thin: check who is calling,
+validate the payload, call an operation, acknowledge, then publish what was committed.
+
+Connect with `auth={"session": <id>, "token": <judge/control/overlay token or short code>,
+"device": <tablet id>}`; the director may instead be logged in as an organizer.
+"""
+
+from __future__ import annotations
+
+from flask import request
+from flask_login import current_user
+
+from evaluation.audit import acting_as
+from evaluation.db import get_session
+from evaluation.extensions import socketio
+from evaluation.models import LiveSession
+from live import broadcast, presence
+from live.direction import run_command
+from live.errors import LiveRefusal
+from live.identity import DIRECTOR, JUDGE, Identity, identify
+from live.operations import bind_device, bump_revision, submit_mark
+from live.payloads import DirectorCommand, MarkSubmission, ValidationError, first_problem
+from live.ratelimit import allow, forget
+from live.writes import writer_lock
+
+NS = broadcast.NAMESPACE
+# sid -> who, for this process's connections.
+CONNECTIONS: dict[str, Identity] = {}
+
+
+def _refused(code: str, message: str, field: str | None = None) -> dict:
+    return LiveRefusal(code, message, field).ack()
+
+
+def _caller() -> Identity | None:
+    return CONNECTIONS.get(request.sid)
+
+
+def on_connect(auth):
+    """Any client. Refused (ConnectionRefusedError) without a valid token for the session."""
+    from flask_socketio import ConnectionRefusedError, join_room
+
+    auth = auth if isinstance(auth, dict) else {}
+    session_id = auth.get("session")
+    if not isinstance(session_id, int):
+        raise ConnectionRefusedError("auth.session must be the live session id")
+    db = get_session()
+    try:
+        who = identify(db, session_id, auth.get("token"), current_user)
+        if who.role == JUDGE:
+            with acting_as(who.actor):
+                bind_device(db, who, str(auth.get("device") or "")[:64] or request.sid)
+    except LiveRefusal as refusal:
+        db.rollback()
+        raise ConnectionRefusedError(refusal.ack()["error"]) from None
+    CONNECTIONS[request.sid] = who
+    join_room(broadcast.room(session_id, who.role))
+    if who.role == JUDGE:
+        join_room(broadcast.seat_room(who.seat_id))
+        presence.seat_connected(who.seat_id)
+        _seat_map_changed(db, session_id)
+    else:
+        broadcast.send_snapshot(db, db.get(LiveSession, session_id), who.role, request.sid)
+
+
+def _seat_map_changed(db, session_id: int) -> None:
+    """The console's seat map shows who is connected: a new revision, so no client keeps an
+    older picture under the same number."""
+    with writer_lock(db):
+        bump_revision(db, session_id)
+        db.commit()
+    db.expire_all()
+    broadcast.publish(db, db.get(LiveSession, session_id))
+
+
+def on_disconnect(*_args):
+    forget(request.sid)
+    who = CONNECTIONS.pop(request.sid, None)
+    if who is not None and who.role == JUDGE:
+        presence.seat_disconnected(who.seat_id)
+        _seat_map_changed(get_session(), who.session_id)
+
+
+def on_snapshot_request(*_args):
+    """Any connected client; the ack is its role's full snapshot (used after a gap)."""
+    who = _caller()
+    if who is None:
+        return _refused("unauthorized", "not connected")
+    from live import snapshot
+
+    db = get_session()
+    return {
+        "ok": True,
+        "snapshot": snapshot.build(db, db.get(LiveSession, who.session_id), who.role),
+    }
+
+
+def on_submit_mark(payload):
+    """A judge's tablet sends its sheet; the ack (after the commit) carries the stored ids."""
+    who = _caller()
+    if who is None or who.role != JUDGE:
+        return _refused("forbidden", "only a judge's tablet may submit marks")
+    if not allow(request.sid):
+        return _refused("rate_limited", "too many messages, slow down")
+    try:
+        submission = MarkSubmission.model_validate(payload if isinstance(payload, dict) else {})
+    except ValidationError as error:
+        return _refused("invalid_payload", *reversed(first_problem(error)))
+    return _apply(who, lambda db: submit_mark(db, who, submission))
+
+
+def on_director(payload):
+    """The director's console: one command per message (see live.payloads.DirectorCommand)."""
+    who = _caller()
+    if who is None or who.role != DIRECTOR:
+        return _refused("forbidden", "only the director may run the show")
+    if not allow(request.sid):
+        return _refused("rate_limited", "too many messages, slow down")
+    try:
+        command = DirectorCommand.model_validate(payload if isinstance(payload, dict) else {})
+    except ValidationError as error:
+        return _refused("invalid_payload", *reversed(first_problem(error)))
+    ack = _apply(who, lambda db: run_command(db, who.session_id, command))
+    if ack["ok"] and command.action == "release_seat":
+        _release_local(who.session_id, command.seat_no)
+    return ack
+
+
+def _apply(who: Identity, operation) -> dict:
+    db = get_session()
+    try:
+        with acting_as(who.actor):
+            ack = operation(db)
+    except LiveRefusal as refusal:
+        db.rollback()
+        return refusal.ack()
+    if not ack.get("duplicate"):
+        db.expire_all()
+        broadcast.publish(db, db.get(LiveSession, who.session_id))
+    return ack
+
+
+def _release_local(session_id: int, seat_no: int) -> None:
+    from sqlmodel import select
+
+    from evaluation.models import LiveSeat
+
+    db = get_session()
+    seat = db.exec(
+        select(LiveSeat).where(LiveSeat.session_id == session_id, LiveSeat.seat_no == seat_no)
+    ).one()
+    broadcast.release(seat.id)
+    for sid, who in list(CONNECTIONS.items()):
+        if who.seat_id == seat.id:
+            socketio.server.disconnect(sid, namespace=NS)
+
+
+HANDLERS = {
+    "connect": on_connect,
+    "disconnect": on_disconnect,
+    "snapshot_request": on_snapshot_request,
+    "submit_mark": on_submit_mark,
+    "director": on_director,
+}
+
+
+def register() -> None:
+    """Attach the handlers to the server `socketio.init_app` just made.
+
+    Explicit rather than decorators: `@socketio.on` binds to whichever server exists at import
+    time, so a second application (tests, workers) would get none.
+    """
+    for event, handler in HANDLERS.items():
+        socketio.on_event(event, handler, namespace=NS)

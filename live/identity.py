@@ -1,0 +1,73 @@
+"""Who is on the other end of a socket (or HTTP fallback) call, decided once at connect."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask_babel import gettext as _
+from sqlmodel import Session, select
+
+from evaluation.access import can_manage_organization
+from evaluation.models import Campaign, LiveSeat, LiveSession, Stage, TokenKind
+from evaluation.services.tokens import check_token
+from live.errors import LiveRefusal
+
+JUDGE, DIRECTOR, OVERLAY = "judge", "director", "overlay"
+
+
+@dataclass(frozen=True)
+class Identity:
+    role: str
+    session_id: int
+    actor: str
+    seat_id: int | None = None
+    judge_id: int | None = None
+
+
+def token_scope(session_id: int) -> str:
+    return f"live:{session_id}"
+
+
+def session_organization(db: Session, live: LiveSession) -> int:
+    stage = db.get(Stage, live.stage_id)
+    return db.get(Campaign, stage.campaign_id).organization_id
+
+
+def identify(db: Session, session_id: int, token: str | None, user) -> Identity:
+    """A judge or overlay by token; the director by control token or organizer login."""
+    live = db.get(LiveSession, session_id)
+    if live is None:
+        raise LiveRefusal("unknown_session", _("场次不存在。"))
+    scope = token_scope(session_id)
+    for kind, role in (
+        (TokenKind.JUDGE, JUDGE),
+        (TokenKind.CONTROL, DIRECTOR),
+        (TokenKind.OVERLAY, OVERLAY),
+    ):
+        record = check_token(db, token or "", kind=kind, scope=scope)
+        if record is not None:
+            return _from_token(db, live, record, role)
+    if (
+        user is not None
+        and user.is_authenticated
+        and can_manage_organization(user, session_organization(db, live))
+    ):
+        return Identity(DIRECTOR, session_id, f"user:{user.id}:{user.username}")
+    raise LiveRefusal("unauthorized", _("链接无效或已过期，请重新扫码或输入短码。"))
+
+
+def _from_token(db: Session, live: LiveSession, record, role: str) -> Identity:
+    if role != JUDGE:
+        return Identity(role, live.id, f"token:{role}:{record.id}")
+    seat = db.exec(
+        select(LiveSeat).where(LiveSeat.session_id == live.id, LiveSeat.judge_id == record.judge_id)
+    ).first()
+    if seat is None:
+        raise LiveRefusal("no_seat", _("您在本场次没有评委席位。"))
+    return Identity(
+        JUDGE,
+        live.id,
+        f"judge:{record.judge_id}:seat{seat.seat_no}",
+        seat_id=seat.id,
+        judge_id=record.judge_id,
+    )

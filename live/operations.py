@@ -1,0 +1,165 @@
+"""Live write operations. Each commits (with its audit events and a new revision) before
+anyone is told: callers broadcast only what is already stored."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from flask_babel import gettext as _
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from evaluation.audit import record
+from evaluation.models import Judge, LiveSeat, LiveSession, LiveSlot, LiveSubmission, Score, Segment
+from live.errors import LiveRefusal
+from live.identity import Identity
+from live.payloads import MarkSubmission
+from live.writes import seat_lock, writer_lock
+from scoring import Indicator, ScoringError, check_mark
+
+
+def bump_revision(db: Session, session_id: int) -> int:
+    """Atomically take the next revision (no read-modify-write race between workers)."""
+    return db.execute(
+        text("UPDATE live_session SET revision = revision + 1 WHERE id = :id RETURNING revision"),
+        {"id": session_id},
+    ).scalar_one()
+
+
+def current_slot(db: Session, live: LiveSession) -> LiveSlot | None:
+    if live.current_position is None:
+        return None
+    return db.exec(
+        select(LiveSlot).where(
+            LiveSlot.session_id == live.id, LiveSlot.position == live.current_position
+        )
+    ).first()
+
+
+def submit_mark(db: Session, who: Identity, payload: MarkSubmission) -> dict:
+    """Store a judge's mark, or return the acknowledgement it already got."""
+    with seat_lock(who.seat_id):
+        earlier = _earlier_ack(db, who, payload.client_id)
+        if earlier:
+            return earlier
+        with writer_lock(db):
+            try:
+                return _store_mark(db, who, payload)
+            except IntegrityError:
+                # Another worker stored the same sheet a moment ago: answer with its ack.
+                db.rollback()
+                return _earlier_ack(db, who, payload.client_id) or _already_submitted(
+                    db, who, payload
+                )
+
+
+def _earlier_ack(db: Session, who: Identity, client_id: str) -> dict | None:
+    found = db.exec(select(LiveSubmission).where(LiveSubmission.client_id == client_id)).first()
+    if found is None:
+        return None
+    if found.seat_id != who.seat_id:
+        raise LiveRefusal("client_id_taken", _("提交编号已被使用，请刷新页面。"), "client_id")
+    return _ack(found, db.get(LiveSession, who.session_id).revision, duplicate=True)
+
+
+def _ack(submission: LiveSubmission, revision: int, duplicate: bool = False) -> dict:
+    return {
+        "ok": True,
+        "submission_id": submission.id,
+        "score_id": submission.score_id,
+        "slot_id": submission.slot_id,
+        "revision": revision,
+        "duplicate": duplicate,
+    }
+
+
+def _already_submitted(db: Session, who: Identity, payload: MarkSubmission) -> dict:
+    existing = db.exec(
+        select(LiveSubmission).where(
+            LiveSubmission.slot_id == payload.slot_id, LiveSubmission.seat_id == who.seat_id
+        )
+    ).first()
+    raise LiveRefusal(
+        "already_submitted",
+        _("您已提交过本单位的评分。"),
+        submission_id=existing.id if existing else None,
+    )
+
+
+def _store_mark(db: Session, who: Identity, payload: MarkSubmission) -> dict:
+    live = db.get(LiveSession, who.session_id)
+    slot = _open_slot_for(db, live, who, payload.slot_id)
+    value = _checked_value(live, payload.total)
+    if db.exec(
+        select(LiveSubmission).where(
+            LiveSubmission.slot_id == slot.id, LiveSubmission.seat_id == who.seat_id
+        )
+    ).first():
+        _already_submitted(db, who, payload)
+    score = Score(
+        stage_id=live.stage_id,
+        agency_id=slot.agency_id,
+        judge_id=who.judge_id,
+        value=value,
+        client_request_id=payload.client_id,
+    )
+    db.add(score)
+    db.flush()
+    submission = LiveSubmission(
+        client_id=payload.client_id,
+        session_id=live.id,
+        slot_id=slot.id,
+        seat_id=who.seat_id,
+        score_id=score.id,
+    )
+    db.add(submission)
+    db.flush()
+    revision = bump_revision(db, live.id)
+    db.commit()  # durable before acknowledged
+    return _ack(submission, revision)
+
+
+def _open_slot_for(db: Session, live: LiveSession, who: Identity, slot_id: int) -> LiveSlot:
+    slot = current_slot(db, live)
+    if slot is None or slot.id != slot_id:
+        raise LiveRefusal("not_on_stage", _("该单位当前不在评分环节。"), "slot_id")
+    if slot.segment != Segment.SCORING:
+        raise LiveRefusal("scoring_closed", _("评分尚未开始或已经结束。"))
+    judge = db.get(Judge, who.judge_id)
+    if judge.affiliation_agency_id == slot.agency_id:
+        raise LiveRefusal("recused", _("您与该单位有关联，需回避，不能评分。"))
+    return slot
+
+
+def _checked_value(live: LiveSession, total: str) -> Decimal:
+    scale = Indicator(code="total", name=_("总分"), max_points=live.score_max, step=live.score_step)
+    try:
+        return check_mark(scale, total)
+    except ScoringError:
+        raise LiveRefusal(
+            "invalid_mark",
+            _(
+                "分数须在 0 到 %(max)s 之间，且为 %(step)s 的整数倍。",
+                max=live.score_max,
+                step=live.score_step,
+            ),
+            "total",
+        ) from None
+
+
+def bind_device(db: Session, who: Identity, device_id: str) -> None:
+    """One device per seat: the first device holds it until the director releases it."""
+    with writer_lock(db):
+        seat = db.get(LiveSeat, who.seat_id)
+        if seat.device_id == device_id:
+            return
+        if seat.device_id is not None:
+            raise LiveRefusal("seat_taken", _("该席位已在另一台设备上登录，请联系导播释放席位。"))
+        seat.device_id = device_id
+        db.add(seat)
+        db.commit()
+
+
+def audit_note(db: Session, action: str, live: LiveSession, payload: dict) -> None:
+    record(db, action, "live_session", live.id, payload)

@@ -1,0 +1,59 @@
+"""What clients may send: non-table models, validated before anything is touched."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+__all__ = ["DirectorCommand", "MarkSubmission", "ValidationError", "first_problem"]
+
+CLIENT_ID = r"^[A-Za-z0-9_-]{8,64}$"
+DECIMAL_TEXT = r"^\d{1,4}(\.\d{1,2})?$"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class MarkSubmission(_Strict):
+    """A judge's sheet: one total mark for the agency on stage.
+
+    `client_id` is made by the tablet once per sheet and reused on every resend.
+    The mark travels as text ("88.5"): a JSON float would be a binary fraction.
+    """
+
+    client_id: str = Field(pattern=CLIENT_ID)
+    slot_id: int = Field(gt=0)
+    total: str = Field(pattern=DECIMAL_TEXT)
+
+    @field_validator("total", mode="before")
+    @classmethod
+    def _no_floats(cls, value):
+        if isinstance(value, float | bool):
+            raise ValueError('send the mark as text, e.g. "88.5"')
+        return str(value) if isinstance(value, int) else value
+
+
+class DirectorCommand(_Strict):
+    action: Literal[
+        "select",
+        "next",
+        "prev",
+        "timer_start",
+        "timer_pause",
+        "timer_extend",
+        "reveal",
+        "release_seat",
+    ]
+    position: int | None = Field(default=None, ge=0)
+    seconds: int | None = Field(default=None, ge=1, le=3600)
+    seat_no: int | None = Field(default=None, ge=1)
+    reason: str | None = Field(default=None, max_length=200)
+
+
+def first_problem(error: ValidationError) -> tuple[str, str]:
+    """(field, message) of the first thing wrong with a payload."""
+    problem = error.errors()[0]
+    field = ".".join(str(part) for part in problem["loc"]) or "payload"
+    return field, problem["msg"]

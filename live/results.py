@@ -1,0 +1,86 @@
+"""A slot's result, computed by scoring/ from the stored marks (never stored itself)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlmodel import Session, select
+
+from evaluation.models import (
+    Judge,
+    LiveSeat,
+    LiveSession,
+    LiveSlot,
+    LiveSubmission,
+    Score,
+    ScoreStatus,
+)
+from scoring import PanelResult, PanelRule
+
+
+@dataclass(frozen=True)
+class SeatState:
+    seat: LiveSeat
+    judge: Judge
+    recused: bool
+    mark: Decimal | None  # the valid mark submitted for this slot, if any
+    submission_id: int | None
+
+
+def seat_states(db: Session, slot: LiveSlot) -> list[SeatState]:
+    seats = db.exec(
+        select(LiveSeat, Judge)
+        .join(Judge, Judge.id == LiveSeat.judge_id)
+        .where(LiveSeat.session_id == slot.session_id)
+        .order_by(LiveSeat.seat_no)
+    ).all()
+    marks = {
+        row.seat_id: (row.id, value)
+        for row, value in db.exec(
+            select(LiveSubmission, Score.value)
+            .join(Score, Score.id == LiveSubmission.score_id)
+            .where(LiveSubmission.slot_id == slot.id, Score.status == ScoreStatus.VALID)
+        ).all()
+    }
+    return [
+        SeatState(
+            seat,
+            judge,
+            judge.affiliation_agency_id == slot.agency_id,
+            marks.get(seat.id, (None, None))[1],
+            marks.get(seat.id, (None, None))[0],
+        )
+        for seat, judge in seats
+    ]
+
+
+def panel_rule(live: LiveSession) -> PanelRule:
+    # With too few marks to trim (a small panel, many recusals) every mark counts, and the
+    # result says so: the ISU reading, declared rather than silent.
+    return PanelRule(
+        drop_high=live.drop_high,
+        drop_low=live.drop_low,
+        combine="mean",
+        places=2,
+        fallback="use_all",
+    )
+
+
+def slot_result(live: LiveSession, states: list[SeatState]) -> PanelResult | None:
+    marks = [
+        (state.seat.seat_no, state.mark)
+        for state in states
+        if state.mark is not None and not state.recused
+    ]
+    if not marks:
+        return None
+    return panel_rule(live).apply(marks)
+
+
+def expected_seats(states: list[SeatState]) -> list[SeatState]:
+    return [state for state in states if not state.recused]
+
+
+def waiting_seats(states: list[SeatState]) -> list[int]:
+    return [s.seat.seat_no for s in expected_seats(states) if s.mark is None]

@@ -1,0 +1,73 @@
+"""Preparing a session: its slots (run-of-show order), seats and access tokens."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask_babel import gettext as _
+from sqlmodel import Session, select
+
+from evaluation.models import Judge, LiveSeat, LiveSession, LiveSlot, Stage, StageKind, TokenKind
+from evaluation.services.errors import ValidationFailed
+from evaluation.services.tokens import IssuedToken, issue_token
+from live.identity import token_scope
+
+
+def create_session(
+    db: Session, stage: Stage, title: str, agency_ids: list[int], judge_ids: list[int], **settings
+) -> LiveSession:
+    """A session with one slot per agency (in the given order) and one seat per judge."""
+    if stage.kind != StageKind.ONSITE_REVIEW:
+        raise ValidationFailed({"stage_id": _("场次只能属于现场评议阶段。")})
+    live = LiveSession(stage_id=stage.id, title=title, **settings)
+    db.add(live)
+    db.flush()
+    db.add_all(
+        LiveSlot(session_id=live.id, agency_id=agency_id, position=position)
+        for position, agency_id in enumerate(agency_ids)
+    )
+    db.add_all(
+        LiveSeat(session_id=live.id, judge_id=judge_id, seat_no=number)
+        for number, judge_id in enumerate(judge_ids, start=1)
+    )
+    db.commit()
+    return live
+
+
+def issue_seat_tokens(
+    db: Session, live: LiveSession, valid_for: timedelta = timedelta(days=2)
+) -> dict[int, IssuedToken]:
+    """A token per judge (QR code + short code), keyed by seat number."""
+    stage = db.get(Stage, live.stage_id)
+    issued = {}
+    seats = db.exec(
+        select(LiveSeat).where(LiveSeat.session_id == live.id).order_by(LiveSeat.seat_no)
+    )
+    for seat in seats:
+        judge = db.get(Judge, seat.judge_id)
+        issued[seat.seat_no] = issue_token(
+            db,
+            kind=TokenKind.JUDGE,
+            campaign_id=stage.campaign_id,
+            scope=token_scope(live.id),
+            judge_id=judge.id,
+            valid_for=valid_for,
+        )
+    db.commit()
+    return issued
+
+
+def issue_device_token(
+    db: Session, live: LiveSession, kind: TokenKind, valid_for: timedelta = timedelta(days=2)
+) -> IssuedToken:
+    """A control (director console) or overlay (graphics) token for this session."""
+    stage = db.get(Stage, live.stage_id)
+    issued = issue_token(
+        db,
+        kind=kind,
+        campaign_id=stage.campaign_id,
+        scope=token_scope(live.id),
+        valid_for=valid_for,
+    )
+    db.commit()
+    return issued

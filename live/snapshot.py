@@ -1,0 +1,127 @@
+"""The one picture every client rebuilds its view from, filtered by role.
+
+Before the reveal only the director sees marks; judges and overlays see progress.
+"""
+
+from __future__ import annotations
+
+from flask_babel import gettext as _
+from sqlmodel import Session, select
+
+from evaluation.models import Agency, LiveSession, LiveSlot, Segment
+from evaluation.models.base import utcnow
+from live import presence
+from live.identity import DIRECTOR
+from live.results import expected_seats, seat_states, slot_result, waiting_seats
+from live.runofshow import remaining_ms
+from scoring import rank
+
+MARKS_PUBLIC_FROM = {Segment.REVEALED, Segment.SUMMARY, Segment.DONE}
+
+
+def build(db: Session, live: LiveSession, role: str) -> dict:
+    slots = db.exec(
+        select(LiveSlot, Agency)
+        .join(Agency, Agency.id == LiveSlot.agency_id)
+        .where(LiveSlot.session_id == live.id)
+        .order_by(LiveSlot.position)
+    ).all()
+    now = utcnow()
+    current = next((pair for pair in slots if pair[0].position == live.current_position), None)
+    return {
+        "revision": live.revision,
+        "server_time_ms": int(now.timestamp() * 1000),
+        "session": {
+            "id": live.id,
+            "title": live.title,
+            "venue": live.venue,
+            "broadcast_mode": live.broadcast_mode.value,
+            "score_max": str(live.score_max),
+            "score_step": str(live.score_step),
+        },
+        "slots": [_slot_line(slot, agency) for slot, agency in slots],
+        "current": _current(db, live, current, role, now) if current else None,
+        "leaderboard": _leaderboard(db, live, slots),
+    }
+
+
+def _slot_line(slot: LiveSlot, agency: Agency) -> dict:
+    return {
+        "id": slot.id,
+        "position": slot.position,
+        "agency": agency.name,
+        "segment": slot.segment.value,
+    }
+
+
+def _current(db: Session, live: LiveSession, pair, role: str, now) -> dict:
+    slot, agency = pair
+    states = seat_states(db, slot)
+    expected = expected_seats(states)
+    shown = role == DIRECTOR or slot.segment in MARKS_PUBLIC_FROM
+    current = {
+        "slot_id": slot.id,
+        "position": slot.position,
+        "agency": agency.name,
+        "segment": slot.segment.value,
+        "segment_label": _(slot.segment.label),
+        "scoring_open": slot.segment == Segment.SCORING,
+        "timer": {
+            "running": slot.timer_started_at is not None,
+            "remaining_ms": remaining_ms(slot, now),
+        },
+        "progress": {
+            "submitted": sum(1 for s in expected if s.mark is not None),
+            "expected": len(expected),
+            "waiting_seats": waiting_seats(states),
+        },
+        "seats": [_seat(state, shown, role) for state in states],
+    }
+    if slot.segment in MARKS_PUBLIC_FROM or role == DIRECTOR:
+        current["result"] = _result(live, states)
+    return current
+
+
+def _seat(state, shown: bool, role: str) -> dict:
+    seat = {
+        "seat_no": state.seat.seat_no,
+        "submitted": state.mark is not None,
+        "recused": state.recused,
+    }
+    if role == DIRECTOR:
+        seat.update(
+            judge=state.judge.name,
+            group=state.judge.group_name,
+            connected=presence.is_connected(state.seat.id),
+        )
+    if shown and state.mark is not None:
+        seat["mark"] = f"{state.mark:.2f}"
+    return seat
+
+
+def _result(live: LiveSession, states) -> dict | None:
+    result = slot_result(live, states)
+    if result is None:
+        return None
+    return {
+        "value": f"{result.value:.2f}",
+        "dropped_high": [m.judge for m in result.dropped_high],
+        "dropped_low": [m.judge for m in result.dropped_low],
+        "fallback": result.fallback,
+        "kept_count": len(result.kept),
+    }
+
+
+def _leaderboard(db: Session, live: LiveSession, slots) -> list[dict]:
+    """Revealed agencies, competition-ranked by scoring/ (1, 2, 2, 4)."""
+    totals = {}
+    for slot, agency in slots:
+        if slot.segment in MARKS_PUBLIC_FROM:
+            result = slot_result(live, seat_states(db, slot))
+            if result is not None:
+                totals[agency.name] = result.value
+    ranked = sorted(rank(totals), key=lambda row: (row.rank, row.agency))
+    return [
+        {"rank": row.rank, "agency": row.agency, "value": f"{row.total:.2f}", "shared": row.shared}
+        for row in ranked
+    ]
