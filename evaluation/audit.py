@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import SQLModel
 
 from evaluation.models import (
+    AccessToken,
     Agency,
     AuditEvent,
     Campaign,
@@ -56,11 +57,12 @@ AUDITED = (
     LiveSlot,
     LiveSeat,
     LiveSubmission,
+    AccessToken,
 )
 # Bookkeeping that changes with every event; an update of these alone is not worth a record.
 QUIET = {"revision"}
 # Never copied into the log: a hash of a password hash is still a secret's fingerprint.
-REDACTED = {"password_hash"}
+REDACTED = {"password_hash", "token_digest", "short_code_digest"}
 # Any constant: serializes appends on PostgreSQL so two writers cannot share a head.
 _PG_AUDIT_LOCK = 0x70696E6779
 

@@ -139,5 +139,65 @@ def serve(host: str | None, port: int | None) -> None:
 
 
 def register_commands(app) -> None:
-    for command in (db, demo, audit, user, serve):
+    for command in (db, demo, audit, user, serve, live_group):
         app.cli.add_command(command)
+
+
+@click.group("live")
+def live_group() -> None:
+    """Live on-site review sessions."""
+
+
+@live_group.command("links")
+@click.argument("session_id", type=int, required=False)
+@click.option("--demo", is_flag=True, help="The demo campaign's live session.")
+@click.option(
+    "--base-url", default="http://127.0.0.1:5000", show_default=True, envvar="PINGYI_BASE_URL"
+)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@with_appcontext
+def live_links(session_id, demo, base_url, as_json) -> None:
+    """Issue fresh links (earlier ones stop working) for the console, overlays and tablets."""
+    import json
+
+    from evaluation.demo import demo_live_session
+    from evaluation.models import LiveSession
+    from evaluation.services.live_sessions import issue_session_links
+
+    with _session() as session, acting_as("cli:live-links"):
+        live = demo_live_session(session) if demo else session.get(LiveSession, session_id or 0)
+        if live is None:
+            raise click.ClickException("no such live session")
+        links = issue_session_links(session, live)
+        urls = session_urls(base_url.rstrip("/"), live.id, links)
+    if as_json:
+        click.echo(json.dumps(urls, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"live session {live.id} 「{live.title}」")
+    for name, url in urls["pages"].items():
+        click.echo(f"  {name:<12} {url}")
+    for seat_no, seat in urls["seats"].items():
+        click.echo(f"  judge seat {seat_no:<2} {seat['url']}  (short code {seat['short_code']})")
+
+
+def session_urls(base: str, session_id: int, links) -> dict:
+    overlay = links.overlay.token
+    pages = {"console": f"{base}/live/{session_id}/console?token={links.control.token}"}
+    for name in ("scoreboard", "lower-third", "timer", "leaderboard"):
+        pages[name] = f"{base}/overlay/{session_id}/{name}?token={overlay}"
+    pages["feed.json"] = f"{base}/live/{session_id}/feed.json?token={overlay}"
+    seats = {
+        seat_no: {
+            "url": f"{base}/live/{session_id}/tablet?token={issued.token}",
+            "token": issued.token,
+            "short_code": issued.short_code,
+        }
+        for seat_no, issued in links.seats.items()
+    }
+    return {
+        "session": session_id,
+        "pages": pages,
+        "control_token": links.control.token,
+        "overlay_token": overlay,
+        "seats": seats,
+    }

@@ -19,6 +19,7 @@ from evaluation.models import (
     Indicator,
     IndicatorKind,
     Judge,
+    LiveSession,
     Organization,
     OrganizationKind,
     Role,
@@ -27,6 +28,7 @@ from evaluation.models import (
 )
 from evaluation.services.accounts import create_user
 from evaluation.services.campaigns import DEFAULT_WEIGHTS, STAGE_ORDER
+from evaluation.services.live_sessions import create_session
 
 SEED = 2024
 DEFAULT_DEMO_PASSWORD = "pingyi-demo-2024"
@@ -56,7 +58,7 @@ def load_demo(session: Session) -> bool:
     county_agencies = _agencies(
         session, county, data.COUNTY_DEPARTMENTS, AgencyLevel.COUNTY_DEPARTMENT, "乳源瑶族自治县"
     )
-    _campaign(
+    city_campaign = _campaign(
         session,
         city,
         data.CITY_CAMPAIGN,
@@ -76,7 +78,35 @@ def load_demo(session: Session) -> bool:
     )
     _accounts(session, {city.name: city, county.name: county}, city_agencies)
     session.commit()
+    _live_session(session, city_campaign)
     return True
+
+
+def _live_session(session: Session, campaign: Campaign) -> None:
+    stage = session.exec(
+        select(Stage).where(Stage.campaign_id == campaign.id, Stage.kind == StageKind.ONSITE_REVIEW)
+    ).one()
+    on_stage = session.exec(
+        select(CampaignAgency)
+        .where(CampaignAgency.campaign_id == campaign.id, CampaignAgency.group_name == "市直组")
+        .order_by(CampaignAgency.position)
+        .limit(data.LIVE_SLOTS)
+    ).all()
+    judges = session.exec(
+        select(Judge).where(Judge.campaign_id == campaign.id).order_by(Judge.id)
+    ).all()
+    create_session(
+        session,
+        stage,
+        data.LIVE_SESSION,
+        [row.agency_id for row in on_stage],
+        [judge.id for judge in judges],
+        venue=data.LIVE_VENUE,
+    )
+
+
+def demo_live_session(session: Session) -> LiveSession | None:
+    return session.exec(select(LiveSession).where(LiveSession.title == data.LIVE_SESSION)).first()
 
 
 def _organization(session: Session, name: str, kind: OrganizationKind) -> Organization:

@@ -175,3 +175,7 @@ COUNTY_JUDGES = [
     ("谢芳", "群众代表", "居民代表", None),
     ("钟华", "媒体代表", "县融媒体中心记者", None),
 ]
+
+LIVE_SESSION = "现场评议第一场"
+LIVE_VENUE = "韶关市会议中心报告厅"
+LIVE_SLOTS = 8  # the first agencies of 市直组 in their drawn order

@@ -9,6 +9,7 @@ from sqlmodel import Session, select
 
 from evaluation.access import can_manage_organization
 from evaluation.models import Campaign, LiveSeat, LiveSession, Stage, TokenKind
+from evaluation.services.live_sessions import token_scope
 from evaluation.services.tokens import check_token
 from live.errors import LiveRefusal
 
@@ -22,10 +23,6 @@ class Identity:
     actor: str
     seat_id: int | None = None
     judge_id: int | None = None
-
-
-def token_scope(session_id: int) -> str:
-    return f"live:{session_id}"
 
 
 def session_organization(db: Session, live: LiveSession) -> int:

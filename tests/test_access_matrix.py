@@ -14,7 +14,7 @@ from webclient import Browserless
 
 from evaluation.models import InspectionAssignment, Role, StageKind
 from evaluation.services.indicators import IndicatorFields, create_indicator
-from live.setup import create_session
+from evaluation.services.live_sessions import create_session
 
 ROLES = ["anonymous", "admin", "organizer_a", "organizer_b", "contact_a", "inspector_a"]
 LOGIN = "login"  # a redirect to the login page

@@ -9,7 +9,7 @@ import pytest
 
 from evaluation.extensions import socketio
 from evaluation.models import StageKind, TokenKind
-from live.setup import create_session, issue_device_token, issue_seat_tokens
+from evaluation.services.live_sessions import create_session, issue_device_token, issue_seat_tokens
 
 NS = "/live"
 

@@ -1,16 +1,31 @@
-"""Preparing a session: its slots (run-of-show order), seats and access tokens."""
+"""Preparing a live session (场次): its slots (run-of-show order), seats and access tokens."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 from flask_babel import gettext as _
 from sqlmodel import Session, select
 
-from evaluation.models import Judge, LiveSeat, LiveSession, LiveSlot, Stage, StageKind, TokenKind
+from evaluation.models import (
+    AccessToken,
+    Judge,
+    LiveSeat,
+    LiveSession,
+    LiveSlot,
+    Stage,
+    StageKind,
+    TokenKind,
+)
+from evaluation.models.base import utcnow
 from evaluation.services.errors import ValidationFailed
 from evaluation.services.tokens import IssuedToken, issue_token
-from live.identity import token_scope
+
+
+def token_scope(session_id: int) -> str:
+    """Tokens of one session admit to that session only."""
+    return f"live:{session_id}"
 
 
 def create_session(
@@ -71,3 +86,36 @@ def issue_device_token(
     )
     db.commit()
     return issued
+
+
+def revoke_session_tokens(db: Session, live: LiveSession) -> int:
+    """End every token of this session (lost tablet, new show day); returns how many."""
+    tokens = db.exec(
+        select(AccessToken).where(
+            AccessToken.scope == token_scope(live.id), AccessToken.revoked_at.is_(None)
+        )
+    ).all()
+    for token in tokens:
+        token.revoked_at = utcnow()
+        db.add(token)
+    db.commit()
+    return len(tokens)
+
+
+@dataclass(frozen=True)
+class SessionLinks:
+    """What the organizer hands out: one console, one overlay and one tablet link per seat."""
+
+    control: IssuedToken
+    overlay: IssuedToken
+    seats: dict[int, IssuedToken]
+
+
+def issue_session_links(db: Session, live: LiveSession) -> SessionLinks:
+    """Fresh tokens for everyone (earlier ones are revoked), e.g. for the show day."""
+    revoke_session_tokens(db, live)
+    return SessionLinks(
+        control=issue_device_token(db, live, TokenKind.CONTROL),
+        overlay=issue_device_token(db, live, TokenKind.OVERLAY),
+        seats=issue_seat_tokens(db, live),
+    )

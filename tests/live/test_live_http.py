@@ -1,0 +1,53 @@
+"""The HTTP fallback for marks: same payload, same semantics as the socket event."""
+
+from __future__ import annotations
+
+from conftest import command, snapshots, to_scoring
+from sqlmodel import select
+
+from evaluation.models import Score
+
+
+def _post(client, show, token, payload):
+    return client.post(f"/live/{show.live_id}/marks", json=payload,
+                       headers={"Authorization": f"Bearer {token}"})
+
+
+def test_fallback_stores_once_and_answers_like_the_socket(show, client, db):
+    director, overlay = show.director(), show.connect(show.overlay)
+    to_scoring(director)
+    payload = {"client_id": "http-sheet-0001", "slot_id": show.slot_ids[0], "total": "87.5"}
+    first = _post(client, show, show.seat_tokens[1].token, payload)
+    assert first.status_code == 201 and first.json["ok"] and not first.json["duplicate"]
+    again = _post(client, show, show.seat_tokens[1].token, payload)
+    assert again.status_code == 200 and again.json["submission_id"] == first.json["submission_id"]
+    assert len(db.exec(select(Score)).all()) == 1
+    # The socket clients heard about it (committed first, then published).
+    assert snapshots(overlay)[-1]["current"]["progress"]["submitted"] == 1
+
+
+def test_fallback_and_socket_share_idempotency(show, client, db):
+    director, judge = show.director(), show.judge(2)
+    to_scoring(director)
+    ack = judge.emit("submit_mark", {"client_id": "mixed-sheet-01", "slot_id": show.slot_ids[0],
+                                     "total": "80"}, namespace="/live", callback=True)
+    resent = _post(client, show, show.seat_tokens[2].token,
+                   {"client_id": "mixed-sheet-01", "slot_id": show.slot_ids[0], "total": "80"})
+    assert resent.json["submission_id"] == ack["submission_id"]
+
+
+def test_fallback_refusals(show, client, db):
+    director = show.director()
+    to_scoring(director)
+    good = {"client_id": "http-sheet-0002", "slot_id": show.slot_ids[0], "total": "80"}
+    assert _post(client, show, "wrong", good).status_code == 401
+    assert _post(client, show, show.overlay, good).status_code == 403
+    bad = _post(client, show, show.seat_tokens[1].token, {**good, "total": 80.5})
+    assert bad.status_code == 422 and bad.json["error"]["field"] == "total"
+    assert client.post(f"/live/{show.live_id}/marks", data="not json",
+                       headers={"Authorization": f"Bearer {show.seat_tokens[1].token}"}
+                       ).status_code == 422
+    command(director, "next")  # close scoring
+    closed = _post(client, show, show.seat_tokens[1].token, good)
+    assert closed.status_code == 422 and closed.json["error"]["code"] == "scoring_closed"
+    assert db.exec(select(Score)).all() == []
