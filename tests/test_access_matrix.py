@@ -11,7 +11,10 @@ from decimal import Decimal
 import factories as f
 import pytest
 from webclient import Browserless
+from workbooks import MESSY_AGENCIES
 
+from evaluation import jobs
+from evaluation.imports import parse_workbook
 from evaluation.models import InspectionAssignment, Role, StageKind
 from evaluation.services.indicators import IndicatorFields, create_indicator
 from evaluation.services.live_sessions import create_session
@@ -99,6 +102,30 @@ ROUTES = [  # (method, url template, endpoint, expected, form data)
         (LOGIN, 409, 409, 404, 403, 403),
         {},
     ),
+    ("GET", "/admin/campaigns/{campaign}/imports", "admin.imports", ORG_A, None),
+    (
+        "GET",
+        "/admin/campaigns/{campaign}/imports/agencies/template.xlsx",
+        "admin.import_template",
+        ORG_A,
+        None,
+    ),
+    ("POST", "/admin/campaigns/{campaign}/imports/agencies", "admin.import_upload", POST_ORG_A, {}),
+    ("GET", "/admin/campaigns/{campaign}/imports/agencies/{job}", "admin.import_job", ORG_A, None),
+    (
+        "GET",
+        "/admin/campaigns/{campaign}/imports/agencies/{job}/status.json",
+        "admin.import_status",
+        ORG_A,
+        None,
+    ),
+    (  # the job's workbook has problems: an authorized commit is refused with 400
+        "POST",
+        "/admin/campaigns/{campaign}/imports/agencies/{job}/commit",
+        "admin.import_commit",
+        POST_ORG_A,
+        {},
+    ),
     ("GET", "/admin/agencies", "admin.agencies", ANY_ORGANIZER, None),
     ("GET", "/admin/agencies/new", "admin.agency_new", ANY_ORGANIZER, None),
     ("POST", "/admin/agencies/new", "admin.agency_new", POST_ANY_ORGANIZER, {"name": ""}),
@@ -119,8 +146,18 @@ ROUTES = [  # (method, url template, endpoint, expected, form data)
 NOT_ROUTES = {"static"}
 
 
+def _import_job(app, tmp_path, campaign_id: int) -> str:
+    """A finished agencies import whose workbook has problems, without the worker."""
+    app.config["IMPORTS_FOLDER"] = str(tmp_path)
+    job_id = "0123456789abcdef" * 2
+    parsed = parse_workbook("agencies", MESSY_AGENCIES)
+    state = {"id": job_id, "kind": "agencies", "status": "done", "campaign_id": campaign_id}
+    jobs.write_job(jobs.job_path(tmp_path, job_id), {**state, "result": parsed.to_plain()})
+    return job_id
+
+
 @pytest.fixture
-def world(db):
+def world(app, db, tmp_path):
     org_a, org_b = f.org(db, "甲市普法办"), f.org(db, "乙市普法办")
     campaign = f.campaign(db, org_a)
     agency = f.agency(db, org_a)
@@ -154,6 +191,7 @@ def world(db):
         "indicator": parent.id,
         "visit": visit.id,
         "other_visit": other.id,
+        "job": _import_job(app, tmp_path, campaign.id),
     }
     return users, ids
 
