@@ -10,7 +10,8 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from live import events, http
+    from live import events, http, overlays, pages
 
     events.register()
-    app.register_blueprint(http.bp)
+    for blueprint in (http.bp, pages.bp, overlays.bp):
+        app.register_blueprint(blueprint)

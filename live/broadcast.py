@@ -37,3 +37,8 @@ def release(seat_id: int) -> None:
     """Tell the tablet holding a released seat to let go (its sockets are then closed)."""
     socketio.emit("seat_released", {}, to=seat_room(seat_id), namespace=NAMESPACE)
     socketio.close_room(seat_room(seat_id), namespace=NAMESPACE)
+
+
+def welcome(seat_no: int, judge_name: str, sid: str) -> None:
+    """Tell a tablet whose seat it holds (its snapshots then pick out that seat)."""
+    socketio.emit("welcome", {"seat_no": seat_no, "judge": judge_name}, to=sid, namespace=NAMESPACE)

@@ -13,7 +13,7 @@ from flask_login import current_user
 from evaluation.audit import acting_as
 from evaluation.db import get_session
 from evaluation.extensions import socketio
-from evaluation.models import LiveSession
+from evaluation.models import Judge, LiveSeat, LiveSession
 from live import broadcast, presence
 from live.direction import run_command
 from live.errors import LiveRefusal
@@ -42,8 +42,11 @@ def on_connect(auth):
 
     auth = auth if isinstance(auth, dict) else {}
     session_id = auth.get("session")
-    if not isinstance(session_id, int):
-        raise ConnectionRefusedError("auth.session must be the live session id")
+    if not isinstance(session_id, int) or isinstance(session_id, bool):
+        refusal = LiveRefusal(
+            "invalid_payload", "auth.session must be the live session id", "session"
+        )
+        raise ConnectionRefusedError(refusal.message, refusal.ack()["error"])
     db = get_session()
     try:
         who = identify(db, session_id, auth.get("token"), current_user)
@@ -52,12 +55,15 @@ def on_connect(auth):
                 bind_device(db, who, str(auth.get("device") or "")[:64] or request.sid)
     except LiveRefusal as refusal:
         db.rollback()
-        raise ConnectionRefusedError(refusal.ack()["error"]) from None
+        # The client sees `message`, and the whole error (code, field) as `data`.
+        raise ConnectionRefusedError(refusal.message, refusal.ack()["error"]) from None
     CONNECTIONS[request.sid] = who
     join_room(broadcast.room(session_id, who.role))
     if who.role == JUDGE:
         join_room(broadcast.seat_room(who.seat_id))
         presence.seat_connected(who.seat_id)
+        seat, judge = db.get(LiveSeat, who.seat_id), db.get(Judge, who.judge_id)
+        broadcast.welcome(seat.seat_no, judge.name, request.sid)
         _seat_map_changed(db, session_id)
     else:
         broadcast.send_snapshot(db, db.get(LiveSession, session_id), who.role, request.sid)

@@ -138,6 +138,11 @@ ROUTES = [  # (method, url template, endpoint, expected, form data)
     ("GET", "/inspector/", "inspector.home", INSPECTOR, None),
     ("GET", "/inspector/visits/{visit}", "inspector.visit", INSPECTOR, None),
     ("GET", "/inspector/visits/{other_visit}", "inspector.visit", NOT_ASSIGNED, None),
+    # Live page shells carry no data (the socket checks the token): anyone may load them.
+    ("GET", "/live/{live}/tablet", "live_pages.tablet", PUBLIC, None),
+    ("GET", "/live/{live}/console", "live_pages.console", PUBLIC, None),
+    ("GET", "/live/join", "live_pages.join", PUBLIC, None),
+    ("POST", "/live/join", "live_pages.join", (400,) * 6, {"code": "WRONGCODE2"}),
     # Tablets authenticate with a bearer token; a login cookie is not enough.
     ("POST", "/live/{live}/marks", "live_http.post_mark", (401,) * 6, {}),
     # Last: it ends the session of the role being walked.

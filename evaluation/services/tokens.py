@@ -80,6 +80,16 @@ def check_token(
     return found
 
 
+def find_short_code(session: Session, code: str) -> AccessToken | None:
+    """The live judge token a typed short code belongs to (for the join page)."""
+    found = session.exec(
+        select(AccessToken).where(AccessToken.short_code_digest == digest(_normalize_code(code)))
+    ).first()
+    if found is None or found.kind != TokenKind.JUDGE or found.revoked_at is not None:
+        return None
+    return found if found.expires_at > utcnow() else None
+
+
 def revoke_token(session: Session, record: AccessToken) -> None:
     record.revoked_at = utcnow()
     session.add(record)

@@ -1,0 +1,120 @@
+// pingyi live: one connection to the /live namespace, shared by tablet, console and overlays.
+//
+// The server sends full snapshots, each with a revision. We keep the newest and ignore any
+// older one (a late packet, a second worker), so the screen never goes back in time.
+// While disconnected the last picture stays up and `onStatus(false)` lets the page hide its
+// "live" marker; on reconnect the server sends a fresh snapshot first.
+(function (global) {
+  "use strict";
+
+  function tokenFromLocation(storageKey) {
+    // The token arrives in the link (?token= for OBS/vMix, #token= for tablets). Keep it in
+    // storage and take it out of the address bar, so it is not shown or bookmarked by accident.
+    var url = new URL(global.location.href);
+    var fromHash = new URLSearchParams(url.hash.replace(/^#/, "")).get("token");
+    var token = url.searchParams.get("token") || fromHash;
+    if (token && storageKey) {
+      try { global.localStorage.setItem(storageKey, token); } catch (e) { /* private mode */ }
+    }
+    if (!token && storageKey) {
+      try { token = global.localStorage.getItem(storageKey); } catch (e) { token = null; }
+    }
+    if (url.searchParams.has("token") || fromHash) {
+      url.searchParams.delete("token");
+      url.hash = "";
+      global.history.replaceState(null, "", url.pathname + url.search);
+    }
+    return token;
+  }
+
+  function LiveConnection(options) {
+    this.session = options.session;
+    this.token = options.token;
+    this.device = options.device || null;
+    this.onSnapshot = options.onSnapshot || function () {};
+    this.onStatus = options.onStatus || function () {};
+    this.onRefused = options.onRefused || function () {};
+    this.onEvent = options.onEvent || {};
+    this.latest = null;
+    this.clockOffset = 0; // server time - local time, in ms
+    this.connected = false;
+    this._connect();
+  }
+
+  LiveConnection.prototype._connect = function () {
+    var self = this;
+    var auth = { session: this.session };
+    if (this.token) auth.token = this.token;
+    if (this.device) auth.device = this.device;
+    // WebSocket only: no long-polling, so no sticky sessions are needed behind a proxy.
+    this.socket = global.io("/live", {
+      transports: ["websocket"], auth: auth,
+      reconnectionDelay: 500, reconnectionDelayMax: 5000
+    });
+    this.socket.on("connect", function () { self._status(true); });
+    this.socket.on("disconnect", function () { self._status(false); });
+    this.socket.on("connect_error", function (error) {
+      self._status(false);
+      // A refusal from the server (bad token, seat taken) will not fix itself by retrying.
+      if (error && error.data) {
+        self.socket.disconnect();
+        self.onRefused(error.data);
+      }
+    });
+    this.socket.on("snapshot", function (picture) { self._accept(picture); });
+    Object.keys(this.onEvent).forEach(function (name) {
+      self.socket.on(name, self.onEvent[name]);
+    });
+  };
+
+  LiveConnection.prototype._status = function (connected) {
+    this.connected = connected;
+    this.onStatus(connected);
+  };
+
+  LiveConnection.prototype._accept = function (picture) {
+    if (this.latest && picture.revision < this.latest.revision) return; // older: ignore
+    this.clockOffset = picture.server_time_ms - Date.now();
+    this.latest = picture;
+    this.onSnapshot(picture);
+  };
+
+  LiveConnection.prototype.serverNow = function () {
+    return Date.now() + this.clockOffset;
+  };
+
+  // Milliseconds left on the current segment's clock, as of now (negative: overtime).
+  LiveConnection.prototype.remainingMs = function () {
+    var current = this.latest && this.latest.current;
+    if (!current) return null;
+    var timer = current.timer;
+    if (!timer.running) return timer.remaining_ms;
+    return timer.remaining_ms - (this.serverNow() - this.latest.server_time_ms);
+  };
+
+  LiveConnection.prototype.call = function (event, payload, timeoutMs) {
+    var socket = this.socket;
+    return new Promise(function (resolve, reject) {
+      if (!socket.connected) { reject(new Error("offline")); return; }
+      socket.timeout(timeoutMs || 10000).emit(event, payload, function (error, ack) {
+        if (error) reject(error); else resolve(ack);
+      });
+    });
+  };
+
+  function formatClock(ms) {
+    if (ms === null || ms === undefined) return "--:--";
+    var negative = ms < 0;
+    var seconds = Math.floor(Math.abs(ms) / 1000);
+    if (!negative && ms % 1000 !== 0) seconds = Math.ceil(ms / 1000);
+    var text = String(Math.floor(seconds / 60)).padStart(2, "0") + ":" +
+      String(seconds % 60).padStart(2, "0");
+    return negative ? "-" + text : text;
+  }
+
+  global.PingyiLive = {
+    LiveConnection: LiveConnection,
+    tokenFromLocation: tokenFromLocation,
+    formatClock: formatClock
+  };
+})(window);

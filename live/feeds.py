@@ -1,0 +1,246 @@
+"""Data feeds for graphics systems that poll (vMix Data Sources, Singular, CasparCG clients).
+
+`/live/<session>/feed.json|feed.xml|feed.csv?token=<overlay or control token>` carries what
+the scoreboard overlay shows: the overlay-role snapshot, flattened. Before the reveal there
+are no marks in it anywhere, only progress (n of m judges submitted).
+
+The shape, chosen for vMix (which binds a title's fields to the columns of one row of a table)
+and Singular (which binds to flat keys):
+
+* Summary columns: `title, revision, order, slots, agency, segment, segment_label,
+  timer_running, timer_remaining_s, timer_clock, submitted, expected, progress, revealed,
+  result, rank, rank_shared`.
+* Per-seat columns: `seat, seat_submitted, recused, mark, dropped` (`high`, `low` or empty).
+* Wide columns `mark_<n>` and `dropped_<n>` for every seat n, so one title can show the whole
+  panel from a single row.
+
+CSV (`feed.csv`): one row per seat, every row carrying the summary and the wide columns, so
+"row 1" is enough to bind a whole scoreboard and walking the rows gives one seat each. UTF-8
+with a byte-order mark (Excel and vMix then read the Chinese correctly). `?table=leaderboard`
+gives the leaderboard instead: `rank, agency, value, shared`.
+XML (`feed.xml`): `<feed>` holding `<summary>` (summary columns as child elements),
+`<seats><row>…</row></seats>` (the CSV rows) and `<leaderboard><row>…</row></leaderboard>`;
+pick a table in vMix with the XPath `/feed/seats/row` or `/feed/leaderboard/row`.
+JSON (`feed.json`): the summary keys at the top level, `seats` (the CSV rows) and
+`leaderboard`.
+
+Booleans are `1`/`0` and empty values are empty strings in every format, so the three agree.
+A session with no agency on stage, or no seats, still gives one row (summary only).
+
+Nothing is recomputed on a poll: one cheap query reads the session's revision; the snapshot is
+built and flattened once per (revision, language), and each format encoded once. While a timer
+runs the clock columns move every second without a new revision: the body is then re-encoded
+(from the cached flattening, no database) at most once a second, and the ETag says which second.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from xml.etree import ElementTree
+SUMMARY_COLUMNS = (
+    "title", "revision", "order", "slots", "agency", "segment", "segment_label",
+    "timer_running", "timer_remaining_s", "timer_clock", "submitted", "expected", "progress",
+    "revealed", "result", "rank", "rank_shared",
+)
+SEAT_COLUMNS = ("seat", "seat_submitted", "recused", "mark", "dropped")
+LEADERBOARD_COLUMNS = ("rank", "agency", "value", "shared")
+CLOCK_COLUMNS = ("timer_remaining_s", "timer_clock")
+FORMATS = {
+    "json": "application/json; charset=utf-8",
+    "xml": "application/xml; charset=utf-8",
+    "csv": "text/csv; charset=utf-8",
+}
+CACHE_SIZE = 64  # bodies; a few sessions × formats × languages × timer seconds
+
+
+@dataclass(frozen=True)
+class Flat:
+    """One revision's feed content, before the clock is applied and before encoding."""
+
+    summary: dict
+    seat_rows: list[dict]  # seat columns + wide columns; summary is added at encoding
+    leaderboard: list[dict]
+    timer_running: bool
+    timer_remaining_ms: int | None  # as of `server_time_ms`
+    server_time_ms: int
+
+    def clock(self, now_ms: int) -> dict:
+        """The clock columns as of now (a running timer moves between revisions)."""
+        remaining = self.timer_remaining_ms
+        if remaining is None:
+            return {"timer_remaining_s": "", "timer_clock": ""}
+        if self.timer_running:
+            remaining -= now_ms - self.server_time_ms
+        seconds = math.ceil(remaining / 1000) if remaining >= 0 else -(-remaining // 1000)
+        return {"timer_remaining_s": seconds, "timer_clock": clock_text(seconds)}
+
+
+def clock_text(seconds: int) -> str:
+    sign = "-" if seconds < 0 else ""
+    minutes, rest = divmod(abs(seconds), 60)
+    return f"{sign}{minutes:02d}:{rest:02d}"
+
+
+def _flag(value: bool) -> int:
+    return 1 if value else 0
+
+
+def flatten(picture: dict) -> Flat:
+    """The overlay-role snapshot as the rows and columns described above."""
+    current = picture["current"] or {}
+    result = current.get("result") or {}
+    dropped = {seat: "high" for seat in result.get("dropped_high", [])}
+    dropped.update({seat: "low" for seat in result.get("dropped_low", [])})
+    standing = next(
+        (row for row in picture["leaderboard"] if row["agency"] == current.get("agency")), {}
+    )
+    progress = current.get("progress", {"submitted": "", "expected": ""})
+    timer = current.get("timer") or {}
+    summary = {
+        "title": picture["session"]["title"],
+        "revision": picture["revision"],
+        "order": current["position"] + 1 if current else "",
+        "slots": len(picture["slots"]),
+        "agency": current.get("agency", ""),
+        "segment": current.get("segment", ""),
+        "segment_label": current.get("segment_label", ""),
+        "timer_running": _flag(timer.get("running")),
+        "submitted": progress["submitted"],
+        "expected": progress["expected"],
+        "progress": f"{progress['submitted']}/{progress['expected']}" if current else "",
+        "revealed": _flag("result" in current),
+        "result": result.get("value", ""),
+        "rank": standing.get("rank", ""),
+        "rank_shared": _flag(standing.get("shared")) if standing else "",
+    }
+    seats = current.get("seats", [])
+    wide = {}
+    for seat in seats:
+        wide[f"mark_{seat['seat_no']}"] = seat.get("mark", "")
+        wide[f"dropped_{seat['seat_no']}"] = dropped.get(seat["seat_no"], "")
+    rows = [
+        {
+            "seat": seat["seat_no"],
+            "seat_submitted": _flag(seat["submitted"]),
+            "recused": _flag(seat["recused"]),
+            "mark": seat.get("mark", ""),
+            "dropped": dropped.get(seat["seat_no"], ""),
+            **wide,
+        }
+        for seat in seats
+    ] or [{column: "" for column in SEAT_COLUMNS}]
+    leaderboard = [
+        {"rank": row["rank"], "agency": row["agency"], "value": row["value"],
+         "shared": _flag(row["shared"])}
+        for row in picture["leaderboard"]
+    ]
+    return Flat(summary, rows, leaderboard, bool(timer.get("running")),
+                timer.get("remaining_ms"), picture["server_time_ms"])
+
+
+def _ordered_summary(flat: Flat, clock: dict) -> dict:
+    merged = {**flat.summary, **clock}
+    return {column: merged[column] for column in SUMMARY_COLUMNS}
+
+
+def _full_rows(flat: Flat, summary: dict) -> list[dict]:
+    return [{**summary, **row} for row in flat.seat_rows]
+
+
+def encode_json(flat: Flat, clock: dict, table: str) -> bytes:
+    summary = _ordered_summary(flat, clock)
+    body = {**summary, "seats": _full_rows(flat, summary), "leaderboard": flat.leaderboard}
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def _xml_row(parent, row: dict) -> None:
+    element = ElementTree.SubElement(parent, "row")
+    for column, value in row.items():
+        ElementTree.SubElement(element, column).text = str(value)
+
+
+def encode_xml(flat: Flat, clock: dict, table: str) -> bytes:
+    summary = _ordered_summary(flat, clock)
+    root = ElementTree.Element("feed", revision=str(summary["revision"]))
+    summary_element = ElementTree.SubElement(root, "summary")
+    for column, value in summary.items():
+        ElementTree.SubElement(summary_element, column).text = str(value)
+    seats = ElementTree.SubElement(root, "seats")
+    for row in _full_rows(flat, summary):
+        _xml_row(seats, row)
+    board = ElementTree.SubElement(root, "leaderboard")
+    for row in flat.leaderboard:
+        _xml_row(board, row)
+    return ElementTree.tostring(root, encoding="utf-8", xml_declaration=True)
+
+
+def encode_csv(flat: Flat, clock: dict, table: str) -> bytes:
+    if table == "leaderboard":
+        rows, columns = flat.leaderboard, LEADERBOARD_COLUMNS
+    else:
+        rows = _full_rows(flat, _ordered_summary(flat, clock))
+        columns = list(rows[0])
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\r\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue().encode("utf-8-sig")
+
+
+ENCODERS = {"json": encode_json, "xml": encode_xml, "csv": encode_csv}
+
+
+class _Bounded(OrderedDict):
+    """A small least-recently-used dict: old revisions fall out on their own."""
+
+    def __init__(self, size: int):
+        super().__init__()
+        self.size = size
+
+    def get_fresh(self, key):
+        if key in self:
+            self.move_to_end(key)
+            return self[key]
+        return None
+
+    def put(self, key, value):
+        self[key] = value
+        self.move_to_end(key)
+        while len(self) > self.size:
+            self.popitem(last=False)
+        return value
+
+
+@dataclass(frozen=True)
+class Body:
+    content: bytes
+    etag: str
+
+
+class FeedCache:
+    """Per application (tests run several, each with its own database and session ids)."""
+
+    def __init__(self, size: int = CACHE_SIZE):
+        self.flats = _Bounded(size)
+        self.bodies = _Bounded(size)
+
+    def body(self, key: tuple, load_picture, fmt: str, table: str, now_ms=None) -> Body:
+        """`key` is (session id, revision, language); `load_picture` builds the snapshot,
+        called only when this revision was not seen before."""
+        flat = self.flats.get_fresh(key) or self.flats.put(key, flatten(load_picture()))
+        now_ms = int(time.time() * 1000) if now_ms is None else now_ms
+        clock = flat.clock(now_ms)
+        second = clock["timer_remaining_s"] if flat.timer_running else None
+        body_key = (*key, fmt, table, second)
+        cached = self.bodies.get_fresh(body_key)
+        if cached is not None:
+            return cached
+        revision = key[1]
+        etag = f'"{revision}"' if second is None else f'"{revision}.{second}"'
+        return self.bodies.put(body_key, Body(ENCODERS[fmt](flat, clock, table), etag))

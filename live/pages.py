@@ -1,0 +1,62 @@
+"""The live pages people open: the judge's tablet and the director's console.
+
+They are shells: no data is rendered on the server. Everything shown comes over the
+socket, which checks the token; so a page link without a valid token shows nothing.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import StringField
+from wtforms.validators import DataRequired, Length
+
+from evaluation.db import get_session
+from evaluation.extensions import limiter
+from evaluation.forms import REQUIRED
+from evaluation.models import LiveSession
+from evaluation.services.tokens import find_short_code
+
+bp = Blueprint("live_pages", __name__, url_prefix="/live")
+
+
+class JoinForm(FlaskForm):
+    code = StringField(_l("评委短码"), validators=[DataRequired(REQUIRED), Length(max=32)])
+
+
+def _session_or_404(session_id: int) -> LiveSession:
+    live = get_session().get(LiveSession, session_id)
+    if live is None:
+        abort(404)
+    return live
+
+
+@bp.get("/<int:session_id>/tablet")
+def tablet(session_id: int):
+    return render_template("live/tablet.html", live=_session_or_404(session_id))  # shell only
+
+
+@bp.get("/<int:session_id>/console")
+def console(session_id: int):
+    return render_template("live/console.html", live=_session_or_404(session_id))
+
+
+@bp.route("/join", methods=["GET", "POST"])
+@limiter.limit("20 per minute", methods=["POST"])
+def join():
+    """A judge types the short code from the paper slip (when scanning is not possible)."""
+    form = JoinForm()
+    if form.validate_on_submit():
+        record = find_short_code(get_session(), form.code.data)
+        if record is not None:
+            session_id = int(record.scope.removeprefix("live:"))
+            # The code travels on in the fragment: never sent to the server, never logged.
+            return redirect(
+                url_for("live_pages.tablet", session_id=session_id)
+                + f"#token={form.code.data.strip()}"
+            )
+        form.code.errors = [_("短码无效或已过期，请核对后重新输入。")]
+    status = 400 if request.method == "POST" else 200
+    return render_template("live/join.html", form=form), status

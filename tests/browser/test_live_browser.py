@@ -1,0 +1,94 @@
+"""The live show in Chromium: the director's console and a judge's tablet at 1024x768."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from playwright.sync_api import expect
+from screens import snap
+from serverproc import Server, run_cli
+
+
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory):
+    instance = tmp_path_factory.mktemp("live-browser")
+    assert run_cli(instance, "db", "upgrade").returncode == 0
+    assert run_cli(instance, "demo").returncode == 0
+    with Server(instance) as server:
+        result = run_cli(instance, "live", "links", "--demo", "--json", "--base-url", server.base)
+        yield server, json.loads(result.stdout)
+
+
+def _judge_seat(links, console_page) -> tuple[str, dict]:
+    """A seat that is not recused for the first agency on stage."""
+    recused = console_page.locator(".seat.recused .no").all_inner_texts()
+    recused_numbers = {text.split()[0] for text in recused}
+    for number, seat in links["seats"].items():
+        if number not in recused_numbers:
+            return number, seat
+    raise AssertionError("every seat recused")
+
+
+def test_director_runs_the_show_and_a_tablet_scores_by_touch(live_server, page_for):
+    server, links = live_server
+    console = page_for(1366, 900)
+    console.goto(links["pages"]["console"])
+    expect(console.locator("#status")).to_have_text("已连接")
+    assert "token=" not in console.url  # the token left the address bar
+    console.locator("#slots button").first.click()
+    for label in ("开始汇报", "开始展示", "开始评分"):
+        expect(console.locator("#next")).to_have_text(label)
+        console.locator("#next").click()
+    expect(console.locator("#segment")).to_have_text("现场评议")
+
+    number, seat = _judge_seat(links, console)
+    tablet = page_for(1024, 768)
+    tablet.goto(seat["url"].replace("?token=", "#token="))
+    expect(tablet.locator("#who")).to_contain_text(f"{number} 号评委席")
+    expect(tablet.locator("#panel-entry")).to_be_visible()
+    box = tablet.locator(".key").first.bounding_box()
+    assert box["width"] >= 64 and box["height"] >= 64  # touch-sized
+    for key in ("8", "8", ".", "5"):
+        tablet.locator(f'.key[data-key="{key}"]').click()
+    expect(tablet.locator("#entry")).to_have_text("88.5")
+    snap(tablet, "tablet-entry-1024")
+    tablet.locator("#review").click()
+    expect(tablet.locator("#confirm-mark")).to_have_text("88.5 分")
+    snap(tablet, "tablet-confirm-1024")
+    tablet.locator("#send").click()
+    expect(tablet.locator("#panel-done")).to_be_visible()
+    expect(tablet.locator("#done-mark")).to_have_text("88.50 分")
+    snap(tablet, "tablet-done-1024")
+    assert tablet.evaluate("document.documentElement.scrollHeight <= window.innerHeight + 2")
+
+    expect(console.locator(".seat.submitted")).to_have_count(1)
+    expect(console.locator(".seat.submitted .mark")).to_have_text("88.50")
+    snap(console, "console-scoring")
+
+
+def test_tablet_refuses_a_bad_mark_before_sending(live_server, page_for):
+    server, links = live_server
+    tablet = page_for(1024, 768)
+    seat = links["seats"]["2"]
+    tablet.goto(seat["url"])
+    expect(tablet.locator("#status")).to_have_text("已连接")
+    if tablet.locator("#panel-entry").is_visible():
+        for key in ("1", "0", "1"):
+            tablet.locator(f'.key[data-key="{key}"]').click()
+        tablet.locator("#review").click()
+        expect(tablet.locator("#entry-error")).to_contain_text("0 到 100")
+
+
+def test_join_by_short_code(live_server, page_for):
+    server, links = live_server
+    page = page_for(1024, 768)
+    page.goto(server.base + "/live/join")
+    page.get_by_label("评委短码").fill("WRONG-CODE")
+    page.get_by_role("button", name="进入评分").click()
+    expect(page.locator(".error")).to_contain_text("短码无效")
+    code = links["seats"]["3"]["short_code"]
+    page.get_by_label("评委短码").fill(code.lower())
+    page.get_by_role("button", name="进入评分").click()
+    expect(page.locator("#status")).to_have_text("已连接")
+    expect(page.locator("#who")).to_contain_text("3 号评委席")
