@@ -43,6 +43,7 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from xml.etree import ElementTree
+
 SUMMARY_COLUMNS = (
     "title", "revision", "order", "slots", "agency", "segment", "segment_label",
     "timer_running", "timer_remaining_s", "timer_clock", "submitted", "expected", "progress",

@@ -145,6 +145,13 @@ ROUTES = [  # (method, url template, endpoint, expected, form data)
     ("POST", "/live/join", "live_pages.join", (400,) * 6, {"code": "WRONGCODE2"}),
     # Tablets authenticate with a bearer token; a login cookie is not enough.
     ("POST", "/live/{live}/marks", "live_http.post_mark", (401,) * 6, {}),
+    # Broadcast graphics: the page is a shell (the socket checks the overlay token); feeds
+    # take the overlay or control token in the URL, never a login cookie.
+    ("GET", "/overlay/{live}/scoreboard", "live_overlays.overlay", PUBLIC, None),
+    ("GET", "/overlay/{live}/leaderboard", "live_overlays.overlay", PUBLIC, None),
+    ("GET", "/live/{live}/feed.json", "live_overlays.feed", (401,) * 6, None),
+    ("GET", "/live/{live}/feed.xml", "live_overlays.feed", (401,) * 6, None),
+    ("GET", "/live/{live}/feed.csv", "live_overlays.feed", (401,) * 6, None),
     # Last: it ends the session of the role being walked.
     ("POST", "/logout", "auth.logout", (LOGIN,) * 6, {}),
 ]
