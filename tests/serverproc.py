@@ -43,8 +43,9 @@ def run_cli(
 class Server:
     """`pingyi serve` on a free port; stopped on exit."""
 
-    def __init__(self, instance: Path, host: str = "localhost", **extra: str):
-        self.port = free_port()
+    def __init__(self, instance: Path, host: str = "localhost", port: int | None = None,
+                 **extra: str):
+        self.port = port or free_port()
         self.process = subprocess.Popen(
             [PINGYI, "serve", "--host", host, "--port", str(self.port)],
             env=environment(instance, **extra),

@@ -1,0 +1,66 @@
+"""A simulated judge tablet with the real tablet's delivery rules, over python-socketio:
+every mark waits in an outbox until acknowledged, and the outbox is resent on reconnect."""
+
+from __future__ import annotations
+
+import threading
+
+import socketio
+
+NS = "/live"
+
+
+class SimTablet:
+    def __init__(self, base: str, session: int, token: str, device: str):
+        self.outbox: dict[str, dict] = {}
+        self.acks: dict[str, dict] = {}
+        self.refusals: list[dict] = []
+        self.lock = threading.Lock()
+        self.client = socketio.Client(reconnection=True, reconnection_delay=0.2,
+                                      reconnection_delay_max=1.0, randomization_factor=0.2)
+        self.client.on("connect", self._resend, namespace=NS)
+        self.auth = {"session": session, "token": token, "device": device}
+        self.base = base
+
+    def connect(self) -> None:
+        self.client.connect(self.base, namespaces=[NS], auth=self.auth, transports=["websocket"],
+                            wait_timeout=10, retry=True)
+
+    def submit(self, client_id: str, slot_id: int, total: str) -> None:
+        with self.lock:
+            self.outbox[client_id] = {"client_id": client_id, "slot_id": slot_id,
+                                      "total": total}
+        self._send(client_id)
+
+    def _resend(self) -> None:
+        # In a thread: the connect handler must return before acks can arrive.
+        threading.Thread(target=self._send_all, daemon=True).start()
+
+    def _send_all(self) -> None:
+        for client_id in list(self.outbox):
+            self._send(client_id)
+
+    def _send(self, client_id: str) -> None:
+        with self.lock:
+            payload = self.outbox.get(client_id)
+        if payload is None:
+            return
+        try:
+            ack = self.client.call("submit_mark", payload, namespace=NS, timeout=5)
+        except (socketio.exceptions.TimeoutError, socketio.exceptions.BadNamespaceError,
+                socketio.exceptions.DisconnectedError):
+            return  # still in the outbox: sent again on the next connect
+        with self.lock:
+            if ack.get("ok"):
+                self.acks[client_id] = ack
+                self.outbox.pop(client_id, None)
+            elif ack["error"]["code"] != "rate_limited":
+                self.refusals.append(ack["error"])
+                self.outbox.pop(client_id, None)
+
+    def pending(self) -> int:
+        with self.lock:
+            return len(self.outbox)
+
+    def close(self) -> None:
+        self.client.disconnect()
