@@ -49,7 +49,9 @@
     // WebSocket only: no long-polling, so no sticky sessions are needed behind a proxy.
     this.socket = global.io("/live", {
       transports: ["websocket"], auth: auth,
-      reconnectionDelay: 500, reconnectionDelayMax: 5000
+      reconnectionDelay: 500, reconnectionDelayMax: 5000,
+      // A handshake that hangs (captive portal, half-open Wi-Fi) is abandoned and retried.
+      timeout: 5000
     });
     this.socket.on("connect", function () { self._status(true); });
     this.socket.on("disconnect", function () { self._status(false); });
@@ -57,10 +59,16 @@
       self._status(false);
       // A refusal from the server (bad token, seat taken) will not fix itself by retrying.
       if (error && error.data) {
+        self.refused = true;
         self.socket.disconnect();
         self.onRefused(error.data);
       }
     });
+    // Venue Wi-Fi fails in odd ways (a socket closed mid-handshake can leave the client idle):
+    // keep knocking until the server answers. connect() is a no-op while a retry is running.
+    setInterval(function () {
+      if (!self.socket.connected && !self.refused) self.socket.connect();
+    }, 4000);
     this.socket.on("snapshot", function (picture) { self._accept(picture); });
     Object.keys(this.onEvent).forEach(function (name) {
       self.socket.on(name, self.onEvent[name]);
@@ -68,6 +76,7 @@
   };
 
   LiveConnection.prototype._status = function (connected) {
+    if (this.connected === connected) return;  // report changes, not every failed retry
     this.connected = connected;
     this.onStatus(connected);
   };

@@ -67,7 +67,7 @@
 
   function panelFor(cur) {
     if (state.refused) return "refused";
-    if (!cur) return "idle";
+    if (!cur) return outbox.length ? "sending" : "idle";  // e.g. reloaded while offline
     var seat = mySeat(cur);
     if (seat && seat.recused) return "recused";
     if (sent[cur.slot_id] || (seat && seat.submitted)) return "done";

@@ -1,0 +1,102 @@
+"""A tablet that loses the network, is reloaded while offline, and comes back: its mark is
+delivered exactly once. Another whose WebSocket never gets through delivers over HTTP."""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+
+import pytest
+import socketio
+from playwright.sync_api import expect
+from screens import snap
+from serverproc import Server, run_cli
+
+NS = "/live"
+
+
+@pytest.fixture
+def scoring_open(tmp_path):
+    assert run_cli(tmp_path, "db", "upgrade").returncode == 0
+    assert run_cli(tmp_path, "demo").returncode == 0
+    with Server(tmp_path) as server:
+        links = json.loads(run_cli(tmp_path, "live", "links", "--demo", "--json",
+                                   "--base-url", server.base).stdout)
+        director = socketio.Client()
+        director.connect(server.base, namespaces=[NS], transports=["websocket"],
+                         auth={"session": links["session"], "token": links["control_token"]})
+        director.call("director", {"action": "select", "position": 0}, namespace=NS)
+        for _ in range(3):
+            director.call("director", {"action": "next"}, namespace=NS)
+        yield server, links, tmp_path
+        director.disconnect()
+
+
+def _stored_marks(instance) -> list[tuple]:
+    with sqlite3.connect(instance / "pingyi.sqlite3") as db:
+        return db.execute("SELECT client_id, seat_id FROM live_submission").fetchall()
+
+
+class Network:
+    """Playwright's WebSocket routing as an on/off switch for the Socket.IO connection."""
+
+    def __init__(self, page):
+        self.online, self.sockets = True, []
+        page.route_web_socket(re.compile(r".*/socket\.io/.*"), self._route)
+
+    def _route(self, ws):
+        if self.online:
+            ws.connect_to_server()
+            self.sockets.append(ws)
+        # Offline: never answered, like a dead Wi-Fi link; the client times out and retries.
+
+    def cut(self):
+        self.online = False
+        for ws in self.sockets:
+            ws.close()
+        self.sockets.clear()
+
+
+def _enter(tablet, keys: str) -> None:
+    for key in keys:
+        tablet.locator(f'.key[data-key="{key}"]').click()
+    tablet.locator("#review").click()
+    tablet.locator("#send").click()
+
+
+def test_offline_reload_then_back_delivers_exactly_once(scoring_open, page_for):
+    server, links, instance = scoring_open
+    tablet = page_for(1024, 768)
+    network = Network(tablet)
+    tablet.route("**/live/*/marks", lambda route: route.abort())  # no HTTP fallback here
+    tablet.goto(links["seats"]["1"]["url"])
+    expect(tablet.locator("#panel-entry")).to_be_visible()
+    network.cut()
+    expect(tablet.locator("#status")).to_contain_text("离线")
+    _enter(tablet, "86")
+    expect(tablet.locator("#panel-sending")).to_be_visible()
+    expect(tablet.locator("#status")).to_contain_text("1 份待发送")
+    tablet.reload()  # the token and the outbox live in the browser's storage
+    expect(tablet.locator("#panel-sending")).to_be_visible()
+    snap(tablet, "tablet-offline-pending")
+    assert _stored_marks(instance) == []
+    network.online = True
+    expect(tablet.locator("#panel-done")).to_be_visible(timeout=20_000)
+    expect(tablet.locator("#done-mark")).to_have_text("86.00 分")
+    tablet.reload()
+    expect(tablet.locator("#panel-done")).to_be_visible()
+    assert len(_stored_marks(instance)) == 1
+
+
+def test_http_fallback_when_the_websocket_stays_down(scoring_open, page_for):
+    server, links, instance = scoring_open
+    tablet = page_for(1024, 768)
+    network = Network(tablet)
+    tablet.goto(links["seats"]["2"]["url"])
+    expect(tablet.locator("#panel-entry")).to_be_visible()
+    network.cut()  # WebSockets refused from now on; plain HTTP still gets through
+    expect(tablet.locator("#status")).to_contain_text("离线")
+    _enter(tablet, "91")
+    expect(tablet.locator("#panel-done")).to_be_visible(timeout=20_000)
+    assert len(_stored_marks(instance)) == 1
