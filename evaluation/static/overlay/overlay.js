@@ -16,8 +16,8 @@
 //   update(data)  data is a JSON string, an object, or CasparCG templateData XML
 //                 (<templateData><componentData id="title"><data id="text" value="…"/>
 //                 </componentData></templateData>). It may be:
-//                   - a whole snapshot as the socket sends it ("revision" and "slots"), or
-//                   - a feed.json body ("seats" and "leaderboard" at the top level), or
+//                   - a whole snapshot as the socket sends it ("revision", "slots" a list), or
+//                   - a feed.json body ("seats" and "leaderboard" lists at the top level), or
 //                   - fields that override what is shown:
 //                       title          the title line (leaderboard: its heading)
 //                       agency         the agency name
@@ -192,15 +192,25 @@
       global.console.warn("pingyi overlay: update() could not read its data", error);
       return;
     }
-    if (fields.revision !== undefined && fields.slots !== undefined) acceptPicture(fields);
-    else if (fields.seats !== undefined && fields.leaderboard !== undefined) {
+    // A snapshot lists its slots; a feed.json body counts them and lists its seat rows.
+    if (fields.revision !== undefined && Array.isArray(fields.slots)) acceptPicture(fields);
+    else if (Array.isArray(fields.seats) && Array.isArray(fields.leaderboard)) {
       acceptPicture(pictureFromFeed(fields));
-    }
-    applyOverrides(fields);
+    } else applyOverrides(fields); // a feed's own "title" is data, not an override
     render();
   };
 
   // ---- start ----
+
+  // In sync = connected and holding a snapshot sent since the last drop. (Socket.IO hands over
+  // the snapshot the server sends on connect just before its own "connect" event, so both
+  // orders must work.)
+  var fresh = false;
+
+  function refreshMarker() {
+    var socket = state.connection && state.connection.socket;
+    setInSync(fresh && !!socket && socket.connected);
+  }
 
   function connect(session, token) {
     state.connection = new global.PingyiLive.LiveConnection({
@@ -208,14 +218,17 @@
       token: token,
       onSnapshot: function (picture) {
         acceptPicture(picture);
-        setInSync(state.connection.connected);
+        fresh = true;
         body.classList.remove("refused");
+        refreshMarker();
         render();
       },
-      // Disconnected: keep the last picture, take the LIVE marker down. It comes back with
-      // the first snapshot after the reconnect (the server sends one on connect).
-      onStatus: function (connected) { if (!connected) setInSync(false); },
-      onRefused: function () { setInSync(false); body.classList.add("refused"); }
+      // Disconnected: keep the last picture, take the LIVE marker down until a new snapshot.
+      onStatus: function (connected) {
+        if (!connected) fresh = false;
+        refreshMarker();
+      },
+      onRefused: function () { fresh = false; refreshMarker(); body.classList.add("refused"); }
     });
   }
 
