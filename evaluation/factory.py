@@ -62,6 +62,8 @@ def _init_extensions(app: Flask) -> None:
         # Set explicitly, never auto-detected: gevent serves; tests use threading.
         async_mode=app.config.get("SOCKETIO_ASYNC_MODE", "gevent"),
         message_queue=app.config.get("REDIS_URL"),
+        # Deployments sharing one Redis keep their broadcasts apart by channel.
+        channel=app.config.get("SOCKETIO_CHANNEL", "pingyi"),
         cors_allowed_origins=app.config.get("SOCKETIO_ALLOWED_ORIGINS"),
     )
 
