@@ -268,3 +268,16 @@ def test_the_job_runs_in_another_process_and_reports_progress(tmp_path, monkeypa
     jobs.run_job(str(jobs.job_path(tmp_path, job_id)), "agencies", str(path))
     progress = [value for value in seen if value is not None]
     assert progress[:-1] == sorted(progress[:-1]) and 0 < progress[0] < 99 and progress[-1] == 100
+
+
+def test_a_job_still_reading_shows_progress_and_polls_without_inline_script(setup, app, tmp_path):
+    web, campaign, _organization = setup
+    job_id = "f" * 32
+    state = {"id": job_id, "kind": "judges", "status": "running", "progress": 40}
+    jobs.write_job(jobs.job_path(tmp_path, job_id), {**state, "campaign_id": campaign.id})
+    url = f"/admin/campaigns/{campaign.id}/imports/judges/{job_id}"
+    html = web.client.get(url).get_data(as_text=True)
+    assert '<progress id="import-progress" max="100" value="40">' in html
+    assert 'src="/static/import_job.js"' in html and "<script>" not in html
+    assert web.client.get(url + "/status.json").get_json() == {"status": "running", "progress": 40}
+    assert web.post(url + "/commit", {}).status_code == 409

@@ -58,6 +58,7 @@ def review_import(session: Session, campaign: Campaign, parsed: ParsedImport) ->
     """The workbook's own problems and notes, then the database's."""
     review = Review(list(parsed.problems), list(parsed.notes))
     REVIEWERS[parsed.kind](session, campaign, parsed, review)
+    review.notes.sort(key=lambda note: note.row or 0)
     return review
 
 

@@ -2,13 +2,14 @@
 (function () {
   var text = document.getElementById("import-progress-text");
   var bar = document.getElementById("import-progress");
-  if (!text || !bar) return;
+  var value = document.getElementById("import-progress-value");
+  if (!text || !bar || !value) return;
   function poll() {
     fetch(text.dataset.statusUrl, { headers: { Accept: "application/json" }, credentials: "same-origin" })
       .then(function (response) { return response.json(); })
       .then(function (job) {
         bar.value = job.progress;
-        text.textContent = text.dataset.label.replace("{progress}", job.progress);
+        value.textContent = job.progress;
         if (job.status === "queued" || job.status === "running") {
           setTimeout(poll, 700);
         } else {
