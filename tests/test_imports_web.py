@@ -69,6 +69,15 @@ def uploaded(web, campaign, kind: str, data: bytes) -> str:
     return job_url
 
 
+def refused_commit(web, db, job_url: str) -> str:
+    """Commit, expect a 400 and nothing stored (rows and audit events); the page's text."""
+    before = counts(db)
+    response = web.post(job_url + "/commit", {})
+    assert response.status_code == 400
+    assert counts(db) == before
+    return response.get_data(as_text=True)
+
+
 def test_clean_agencies_preview_then_commit_creates_rows_and_audit_events(setup, db):
     web, campaign, organization = setup
     job_url = uploaded(web, campaign, "agencies", CLEAN_AGENCIES)
@@ -100,11 +109,7 @@ def test_messy_agencies_list_every_problem_and_store_nothing(setup, db):
     assert "“央企”不是可选的值" in html and "单位名单" in html
     assert "与第 4 行完全相同，已合并为一条。" in html  # notes are listed too
     assert "确认导入" not in html
-    before = counts(db)
-    response = web.post(job_url + "/commit", {})
-    assert response.status_code == 400
-    assert "填写了顺序，但没有填写分组。" in response.get_data(as_text=True)
-    assert counts(db) == before
+    assert "填写了顺序，但没有填写分组。" in refused_commit(web, db, job_url)
 
 
 def test_existing_agencies_are_skipped_or_enrolled_and_conflicts_refused(setup, db):
@@ -135,11 +140,7 @@ def test_commit_checks_the_database_again(setup, db):
         )
     )
     db.commit()
-    before = counts(db)
-    response = web.post(job_url + "/commit", {})
-    assert response.status_code == 400
-    assert "已有同名单位“市司法局”" in response.get_data(as_text=True)
-    assert counts(db) == before
+    assert "已有同名单位“市司法局”" in refused_commit(web, db, job_url)
 
 
 def test_judges_need_a_known_affiliation(setup, db):
@@ -148,9 +149,7 @@ def test_judges_need_a_known_affiliation(setup, db):
     html = web.client.get(job_url).get_data(as_text=True)
     assert "所属单位“市公安局”不是本单位管理的被评议单位" in html
     assert "<td>D 所属单位</td>" in html
-    before = counts(db)
-    assert web.post(job_url + "/commit", {}).status_code == 400
-    assert counts(db) == before
+    refused_commit(web, db, job_url)
     police = f.agency(db, organization, "市公安局")
     assert web.post(job_url + "/commit", {}).status_code == 302
     judges = db.exec(select(Judge).order_by(Judge.id)).all()
@@ -179,9 +178,7 @@ def test_indicator_codes_already_in_the_campaign_are_refused(setup, db):
     job_url = uploaded(web, campaign, "indicators", CLEAN_INDICATORS)
     html = web.client.get(job_url).get_data(as_text=True)
     assert "指标编号 A 在本次评议中已存在。" in html and "本次评议已有 1 项指标" in html
-    before = counts(db)
-    assert web.post(job_url + "/commit", {}).status_code == 400
-    assert counts(db) == before
+    refused_commit(web, db, job_url)
 
 
 def test_a_failure_while_writing_stores_nothing(setup, db, monkeypatch):
