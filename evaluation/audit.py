@@ -38,6 +38,7 @@ from evaluation.models import (
     Score,
     Stage,
     User,
+    VoidRequest,
 )
 from evaluation.models.base import utcnow
 
@@ -58,6 +59,7 @@ AUDITED = (
     LiveSeat,
     LiveSubmission,
     AccessToken,
+    VoidRequest,
 )
 # Bookkeeping that changes with every event; an update of these alone is not worth a record.
 QUIET = {"revision"}

@@ -102,6 +102,7 @@ def _live_session(session: Session, campaign: Campaign) -> None:
         [row.agency_id for row in on_stage],
         [judge.id for judge in judges],
         venue=data.LIVE_VENUE,
+        chief_judge_id=next(j.id for j in judges if j.name == data.LIVE_CHIEF_JUDGE),
     )
 
 

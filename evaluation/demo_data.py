@@ -179,3 +179,4 @@ COUNTY_JUDGES = [
 LIVE_SESSION = "现场评议第一场"
 LIVE_VENUE = "韶关市会议中心报告厅"
 LIVE_SLOTS = 8  # the first agencies of 市直组 in their drawn order
+LIVE_CHIEF_JUDGE = "吴海涛"  # 评委会主任: approves voids

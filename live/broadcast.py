@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from evaluation.extensions import socketio
 from live import snapshot
-from live.identity import DIRECTOR, JUDGE, OVERLAY
+from live.identity import CHIEF, DIRECTOR, JUDGE, OVERLAY
 
 NAMESPACE = "/live"
-ROLES_IN_ORDER = (OVERLAY, JUDGE, DIRECTOR)
+ROLES_IN_ORDER = (OVERLAY, JUDGE, CHIEF, DIRECTOR)
 
 
 def room(session_id: int, role: str) -> str:

@@ -68,7 +68,15 @@ def _prev(db: Session, live: LiveSession, _command: DirectorCommand) -> None:
     db.add(slot)
 
 
+def _no_pending_voids(db: Session, slot: LiveSlot) -> None:
+    from live.voiding import pending_requests
+
+    if any(r["slot_id"] == slot.id for r in pending_requests(db, slot.session_id)):
+        raise LiveRefusal("void_pending", _("有待评委会主任审批的作废申请，暂不能亮分。"))
+
+
 def _require_all_marks(db: Session, slot: LiveSlot) -> None:
+    _no_pending_voids(db, slot)
     waiting = waiting_seats(seat_states(db, slot))
     if waiting:
         raise LiveRefusal(
@@ -82,6 +90,7 @@ def _reveal(db: Session, live: LiveSession, command: DirectorCommand) -> None:
     slot = _on_stage(db, live)
     if slot.segment != Segment.CLOSED:
         raise LiveRefusal("not_closed", _("请先结束评分，再亮分。"))
+    _no_pending_voids(db, slot)
     waiting = waiting_seats(seat_states(db, slot))
     if waiting and not (command.reason or "").strip():
         raise LiveRefusal(
@@ -124,6 +133,12 @@ def _release_seat(db: Session, live: LiveSession, command: DirectorCommand) -> N
     db.add(seat)
 
 
+def _void_request(db: Session, live: LiveSession, command: DirectorCommand) -> None:
+    from live.voiding import request_void
+
+    request_void(db, live, command)
+
+
 HANDLERS = {
     "select": _select,
     "next": _next,
@@ -133,4 +148,5 @@ HANDLERS = {
     "timer_pause": _timer,
     "timer_extend": _timer,
     "release_seat": _release_seat,
+    "void_request": _void_request,
 }

@@ -19,8 +19,15 @@ from live.direction import run_command
 from live.errors import LiveRefusal
 from live.identity import DIRECTOR, JUDGE, Identity, identify
 from live.operations import bind_device, bump_revision, submit_mark
-from live.payloads import DirectorCommand, MarkSubmission, ValidationError, first_problem
+from live.payloads import (
+    DirectorCommand,
+    MarkSubmission,
+    ValidationError,
+    VoidDecisionPayload,
+    first_problem,
+)
 from live.ratelimit import allow, forget
+from live.voiding import decide_void
 from live.writes import writer_lock
 
 NS = broadcast.NAMESPACE
@@ -58,7 +65,7 @@ def on_connect(auth):
         # The client sees `message`, and the whole error (code, field) as `data`.
         raise ConnectionRefusedError(refusal.message, refusal.ack()["error"]) from None
     CONNECTIONS[request.sid] = who
-    join_room(broadcast.room(session_id, who.role))
+    join_room(broadcast.room(session_id, who.view))
     if who.role == JUDGE:
         join_room(broadcast.seat_room(who.seat_id))
         presence.seat_connected(who.seat_id)
@@ -97,7 +104,7 @@ def on_snapshot_request(*_args):
     db = get_session()
     return {
         "ok": True,
-        "snapshot": snapshot.build(db, db.get(LiveSession, who.session_id), who.role),
+        "snapshot": snapshot.build(db, db.get(LiveSession, who.session_id), who.view),
     }
 
 
@@ -113,6 +120,20 @@ def on_submit_mark(payload):
     except ValidationError as error:
         return _refused("invalid_payload", *reversed(first_problem(error)))
     return _apply(who, lambda db: submit_mark(db, who, submission))
+
+
+def on_void_decision(payload):
+    """The chief judge's tablet approves or rejects a void request (the second person)."""
+    who = _caller()
+    if who is None or who.role != JUDGE:
+        return _refused("forbidden", "only the chief judge may decide")
+    if not allow(request.sid):
+        return _refused("rate_limited", "too many messages, slow down")
+    try:
+        decision = VoidDecisionPayload.model_validate(payload if isinstance(payload, dict) else {})
+    except ValidationError as error:
+        return _refused("invalid_payload", *reversed(first_problem(error)))
+    return _apply(who, lambda db: decide_void(db, who, decision))
 
 
 def on_director(payload):
@@ -167,6 +188,7 @@ HANDLERS = {
     "snapshot_request": on_snapshot_request,
     "submit_mark": on_submit_mark,
     "director": on_director,
+    "void_decision": on_void_decision,
 }
 
 

@@ -14,6 +14,8 @@ from evaluation.services.tokens import check_token
 from live.errors import LiveRefusal
 
 JUDGE, DIRECTOR, OVERLAY = "judge", "director", "overlay"
+# The chief judge's tablet gets the judges' picture plus the void requests to decide.
+CHIEF = "chief"
 
 
 @dataclass(frozen=True)
@@ -23,6 +25,12 @@ class Identity:
     actor: str
     seat_id: int | None = None
     judge_id: int | None = None
+    is_chief: bool = False
+
+    @property
+    def view(self) -> str:
+        """Which snapshot this connection receives."""
+        return CHIEF if self.is_chief else self.role
 
 
 def session_organization(db: Session, live: LiveSession) -> int:
@@ -67,4 +75,5 @@ def _from_token(db: Session, live: LiveSession, record, role: str) -> Identity:
         f"judge:{record.judge_id}:seat{seat.seat_no}",
         seat_id=seat.id,
         judge_id=record.judge_id,
+        is_chief=seat.is_chief,
     )

@@ -11,7 +11,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from evaluation.audit import record
-from evaluation.models import Judge, LiveSeat, LiveSession, LiveSlot, LiveSubmission, Score, Segment
+from evaluation.models import (
+    Judge,
+    LiveSeat,
+    LiveSession,
+    LiveSlot,
+    LiveSubmission,
+    Score,
+    ScoreStatus,
+    Segment,
+)
 from live.errors import LiveRefusal
 from live.identity import Identity
 from live.payloads import MarkSubmission
@@ -54,6 +63,12 @@ def submit_mark(db: Session, who: Identity, payload: MarkSubmission) -> dict:
                 )
 
 
+def valid_submission(db: Session, slot_id: int, seat_id: int) -> LiveSubmission | None:
+    return db.exec(select(LiveSubmission).where(
+        LiveSubmission.slot_id == slot_id, LiveSubmission.seat_id == seat_id,
+        LiveSubmission.status == ScoreStatus.VALID)).first()
+
+
 def _earlier_ack(db: Session, who: Identity, client_id: str) -> dict | None:
     found = db.exec(select(LiveSubmission).where(LiveSubmission.client_id == client_id)).first()
     if found is None:
@@ -75,11 +90,7 @@ def _ack(submission: LiveSubmission, revision: int, duplicate: bool = False) -> 
 
 
 def _already_submitted(db: Session, who: Identity, payload: MarkSubmission) -> dict:
-    existing = db.exec(
-        select(LiveSubmission).where(
-            LiveSubmission.slot_id == payload.slot_id, LiveSubmission.seat_id == who.seat_id
-        )
-    ).first()
+    existing = valid_submission(db, payload.slot_id, who.seat_id)
     raise LiveRefusal(
         "already_submitted",
         _("您已提交过本单位的评分。"),
@@ -91,11 +102,7 @@ def _store_mark(db: Session, who: Identity, payload: MarkSubmission) -> dict:
     live = db.get(LiveSession, who.session_id)
     slot = _open_slot_for(db, live, who, payload.slot_id)
     value = _checked_value(live, payload.total)
-    if db.exec(
-        select(LiveSubmission).where(
-            LiveSubmission.slot_id == slot.id, LiveSubmission.seat_id == who.seat_id
-        )
-    ).first():
+    if valid_submission(db, slot.id, who.seat_id):
         _already_submitted(db, who, payload)
     score = Score(
         stage_id=live.stage_id,

@@ -6,7 +6,13 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-__all__ = ["DirectorCommand", "MarkSubmission", "ValidationError", "first_problem"]
+__all__ = [
+    "DirectorCommand",
+    "MarkSubmission",
+    "ValidationError",
+    "VoidDecisionPayload",
+    "first_problem",
+]
 
 CLIENT_ID = r"^[A-Za-z0-9_-]{8,64}$"
 DECIMAL_TEXT = r"^\d{1,4}(\.\d{1,2})?$"
@@ -44,12 +50,19 @@ class DirectorCommand(_Strict):
         "timer_pause",
         "timer_extend",
         "reveal",
-        "release_seat",
+        "release_seat", "void_request",
     ]
     position: int | None = Field(default=None, ge=0)
     seconds: int | None = Field(default=None, ge=1, le=3600)
     seat_no: int | None = Field(default=None, ge=1)
     reason: str | None = Field(default=None, max_length=200)
+
+
+class VoidDecisionPayload(_Strict):
+    """The chief judge's answer to a void request."""
+
+    request_id: int = Field(gt=0)
+    approve: bool
 
 
 def first_problem(error: ValidationError) -> tuple[str, str]:

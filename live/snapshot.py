@@ -11,9 +11,10 @@ from sqlmodel import Session, select
 from evaluation.models import Agency, LiveSession, LiveSlot, Segment
 from evaluation.models.base import utcnow
 from live import presence
-from live.identity import DIRECTOR
+from live.identity import CHIEF, DIRECTOR
 from live.results import expected_seats, seat_states, slot_result, waiting_seats
 from live.runofshow import remaining_ms
+from live.voiding import pending_requests
 from scoring import rank
 
 MARKS_PUBLIC_FROM = {Segment.REVEALED, Segment.SUMMARY, Segment.DONE}
@@ -28,7 +29,7 @@ def build(db: Session, live: LiveSession, role: str) -> dict:
     ).all()
     now = utcnow()
     current = next((pair for pair in slots if pair[0].position == live.current_position), None)
-    return {
+    picture = {
         "revision": live.revision,
         "server_time_ms": int(now.timestamp() * 1000),
         "session": {
@@ -43,6 +44,10 @@ def build(db: Session, live: LiveSession, role: str) -> dict:
         "current": _current(db, live, current, role, now) if current else None,
         "leaderboard": _leaderboard(db, live, slots),
     }
+    if role in (CHIEF, DIRECTOR):
+        # The two people of a void: the director who asked, the chief judge who decides.
+        picture["void_requests"] = pending_requests(db, live.id)
+    return picture
 
 
 def _slot_line(slot: LiveSlot, agency: Agency) -> dict:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 PINGYI = str(Path(sys.executable).with_name("pingyi"))
@@ -82,3 +84,17 @@ class Server:
 
     def __exit__(self, *exc):
         self.stop()
+
+
+@contextmanager
+def live_demo(instance: Path):
+    """A migrated demo instance served by `pingyi serve`, with fresh live links.
+
+    Yields (server, links): links as printed by `pingyi live links --demo --json`.
+    """
+    assert run_cli(instance, "db", "upgrade").returncode == 0
+    assert run_cli(instance, "demo").returncode == 0
+    with Server(instance) as server:
+        result = run_cli(instance, "live", "links", "--demo", "--json", "--base-url", server.base)
+        assert result.returncode == 0, result.stderr
+        yield server, json.loads(result.stdout)

@@ -123,7 +123,8 @@ def test_a_voided_score_can_be_replaced_by_a_valid_one(db, world):
     first = _score(onsite, agency, judge, indicator, "v1")
     db.add(first)
     db.commit()
-    first.status, first.void_reason, first.voided_by_id = ScoreStatus.VOIDED, "录入错误", chief.id
+    first.status, first.void_reason = ScoreStatus.VOIDED, "录入错误"
+    first.voided_by = f"user:{chief.id}:{chief.username}"
     db.add(_score(onsite, agency, judge, indicator, "v2", "9.00"))
     db.commit()
     assert {s.client_request_id for s in db.exec(select(Score)).all()} == {"v1", "v2"}

@@ -27,6 +27,8 @@ from evaluation.models.live import (
     LiveSlot,
     LiveSubmission,
     Segment,
+    VoidDecision,
+    VoidRequest,
 )
 from evaluation.models.rubric import Indicator, IndicatorKind
 
@@ -38,6 +40,8 @@ __all__ = [
     "LiveSlot",
     "LiveSubmission",
     "Segment",
+    "VoidDecision",
+    "VoidRequest",
     "Agency",
     "AgencyLevel",
     "AuditEvent",

@@ -101,7 +101,7 @@ class Score(SQLModel, table=True):
     __table_args__ = (
         CheckConstraint("(judge_id IS NULL) != (reviewer_id IS NULL)", name="exactly_one_scorer"),
         CheckConstraint(
-            "status = 'valid' OR (void_reason IS NOT NULL AND voided_by_id IS NOT NULL)",
+            "status = 'valid' OR (void_reason IS NOT NULL AND voided_by IS NOT NULL)",
             name="void_has_reason",
         ),
         _one_valid("uq_score_valid_judge_indicator", "judge_id", per_indicator=True),
@@ -124,6 +124,8 @@ class Score(SQLModel, table=True):
         default=ScoreStatus.VALID, sa_column=enum_column(ScoreStatus, name="score_status")
     )
     created_at: datetime = Field(default_factory=utcnow)
-    voided_by_id: int | None = Field(default=None, sa_column=_fk("user.id", nullable=True))
+    # Who approved the void (an actor: "user:3:name", "judge:7:seat7", ...); see the audit log
+    # for who asked for it.
+    voided_by: str | None = Field(default=None, max_length=100)
     void_reason: str | None = Field(default=None, max_length=500)
     voided_at: datetime | None = None

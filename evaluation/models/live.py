@@ -6,10 +6,11 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, Column, ForeignKey, Integer, UniqueConstraint
+from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, Integer, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from evaluation.models.base import N_, LabelledEnum, enum_column, utcnow
+from evaluation.models.judging import ScoreStatus
 
 
 def _fk(target: str, *, nullable: bool = False, ondelete: str = "RESTRICT") -> Column:
@@ -113,6 +114,8 @@ class LiveSeat(SQLModel, table=True):
     judge_id: int = Field(sa_column=_fk("judge.id"))
     seat_no: int
     device_id: str | None = Field(default=None, max_length=64)
+    # The chief judge (评委会主任) gives the second approval when a mark is voided.
+    is_chief: bool = Field(default=False)
 
 
 class LiveSubmission(SQLModel, table=True):
@@ -123,7 +126,17 @@ class LiveSubmission(SQLModel, table=True):
     """
 
     __tablename__ = "live_submission"
-    __table_args__ = (UniqueConstraint("slot_id", "seat_id"),)
+    __table_args__ = (
+        # One valid sheet per seat and slot; a voided one stays, and a new one may follow.
+        Index(
+            "uq_live_submission_valid_seat",
+            "slot_id",
+            "seat_id",
+            unique=True,
+            sqlite_where=text("status = 'valid'"),
+            postgresql_where=text("status = 'valid'"),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     client_id: str = Field(max_length=64, unique=True)
@@ -131,4 +144,42 @@ class LiveSubmission(SQLModel, table=True):
     slot_id: int = Field(sa_column=_fk("live_slot.id", ondelete="CASCADE"))
     seat_id: int = Field(sa_column=_fk("live_seat.id", ondelete="CASCADE"))
     score_id: int = Field(sa_column=_fk("score.id"))
+    status: ScoreStatus = Field(
+        default=ScoreStatus.VALID,
+        sa_column=enum_column(ScoreStatus, name="live_submission_status"),
+    )
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class VoidDecision(LabelledEnum):
+    PENDING = ("pending", N_("待审批"))
+    APPROVED = ("approved", N_("已同意"))
+    REJECTED = ("rejected", N_("已驳回"))
+
+
+class VoidRequest(SQLModel, table=True):
+    """The director asks to void a mark; the chief judge approves or rejects (two people)."""
+
+    __tablename__ = "void_request"
+    __table_args__ = (
+        Index(
+            "uq_void_request_pending",
+            "submission_id",
+            unique=True,
+            sqlite_where=text("decision = 'pending'"),
+            postgresql_where=text("decision = 'pending'"),
+        ),
+        CheckConstraint("decision = 'pending' OR decided_by IS NOT NULL", name="decided_by_whom"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    session_id: int = Field(sa_column=_fk("live_session.id", ondelete="CASCADE"))
+    submission_id: int = Field(sa_column=_fk("live_submission.id", ondelete="CASCADE"))
+    reason: str = Field(max_length=200)
+    requested_by: str = Field(max_length=100)
+    requested_at: datetime = Field(default_factory=utcnow)
+    decision: VoidDecision = Field(
+        default=VoidDecision.PENDING, sa_column=enum_column(VoidDecision, name="void_decision")
+    )
+    decided_by: str | None = Field(default=None, max_length=100)
+    decided_at: datetime | None = None

@@ -29,9 +29,16 @@ def token_scope(session_id: int) -> str:
 
 
 def create_session(
-    db: Session, stage: Stage, title: str, agency_ids: list[int], judge_ids: list[int], **settings
+    db: Session,
+    stage: Stage,
+    title: str,
+    agency_ids: list[int],
+    judge_ids: list[int],
+    chief_judge_id: int | None = None,
+    **settings,
 ) -> LiveSession:
-    """A session with one slot per agency (in the given order) and one seat per judge."""
+    """A session with one slot per agency (in the given order) and one seat per judge; the
+    chief judge's seat gives the second approval when a mark is voided."""
     if stage.kind != StageKind.ONSITE_REVIEW:
         raise ValidationFailed({"stage_id": _("场次只能属于现场评议阶段。")})
     live = LiveSession(stage_id=stage.id, title=title, **settings)
@@ -42,7 +49,12 @@ def create_session(
         for position, agency_id in enumerate(agency_ids)
     )
     db.add_all(
-        LiveSeat(session_id=live.id, judge_id=judge_id, seat_no=number)
+        LiveSeat(
+            session_id=live.id,
+            judge_id=judge_id,
+            seat_no=number,
+            is_chief=judge_id == chief_judge_id,
+        )
         for number, judge_id in enumerate(judge_ids, start=1)
     )
     db.commit()

@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 from playwright.sync_api import expect
 from screens import snap
-from serverproc import Server, run_cli
+from serverproc import live_demo
 
 
 @pytest.fixture(scope="module")
 def live_server(tmp_path_factory):
-    instance = tmp_path_factory.mktemp("live-browser")
-    assert run_cli(instance, "db", "upgrade").returncode == 0
-    assert run_cli(instance, "demo").returncode == 0
-    with Server(instance) as server:
-        result = run_cli(instance, "live", "links", "--demo", "--json", "--base-url", server.base)
-        yield server, json.loads(result.stdout)
+    with live_demo(tmp_path_factory.mktemp("live-browser")) as (server, links):
+        yield server, links
 
 
 def _judge_seat(links, console_page) -> tuple[str, dict]:
@@ -92,3 +86,33 @@ def test_join_by_short_code(live_server, page_for):
     page.get_by_role("button", name="进入评分").click()
     expect(page.locator("#status")).to_have_text("已连接")
     expect(page.locator("#who")).to_contain_text("3 号评委席")
+
+
+CHIEF_SEAT = "7"  # 吴海涛, the demo's chief judge
+
+
+def test_void_needs_the_chief_judge_and_the_seat_marks_again(live_server, page_for):
+    """Continues the show of the first test: a seat has marked 88.5 on slot 1."""
+    server, links = live_server
+    console = page_for(1366, 900)
+    console.goto(links["pages"]["console"])
+    marked = console.locator(".seat.submitted .no").first.inner_text().split()[0]
+    # The first test's tablet held that seat: the director releases it for this new device.
+    console.locator(f'button[data-command="release_seat"][data-seat="{marked}"]').click()
+    judge = page_for(1024, 768)
+    judge.goto(links["seats"][marked]["url"])
+    expect(judge.locator("#panel-done")).to_be_visible()
+    chief = page_for(1024, 768)
+    chief.goto(links["seats"][CHIEF_SEAT]["url"])
+    expect(chief.locator("#panel-void")).to_be_hidden()
+
+    console.locator(f'button[data-void-seat="{marked}"]').click()
+    console.locator("#void-reason").fill("评委误触，申请更正")
+    console.locator("#void-submit").click()
+    expect(console.locator("#void-pending")).to_contain_text("评委误触")
+    expect(chief.locator("#void-list li")).to_contain_text("评委误触")
+    snap(chief, "tablet-chief-void-request")
+    chief.get_by_role("button", name="同意作废").click()
+    expect(chief.locator("#panel-void")).to_be_hidden()
+    expect(judge.locator("#panel-entry")).to_be_visible()  # the seat marks again
+    expect(console.locator(".seat.submitted")).to_have_count(0)

@@ -16,7 +16,7 @@ import pytest
 import socketio
 from playwright.sync_api import expect
 from screens import snap
-from serverproc import Server, run_cli
+from serverproc import live_demo
 
 NS = "/live"
 ENGINE_OPEN = '0{"sid":"cut","upgrades":[],"pingInterval":25000,"pingTimeout":20000}'
@@ -59,12 +59,7 @@ class Socket:
 
 @pytest.fixture(scope="module")
 def stage(tmp_path_factory):
-    instance = tmp_path_factory.mktemp("overlay-browser")
-    assert run_cli(instance, "db", "upgrade").returncode == 0
-    assert run_cli(instance, "demo").returncode == 0
-    with Server(instance) as server:
-        result = run_cli(instance, "live", "links", "--demo", "--json", "--base-url", server.base)
-        links = json.loads(result.stdout)
+    with live_demo(tmp_path_factory.mktemp("overlay-browser")) as (server, links):
         director = Socket(server.base, links["session"], links["control_token"], "console")
         yield server, links, director
         director.client.disconnect()

@@ -3,7 +3,6 @@ delivered exactly once. Another whose WebSocket never gets through delivers over
 
 from __future__ import annotations
 
-import json
 import re
 import sqlite3
 
@@ -11,18 +10,14 @@ import pytest
 import socketio
 from playwright.sync_api import expect
 from screens import snap
-from serverproc import Server, run_cli
+from serverproc import live_demo
 
 NS = "/live"
 
 
 @pytest.fixture
 def scoring_open(tmp_path):
-    assert run_cli(tmp_path, "db", "upgrade").returncode == 0
-    assert run_cli(tmp_path, "demo").returncode == 0
-    with Server(tmp_path) as server:
-        links = json.loads(run_cli(tmp_path, "live", "links", "--demo", "--json",
-                                   "--base-url", server.base).stdout)
+    with live_demo(tmp_path) as (server, links):
         director = socketio.Client()
         director.connect(server.base, namespaces=[NS], transports=["websocket"],
                          auth={"session": links["session"], "token": links["control_token"]})

@@ -6,12 +6,14 @@ from dataclasses import dataclass
 
 import factories as f
 import pytest
+from sqlmodel import select
 
 from evaluation.extensions import socketio
-from evaluation.models import StageKind, TokenKind
+from evaluation.models import LiveSeat, LiveSlot, StageKind, TokenKind
 from evaluation.services.live_sessions import create_session, issue_device_token, issue_seat_tokens
 
 NS = "/live"
+CHIEF_SEAT = 3
 
 
 @dataclass
@@ -72,9 +74,11 @@ def show(app, db) -> Show:
     db.commit()
     stage = f.stage(db, campaign, StageKind.ONSITE_REVIEW)
     live = create_session(db, stage, "第一场", [a.id for a in agencies], [j.id for j in judges])
-    from sqlmodel import select
-
-    from evaluation.models import LiveSlot
+    chief = db.exec(select(LiveSeat).where(LiveSeat.session_id == live.id,
+                                           LiveSeat.seat_no == CHIEF_SEAT)).one()
+    chief.is_chief = True
+    db.add(chief)
+    db.commit()
 
     slots = db.exec(select(LiveSlot).where(LiveSlot.session_id == live.id)
                     .order_by(LiveSlot.position)).all()

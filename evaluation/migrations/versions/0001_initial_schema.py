@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-28 08:16:09.198444
+Create Date: 2026-11-28 09:04:19.555604
 """
 
 import sqlalchemy as sa
@@ -468,11 +468,11 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
-        sa.Column("voided_by_id", sa.Integer(), nullable=True),
+        sa.Column("voided_by", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
         sa.Column("void_reason", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),
         sa.Column("voided_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
         sa.CheckConstraint(
-            "status = 'valid' OR (void_reason IS NOT NULL AND voided_by_id IS NOT NULL)",
+            "status = 'valid' OR (void_reason IS NOT NULL AND voided_by IS NOT NULL)",
             name=op.f("ck_score_void_has_reason"),
         ),
         sa.CheckConstraint(
@@ -502,12 +502,6 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["stage_id"], ["stage.id"], name=op.f("fk_score_stage_id_stage"), ondelete="RESTRICT"
         ),
-        sa.ForeignKeyConstraint(
-            ["voided_by_id"],
-            ["user.id"],
-            name=op.f("fk_score_voided_by_id_user"),
-            ondelete="RESTRICT",
-        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_score")),
         sa.UniqueConstraint("client_request_id", name=op.f("uq_score_client_request_id")),
     )
@@ -517,7 +511,6 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_score_judge_id"), ["judge_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_score_reviewer_id"), ["reviewer_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_score_stage_id"), ["stage_id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_score_voided_by_id"), ["voided_by_id"], unique=False)
         batch_op.create_index(
             "uq_score_valid_judge_indicator",
             ["stage_id", "agency_id", "judge_id", "indicator_id"],
@@ -605,7 +598,6 @@ def downgrade() -> None:
                 "status = 'valid' AND judge_id IS NOT NULL AND indicator_id IS NOT NULL"
             ),
         )
-        batch_op.drop_index(batch_op.f("ix_score_voided_by_id"))
         batch_op.drop_index(batch_op.f("ix_score_stage_id"))
         batch_op.drop_index(batch_op.f("ix_score_reviewer_id"))
         batch_op.drop_index(batch_op.f("ix_score_judge_id"))

@@ -58,6 +58,24 @@
     });
   });
 
+  var voidSeat = null;
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("button[data-void-seat]");
+    if (!button) return;
+    voidSeat = Number(button.dataset.voidSeat);
+    $("void-reason").placeholder = fill(text.voidFor, { n: voidSeat });
+    $("void").classList.remove("hidden");
+    $("void-reason").focus();
+  });
+  $("void-cancel").addEventListener("click", function () { $("void").classList.add("hidden"); });
+  $("void").addEventListener("submit", function (event) {
+    event.preventDefault();
+    send({ action: "void_request", seat_no: voidSeat, reason: $("void-reason").value })
+      .then(function (ack) {
+        if (ack && ack.ok) { $("void").classList.add("hidden"); $("void-reason").value = ""; }
+      });
+  });
+
   function render(picture) {
     $("title").textContent = picture.session.title;
     renderSlots(picture);
@@ -69,6 +87,11 @@
     $("next").disabled = !cur || cur.segment === "done";
     renderSeats(cur);
     renderBoard(picture.leaderboard);
+    var pending = (picture.void_requests || []).map(function (r) {
+      return r.seat_no + "号（" + r.reason + "）";
+    });
+    $("void-pending").textContent = pending.length ?
+      fill(text.voidWaiting, { items: pending.join("；") }) : "";
     if (!cur || cur.segment !== "closed") $("force").classList.add("hidden");
   }
 
@@ -112,6 +135,11 @@
       if (seat.mark) {
         card.appendChild(element("div", "mark" + (dropped.indexOf(seat.seat_no) >= 0 ?
                                                   " dropped" : ""), seat.mark));
+      }
+      if (seat.mark && ["scoring", "closed"].indexOf(cur.segment) >= 0) {
+        var voidButton = element("button", "", text.void);
+        voidButton.dataset.voidSeat = seat.seat_no;
+        card.appendChild(voidButton);
       }
       var release = element("button", "", text.release);
       release.dataset.command = "release_seat";

@@ -45,7 +45,7 @@
     onSnapshot: render,
     onStatus: function (connected) {
       if (!connected) state.offlineSince = Date.now();
-      showStatus();
+      render();  // who decides "submitted" depends on being connected (see panelFor)
       if (connected) flush();
     },
     onRefused: function (error) { state.refused = error.message; render(); },
@@ -70,7 +70,10 @@
     if (!cur) return outbox.length ? "sending" : "idle";  // e.g. reloaded while offline
     var seat = mySeat(cur);
     if (seat && seat.recused) return "recused";
-    if (sent[cur.slot_id] || (seat && seat.submitted)) return "done";
+    // Connected, the server's word wins (a voided mark makes the seat mark again); offline,
+    // the last snapshot is stale and our own record of acknowledged marks decides.
+    var submitted = seat && live.connected ? seat.submitted : Boolean(sent[cur.slot_id]);
+    if (submitted) return "done";
     if (pendingFor(cur.slot_id)) return "sending";
     if (!cur.scoring_open) return "idle";
     return state.confirming ? "confirm" : "entry";
@@ -98,7 +101,31 @@
       $("confirm-agency").textContent = cur.agency;
       $("confirm-mark").textContent = fill(text.points, { mark: state.entry });
     }
+    renderVoidRequests(live.latest && live.latest.void_requests);
     showStatus();
+  }
+
+  // Only the chief judge's tablet is sent void requests: approve or reject each.
+  function renderVoidRequests(requests) {
+    var list = $("void-list");
+    list.replaceChildren();
+    $("panel-void").classList.toggle("hidden", !(requests && requests.length));
+    (requests || []).forEach(function (request) {
+      var item = document.createElement("li");
+      item.appendChild(document.createTextNode(fill(text.voidItem, {
+        n: request.seat_no, reason: request.reason })));
+      [["approve", true], ["reject", false]].forEach(function (choice) {
+        var button = document.createElement("button");
+        button.type = "button";
+        button.className = choice[1] ? "primary" : "";
+        button.textContent = text[choice[0]];
+        button.addEventListener("click", function () {
+          live.call("void_decision", { request_id: request.id, approve: choice[1] });
+        });
+        item.appendChild(button);
+      });
+      list.appendChild(item);
+    });
   }
 
   function renderEntry() {
