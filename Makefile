@@ -30,6 +30,7 @@ install-test: $(VENV)/.installed-test
 run: install
 	PINGYI_ENV=development $(BIN)/pingyi db upgrade
 	PINGYI_ENV=development $(BIN)/pingyi demo
+	PINGYI_ENV=development $(BIN)/pingyi live links --demo --base-url http://127.0.0.1:$(PORT)
 	PINGYI_ENV=development $(BIN)/pingyi serve --host $(HOST) --port $(PORT)
 
 # The browser tests drive Debian's Chromium (Playwright's own download does not work on

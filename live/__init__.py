@@ -13,5 +13,8 @@ def init_app(app: Flask) -> None:
     from live import events, http, overlays, pages
 
     events.register()
+    from live import sweeper
+
+    sweeper.disconnect_on_logout(app, events.CONNECTIONS, events.NS)
     for blueprint in (http.bp, pages.bp, overlays.bp):
         app.register_blueprint(blueprint)

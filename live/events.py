@@ -7,14 +7,14 @@ Connect with `auth={"session": <id>, "token": <judge/control/overlay token or sh
 
 from __future__ import annotations
 
-from flask import request
+from flask import current_app, request
 from flask_login import current_user
 
 from evaluation.audit import acting_as
 from evaluation.db import get_session
 from evaluation.extensions import socketio
 from evaluation.models import Judge, LiveSeat, LiveSession
-from live import broadcast, presence
+from live import broadcast, presence, sweeper
 from live.direction import run_command
 from live.errors import LiveRefusal
 from live.identity import DIRECTOR, JUDGE, Identity, identify
@@ -65,6 +65,7 @@ def on_connect(auth):
         # The client sees `message`, and the whole error (code, field) as `data`.
         raise ConnectionRefusedError(refusal.message, refusal.ack()["error"]) from None
     CONNECTIONS[request.sid] = who
+    sweeper.start(current_app._get_current_object(), CONNECTIONS, NS)
     join_room(broadcast.room(session_id, who.view))
     if who.role == JUDGE:
         join_room(broadcast.seat_room(who.seat_id))

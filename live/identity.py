@@ -26,6 +26,9 @@ class Identity:
     seat_id: int | None = None
     judge_id: int | None = None
     is_chief: bool = False
+    # What admitted the connection, checked again while it lasts (see live.sweeper).
+    token_id: int | None = None
+    login_id: str | None = None
 
     @property
     def view(self) -> str:
@@ -57,13 +60,14 @@ def identify(db: Session, session_id: int, token: str | None, user) -> Identity:
         and user.is_authenticated
         and can_manage_organization(user, session_organization(db, live))
     ):
-        return Identity(DIRECTOR, session_id, f"user:{user.id}:{user.username}")
+        return Identity(DIRECTOR, session_id, f"user:{user.id}:{user.username}",
+                        login_id=user.get_id())
     raise LiveRefusal("unauthorized", _("链接无效或已过期，请重新扫码或输入短码。"))
 
 
 def _from_token(db: Session, live: LiveSession, record, role: str) -> Identity:
     if role != JUDGE:
-        return Identity(role, live.id, f"token:{role}:{record.id}")
+        return Identity(role, live.id, f"token:{role}:{record.id}", token_id=record.id)
     seat = db.exec(
         select(LiveSeat).where(LiveSeat.session_id == live.id, LiveSeat.judge_id == record.judge_id)
     ).first()
@@ -76,4 +80,5 @@ def _from_token(db: Session, live: LiveSession, record, role: str) -> Identity:
         seat_id=seat.id,
         judge_id=record.judge_id,
         is_chief=seat.is_chief,
+        token_id=record.id,
     )

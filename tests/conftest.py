@@ -115,6 +115,7 @@ def app(backend, tmp_path):
             "DATABASE_URL": backend.fresh_url(tmp_path),
             "SOCKETIO_ASYNC_MODE": "threading",
             "RATELIMIT_STORAGE_URI": "memory://",
+        "LIVE_SWEEP_SECONDS": 0,
         }
     )
     yield application

@@ -4,6 +4,7 @@ every mark waits in an outbox until acknowledged, and the outbox is resent on re
 from __future__ import annotations
 
 import threading
+import time
 
 import socketio
 
@@ -25,6 +26,16 @@ class SimTablet:
     def connect(self) -> None:
         self.client.connect(self.base, namespaces=[NS], auth=self.auth, transports=["websocket"],
                             wait_timeout=10, retry=True)
+        # Like the real tablet's 3-second flush: a send that failed after the reconnect had
+        # already happened is retried without waiting for another reconnect.
+        self._retrying = True
+        threading.Thread(target=self._retry_loop, daemon=True).start()
+
+    def _retry_loop(self) -> None:
+        while self._retrying:
+            time.sleep(1.0)
+            if self.client.connected and self.pending():
+                self._send_all()
 
     def submit(self, client_id: str, slot_id: int, total: str) -> None:
         with self.lock:
@@ -63,4 +74,5 @@ class SimTablet:
             return len(self.outbox)
 
     def close(self) -> None:
+        self._retrying = False
         self.client.disconnect()

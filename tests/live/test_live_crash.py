@@ -87,7 +87,7 @@ def test_kill_9_mid_scoring_loses_nothing_and_counts_nothing_twice(instance):
                     tablets[n].submit, f"crash-{n:02d}", slot_id, f"{80 + n}.5")
             time.sleep(0.05 * (round_no + 1))
             server = _restart(server, instance)
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60  # generous: CI machines are shared and noisy
         while any(t.pending() for t in tablets.values()) and time.monotonic() < deadline:
             time.sleep(0.1)
         assert not any(t.pending() for t in tablets.values()), "outboxes not delivered"
