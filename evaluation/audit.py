@@ -24,6 +24,7 @@ from sqlmodel import SQLModel
 from evaluation.models import (
     AccessToken,
     Agency,
+    AudienceVote,
     AuditEvent,
     Campaign,
     CampaignAgency,
@@ -35,6 +36,7 @@ from evaluation.models import (
     LiveSlot,
     LiveSubmission,
     Organization,
+    PanelMember,
     Score,
     Stage,
     User,
@@ -60,11 +62,13 @@ AUDITED = (
     LiveSubmission,
     AccessToken,
     VoidRequest,
+    PanelMember,
+    AudienceVote,
 )
 # Bookkeeping that changes with every event; an update of these alone is not worth a record.
 QUIET = {"revision"}
 # Never copied into the log: a hash of a password hash is still a secret's fingerprint.
-REDACTED = {"password_hash", "token_digest", "short_code_digest"}
+REDACTED = {"password_hash", "token_digest", "short_code_digest", "code_digest"}
 # Any constant: serializes appends on PostgreSQL so two writers cannot share a head.
 _PG_AUDIT_LOCK = 0x70696E6779
 

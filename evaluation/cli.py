@@ -180,6 +180,30 @@ def live_links(session_id, demo, base_url, as_json) -> None:
         click.echo(f"  judge seat {seat_no:<2} {seat['url']}  (short code {seat['short_code']})")
 
 
+@live_group.command("panel-codes")
+@click.argument("session_id", type=int, required=False)
+@click.option("--demo", is_flag=True, help="The demo campaign's live session.")
+@click.option("--count", type=click.IntRange(1, 1000), default=50, show_default=True)
+@click.option(
+    "--base-url", default="http://127.0.0.1:5000", show_default=True, envvar="PINGYI_BASE_URL"
+)
+@with_appcontext
+def live_panel_codes(session_id, demo, count, base_url) -> None:
+    """Issue one-time codes for the audience panel (大众评审团), as CSV: number,code,url."""
+    from evaluation.demo import demo_live_session
+    from evaluation.models import LiveSession
+    from evaluation.services.live_sessions import issue_panel_codes
+
+    with _session() as session, acting_as("cli:panel-codes"):
+        live = demo_live_session(session) if demo else session.get(LiveSession, session_id or 0)
+        if live is None:
+            raise click.ClickException("no such live session")
+        issued = issue_panel_codes(session, live, count)
+    click.echo("number,code,url")
+    for number, code in issued:
+        click.echo(f"{number},{code},{base_url.rstrip('/')}/live/{live.id}/audience#token={code}")
+
+
 def session_urls(base: str, session_id: int, links) -> dict:
     overlay = links.overlay.token
     pages = {"console": f"{base}/live/{session_id}/console?token={links.control.token}"}

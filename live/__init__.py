@@ -15,6 +15,7 @@ def init_app(app: Flask) -> None:
     events.register()
     from live import sweeper
 
-    sweeper.disconnect_on_logout(app, events.CONNECTIONS, events.NS)
+    app.extensions["live_connections"] = {}
+    sweeper.disconnect_on_logout(app, app.extensions["live_connections"], events.NS)
     for blueprint in (http.bp, pages.bp, overlays.bp):
         app.register_blueprint(blueprint)

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from evaluation.extensions import socketio
 from live import snapshot
-from live.identity import CHIEF, DIRECTOR, JUDGE, OVERLAY
+from live.identity import AUDIENCE, CHIEF, DIRECTOR, JUDGE, OVERLAY
 
 NAMESPACE = "/live"
-ROLES_IN_ORDER = (OVERLAY, JUDGE, CHIEF, DIRECTOR)
+ROLES_IN_ORDER = (OVERLAY, JUDGE, CHIEF, AUDIENCE, DIRECTOR)
 
 
 def room(session_id: int, role: str) -> str:
@@ -42,3 +42,9 @@ def release(seat_id: int) -> None:
 def welcome(seat_no: int, judge_name: str, sid: str) -> None:
     """Tell a tablet whose seat it holds (its snapshots then pick out that seat)."""
     socketio.emit("welcome", {"seat_no": seat_no, "judge": judge_name}, to=sid, namespace=NAMESPACE)
+
+
+def welcome_member(number: int, voted_slots: list[int], sid: str) -> None:
+    """Tell a panel member's phone its number and where it already voted."""
+    socketio.emit("welcome", {"member": number, "voted": voted_slots}, to=sid,
+                  namespace=NAMESPACE)

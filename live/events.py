@@ -15,11 +15,13 @@ from evaluation.db import get_session
 from evaluation.extensions import socketio
 from evaluation.models import Judge, LiveSeat, LiveSession
 from live import broadcast, presence, sweeper
+from live.audience import cast_vote, my_votes
 from live.direction import run_command
 from live.errors import LiveRefusal
-from live.identity import DIRECTOR, JUDGE, Identity, identify
+from live.identity import AUDIENCE, DIRECTOR, JUDGE, Identity, identify
 from live.operations import bind_device, bump_revision, submit_mark
 from live.payloads import (
+    AudienceBallot,
     DirectorCommand,
     MarkSubmission,
     ValidationError,
@@ -31,8 +33,11 @@ from live.voiding import decide_void
 from live.writes import writer_lock
 
 NS = broadcast.NAMESPACE
-# sid -> who, for this process's connections.
-CONNECTIONS: dict[str, Identity] = {}
+
+
+def connections() -> dict[str, Identity]:
+    """sid -> who, for this application's connections in this process."""
+    return current_app.extensions["live_connections"]
 
 
 def _refused(code: str, message: str, field: str | None = None) -> dict:
@@ -40,7 +45,7 @@ def _refused(code: str, message: str, field: str | None = None) -> dict:
 
 
 def _caller() -> Identity | None:
-    return CONNECTIONS.get(request.sid)
+    return connections().get(request.sid)
 
 
 def on_connect(auth):
@@ -64,8 +69,8 @@ def on_connect(auth):
         db.rollback()
         # The client sees `message`, and the whole error (code, field) as `data`.
         raise ConnectionRefusedError(refusal.message, refusal.ack()["error"]) from None
-    CONNECTIONS[request.sid] = who
-    sweeper.start(current_app._get_current_object(), CONNECTIONS, NS)
+    connections()[request.sid] = who
+    sweeper.start(current_app._get_current_object(), connections(), NS)
     join_room(broadcast.room(session_id, who.view))
     if who.role == JUDGE:
         join_room(broadcast.seat_room(who.seat_id))
@@ -74,7 +79,9 @@ def on_connect(auth):
         broadcast.welcome(seat.seat_no, judge.name, request.sid)
         _seat_map_changed(db, session_id)
     else:
-        broadcast.send_snapshot(db, db.get(LiveSession, session_id), who.role, request.sid)
+        if who.role == AUDIENCE:
+            broadcast.welcome_member(int(who.actor.split(":")[1]), my_votes(db, who), request.sid)
+        broadcast.send_snapshot(db, db.get(LiveSession, session_id), who.view, request.sid)
 
 
 def _seat_map_changed(db, session_id: int) -> None:
@@ -89,7 +96,7 @@ def _seat_map_changed(db, session_id: int) -> None:
 
 def on_disconnect(*_args):
     forget(request.sid)
-    who = CONNECTIONS.pop(request.sid, None)
+    who = connections().pop(request.sid, None)
     if who is not None and who.role == JUDGE:
         presence.seat_disconnected(who.seat_id)
         _seat_map_changed(get_session(), who.session_id)
@@ -137,6 +144,20 @@ def on_void_decision(payload):
     return _apply(who, lambda db: decide_void(db, who, decision))
 
 
+def on_audience_vote(payload):
+    """A panel member's phone: one vote per agency, during its scoring window."""
+    who = _caller()
+    if who is None or who.role != AUDIENCE:
+        return _refused("forbidden", "only audience panel members vote")
+    if not allow(request.sid):
+        return _refused("rate_limited", "too many messages, slow down")
+    try:
+        ballot = AudienceBallot.model_validate(payload if isinstance(payload, dict) else {})
+    except ValidationError as error:
+        return _refused("invalid_payload", *reversed(first_problem(error)))
+    return _apply(who, lambda db: cast_vote(db, who, ballot))
+
+
 def on_director(payload):
     """The director's console: one command per message (see live.payloads.DirectorCommand)."""
     who = _caller()
@@ -178,7 +199,7 @@ def _release_local(session_id: int, seat_no: int) -> None:
         select(LiveSeat).where(LiveSeat.session_id == session_id, LiveSeat.seat_no == seat_no)
     ).one()
     broadcast.release(seat.id)
-    for sid, who in list(CONNECTIONS.items()):
+    for sid, who in list(connections().items()):
         if who.seat_id == seat.id:
             socketio.server.disconnect(sid, namespace=NS)
 
@@ -190,6 +211,7 @@ HANDLERS = {
     "submit_mark": on_submit_mark,
     "director": on_director,
     "void_decision": on_void_decision,
+    "audience_vote": on_audience_vote,
 }
 
 

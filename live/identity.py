@@ -16,6 +16,7 @@ from live.errors import LiveRefusal
 JUDGE, DIRECTOR, OVERLAY = "judge", "director", "overlay"
 # The chief judge's tablet gets the judges' picture plus the void requests to decide.
 CHIEF = "chief"
+AUDIENCE = "audience"  # the audience panel: votes satisfaction, sees what overlays see
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,7 @@ class Identity:
     # What admitted the connection, checked again while it lasts (see live.sweeper).
     token_id: int | None = None
     login_id: str | None = None
+    member_id: int | None = None
 
     @property
     def view(self) -> str:
@@ -55,6 +57,11 @@ def identify(db: Session, session_id: int, token: str | None, user) -> Identity:
         record = check_token(db, token or "", kind=kind, scope=scope)
         if record is not None:
             return _from_token(db, live, record, role)
+    from live.audience import identify_member
+
+    member = identify_member(db, live, token)
+    if member is not None:
+        return member
     if (
         user is not None
         and user.is_authenticated

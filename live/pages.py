@@ -17,6 +17,7 @@ from evaluation.db import get_session
 from evaluation.extensions import limiter
 from evaluation.forms import REQUIRED
 from evaluation.models import LiveSession
+from evaluation.services.live_sessions import find_panel_member
 from evaluation.services.tokens import find_short_code
 
 bp = Blueprint("live_pages", __name__, url_prefix="/live")
@@ -38,6 +39,11 @@ def tablet(session_id: int):
     return render_template("live/tablet.html", live=_session_or_404(session_id))  # shell only
 
 
+@bp.get("/<int:session_id>/audience")
+def audience(session_id: int):
+    return render_template("live/audience.html", live=_session_or_404(session_id))  # shell only
+
+
 @bp.get("/<int:session_id>/console")
 def console(session_id: int):
     return render_template("live/console.html", live=_session_or_404(session_id))
@@ -46,17 +52,25 @@ def console(session_id: int):
 @bp.route("/join", methods=["GET", "POST"])
 @limiter.limit("20 per minute", methods=["POST"])
 def join():
-    """A judge types the short code from the paper slip (when scanning is not possible)."""
+    """A judge (or audience panel member) types the code from the paper slip."""
     form = JoinForm()
     if form.validate_on_submit():
-        record = find_short_code(get_session(), form.code.data)
-        if record is not None:
-            session_id = int(record.scope.removeprefix("live:"))
+        target = _page_for_code(form.code.data)
+        if target is not None:
             # The code travels on in the fragment: never sent to the server, never logged.
-            return redirect(
-                url_for("live_pages.tablet", session_id=session_id)
-                + f"#token={form.code.data.strip()}"
-            )
+            return redirect(f"{target}#token={form.code.data.strip()}")
         form.code.errors = [_("短码无效或已过期，请核对后重新输入。")]
     status = 400 if request.method == "POST" else 200
     return render_template("live/join.html", form=form), status
+
+
+def _page_for_code(code: str) -> str | None:
+    """A judge's short code opens the tablet; an audience panel code opens the voting page."""
+    db = get_session()
+    record = find_short_code(db, code)
+    if record is not None:
+        return url_for("live_pages.tablet", session_id=int(record.scope.removeprefix("live:")))
+    member = find_panel_member(db, code)
+    if member is not None:
+        return url_for("live_pages.audience", session_id=member.session_id)
+    return None

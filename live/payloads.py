@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 __all__ = [
+    "AudienceBallot",
     "DirectorCommand",
     "MarkSubmission",
     "ValidationError",
@@ -56,6 +57,14 @@ class DirectorCommand(_Strict):
     seconds: int | None = Field(default=None, ge=1, le=3600)
     seat_no: int | None = Field(default=None, ge=1)
     reason: str | None = Field(default=None, max_length=200)
+
+
+class AudienceBallot(_Strict):
+    """A panel member's vote on the agency being scored."""
+
+    client_id: str = Field(pattern=CLIENT_ID)
+    slot_id: int = Field(gt=0)
+    level: Literal["satisfied", "basic", "dissatisfied"]
 
 
 class VoidDecisionPayload(_Strict):

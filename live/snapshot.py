@@ -11,6 +11,7 @@ from sqlmodel import Session, select
 from evaluation.models import Agency, LiveSession, LiveSlot, Segment
 from evaluation.models.base import utcnow
 from live import presence
+from live.audience import audience_result
 from live.identity import CHIEF, DIRECTOR
 from live.results import expected_seats, seat_states, slot_result, waiting_seats
 from live.runofshow import remaining_ms
@@ -81,6 +82,7 @@ def _current(db: Session, live: LiveSession, pair, role: str, now) -> dict:
             "waiting_seats": waiting_seats(states),
         },
         "seats": [_seat(state, shown, role) for state in states],
+        "audience": audience_result(db, slot.id, slot.segment in MARKS_PUBLIC_FROM),
     }
     if slot.segment in MARKS_PUBLIC_FROM or role == DIRECTOR:
         current["result"] = _result(live, states)

@@ -39,7 +39,9 @@ def still_valid(db: Session, connections: dict[str, Identity]) -> set[str]:
     return {
         sid
         for sid, who in connections.items()
-        if (who.token_id in live_tokens) or (who.login_id and _login_holds(db, who.login_id))
+        if (who.token_id in live_tokens)
+        or who.member_id  # panel codes do not expire during a show
+        or (who.login_id and _login_holds(db, who.login_id))
     }
 
 

@@ -141,6 +141,7 @@ ROUTES = [  # (method, url template, endpoint, expected, form data)
     # Live page shells carry no data (the socket checks the token): anyone may load them.
     ("GET", "/live/{live}/tablet", "live_pages.tablet", PUBLIC, None),
     ("GET", "/live/{live}/console", "live_pages.console", PUBLIC, None),
+    ("GET", "/live/{live}/audience", "live_pages.audience", PUBLIC, None),
     ("GET", "/live/join", "live_pages.join", PUBLIC, None),
     ("POST", "/live/join", "live_pages.join", (400,) * 6, {"code": "WRONGCODE2"}),
     # Tablets authenticate with a bearer token; a login cookie is not enough.

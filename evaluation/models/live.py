@@ -183,3 +183,40 @@ class VoidRequest(SQLModel, table=True):
     )
     decided_by: str | None = Field(default=None, max_length=100)
     decided_at: datetime | None = None
+
+
+class PanelMember(SQLModel, table=True):
+    """A member of the audience panel (大众评审团), admitted by a one-time panel code."""
+
+    __tablename__ = "panel_member"
+    __table_args__ = (
+        UniqueConstraint("session_id", "number"),
+        CheckConstraint("number > 0", name="number_positive"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    session_id: int = Field(sa_column=_fk("live_session.id", ondelete="CASCADE"))
+    number: int
+    # SHA-256 of the printed code; the code itself is shown once, when issued.
+    code_digest: str = Field(max_length=64, unique=True)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Satisfaction(LabelledEnum):
+    SATISFIED = ("satisfied", N_("满意"))
+    BASIC = ("basic", N_("基本满意"))
+    DISSATISFIED = ("dissatisfied", N_("不满意"))
+
+
+class AudienceVote(SQLModel, table=True):
+    """One panel member's verdict on one agency: once, during its scoring window."""
+
+    __tablename__ = "audience_vote"
+    __table_args__ = (UniqueConstraint("slot_id", "member_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    client_id: str = Field(max_length=64, unique=True)
+    slot_id: int = Field(sa_column=_fk("live_slot.id", ondelete="CASCADE"))
+    member_id: int = Field(sa_column=_fk("panel_member.id", ondelete="CASCADE"))
+    level: Satisfaction = Field(sa_column=enum_column(Satisfaction, name="satisfaction_level"))
+    created_at: datetime = Field(default_factory=utcnow)

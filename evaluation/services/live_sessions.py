@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask_babel import gettext as _
+from sqlalchemy import func
 from sqlmodel import Session, select
 
 from evaluation.models import (
@@ -14,13 +15,20 @@ from evaluation.models import (
     LiveSeat,
     LiveSession,
     LiveSlot,
+    PanelMember,
     Stage,
     StageKind,
     TokenKind,
 )
 from evaluation.models.base import utcnow
 from evaluation.services.errors import ValidationFailed
-from evaluation.services.tokens import IssuedToken, issue_token
+from evaluation.services.tokens import (
+    IssuedToken,
+    digest,
+    issue_token,
+    new_short_code,
+    normalize_code,
+)
 
 
 def token_scope(session_id: int) -> str:
@@ -131,3 +139,29 @@ def issue_session_links(db: Session, live: LiveSession) -> SessionLinks:
         overlay=issue_device_token(db, live, TokenKind.OVERLAY),
         seats=issue_seat_tokens(db, live),
     )
+
+
+def issue_panel_codes(db: Session, live: LiveSession, count: int) -> list[tuple[int, str]]:
+    """`count` more audience-panel members, each with a one-time code: (number, code).
+
+    Only digests are stored: print or hand out the codes now; they cannot be shown again.
+    """
+    if not 1 <= count <= 1000:
+        raise ValidationFailed({"count": _("每次可生成 1 到 1000 个评审团码。")})
+    start = (
+        db.exec(select(func.max(PanelMember.number)).where(PanelMember.session_id == live.id)).one()
+        or 0
+    )
+    issued = []
+    for number in range(start + 1, start + count + 1):
+        code = new_short_code()
+        db.add(PanelMember(session_id=live.id, number=number, code_digest=digest(code)))
+        issued.append((number, code))
+    db.commit()
+    return issued
+
+
+def find_panel_member(db: Session, code: str) -> PanelMember | None:
+    return db.exec(
+        select(PanelMember).where(PanelMember.code_digest == digest(normalize_code(code)))
+    ).first()

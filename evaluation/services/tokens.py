@@ -32,8 +32,12 @@ def digest(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
-def _normalize_code(code: str) -> str:
+def normalize_code(code: str) -> str:
     return code.strip().upper().replace("-", "").replace(" ", "")
+
+
+def new_short_code() -> str:
+    return "".join(secrets.choice(SHORT_CODE_ALPHABET) for _ in range(SHORT_CODE_LENGTH))
 
 
 def issue_token(
@@ -46,7 +50,7 @@ def issue_token(
     valid_for: timedelta = timedelta(days=2),
 ) -> IssuedToken:
     token = secrets.token_urlsafe(32)
-    short_code = "".join(secrets.choice(SHORT_CODE_ALPHABET) for _ in range(SHORT_CODE_LENGTH))
+    short_code = new_short_code()
     record = AccessToken(
         kind=kind,
         campaign_id=campaign_id,
@@ -67,7 +71,7 @@ def check_token(
     """The live token for `presented` (a token or a short code), or None."""
     if not presented:
         return None
-    wanted = {digest(presented.strip()), digest(_normalize_code(presented))}
+    wanted = {digest(presented.strip()), digest(normalize_code(presented))}
     found = session.exec(
         select(AccessToken).where(
             (AccessToken.token_digest.in_(wanted)) | (AccessToken.short_code_digest.in_(wanted))
@@ -83,7 +87,7 @@ def check_token(
 def find_short_code(session: Session, code: str) -> AccessToken | None:
     """The live judge token a typed short code belongs to (for the join page)."""
     found = session.exec(
-        select(AccessToken).where(AccessToken.short_code_digest == digest(_normalize_code(code)))
+        select(AccessToken).where(AccessToken.short_code_digest == digest(normalize_code(code)))
     ).first()
     if found is None or found.kind != TokenKind.JUDGE or found.revoked_at is not None:
         return None

@@ -9,7 +9,6 @@ from webclient import Browserless
 
 from evaluation.models import LiveSession, Role
 from evaluation.services.live_sessions import revoke_session_tokens
-from live.events import CONNECTIONS
 from live.sweeper import sweep
 
 
@@ -17,9 +16,9 @@ def test_revoked_tokens_lose_their_sockets(show, db, app):
     overlay, judge, director = show.connect(show.overlay), show.judge(1), show.director()
     assert all(c.is_connected(NS) for c in (overlay, judge, director))
     with app.app_context():
-        assert sweep(db, dict(CONNECTIONS), NS) == []  # nothing ended yet
+        assert sweep(db, dict(app.extensions["live_connections"]), NS) == []  # nothing ended yet
         revoke_session_tokens(db, db.exec(select(LiveSession)).one())
-        ended = sweep(db, dict(CONNECTIONS), NS)
+        ended = sweep(db, dict(app.extensions["live_connections"]), NS)
     assert len(ended) == 3
     assert not any(c.is_connected(NS) for c in (overlay, judge, director))
 
@@ -45,6 +44,6 @@ def test_password_change_elsewhere_ends_the_console(show, db, app):
                                      "new_password": "brand new pass 77",
                                      "confirm": "brand new pass 77"})
     with app.app_context():
-        ended = sweep(db, dict(CONNECTIONS), NS)
+        ended = sweep(db, dict(app.extensions["live_connections"]), NS)
     assert ended and not console.is_connected(NS)
     assert user.id
