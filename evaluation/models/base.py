@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 from datetime import UTC, datetime
 
-from sqlalchemy import Column
+from sqlalchemy import Column, ForeignKey, Index, Integer, text
 from sqlalchemy import Enum as SAEnum
 from sqlmodel import SQLModel
 
@@ -55,3 +55,14 @@ class LabelledEnum(str, enum.Enum):
         member._value_ = value
         member.label = label
         return member
+
+
+def foreign_key(target: str, *, nullable: bool = False, ondelete: str = "RESTRICT") -> Column:
+    """An indexed integer foreign key column (RESTRICT unless the parent owns the row)."""
+    return Column(Integer, ForeignKey(target, ondelete=ondelete), nullable=nullable, index=True)
+
+
+def partial_unique(name: str, *columns: str, where: str) -> Index:
+    """A unique index over the rows matching `where`, on SQLite and PostgreSQL alike."""
+    condition = text(where)
+    return Index(name, *columns, unique=True, sqlite_where=condition, postgresql_where=condition)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, Column, ForeignKey, Integer, UniqueConstraint
+from sqlalchemy import CheckConstraint, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from evaluation.models.base import N_, LabelledEnum, enum_column, utcnow
+from evaluation.models.base import N_, LabelledEnum, enum_column, foreign_key, utcnow
 
 
 class AgencyLevel(LabelledEnum):
@@ -41,15 +41,11 @@ class StageStatus(LabelledEnum):
     CLOSED = ("closed", N_("已结束"))
 
 
-def _fk(target: str, *, nullable: bool = False, ondelete: str = "RESTRICT") -> Column:
-    return Column(Integer, ForeignKey(target, ondelete=ondelete), nullable=nullable, index=True)
-
-
 class Agency(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("organization_id", "name"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    organization_id: int = Field(sa_column=_fk("organization.id"))
+    organization_id: int = Field(sa_column=foreign_key("organization.id"))
     name: str = Field(max_length=100)
     level: AgencyLevel = Field(sa_column=enum_column(AgencyLevel, name="agency_level"))
     region: str = Field(default="", max_length=50)
@@ -64,7 +60,7 @@ class Campaign(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    organization_id: int = Field(sa_column=_fk("organization.id"))
+    organization_id: int = Field(sa_column=foreign_key("organization.id"))
     title: str = Field(max_length=200)
     year: int
     lookback_years: int = Field(default=3)
@@ -85,8 +81,8 @@ class CampaignAgency(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    campaign_id: int = Field(sa_column=_fk("campaign.id", ondelete="CASCADE"))
-    agency_id: int = Field(sa_column=_fk("agency.id"))
+    campaign_id: int = Field(sa_column=foreign_key("campaign.id", ondelete="CASCADE"))
+    agency_id: int = Field(sa_column=foreign_key("agency.id"))
     group_name: str = Field(max_length=50)
     position: int = Field(default=0)
 
@@ -103,7 +99,7 @@ class Stage(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    campaign_id: int = Field(sa_column=_fk("campaign.id", ondelete="CASCADE"))
+    campaign_id: int = Field(sa_column=foreign_key("campaign.id", ondelete="CASCADE"))
     kind: StageKind = Field(sa_column=enum_column(StageKind, name="stage_kind"))
     weight: Decimal = Field(default=Decimal("0"), max_digits=5, decimal_places=2)
     opens_at: datetime | None = None

@@ -6,15 +6,18 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, Integer, UniqueConstraint, text
+from sqlalchemy import CheckConstraint, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from evaluation.models.base import N_, LabelledEnum, enum_column, utcnow
+from evaluation.models.base import (
+    N_,
+    LabelledEnum,
+    enum_column,
+    foreign_key,
+    partial_unique,
+    utcnow,
+)
 from evaluation.models.judging import ScoreStatus
-
-
-def _fk(target: str, *, nullable: bool = False, ondelete: str = "RESTRICT") -> Column:
-    return Column(Integer, ForeignKey(target, ondelete=ondelete), nullable=nullable, index=True)
 
 
 class BroadcastMode(LabelledEnum):
@@ -48,7 +51,7 @@ class LiveSession(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    stage_id: int = Field(sa_column=_fk("stage.id", ondelete="CASCADE"))
+    stage_id: int = Field(sa_column=foreign_key("stage.id", ondelete="CASCADE"))
     title: str = Field(max_length=100)
     venue: str = Field(default="", max_length=100)
     starts_at: datetime | None = None
@@ -84,8 +87,8 @@ class LiveSlot(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    session_id: int = Field(sa_column=_fk("live_session.id", ondelete="CASCADE"))
-    agency_id: int = Field(sa_column=_fk("agency.id"))
+    session_id: int = Field(sa_column=foreign_key("live_session.id", ondelete="CASCADE"))
+    agency_id: int = Field(sa_column=foreign_key("agency.id"))
     position: int
     segment: Segment = Field(
         default=Segment.WAITING, sa_column=enum_column(Segment, name="live_segment")
@@ -110,8 +113,8 @@ class LiveSeat(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    session_id: int = Field(sa_column=_fk("live_session.id", ondelete="CASCADE"))
-    judge_id: int = Field(sa_column=_fk("judge.id"))
+    session_id: int = Field(sa_column=foreign_key("live_session.id", ondelete="CASCADE"))
+    judge_id: int = Field(sa_column=foreign_key("judge.id"))
     seat_no: int
     device_id: str | None = Field(default=None, max_length=64)
     # The chief judge (评委会主任) gives the second approval when a mark is voided.
@@ -128,22 +131,17 @@ class LiveSubmission(SQLModel, table=True):
     __tablename__ = "live_submission"
     __table_args__ = (
         # One valid sheet per seat and slot; a voided one stays, and a new one may follow.
-        Index(
-            "uq_live_submission_valid_seat",
-            "slot_id",
-            "seat_id",
-            unique=True,
-            sqlite_where=text("status = 'valid'"),
-            postgresql_where=text("status = 'valid'"),
+        partial_unique(
+            "uq_live_submission_valid_seat", "slot_id", "seat_id", where="status = 'valid'"
         ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     client_id: str = Field(max_length=64, unique=True)
-    session_id: int = Field(sa_column=_fk("live_session.id", ondelete="CASCADE"))
-    slot_id: int = Field(sa_column=_fk("live_slot.id", ondelete="CASCADE"))
-    seat_id: int = Field(sa_column=_fk("live_seat.id", ondelete="CASCADE"))
-    score_id: int = Field(sa_column=_fk("score.id"))
+    session_id: int = Field(sa_column=foreign_key("live_session.id", ondelete="CASCADE"))
+    slot_id: int = Field(sa_column=foreign_key("live_slot.id", ondelete="CASCADE"))
+    seat_id: int = Field(sa_column=foreign_key("live_seat.id", ondelete="CASCADE"))
+    score_id: int = Field(sa_column=foreign_key("score.id"))
     status: ScoreStatus = Field(
         default=ScoreStatus.VALID,
         sa_column=enum_column(ScoreStatus, name="live_submission_status"),
@@ -162,19 +160,13 @@ class VoidRequest(SQLModel, table=True):
 
     __tablename__ = "void_request"
     __table_args__ = (
-        Index(
-            "uq_void_request_pending",
-            "submission_id",
-            unique=True,
-            sqlite_where=text("decision = 'pending'"),
-            postgresql_where=text("decision = 'pending'"),
-        ),
+        partial_unique("uq_void_request_pending", "submission_id", where="decision = 'pending'"),
         CheckConstraint("decision = 'pending' OR decided_by IS NOT NULL", name="decided_by_whom"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    session_id: int = Field(sa_column=_fk("live_session.id", ondelete="CASCADE"))
-    submission_id: int = Field(sa_column=_fk("live_submission.id", ondelete="CASCADE"))
+    session_id: int = Field(sa_column=foreign_key("live_session.id", ondelete="CASCADE"))
+    submission_id: int = Field(sa_column=foreign_key("live_submission.id", ondelete="CASCADE"))
     reason: str = Field(max_length=200)
     requested_by: str = Field(max_length=100)
     requested_at: datetime = Field(default_factory=utcnow)
@@ -195,7 +187,7 @@ class PanelMember(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    session_id: int = Field(sa_column=_fk("live_session.id", ondelete="CASCADE"))
+    session_id: int = Field(sa_column=foreign_key("live_session.id", ondelete="CASCADE"))
     number: int
     # SHA-256 of the printed code; the code itself is shown once, when issued.
     code_digest: str = Field(max_length=64, unique=True)
@@ -216,7 +208,7 @@ class AudienceVote(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     client_id: str = Field(max_length=64, unique=True)
-    slot_id: int = Field(sa_column=_fk("live_slot.id", ondelete="CASCADE"))
-    member_id: int = Field(sa_column=_fk("panel_member.id", ondelete="CASCADE"))
+    slot_id: int = Field(sa_column=foreign_key("live_slot.id", ondelete="CASCADE"))
+    member_id: int = Field(sa_column=foreign_key("panel_member.id", ondelete="CASCADE"))
     level: Satisfaction = Field(sa_column=enum_column(Satisfaction, name="satisfaction_level"))
     created_at: datetime = Field(default_factory=utcnow)
