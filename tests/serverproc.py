@@ -43,15 +43,21 @@ def run_cli(
 
 
 class Server:
-    """`pingyi serve` on a free port; stopped on exit."""
+    """`pingyi serve` on a free port; stopped on exit.
+
+    Its output goes to a file, not a pipe: nobody reads a pipe while a test runs, and a
+    server whose pipe is full blocks on its next log line (with every client waiting).
+    """
 
     def __init__(self, instance: Path, host: str = "localhost", port: int | None = None,
                  **extra: str):
         self.port = port or free_port()
+        self.log_path = instance / f"server-{self.port}-{time.monotonic_ns()}.log"
+        self.log = self.log_path.open("w")
         self.process = subprocess.Popen(
             [PINGYI, "serve", "--host", host, "--port", str(self.port)],
             env=environment(instance, **extra),
-            stdout=subprocess.PIPE,
+            stdout=self.log,
             stderr=subprocess.STDOUT,
             text=True,
         )
@@ -62,7 +68,7 @@ class Server:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"server exited: {self.process.stdout.read()}")
+                raise RuntimeError(f"server exited: {self.output()}")
             try:
                 urllib.request.urlopen(self.base + "/login", timeout=2)
                 return
@@ -70,14 +76,19 @@ class Server:
                 time.sleep(0.2)
         raise RuntimeError("server did not come up")
 
+    def output(self) -> str:
+        self.log.flush()
+        return self.log_path.read_text(errors="replace")
+
     def stop(self) -> str:
         self.process.terminate()
         try:
-            output, _ = self.process.communicate(timeout=10)
+            self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             self.process.kill()
-            output, _ = self.process.communicate()
-        return output
+            self.process.wait()
+        self.log.close()
+        return self.log_path.read_text(errors="replace")
 
     def __enter__(self):
         return self
