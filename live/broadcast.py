@@ -6,6 +6,8 @@ encoded once per change and sent to the whole room.
 
 from __future__ import annotations
 
+from flask import current_app
+
 from evaluation.extensions import socketio
 from live import snapshot
 from live.identity import AUDIENCE, CHIEF, DIRECTOR, JUDGE, OVERLAY
@@ -23,10 +25,33 @@ def seat_room(seat_id: int) -> str:
 
 
 def publish(db, live) -> None:
+    facts = snapshot.gather(db, live)  # the database is read once for every role
     for role in ROLES_IN_ORDER:
-        socketio.emit(
-            "snapshot", snapshot.build(db, live, role), to=room(live.id, role), namespace=NAMESPACE
-        )
+        socketio.emit("snapshot", snapshot.view(facts, role), to=room(live.id, role),
+                      namespace=NAMESPACE)
+
+
+def publish_after_ack(session_id: int) -> None:
+    """Publish what was just committed without holding up the caller's acknowledgement.
+
+    Under gevent the handler returns first (the judge's ack leaves at once) and a greenlet
+    builds and sends the snapshots; clients order them by revision anyway. In other async
+    modes (the test client) it publishes inline, so tests see the snapshot deterministically.
+    """
+    app = current_app._get_current_object()
+    if socketio.async_mode != "gevent":
+        _publish_now(app, session_id)
+        return
+    socketio.start_background_task(_publish_now, app, session_id)
+
+
+def _publish_now(app, session_id: int) -> None:
+    from evaluation.db import get_session
+    from evaluation.models import LiveSession
+
+    with app.app_context():
+        db = get_session()
+        publish(db, db.get(LiveSession, session_id))
 
 
 def send_snapshot(db, live, role: str, sid: str) -> None:

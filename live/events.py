@@ -90,8 +90,7 @@ def _seat_map_changed(db, session_id: int) -> None:
     with writer_lock(db):
         bump_revision(db, session_id)
         db.commit()
-    db.expire_all()
-    broadcast.publish(db, db.get(LiveSession, session_id))
+    broadcast.publish_after_ack(session_id)
 
 
 def on_disconnect(*_args):
@@ -184,8 +183,8 @@ def _apply(who: Identity, operation) -> dict:
         db.rollback()
         return refusal.ack()
     if not ack.get("duplicate"):
-        db.expire_all()
-        broadcast.publish(db, db.get(LiveSession, who.session_id))
+        # Committed: acknowledge now, publish right after (see broadcast.publish_after_ack).
+        broadcast.publish_after_ack(who.session_id)
     return ack
 
 

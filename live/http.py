@@ -8,7 +8,6 @@ from flask import Blueprint, jsonify, request
 from evaluation.audit import acting_as
 from evaluation.db import get_session
 from evaluation.extensions import csrf, limiter
-from evaluation.models import LiveSession
 from live import broadcast
 from live.errors import LiveRefusal
 from live.identity import JUDGE, identify
@@ -57,6 +56,5 @@ def post_mark(session_id: int):
         db.rollback()
         return _refusal(refusal)
     if not ack["duplicate"]:
-        db.expire_all()
-        broadcast.publish(db, db.get(LiveSession, session_id))
+        broadcast.publish_after_ack(session_id)
     return jsonify(ack), 200 if ack["duplicate"] else 201

@@ -29,30 +29,41 @@ class SeatState:
 
 
 def seat_states(db: Session, slot: LiveSlot) -> list[SeatState]:
+    return seat_states_by_slot(db, slot.session_id, [slot])[slot.id]
+
+
+def seat_states_by_slot(
+    db: Session, session_id: int, slots: list[LiveSlot]
+) -> dict[int, list[SeatState]]:
+    """Every seat's state for each of `slots`, in two queries whatever their number."""
     seats = db.exec(
         select(LiveSeat, Judge)
         .join(Judge, Judge.id == LiveSeat.judge_id)
-        .where(LiveSeat.session_id == slot.session_id)
+        .where(LiveSeat.session_id == session_id)
         .order_by(LiveSeat.seat_no)
     ).all()
-    marks = {
-        row.seat_id: (row.id, value)
+    marks: dict[tuple[int, int], tuple[int, Decimal]] = {
+        (row.slot_id, row.seat_id): (row.id, value)
         for row, value in db.exec(
             select(LiveSubmission, Score.value)
             .join(Score, Score.id == LiveSubmission.score_id)
-            .where(LiveSubmission.slot_id == slot.id, Score.status == ScoreStatus.VALID)
+            .where(
+                LiveSubmission.slot_id.in_([slot.id for slot in slots]),
+                Score.status == ScoreStatus.VALID,
+            )
         ).all()
     }
-    return [
-        SeatState(
-            seat,
-            judge,
-            judge.affiliation_agency_id == slot.agency_id,
-            marks.get(seat.id, (None, None))[1],
-            marks.get(seat.id, (None, None))[0],
-        )
-        for seat, judge in seats
-    ]
+    return {
+        slot.id: [_state(slot, seat, judge, marks.get((slot.id, seat.id))) for seat, judge in seats]
+        for slot in slots
+    }
+
+
+def _state(slot: LiveSlot, seat: LiveSeat, judge: Judge, mark) -> SeatState:
+    submission_id, value = mark if mark else (None, None)
+    return SeatState(
+        seat, judge, judge.affiliation_agency_id == slot.agency_id, value, submission_id
+    )
 
 
 def panel_rule(live: LiveSession) -> PanelRule:

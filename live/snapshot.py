@@ -5,6 +5,9 @@ Before the reveal only the director sees marks; judges and overlays see progress
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+
 from flask_babel import gettext as _
 from sqlmodel import Session, select
 
@@ -13,7 +16,7 @@ from evaluation.models.base import utcnow
 from live import presence
 from live.audience import audience_result
 from live.identity import CHIEF, DIRECTOR
-from live.results import expected_seats, seat_states, slot_result, waiting_seats
+from live.results import expected_seats, seat_states_by_slot, slot_result, waiting_seats
 from live.runofshow import remaining_ms
 from live.voiding import pending_requests
 from scoring import rank
@@ -21,18 +24,61 @@ from scoring import rank
 MARKS_PUBLIC_FROM = {Segment.REVEALED, Segment.SUMMARY, Segment.DONE}
 
 
-def build(db: Session, live: LiveSession, role: str) -> dict:
+@dataclass(frozen=True)
+class Facts:
+    """What every role's picture is made of, read from the database once per change."""
+
+    live: LiveSession
+    now: datetime
+    slots: list
+    current: tuple | None
+    states: list
+    audience: dict | None
+    leaderboard: list[dict]
+    void_requests: list[dict]
+
+
+def gather(db: Session, live: LiveSession) -> Facts:
     slots = db.exec(
         select(LiveSlot, Agency)
         .join(Agency, Agency.id == LiveSlot.agency_id)
         .where(LiveSlot.session_id == live.id)
         .order_by(LiveSlot.position)
     ).all()
-    now = utcnow()
     current = next((pair for pair in slots if pair[0].position == live.current_position), None)
+    wanted = [
+        slot
+        for slot, _agency in slots
+        if slot.segment in MARKS_PUBLIC_FROM or (current and slot.id == current[0].id)
+    ]
+    states = seat_states_by_slot(db, live.id, wanted) if wanted else {}
+    audience = (
+        audience_result(db, current[0].id, current[0].segment in MARKS_PUBLIC_FROM)
+        if current
+        else None
+    )
+    return Facts(
+        live,
+        utcnow(),
+        slots,
+        current,
+        states.get(current[0].id, []) if current else [],
+        audience,
+        _leaderboard(live, slots, states),
+        pending_requests(db, live.id),
+    )
+
+
+def build(db: Session, live: LiveSession, role: str) -> dict:
+    return view(gather(db, live), role)
+
+
+def view(facts: Facts, role: str) -> dict:
+    """One role's picture (no database access: cheap to make for every role)."""
+    live = facts.live
     picture = {
         "revision": live.revision,
-        "server_time_ms": int(now.timestamp() * 1000),
+        "server_time_ms": int(facts.now.timestamp() * 1000),
         "session": {
             "id": live.id,
             "title": live.title,
@@ -41,13 +87,13 @@ def build(db: Session, live: LiveSession, role: str) -> dict:
             "score_max": str(live.score_max),
             "score_step": str(live.score_step),
         },
-        "slots": [_slot_line(slot, agency) for slot, agency in slots],
-        "current": _current(db, live, current, role, now) if current else None,
-        "leaderboard": _leaderboard(db, live, slots),
+        "slots": [_slot_line(slot, agency) for slot, agency in facts.slots],
+        "current": _current(facts, role) if facts.current else None,
+        "leaderboard": facts.leaderboard,
     }
     if role in (CHIEF, DIRECTOR):
         # The two people of a void: the director who asked, the chief judge who decides.
-        picture["void_requests"] = pending_requests(db, live.id)
+        picture["void_requests"] = facts.void_requests
     return picture
 
 
@@ -60,9 +106,8 @@ def _slot_line(slot: LiveSlot, agency: Agency) -> dict:
     }
 
 
-def _current(db: Session, live: LiveSession, pair, role: str, now) -> dict:
-    slot, agency = pair
-    states = seat_states(db, slot)
+def _current(facts: Facts, role: str) -> dict:
+    (slot, agency), states, live, now = facts.current, facts.states, facts.live, facts.now
     expected = expected_seats(states)
     shown = role == DIRECTOR or slot.segment in MARKS_PUBLIC_FROM
     current = {
@@ -82,7 +127,7 @@ def _current(db: Session, live: LiveSession, pair, role: str, now) -> dict:
             "waiting_seats": waiting_seats(states),
         },
         "seats": [_seat(state, shown, role) for state in states],
-        "audience": audience_result(db, slot.id, slot.segment in MARKS_PUBLIC_FROM),
+        "audience": facts.audience,
     }
     if slot.segment in MARKS_PUBLIC_FROM or role == DIRECTOR:
         current["result"] = _result(live, states)
@@ -119,12 +164,12 @@ def _result(live: LiveSession, states) -> dict | None:
     }
 
 
-def _leaderboard(db: Session, live: LiveSession, slots) -> list[dict]:
+def _leaderboard(live: LiveSession, slots, states: dict) -> list[dict]:
     """Revealed agencies, competition-ranked by scoring/ (1, 2, 2, 4)."""
     totals = {}
     for slot, agency in slots:
         if slot.segment in MARKS_PUBLIC_FROM:
-            result = slot_result(live, seat_states(db, slot))
+            result = slot_result(live, states[slot.id])
             if result is not None:
                 totals[agency.name] = result.value
     ranked = sorted(rank(totals), key=lambda row: (row.rank, row.agency))

@@ -72,7 +72,11 @@
     if (seat && seat.recused) return "recused";
     // Connected, the server's word wins (a voided mark makes the seat mark again); offline,
     // the last snapshot is stale and our own record of acknowledged marks decides.
-    var submitted = seat && live.connected ? seat.submitted : Boolean(sent[cur.slot_id]);
+    // A snapshot older than our own acknowledgement has not heard of the mark yet.
+    var mine = sent[cur.slot_id];
+    var serverKnows = seat && live.connected && (!mine || !mine.revision ||
+                                                 live.latest.revision >= mine.revision);
+    var submitted = serverKnows ? seat.submitted : Boolean(mine);
     if (submitted) return "done";
     if (pendingFor(cur.slot_id)) return "sending";
     if (!cur.scoring_open) return "idle";
@@ -226,7 +230,8 @@
     outbox = outbox.filter(function (other) { return other.client_id !== item.client_id; });
     save(seatKey + ".outbox", outbox);
     if (ack.ok) {
-      sent[item.slot_id] = { total: item.total, submission_id: ack.submission_id };
+      sent[item.slot_id] = { total: item.total, submission_id: ack.submission_id,
+                             revision: ack.revision };
     } else if (ack.error.code === "already_submitted") {
       sent[item.slot_id] = sent[item.slot_id] || { total: null };
     } else {
