@@ -115,59 +115,51 @@ def on_snapshot_request(*_args):
     }
 
 
+def _checked(role: str, refusal: str, model, payload):
+    """(caller, validated payload) or (None, error ack): role, rate limit, then the payload."""
+    who = _caller()
+    if who is None or who.role != role:
+        return None, _refused("forbidden", refusal)
+    if not allow(request.sid):
+        return None, _refused("rate_limited", "too many messages, slow down")
+    try:
+        return who, model.model_validate(payload if isinstance(payload, dict) else {})
+    except ValidationError as error:
+        return None, _refused("invalid_payload", *reversed(first_problem(error)))
+
+
 def on_submit_mark(payload):
     """A judge's tablet sends its sheet; the ack (after the commit) carries the stored ids."""
-    who = _caller()
-    if who is None or who.role != JUDGE:
-        return _refused("forbidden", "only a judge's tablet may submit marks")
-    if not allow(request.sid):
-        return _refused("rate_limited", "too many messages, slow down")
-    try:
-        submission = MarkSubmission.model_validate(payload if isinstance(payload, dict) else {})
-    except ValidationError as error:
-        return _refused("invalid_payload", *reversed(first_problem(error)))
+    who, submission = _checked(JUDGE, "only a judge's tablet may submit marks", MarkSubmission,
+                               payload)
+    if who is None:
+        return submission
     return _apply(who, lambda db: submit_mark(db, who, submission))
 
 
 def on_void_decision(payload):
     """The chief judge's tablet approves or rejects a void request (the second person)."""
-    who = _caller()
-    if who is None or who.role != JUDGE:
-        return _refused("forbidden", "only the chief judge may decide")
-    if not allow(request.sid):
-        return _refused("rate_limited", "too many messages, slow down")
-    try:
-        decision = VoidDecisionPayload.model_validate(payload if isinstance(payload, dict) else {})
-    except ValidationError as error:
-        return _refused("invalid_payload", *reversed(first_problem(error)))
+    who, decision = _checked(JUDGE, "only the chief judge may decide", VoidDecisionPayload,
+                             payload)
+    if who is None:
+        return decision
     return _apply(who, lambda db: decide_void(db, who, decision))
 
 
 def on_audience_vote(payload):
     """A panel member's phone: one vote per agency, during its scoring window."""
-    who = _caller()
-    if who is None or who.role != AUDIENCE:
-        return _refused("forbidden", "only audience panel members vote")
-    if not allow(request.sid):
-        return _refused("rate_limited", "too many messages, slow down")
-    try:
-        ballot = AudienceBallot.model_validate(payload if isinstance(payload, dict) else {})
-    except ValidationError as error:
-        return _refused("invalid_payload", *reversed(first_problem(error)))
+    who, ballot = _checked(AUDIENCE, "only audience panel members vote", AudienceBallot, payload)
+    if who is None:
+        return ballot
     return _apply(who, lambda db: cast_vote(db, who, ballot))
 
 
 def on_director(payload):
     """The director's console: one command per message (see live.payloads.DirectorCommand)."""
-    who = _caller()
-    if who is None or who.role != DIRECTOR:
-        return _refused("forbidden", "only the director may run the show")
-    if not allow(request.sid):
-        return _refused("rate_limited", "too many messages, slow down")
-    try:
-        command = DirectorCommand.model_validate(payload if isinstance(payload, dict) else {})
-    except ValidationError as error:
-        return _refused("invalid_payload", *reversed(first_problem(error)))
+    who, command = _checked(DIRECTOR, "only the director may run the show", DirectorCommand,
+                            payload)
+    if who is None:
+        return command
     ack = _apply(who, lambda db: run_command(db, who.session_id, command))
     if ack["ok"] and command.action == "release_seat":
         _release_local(who.session_id, command.seat_no)

@@ -8,19 +8,8 @@
   var key = "pingyi.panel." + session + "." + (code || "none").slice(0, 10);
   var $ = function (id) { return document.getElementById(id); };
   var state = { member: null, voted: {}, refused: null };
+  var load = PingyiLive.load, save = PingyiLive.save, randomId = PingyiLive.randomId;
   var pending = load(key + ".pending", null);  // {client_id, slot_id, level}
-
-  function load(name, fallback) {
-    try { return JSON.parse(localStorage.getItem(name)) || fallback; } catch (e) { return fallback; }
-  }
-  function save(name, value) {
-    try { localStorage.setItem(name, JSON.stringify(value)); } catch (e) { /* private mode */ }
-  }
-  function randomId() {
-    var bytes = new Uint8Array(16);
-    crypto.getRandomValues(bytes);
-    return Array.prototype.map.call(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
-  }
 
   var live = new PingyiLive.LiveConnection({
     session: session, token: code,

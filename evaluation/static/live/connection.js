@@ -121,9 +121,36 @@
     return negative ? "-" + text : text;
   }
 
+  // The outbox and other small state kept on the device (a full or private storage is not
+  // fatal: the page keeps working from memory).
+  function load(key, fallback) {
+    try { return JSON.parse(global.localStorage.getItem(key)) || fallback; } catch (e) { return fallback; }
+  }
+  function save(key, value) {
+    try { global.localStorage.setItem(key, JSON.stringify(value)); } catch (e) { /* full or private */ }
+  }
+
+  // crypto.randomUUID needs https; getRandomValues works on a plain-http venue network too.
+  function randomId() {
+    var bytes = new Uint8Array(16);
+    global.crypto.getRandomValues(bytes);
+    return Array.prototype.map.call(bytes, function (b) {
+      return ("0" + b.toString(16)).slice(-2);
+    }).join("");
+  }
+
+  // Fills "{name}" slots of a translated template (texts come from the page's data-*).
+  function fill(template, values) {
+    return template.replace(/\{(\w+)\}/g, function (_, key) { return values[key]; });
+  }
+
   global.PingyiLive = {
+    fill: fill,
     LiveConnection: LiveConnection,
     tokenFromLocation: tokenFromLocation,
-    formatClock: formatClock
+    formatClock: formatClock,
+    load: load,
+    save: save,
+    randomId: randomId
   };
 })(window);

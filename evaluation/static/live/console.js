@@ -17,9 +17,7 @@
     onRefused: function (error) { $("message").textContent = error.message; }
   });
 
-  function fill(template, values) {
-    return template.replace(/\{(\w+)\}/g, function (_, key) { return values[key]; });
-  }
+  var fill = PingyiLive.fill;
   function element(tag, className, content) {
     var node = document.createElement(tag);
     if (className) node.className = className;

@@ -14,12 +14,7 @@
                 offlineSince: Date.now() };
   var $ = function (id) { return document.getElementById(id); };
 
-  function load(key, fallback) {
-    try { return JSON.parse(localStorage.getItem(key)) || fallback; } catch (e) { return fallback; }
-  }
-  function save(key, value) {
-    try { localStorage.setItem(key, JSON.stringify(value)); } catch (e) { /* full or private */ }
-  }
+  var load = PingyiLive.load, save = PingyiLive.save, randomId = PingyiLive.randomId;
   var outbox = load(seatKey + ".outbox", []);      // [{client_id, slot_id, total}]
   var sent = load(seatKey + ".sent", {});          // slot_id -> {total, submission_id}
 
@@ -28,17 +23,7 @@
     if (!id) { id = randomId(); save("pingyi.device", id); }
     return id;
   }
-  function randomId() {
-    // crypto.randomUUID needs https; getRandomValues works on a plain-http venue network too.
-    var bytes = new Uint8Array(16);
-    crypto.getRandomValues(bytes);
-    return Array.prototype.map.call(bytes, function (b) {
-      return ("0" + b.toString(16)).slice(-2);
-    }).join("");
-  }
-  function fill(template, values) {
-    return template.replace(/\{(\w+)\}/g, function (_, key) { return values[key]; });
-  }
+  var fill = PingyiLive.fill;
 
   var live = new PingyiLive.LiveConnection({
     session: session, token: token, device: deviceId(),
