@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import Counter
 
 import socketio
 
@@ -16,6 +17,7 @@ class SimTablet:
         self.outbox: dict[str, dict] = {}
         self.acks: dict[str, dict] = {}
         self.refusals: list[dict] = []
+        self.outcomes: Counter[str] = Counter()  # why sends failed: shown when a test fails
         self.lock = threading.Lock()
         self.client = socketio.Client(reconnection=True, reconnection_delay=0.2,
                                       reconnection_delay_max=1.0, randomization_factor=0.2)
@@ -35,7 +37,10 @@ class SimTablet:
         while self._retrying:
             time.sleep(1.0)
             if self.client.connected and self.pending():
-                self._send_all()
+                try:
+                    self._send_all()
+                except Exception as exc:  # noqa: BLE001 - the loop must outlive any one send
+                    self.outcomes[f"raised {exc!r}"] += 1
 
     def submit(self, client_id: str, slot_id: int, total: str) -> None:
         with self.lock:
@@ -59,15 +64,23 @@ class SimTablet:
         try:
             ack = self.client.call("submit_mark", payload, namespace=NS, timeout=5)
         except (socketio.exceptions.TimeoutError, socketio.exceptions.BadNamespaceError,
-                socketio.exceptions.DisconnectedError):
+                socketio.exceptions.DisconnectedError) as exc:
+            self.outcomes[type(exc).__name__] += 1
             return  # still in the outbox: sent again on the next connect
         with self.lock:
             if ack.get("ok"):
                 self.acks[client_id] = ack
                 self.outbox.pop(client_id, None)
-            elif ack["error"]["code"] != "rate_limited":
+            elif ack["error"]["code"] == "rate_limited":
+                self.outcomes["rate_limited"] += 1
+            else:
                 self.refusals.append(ack["error"])
                 self.outbox.pop(client_id, None)
+
+    def diagnosis(self) -> dict:
+        return {"pending": self.pending(), "connected": self.client.connected,
+                "namespaces": dict(self.client.namespaces), "outcomes": dict(self.outcomes),
+                "refusals": self.refusals}
 
     def pending(self) -> int:
         with self.lock:

@@ -91,8 +91,7 @@ def test_kill_9_mid_scoring_loses_nothing_and_counts_nothing_twice(instance):
         deadline = time.monotonic() + 120  # generous: CI machines are shared and noisy
         while any(t.pending() for t in tablets.values()) and time.monotonic() < deadline:
             time.sleep(0.1)
-        stuck = {n: (t.pending(), t.client.connected, t.refusals) for n, t in tablets.items()
-                 if t.pending()}
+        stuck = {n: t.diagnosis() for n, t in tablets.items() if t.pending()}
         assert not stuck, f"outboxes not delivered: {stuck}\n{server.output()[-3000:]}"
         acked = {cid: ack for t in tablets.values() for cid, ack in t.acks.items()}
         refused = [r for t in tablets.values() for r in t.refusals]
