@@ -19,23 +19,46 @@ class SimTablet:
         self.refusals: list[dict] = []
         self.outcomes: Counter[str] = Counter()  # why sends failed: shown when a test fails
         self.lock = threading.Lock()
-        self.client = socketio.Client(reconnection=True, reconnection_delay=0.2,
-                                      reconnection_delay_max=1.0, randomization_factor=0.2)
-        self.client.on("connect", self._resend, namespace=NS)
+        self.client = self._new_client()
         self.auth = {"session": session, "token": token, "device": device}
         self.base = base
 
+    def _new_client(self) -> socketio.Client:
+        client = socketio.Client(reconnection=True, reconnection_delay=0.2,
+                                 reconnection_delay_max=1.0, randomization_factor=0.2)
+        client.on("connect", self._resend, namespace=NS)
+        return client
+
     def connect(self) -> None:
-        self.client.connect(self.base, namespaces=[NS], auth=self.auth, transports=["websocket"],
-                            wait_timeout=10, retry=True)
+        self._open()
         # Like the real tablet's 3-second flush: a send that failed after the reconnect had
         # already happened is retried without waiting for another reconnect.
         self._retrying = True
         threading.Thread(target=self._retry_loop, daemon=True).start()
 
+    def _open(self) -> None:
+        self.client.connect(self.base, namespaces=[NS], auth=self.auth, transports=["websocket"],
+                            wait_timeout=10, retry=True)
+
+    def _revive_if_stale(self) -> None:
+        """python-socketio's client can end up 'connected' over a dead Engine.IO transport:
+        when the server dies between the namespace handshake and the end of a reconnect
+        attempt, the drop is seen while a reconnect task still runs (so none is started) and
+        the attempt then marks the client connected. Its emits vanish for good. A browser's
+        socket.io client has no such state; here a fresh client stands in for the reload."""
+        if not (self.client.connected and self.client.eio.state != "connected"):
+            return
+        self.outcomes["stale client replaced"] += 1
+        self.client = self._new_client()
+        try:
+            self._open()
+        except socketio.exceptions.ConnectionError:
+            self.outcomes["reopen failed"] += 1
+
     def _retry_loop(self) -> None:
         while self._retrying:
             time.sleep(1.0)
+            self._revive_if_stale()
             if self.client.connected and self.pending():
                 try:
                     self._send_all()
@@ -79,6 +102,7 @@ class SimTablet:
 
     def diagnosis(self) -> dict:
         return {"pending": self.pending(), "connected": self.client.connected,
+                "transport": self.client.eio.state,
                 "namespaces": dict(self.client.namespaces), "outcomes": dict(self.outcomes),
                 "refusals": self.refusals}
 
