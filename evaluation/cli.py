@@ -158,18 +158,27 @@ def live_group() -> None:
 @with_appcontext
 def live_links(session_id, demo, base_url, as_json) -> None:
     """Issue fresh links (earlier ones stop working) for the console, overlays and tablets."""
-    import json
+    with _session() as session, acting_as("cli:live-links"):
+        _print_links(session, _live_session(session, session_id, demo), base_url, as_json)
 
+
+def _live_session(session, session_id: int | None, demo: bool):
     from evaluation.demo import demo_live_session
     from evaluation.models import LiveSession
+
+    live = demo_live_session(session) if demo else session.get(LiveSession, session_id or 0)
+    if live is None:
+        raise click.ClickException("no such live session")
+    return live
+
+
+def _print_links(session, live, base_url: str, as_json: bool) -> None:
+    import json
+
     from evaluation.services.live_sessions import issue_session_links
 
-    with _session() as session, acting_as("cli:live-links"):
-        live = demo_live_session(session) if demo else session.get(LiveSession, session_id or 0)
-        if live is None:
-            raise click.ClickException("no such live session")
-        links = issue_session_links(session, live)
-        urls = session_urls(base_url.rstrip("/"), live.id, links)
+    links = issue_session_links(session, live)
+    urls = session_urls(base_url.rstrip("/"), live.id, links)
     if as_json:
         click.echo(json.dumps(urls, ensure_ascii=False, indent=2))
         return
@@ -178,6 +187,25 @@ def live_links(session_id, demo, base_url, as_json) -> None:
         click.echo(f"  {name:<12} {url}")
     for seat_no, seat in urls["seats"].items():
         click.echo(f"  judge seat {seat_no:<2} {seat['url']}  (short code {seat['short_code']})")
+
+
+@live_group.command("rehearsal")
+@click.argument("session_id", type=int, required=False)
+@click.option("--demo", is_flag=True, help="The demo campaign's live session.")
+@click.option("--reset", is_flag=True, help="Start the rehearsal over: its marks are removed.")
+@click.option(
+    "--base-url", default="http://127.0.0.1:5000", show_default=True, envvar="PINGYI_BASE_URL"
+)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@with_appcontext
+def live_rehearsal(session_id, demo, reset, base_url, as_json) -> None:
+    """A rehearsal (彩排) of a session, with its own links: its marks never count."""
+    from evaluation.services.live_sessions import rehearsal_for
+
+    with _session() as session, acting_as("cli:live-rehearsal"):
+        live = _live_session(session, session_id, demo)
+        rehearsal = rehearsal_for(session, live, reset=reset)
+        _print_links(session, rehearsal, base_url, as_json)
 
 
 @live_group.command("panel-codes")
@@ -190,14 +218,10 @@ def live_links(session_id, demo, base_url, as_json) -> None:
 @with_appcontext
 def live_panel_codes(session_id, demo, count, base_url) -> None:
     """Issue one-time codes for the audience panel (大众评审团), as CSV: number,code,url."""
-    from evaluation.demo import demo_live_session
-    from evaluation.models import LiveSession
     from evaluation.services.live_sessions import issue_panel_codes
 
     with _session() as session, acting_as("cli:panel-codes"):
-        live = demo_live_session(session) if demo else session.get(LiveSession, session_id or 0)
-        if live is None:
-            raise click.ClickException("no such live session")
+        live = _live_session(session, session_id, demo)
         issued = issue_panel_codes(session, live, count)
     click.echo("number,code,url")
     for number, code in issued:
@@ -207,7 +231,7 @@ def live_panel_codes(session_id, demo, count, base_url) -> None:
 def session_urls(base: str, session_id: int, links) -> dict:
     overlay = links.overlay.token
     pages = {"console": f"{base}/live/{session_id}/console?token={links.control.token}"}
-    for name in ("scoreboard", "lower-third", "timer", "leaderboard"):
+    for name in ("scoreboard", "lower-third", "timer", "leaderboard", "audience"):
         pages[name] = f"{base}/overlay/{session_id}/{name}?token={overlay}"
     pages["feed.json"] = f"{base}/live/{session_id}/feed.json?token={overlay}"
     seats = {

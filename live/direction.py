@@ -5,13 +5,14 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from sqlmodel import Session, select
 
-from evaluation.models import LiveSeat, LiveSession, LiveSlot, Segment
+from evaluation.models import Graphic, LiveSeat, LiveSession, LiveSlot, Segment
 from evaluation.models.base import utcnow
 from live import runofshow
 from live.errors import LiveRefusal
 from live.operations import audit_note, bump_revision, current_slot
 from live.payloads import DirectorCommand
 from live.results import seat_states, waiting_seats
+from live.runofshow import MARKS_PUBLIC_FROM
 from live.writes import writer_lock
 
 BETWEEN_SLOTS = {Segment.WAITING, Segment.DONE}
@@ -133,6 +134,24 @@ def _release_seat(db: Session, live: LiveSession, command: DirectorCommand) -> N
     db.add(seat)
 
 
+def _take_to_air(db: Session, live: LiveSession, command: DirectorCommand) -> None:
+    """One full-screen graphic at a time; taking another replaces it."""
+    if command.graphic is None:
+        raise LiveRefusal("graphic_required", _("请选择要上屏的图文。"), "graphic")
+    graphic = Graphic(command.graphic)
+    if graphic == Graphic.AUDIENCE:
+        slot = _on_stage(db, live)
+        if slot.segment not in MARKS_PUBLIC_FROM:
+            raise LiveRefusal("not_revealed", _("亮分之后才能展示大众评审团结果。"))
+    live.on_air = graphic
+    db.add(live)
+
+
+def _take_off_air(db: Session, live: LiveSession, _command: DirectorCommand) -> None:
+    live.on_air = None
+    db.add(live)
+
+
 def _void_request(db: Session, live: LiveSession, command: DirectorCommand) -> None:
     from live.voiding import request_void
 
@@ -149,4 +168,6 @@ HANDLERS = {
     "timer_extend": _timer,
     "release_seat": _release_seat,
     "void_request": _void_request,
+    "take_to_air": _take_to_air,
+    "take_off_air": _take_off_air,
 }

@@ -9,7 +9,9 @@ and Singular (which binds to flat keys):
 
 * Summary columns: `title, revision, order, slots, agency, segment, segment_label,
   timer_running, timer_remaining_s, timer_clock, submitted, expected, progress, revealed,
-  result, rank, rank_shared`.
+  result, rank, rank_shared, on_air` (the graphic the director has on air: `leaderboard`,
+  `audience` or empty), `rehearsal` (1 in a rehearsal session), `audience_votes`,
+  `audience_index`, `audience_rate` (the audience panel; index and rate after the reveal).
 * Per-seat columns: `seat, seat_submitted, recused, mark, dropped` (`high`, `low` or empty).
 * Wide columns `mark_<n>` and `dropped_<n>` for every seat n, so one title can show the whole
   panel from a single row.
@@ -47,7 +49,8 @@ from xml.etree import ElementTree
 SUMMARY_COLUMNS = (
     "title", "revision", "order", "slots", "agency", "segment", "segment_label",
     "timer_running", "timer_remaining_s", "timer_clock", "submitted", "expected", "progress",
-    "revealed", "result", "rank", "rank_shared",
+    "revealed", "result", "rank", "rank_shared", "on_air", "rehearsal",
+    "audience_votes", "audience_index", "audience_rate",
 )
 SEAT_COLUMNS = ("seat", "seat_submitted", "recused", "mark", "dropped")
 LEADERBOARD_COLUMNS = ("rank", "agency", "value", "shared")
@@ -103,6 +106,7 @@ def flatten(picture: dict) -> Flat:
     )
     progress = current.get("progress", {"submitted": "", "expected": ""})
     timer = current.get("timer") or {}
+    audience = current.get("audience") or {}
     summary = {
         "title": picture["session"]["title"],
         "revision": picture["revision"],
@@ -119,6 +123,11 @@ def flatten(picture: dict) -> Flat:
         "result": result.get("value", ""),
         "rank": standing.get("rank", ""),
         "rank_shared": _flag(standing.get("shared")) if standing else "",
+        "on_air": picture.get("on_air") or "",
+        "rehearsal": _flag(picture["session"].get("rehearsal")),
+        "audience_votes": audience.get("votes", ""),
+        "audience_index": audience.get("index", ""),
+        "audience_rate": audience.get("rate", ""),
     }
     seats = current.get("seats", [])
     wide = {}

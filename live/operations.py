@@ -104,22 +104,22 @@ def _store_mark(db: Session, who: Identity, payload: MarkSubmission) -> dict:
     value = _checked_value(live, payload.total)
     if valid_submission(db, slot.id, who.seat_id):
         _already_submitted(db, who, payload)
-    score = Score(
-        stage_id=live.stage_id,
-        agency_id=slot.agency_id,
-        judge_id=who.judge_id,
-        value=value,
-        client_request_id=payload.client_id,
-    )
-    db.add(score)
-    db.flush()
     submission = LiveSubmission(
-        client_id=payload.client_id,
-        session_id=live.id,
-        slot_id=slot.id,
-        seat_id=who.seat_id,
-        score_id=score.id,
+        client_id=payload.client_id, session_id=live.id, slot_id=slot.id, seat_id=who.seat_id
     )
+    if live.rehearsal:
+        submission.rehearsal_value = value  # practice only: never a `Score`
+    else:
+        score = Score(
+            stage_id=live.stage_id,
+            agency_id=slot.agency_id,
+            judge_id=who.judge_id,
+            value=value,
+            client_request_id=payload.client_id,
+        )
+        db.add(score)
+        db.flush()
+        submission.score_id = score.id
     db.add(submission)
     db.flush()
     revision = bump_revision(db, live.id)

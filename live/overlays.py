@@ -24,7 +24,7 @@ from live.identity import OVERLAY
 
 bp = Blueprint("live_overlays", __name__)
 
-OVERLAYS = ("scoreboard", "lower-third", "timer", "leaderboard")
+OVERLAYS = ("scoreboard", "lower-third", "timer", "leaderboard", "audience")
 FEED_TOKEN_KINDS = (TokenKind.OVERLAY, TokenKind.CONTROL)
 
 

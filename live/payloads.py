@@ -52,11 +52,13 @@ class DirectorCommand(_Strict):
         "timer_extend",
         "reveal",
         "release_seat", "void_request",
+        "take_to_air", "take_off_air",
     ]
     position: int | None = Field(default=None, ge=0)
     seconds: int | None = Field(default=None, ge=1, le=3600)
     seat_no: int | None = Field(default=None, ge=1)
     reason: str | None = Field(default=None, max_length=200)
+    graphic: Literal["leaderboard", "audience"] | None = None
 
 
 class AudienceBallot(_Strict):

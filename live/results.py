@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from sqlalchemy import func
 from sqlmodel import Session, select
 
 from evaluation.models import (
@@ -45,11 +46,12 @@ def seat_states_by_slot(
     marks: dict[tuple[int, int], tuple[int, Decimal]] = {
         (row.slot_id, row.seat_id): (row.id, value)
         for row, value in db.exec(
-            select(LiveSubmission, Score.value)
-            .join(Score, Score.id == LiveSubmission.score_id)
+            # A rehearsal's marks have no `Score`: their value sits on the submission.
+            select(LiveSubmission, func.coalesce(Score.value, LiveSubmission.rehearsal_value))
+            .outerjoin(Score, Score.id == LiveSubmission.score_id)
             .where(
                 LiveSubmission.slot_id.in_([slot.id for slot in slots]),
-                Score.status == ScoreStatus.VALID,
+                LiveSubmission.status == ScoreStatus.VALID,
             )
         ).all()
     }

@@ -10,6 +10,9 @@ from datetime import datetime, timedelta
 
 from evaluation.models import LiveSlot, Segment
 
+# From the reveal on, marks and results may be shown beyond the director's console.
+MARKS_PUBLIC_FROM = frozenset({Segment.REVEALED, Segment.SUMMARY, Segment.DONE})
+
 ORDER = list(Segment)
 TIMED = {
     Segment.REPORT: "report_seconds",
@@ -18,7 +21,7 @@ TIMED = {
     Segment.SUMMARY: "summary_seconds",
 }
 # Once the marks were shown on air there is no going back before the reveal.
-NO_RETURN_FROM = {Segment.REVEALED, Segment.SUMMARY, Segment.DONE}
+NO_RETURN_FROM = MARKS_PUBLIC_FROM
 
 
 def following(segment: Segment) -> Segment | None:

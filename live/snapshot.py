@@ -17,11 +17,9 @@ from live import presence
 from live.audience import audience_result
 from live.identity import CHIEF, DIRECTOR
 from live.results import expected_seats, seat_states_by_slot, slot_result, waiting_seats
-from live.runofshow import remaining_ms
+from live.runofshow import MARKS_PUBLIC_FROM, remaining_ms
 from live.voiding import pending_requests
 from scoring import rank
-
-MARKS_PUBLIC_FROM = {Segment.REVEALED, Segment.SUMMARY, Segment.DONE}
 
 
 @dataclass(frozen=True)
@@ -86,7 +84,10 @@ def view(facts: Facts, role: str) -> dict:
             "broadcast_mode": live.broadcast_mode.value,
             "score_max": str(live.score_max),
             "score_step": str(live.score_step),
+            "rehearsal": live.rehearsal,
         },
+        # The full-screen graphic the director has on air: "leaderboard", "audience" or null.
+        "on_air": live.on_air.value if live.on_air else None,
         "slots": [_slot_line(slot, agency) for slot, agency in facts.slots],
         "current": _current(facts, role) if facts.current else None,
         "leaderboard": facts.leaderboard,

@@ -75,11 +75,13 @@ def decide_void(db: Session, who: Identity, payload: VoidDecisionPayload) -> dic
 
 def _void(db: Session, request: VoidRequest, approver: str) -> None:
     submission = db.get(LiveSubmission, request.submission_id)
-    score = db.get(Score, submission.score_id)
     submission.status = ScoreStatus.VOIDED
-    score.status, score.void_reason = ScoreStatus.VOIDED, request.reason
-    score.voided_by, score.voided_at = approver, utcnow()
-    db.add_all([submission, score])
+    db.add(submission)
+    if submission.score_id is not None:  # a rehearsal's mark has no score to void
+        score = db.get(Score, submission.score_id)
+        score.status, score.void_reason = ScoreStatus.VOIDED, request.reason
+        score.voided_by, score.voided_at = approver, utcnow()
+        db.add(score)
 
 
 def pending_requests(db: Session, session_id: int) -> list[dict]:

@@ -52,6 +52,7 @@ class Server:
     def __init__(self, instance: Path, host: str = "localhost", port: int | None = None,
                  **extra: str):
         self.port = port or free_port()
+        self.instance = instance
         self.log_path = instance / f"server-{self.port}-{time.monotonic_ns()}.log"
         self.log = self.log_path.open("w")
         self.process = subprocess.Popen(

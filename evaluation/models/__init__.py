@@ -23,6 +23,7 @@ from evaluation.models.judging import (
 from evaluation.models.live import (
     AudienceVote,
     BroadcastMode,
+    Graphic,
     LiveSeat,
     LiveSession,
     LiveSlot,
@@ -38,6 +39,7 @@ from evaluation.models.rubric import Indicator, IndicatorKind
 __all__ = [
     "AccessToken",
     "BroadcastMode",
+    "Graphic",
     "LiveSeat",
     "LiveSession",
     "LiveSlot",

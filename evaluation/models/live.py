@@ -25,6 +25,13 @@ class BroadcastMode(LabelledEnum):
     RECORDED = ("recorded", N_("录播"))
 
 
+class Graphic(LabelledEnum):
+    """A full-screen graphic the director takes to air (the scoreboard follows the reveal)."""
+
+    LEADERBOARD = ("leaderboard", N_("排行榜"))
+    AUDIENCE = ("audience", N_("大众评审团结果"))
+
+
 class Segment(LabelledEnum):
     """A slot's run-of-show, in order. Scoring is only open in SCORING."""
 
@@ -48,6 +55,7 @@ class LiveSession(SQLModel, table=True):
         CheckConstraint("score_step > 0 AND score_step <= score_max", name="score_step_range"),
         CheckConstraint("drop_high >= 0 AND drop_low >= 0", name="drops_non_negative"),
         CheckConstraint("revision >= 0", name="revision_non_negative"),
+        UniqueConstraint("rehearsal_of_id"),  # one rehearsal per session
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -67,8 +75,22 @@ class LiveSession(SQLModel, table=True):
     drop_low: int = Field(default=1)
     # The slot on stage, by position (no foreign key: slots also point at their session).
     current_position: int | None = None
+    # The graphic on air, if any: its overlay shows only while it is.
+    on_air: Graphic | None = Field(
+        default=None, sa_column=enum_column(Graphic, name="live_graphic", nullable=True)
+    )
+    # Set on a rehearsal (彩排) of that session: its own slots, seats, tokens and channel;
+    # its marks are never scores.
+    rehearsal_of_id: int | None = Field(
+        default=None,
+        sa_column=foreign_key("live_session.id", nullable=True, ondelete="CASCADE"),
+    )
     revision: int = Field(default=0)
     created_at: datetime = Field(default_factory=utcnow)
+
+    @property
+    def rehearsal(self) -> bool:
+        return self.rehearsal_of_id is not None
 
 
 class LiveSlot(SQLModel, table=True):
@@ -130,6 +152,10 @@ class LiveSubmission(SQLModel, table=True):
 
     __tablename__ = "live_submission"
     __table_args__ = (
+        # A real mark is a `Score` row; a rehearsal's mark stays here and never becomes one.
+        CheckConstraint(
+            "(score_id IS NULL) != (rehearsal_value IS NULL)", name="score_or_rehearsal"
+        ),
         # One valid sheet per seat and slot; a voided one stays, and a new one may follow.
         partial_unique(
             "uq_live_submission_valid_seat", "slot_id", "seat_id", where="status = 'valid'"
@@ -141,7 +167,8 @@ class LiveSubmission(SQLModel, table=True):
     session_id: int = Field(sa_column=foreign_key("live_session.id", ondelete="CASCADE"))
     slot_id: int = Field(sa_column=foreign_key("live_slot.id", ondelete="CASCADE"))
     seat_id: int = Field(sa_column=foreign_key("live_seat.id", ondelete="CASCADE"))
-    score_id: int = Field(sa_column=foreign_key("score.id"))
+    score_id: int | None = Field(default=None, sa_column=foreign_key("score.id", nullable=True))
+    rehearsal_value: Decimal | None = Field(default=None, max_digits=7, decimal_places=2)
     status: ScoreStatus = Field(
         default=ScoreStatus.VALID,
         sa_column=enum_column(ScoreStatus, name="live_submission_status"),

@@ -69,6 +69,46 @@ def create_session(
     return live
 
 
+def rehearsal_for(db: Session, live: LiveSession, reset: bool = False) -> LiveSession:
+    """The session's rehearsal (彩排): the same run-of-show and panel on a channel of its own,
+    created on first use. Its marks are never scores. `reset` starts the rehearsal over:
+    its marks are removed and every slot waits again."""
+    if live.rehearsal:
+        raise ValidationFailed({"session": _("彩排场次不能再建彩排。")})
+    rehearsal = db.exec(select(LiveSession).where(LiveSession.rehearsal_of_id == live.id)).first()
+    if rehearsal is not None and reset:
+        db.delete(rehearsal)  # slots, seats, submissions and votes go with it (CASCADE)
+        db.flush()
+        rehearsal = None
+    if rehearsal is not None:
+        return rehearsal
+    slots = db.exec(select(LiveSlot).where(LiveSlot.session_id == live.id)
+                    .order_by(LiveSlot.position)).all()
+    seats = db.exec(select(LiveSeat).where(LiveSeat.session_id == live.id)
+                    .order_by(LiveSeat.seat_no)).all()
+    rehearsal = LiveSession(
+        stage_id=live.stage_id, title=_("%(title)s（彩排）", title=live.title)[:100],
+        venue=live.venue, starts_at=live.starts_at, broadcast_mode=live.broadcast_mode,
+        score_max=live.score_max, score_step=live.score_step, drop_high=live.drop_high,
+        drop_low=live.drop_low, rehearsal_of_id=live.id,
+    )
+    db.add(rehearsal)
+    db.flush()
+    durations = ("report_seconds", "showcase_seconds", "scoring_seconds", "summary_seconds")
+    db.add_all(
+        LiveSlot(session_id=rehearsal.id, agency_id=slot.agency_id, position=slot.position,
+                 **{name: getattr(slot, name) for name in durations})
+        for slot in slots
+    )
+    db.add_all(
+        LiveSeat(session_id=rehearsal.id, judge_id=seat.judge_id, seat_no=seat.seat_no,
+                 is_chief=seat.is_chief)
+        for seat in seats
+    )
+    db.commit()
+    return rehearsal
+
+
 def issue_seat_tokens(
     db: Session, live: LiveSession, valid_for: timedelta = timedelta(days=2)
 ) -> dict[int, IssuedToken]:

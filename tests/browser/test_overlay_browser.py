@@ -16,7 +16,7 @@ import pytest
 import socketio
 from playwright.sync_api import expect
 from screens import snap
-from serverproc import live_demo
+from serverproc import live_demo, run_cli
 
 NS = "/live"
 ENGINE_OPEN = '0{"sid":"cut","upgrades":[],"pingInterval":25000,"pingTimeout":20000}'
@@ -98,6 +98,15 @@ def test_scoreboard_shows_progress_then_the_revealed_marks(stage, page_for):
     expected = [s["seat_no"] for s in current["seats"] if not s["recused"]]
     expect(page.locator("h1.agency")).to_have_text(current["agency"])
     expect(page.locator(".progress-line")).to_contain_text(f"评委已提交 0/{len(expected)}")
+
+    # Three members of the audience panel vote in the same window (for the audience graphic).
+    codes = run_cli(server.instance, "live", "panel-codes", "--demo", "--count", "3")
+    for number, line in enumerate(codes.stdout.splitlines()[1:], start=1):
+        member = Socket(server.base, links["session"], line.split(",")[1], f"phone-{number}")
+        member.call("audience_vote", {"client_id": f"overlay-vote-{number:02d}",
+                                      "slot_id": current["slot_id"],
+                                      "level": "dissatisfied" if number == 3 else "satisfied"})
+        member.client.disconnect()
 
     marks = _marks_for(expected[:4])
     for seat_no, total in marks.items():
@@ -185,10 +194,33 @@ def test_lower_third_timer_and_leaderboard_follow_the_show(stage, page_for):
     expect(timer.locator("#graphic")).not_to_have_class(re.compile("overtime"))
     over_backgrounds(timer, "timer")
 
+
+
+def test_full_screen_graphics_go_to_air_on_the_directors_command(stage, page_for):
+    _server, links, director = stage
+    agency = director.latest["current"]["agency"]
     board = overlay_page(page_for, links["pages"]["leaderboard"])
     expect(board.locator(".lb-rows li")).to_have_count(1)
-    expect(board.locator(".lb-rows li .name")).to_have_text(current["agency"])
+    expect(board.locator(".lb-rows li .name")).to_have_text(agency)
     expect(board.locator(".lb-rows li .value")).to_have_text("86.25")
+    expect(board.locator("#graphic")).to_have_css("opacity", "0")  # not on air yet
+    director.direct("take_to_air", graphic="leaderboard")
+    expect(board.locator("#graphic")).to_have_css("opacity", "1")
+    over_backgrounds(board, "leaderboard-on-air")
+
+    audience = overlay_page(page_for, links["pages"]["audience"])
+    expect(audience.locator(".au-value").first).to_have_text("66.67")  # (2×100 + 0) / 3
+    expect(audience.locator("#graphic")).to_have_css("opacity", "0")
+    director.direct("take_to_air", graphic="audience")  # replaces the leaderboard
+    expect(audience.locator("#graphic")).to_have_css("opacity", "1")
+    expect(board.locator("#graphic")).to_have_css("opacity", "0")
+    expect(audience.locator("h1.agency")).to_have_text(agency)
+    expect(audience.locator('#levels li[data-level="satisfied"] .au-count')).to_have_text("2")
+    expect(audience.locator('#levels li[data-level="dissatisfied"] .au-count')).to_have_text("1")
+    expect(audience.locator(".au-foot")).to_contain_text("共 3 位评审团成员投票")
+    over_backgrounds(audience, "audience-on-air")
+    director.direct("take_off_air")
+    expect(audience.locator("#graphic")).to_have_css("opacity", "0")
 
 
 def _feed(base: str, links: dict) -> dict:

@@ -180,7 +180,7 @@ def test_clock_text():
         "00:00", "00:59", "01:01", "-00:05", "10:00"]
 
 
-@pytest.mark.parametrize("name", ["scoreboard", "lower-third", "timer", "leaderboard"])
+@pytest.mark.parametrize("name", ["scoreboard", "lower-third", "timer", "leaderboard", "audience"])
 def test_overlay_pages_are_shells(show, client, name):
     response = client.get(f"/overlay/{show.live_id}/{name}")
     assert response.status_code == 200
@@ -190,7 +190,7 @@ def test_overlay_pages_are_shells(show, client, name):
     assert "background: transparent" in client.get("/static/overlay/overlay.css").data.decode()
 
 
-@pytest.mark.parametrize("url", ["/overlay/{id}/audience", "/overlay/{id}/../feed.json",
+@pytest.mark.parametrize("url", ["/overlay/{id}/ballot", "/overlay/{id}/../feed.json",
                                  "/overlay/{missing}/scoreboard"])
 def test_unknown_overlays_are_404(show, client, url):
     response = client.get(url.format(id=show.live_id, missing=show.live_id + 99))

@@ -46,6 +46,7 @@
     if (button.dataset.seconds) payload.seconds = Number(button.dataset.seconds);
     if (button.dataset.position) payload.position = Number(button.dataset.position);
     if (button.dataset.seat) payload.seat_no = Number(button.dataset.seat);
+    if (button.dataset.graphic) payload.graphic = button.dataset.graphic;
     send(payload);
   });
 
@@ -76,7 +77,9 @@
 
   function render(picture) {
     $("title").textContent = picture.session.title;
+    $("rehearsal").classList.toggle("hidden", !picture.session.rehearsal);
     renderSlots(picture);
+    renderOnAir(picture.on_air);
     var cur = picture.current;
     $("on-stage").textContent = cur ? cur.agency : text.pick;
     $("segment").textContent = cur ? cur.segment_label : "";
@@ -144,6 +147,15 @@
       release.dataset.seat = seat.seat_no;
       card.appendChild(release);
       seats.appendChild(card);
+    });
+  }
+
+  function renderOnAir(graphic) {
+    $("on-air").textContent = graphic ? text["air" + graphic[0].toUpperCase() +
+                                             graphic.slice(1)] : "";
+    $("on-air").classList.toggle("hidden", !graphic);
+    document.querySelectorAll("button[data-graphic]").forEach(function (button) {
+      button.classList.toggle("active", button.dataset.graphic === graphic);
     });
   }
 

@@ -77,6 +77,8 @@
     $("who").textContent = state.me ? fill(text.seat, { n: state.me.seat_no }) + " · " +
       state.me.judge : $("who").textContent;
     $("agency").textContent = cur ? cur.agency : text.waiting;
+    $("rehearsal").classList.toggle("hidden",
+                                    !(live.latest && live.latest.session.rehearsal));
     $("segment").textContent = cur ? cur.segment_label : "";
     $("idle-text").textContent = cur && ["closed", "revealed", "summary", "done"]
       .indexOf(cur.segment) >= 0 ? text.closed : text.notStarted;

@@ -60,7 +60,7 @@
       ui.field("kicker", picture ? picture.session.title : "");
       ui.field("page", pages > 1 ? (page + 1) + " / " + pages : "");
       ui.show("empty", board.length === 0);
-      ui.empty(!picture && !overrides.title);
+      ui.empty((!picture && !overrides.title) || !ui.onAir("leaderboard"));
       drawRows(board, picture && picture.current, ui);
     },
     next: function () {

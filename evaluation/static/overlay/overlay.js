@@ -1,11 +1,13 @@
 // pingyi broadcast overlays: OBS / vMix browser sources and CasparCG / SPX HTML templates.
 //
-// Two ways to run a page (/overlay/<session>/<scoreboard|lower-third|timer|leaderboard>):
+// Two ways to run a page (/overlay/<session>/<scoreboard|lower-third|timer|leaderboard|audience>):
 //   * With ?token=<overlay token> (OBS, vMix, or CasparCG loading the URL): the page connects to
 //     /live, redraws on every snapshot and is on screen at once. Add ?autoplay=0 to keep it
 //     off until play() is called (CasparCG: `CG ADD … 1` plays it).
 //   * Without a token, or with ?host=1: a template host drives it, and it shows only what
 //     update() gives it, after play().
+// The leaderboard and the audience result are full-screen graphics: on a socket-driven page
+// they show only while the director has taken them to air (?always=1: always).
 // The LIVE marker shows only while the socket is connected and the picture is in sync; a page
 // whose connection drops keeps its last picture and hides the marker until it is back.
 //
@@ -90,6 +92,13 @@
         : timer.remaining_ms;
     },
     socketDriven: function () { return state.connection !== null; },
+    // A full-screen graphic (leaderboard, audience result) is on screen while the director has
+    // it on air. A template host decides itself with play()/stop(); ?always=1 ignores the
+    // director (a preview monitor).
+    onAir: function (graphic) {
+      if (params.get("always") === "1" || !state.connection) return true;
+      return !!state.picture && state.picture.on_air === graphic;
+    },
     formatClock: function (ms) { return global.PingyiLive.formatClock(ms); },
     element: function (id) { return doc.getElementById(id); }
   };
@@ -151,9 +160,17 @@
           .map(function (r) { return Number(r.seat); })
       };
     }
+    if (current && feed.audience_votes !== "" && feed.audience_votes !== undefined) {
+      current.audience = { votes: Number(feed.audience_votes) };
+      if (feed.audience_index !== "") {
+        current.audience.index = feed.audience_index;
+        current.audience.rate = feed.audience_rate;
+      }
+    }
     return {
       revision: feed.revision,
-      session: { title: feed.title },
+      on_air: feed.on_air || null,
+      session: { title: feed.title, rehearsal: Number(feed.rehearsal) === 1 },
       slots: new Array(Number(feed.slots) || 0),
       current: current,
       leaderboard: (feed.leaderboard || []).map(function (row) {

@@ -1,0 +1,57 @@
+"""rehearsal sessions and the graphic on air
+
+Revision ID: 0007
+Revises: 0003
+Create Date: 2026-11-28 11:45:00
+
+A rehearsal's marks stay in live_submission.rehearsal_value and never become `score` rows,
+so no result, export or public page can count them.
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0007"
+down_revision = "0003"
+branch_labels = None
+depends_on = None
+
+GRAPHIC = sa.Enum(
+    "leaderboard", "audience", name="live_graphic", native_enum=False,
+    create_constraint=True, length=32,
+)
+
+
+def upgrade() -> None:
+    # Batch mode: SQLite rebuilds the tables (it cannot alter a column or add a CHECK).
+    with op.batch_alter_table("live_session") as batch:
+        batch.add_column(sa.Column("on_air", GRAPHIC, nullable=True))
+        batch.add_column(sa.Column("rehearsal_of_id", sa.Integer(), nullable=True))
+        batch.create_index(op.f("ix_live_session_rehearsal_of_id"), ["rehearsal_of_id"])
+        batch.create_foreign_key(
+            op.f("fk_live_session_rehearsal_of_id_live_session"), "live_session",
+            ["rehearsal_of_id"], ["id"], ondelete="CASCADE",
+        )
+        batch.create_unique_constraint(
+            op.f("uq_live_session_rehearsal_of_id"), ["rehearsal_of_id"]
+        )
+    with op.batch_alter_table("live_submission") as batch:
+        batch.add_column(sa.Column("rehearsal_value", sa.Numeric(7, 2), nullable=True))
+        batch.alter_column("score_id", existing_type=sa.Integer(), nullable=True)
+        batch.create_check_constraint(
+            "score_or_rehearsal",
+            "(score_id IS NULL) != (rehearsal_value IS NULL)",
+        )
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("live_submission") as batch:
+        batch.drop_constraint("score_or_rehearsal", type_="check")
+        batch.alter_column("score_id", existing_type=sa.Integer(), nullable=False)
+        batch.drop_column("rehearsal_value")
+    with op.batch_alter_table("live_session") as batch:
+        batch.drop_constraint("uq_live_session_rehearsal_of_id", type_="unique")
+        batch.drop_constraint("fk_live_session_rehearsal_of_id_live_session", type_="foreignkey")
+        batch.drop_index("ix_live_session_rehearsal_of_id")
+        batch.drop_column("rehearsal_of_id")
+        batch.drop_column("on_air")
