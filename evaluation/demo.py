@@ -67,7 +67,7 @@ def load_demo(session: Session) -> bool:
         data.CITY_JUDGES,
         rng,
     )
-    _campaign(
+    county_campaign = _campaign(
         session,
         county,
         data.COUNTY_CAMPAIGN,
@@ -79,7 +79,32 @@ def load_demo(session: Session) -> bool:
     _accounts(session, {city.name: city, county.name: county}, city_agencies)
     session.commit()
     _live_session(session, city_campaign)
+    _sheet_session(session, county_campaign)
     return True
+
+
+def _sheet_session(session: Session, campaign: Campaign) -> None:
+    """A live session whose judges mark each indicator under one of the rubric's nodes."""
+    stage = session.exec(
+        select(Stage).where(Stage.campaign_id == campaign.id, Stage.kind == StageKind.ONSITE_REVIEW)
+    ).one()
+    indicators = session.exec(select(Indicator).where(Indicator.campaign_id == campaign.id)).all()
+    root = next(i for i in indicators if i.code == data.SHEET_INDICATOR)
+    for line in (i for i in indicators if i.parent_id == root.id):
+        line.step = data.SHEET_STEP
+        session.add(line)
+    agencies = session.exec(
+        select(CampaignAgency).where(CampaignAgency.campaign_id == campaign.id)
+        .order_by(CampaignAgency.position).limit(data.LIVE_SLOTS)
+    ).all()
+    judges = session.exec(
+        select(Judge).where(Judge.campaign_id == campaign.id).order_by(Judge.id)
+    ).all()
+    create_session(
+        session, stage, data.SHEET_SESSION, [row.agency_id for row in agencies],
+        [judge.id for judge in judges], venue=data.LIVE_VENUE, sheet_indicator_id=root.id,
+        chief_judge_id=judges[0].id,
+    )
 
 
 def _live_session(session: Session, campaign: Campaign) -> None:

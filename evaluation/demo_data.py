@@ -177,6 +177,10 @@ COUNTY_JUDGES = [
 ]
 
 LIVE_SESSION = "现场评议第一场"
+# The county's on-site review scores by indicator: each judge marks every line of this one.
+SHEET_SESSION = "乳源县现场评议（按指标评分）"
+SHEET_INDICATOR = "B"
+SHEET_STEP = D("0.5")
 LIVE_VENUE = "韶关市会议中心报告厅"
 LIVE_SLOTS = 8  # the first agencies of 市直组 in their drawn order
 LIVE_CHIEF_JUDGE = "吴海涛"  # 评委会主任: approves voids

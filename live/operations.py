@@ -15,6 +15,7 @@ from evaluation.models import (
     Judge,
     LiveSeat,
     LiveSession,
+    LiveSheetLine,
     LiveSlot,
     LiveSubmission,
     Score,
@@ -24,6 +25,7 @@ from evaluation.models import (
 from live.errors import LiveRefusal
 from live.identity import Identity
 from live.payloads import MarkSubmission
+from live.sheets import checked_marks, load_sheet
 from live.writes import seat_lock, writer_lock
 from scoring import Indicator, ScoringError, check_mark
 
@@ -101,30 +103,56 @@ def _already_submitted(db: Session, who: Identity, payload: MarkSubmission) -> d
 def _store_mark(db: Session, who: Identity, payload: MarkSubmission) -> dict:
     live = db.get(LiveSession, who.session_id)
     slot = _open_slot_for(db, live, who, payload.slot_id)
-    value = _checked_value(live, payload.total)
+    values = _checked_sheet(db, live, payload)
     if valid_submission(db, slot.id, who.seat_id):
         _already_submitted(db, who, payload)
     submission = LiveSubmission(
         client_id=payload.client_id, session_id=live.id, slot_id=slot.id, seat_id=who.seat_id
     )
-    if live.rehearsal:
-        submission.rehearsal_value = value  # practice only: never a `Score`
+    db.add(submission)
+    db.flush()
+    if payload.total is not None:
+        if live.rehearsal:
+            submission.rehearsal_value = values[None]  # practice only: never a `Score`
+        else:
+            submission.score_id = _score(db, live, slot, who, None, values[None],
+                                         payload.client_id).id
     else:
-        score = Score(
-            stage_id=live.stage_id,
-            agency_id=slot.agency_id,
-            judge_id=who.judge_id,
-            value=value,
-            client_request_id=payload.client_id,
-        )
-        db.add(score)
-        db.flush()
-        submission.score_id = score.id
+        for indicator_id, value in values.items():
+            line = LiveSheetLine(submission_id=submission.id, indicator_id=indicator_id)
+            if live.rehearsal:
+                line.rehearsal_value = value
+            else:
+                line.score_id = _score(db, live, slot, who, indicator_id, value,
+                                       f"live-{submission.id}-{indicator_id}").id
+            db.add(line)
     db.add(submission)
     db.flush()
     revision = bump_revision(db, live.id)
     db.commit()  # durable before acknowledged
     return _ack(submission, revision)
+
+
+def _score(db: Session, live: LiveSession, slot: LiveSlot, who: Identity,
+           indicator_id: int | None, value: Decimal, request_id: str) -> Score:
+    score = Score(stage_id=live.stage_id, agency_id=slot.agency_id, judge_id=who.judge_id,
+                  indicator_id=indicator_id, value=value, client_request_id=request_id)
+    db.add(score)
+    db.flush()
+    return score
+
+
+def _checked_sheet(db: Session, live: LiveSession,
+                   payload: MarkSubmission) -> dict[int | None, Decimal]:
+    """{indicator id: mark} of a per-indicator sheet, or {None: total}."""
+    sheet = load_sheet(db, live)
+    if sheet is None:
+        if payload.total is None:
+            raise LiveRefusal("total_expected", _("本场按总分评分，请填写总分。"), "total")
+        return {None: _checked_value(live, payload.total)}
+    if payload.marks is None:
+        raise LiveRefusal("marks_expected", _("本场按指标评分，请逐项打分。"), "marks")
+    return checked_marks(sheet, payload.marks)
 
 
 def _open_slot_for(db: Session, live: LiveSession, who: Identity, slot_id: int) -> LiveSlot:

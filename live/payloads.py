@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
 
 __all__ = [
     "AudienceBallot",
@@ -23,23 +30,35 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
+def _mark_text(value):
+    if isinstance(value, float | bool):
+        raise ValueError('send the mark as text, e.g. "88.5"')
+    return str(value) if isinstance(value, int) else value
+
+
+MarkText = Annotated[str, BeforeValidator(_mark_text), Field(pattern=DECIMAL_TEXT)]
+
+
 class MarkSubmission(_Strict):
-    """A judge's sheet: one total mark for the agency on stage.
+    """A judge's sheet for the agency on stage: one `total`, or `marks` per indicator
+    ({indicator id: mark}) when the session scores by indicator.
 
     `client_id` is made by the tablet once per sheet and reused on every resend.
-    The mark travels as text ("88.5"): a JSON float would be a binary fraction.
+    Marks travel as text ("88.5"): a JSON float would be a binary fraction.
     """
 
     client_id: str = Field(pattern=CLIENT_ID)
     slot_id: int = Field(gt=0)
-    total: str = Field(pattern=DECIMAL_TEXT)
+    total: MarkText | None = None
+    marks: dict[Annotated[int, Field(gt=0)], MarkText] | None = Field(
+        default=None, min_length=1, max_length=100
+    )
 
-    @field_validator("total", mode="before")
-    @classmethod
-    def _no_floats(cls, value):
-        if isinstance(value, float | bool):
-            raise ValueError('send the mark as text, e.g. "88.5"')
-        return str(value) if isinstance(value, int) else value
+    @model_validator(mode="after")
+    def _one_kind_of_sheet(self):
+        if (self.total is None) == (self.marks is None):
+            raise ValueError("send either total or marks")
+        return self
 
 
 class DirectorCommand(_Strict):

@@ -12,6 +12,7 @@ from evaluation.models import (
     Judge,
     LiveSeat,
     LiveSession,
+    LiveSheetLine,
     LiveSlot,
     LiveSubmission,
     Score,
@@ -43,22 +44,40 @@ def seat_states_by_slot(
         .where(LiveSeat.session_id == session_id)
         .order_by(LiveSeat.seat_no)
     ).all()
+    rows = db.exec(
+        # A rehearsal's marks have no `Score`: their value sits on the submission (or line).
+        select(LiveSubmission, func.coalesce(Score.value, LiveSubmission.rehearsal_value))
+        .outerjoin(Score, Score.id == LiveSubmission.score_id)
+        .where(
+            LiveSubmission.slot_id.in_([slot.id for slot in slots]),
+            LiveSubmission.status == ScoreStatus.VALID,
+        )
+    ).all()
+    sheets = [row.id for row, value in rows if value is None]
+    totals = _sheet_totals(db, session_id, sheets) if sheets else {}
     marks: dict[tuple[int, int], tuple[int, Decimal]] = {
-        (row.slot_id, row.seat_id): (row.id, value)
-        for row, value in db.exec(
-            # A rehearsal's marks have no `Score`: their value sits on the submission.
-            select(LiveSubmission, func.coalesce(Score.value, LiveSubmission.rehearsal_value))
-            .outerjoin(Score, Score.id == LiveSubmission.score_id)
-            .where(
-                LiveSubmission.slot_id.in_([slot.id for slot in slots]),
-                LiveSubmission.status == ScoreStatus.VALID,
-            )
-        ).all()
+        (row.slot_id, row.seat_id): (row.id, totals[row.id] if value is None else value)
+        for row, value in rows
     }
     return {
         slot.id: [_state(slot, seat, judge, marks.get((slot.id, seat.id))) for seat, judge in seats]
         for slot in slots
     }
+
+
+def _sheet_totals(db: Session, session_id: int, submission_ids: list[int]) -> dict:
+    """Per-indicator sheets: each sheet's total, as scoring/ adds its lines up."""
+    from live.sheets import load_sheet
+
+    sheet = load_sheet(db, db.get(LiveSession, session_id))
+    lines: dict[int, dict[int, Decimal]] = {}
+    for line, value in db.exec(
+        select(LiveSheetLine, func.coalesce(Score.value, LiveSheetLine.rehearsal_value))
+        .outerjoin(Score, Score.id == LiveSheetLine.score_id)
+        .where(LiveSheetLine.submission_id.in_(submission_ids))
+    ).all():
+        lines.setdefault(line.submission_id, {})[line.indicator_id] = value
+    return {submission_id: sheet.total(lines[submission_id]) for submission_id in submission_ids}
 
 
 def _state(slot: LiveSlot, seat: LiveSeat, judge: Judge, mark) -> SeatState:

@@ -18,6 +18,7 @@ from live.audience import audience_result
 from live.identity import CHIEF, DIRECTOR
 from live.results import expected_seats, seat_states_by_slot, slot_result, waiting_seats
 from live.runofshow import MARKS_PUBLIC_FROM, remaining_ms
+from live.sheets import load_sheet
 from live.voiding import pending_requests
 from scoring import rank
 
@@ -34,6 +35,7 @@ class Facts:
     audience: dict | None
     leaderboard: list[dict]
     void_requests: list[dict]
+    sheet: list[dict] | None  # per-indicator sheet lines, or None: one total
 
 
 def gather(db: Session, live: LiveSession) -> Facts:
@@ -64,7 +66,13 @@ def gather(db: Session, live: LiveSession) -> Facts:
         audience,
         _leaderboard(live, slots, states),
         pending_requests(db, live.id),
+        _sheet(db, live),
     )
+
+
+def _sheet(db: Session, live: LiveSession) -> list[dict] | None:
+    sheet = load_sheet(db, live)
+    return None if sheet is None else [item.as_dict() for item in sheet.items]
 
 
 def build(db: Session, live: LiveSession, role: str) -> dict:
@@ -85,6 +93,7 @@ def view(facts: Facts, role: str) -> dict:
             "score_max": str(live.score_max),
             "score_step": str(live.score_step),
             "rehearsal": live.rehearsal,
+            "sheet": facts.sheet,
         },
         # The full-screen graphic the director has on air: "leaderboard", "audience" or null.
         "on_air": live.on_air.value if live.on_air else None,

@@ -11,6 +11,7 @@ from evaluation.audit import current_actor
 from evaluation.models import (
     LiveSeat,
     LiveSession,
+    LiveSheetLine,
     LiveSubmission,
     Score,
     ScoreStatus,
@@ -77,8 +78,13 @@ def _void(db: Session, request: VoidRequest, approver: str) -> None:
     submission = db.get(LiveSubmission, request.submission_id)
     submission.status = ScoreStatus.VOIDED
     db.add(submission)
-    if submission.score_id is not None:  # a rehearsal's mark has no score to void
-        score = db.get(Score, submission.score_id)
+    # The sheet's scores: its total, or one per indicator line (a rehearsal's: none).
+    line_scores = db.exec(select(LiveSheetLine.score_id).where(
+        LiveSheetLine.submission_id == submission.id, LiveSheetLine.score_id.is_not(None)))
+    for score_id in [submission.score_id, *line_scores]:
+        if score_id is None:
+            continue
+        score = db.get(Score, score_id)
         score.status, score.void_reason = ScoreStatus.VOIDED, request.reason
         score.voided_by, score.voided_at = approver, utcnow()
         db.add(score)

@@ -73,6 +73,11 @@ class LiveSession(SQLModel, table=True):
     score_step: Decimal = Field(default=Decimal("0.5"), max_digits=4, decimal_places=2)
     drop_high: int = Field(default=1)
     drop_low: int = Field(default=1)
+    # Per-indicator sheets: judges mark each child of this indicator (its max and step); the
+    # sheet's total is their sum. None: one total mark on score_max / score_step.
+    sheet_indicator_id: int | None = Field(
+        default=None, sa_column=foreign_key("indicator.id", nullable=True)
+    )
     # The slot on stage, by position (no foreign key: slots also point at their session).
     current_position: int | None = None
     # The graphic on air, if any: its overlay shows only while it is.
@@ -152,9 +157,10 @@ class LiveSubmission(SQLModel, table=True):
 
     __tablename__ = "live_submission"
     __table_args__ = (
-        # A real mark is a `Score` row; a rehearsal's mark stays here and never becomes one.
+        # A real total is a `Score` row; a rehearsal's stays here and never becomes one.
+        # Per-indicator sheets keep neither here: their marks are `LiveSheetLine`s.
         CheckConstraint(
-            "(score_id IS NULL) != (rehearsal_value IS NULL)", name="score_or_rehearsal"
+            "score_id IS NULL OR rehearsal_value IS NULL", name="score_or_rehearsal"
         ),
         # One valid sheet per seat and slot; a voided one stays, and a new one may follow.
         partial_unique(
@@ -174,6 +180,26 @@ class LiveSubmission(SQLModel, table=True):
         sa_column=enum_column(ScoreStatus, name="live_submission_status"),
     )
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class LiveSheetLine(SQLModel, table=True):
+    """One indicator's mark on a per-indicator sheet: a `Score` row, or in a rehearsal only
+    the value here."""
+
+    __tablename__ = "live_sheet_line"
+    __table_args__ = (
+        UniqueConstraint("submission_id", "indicator_id"),
+        CheckConstraint("score_id IS NULL OR rehearsal_value IS NULL", name="score_or_rehearsal"),
+        CheckConstraint("score_id IS NOT NULL OR rehearsal_value IS NOT NULL", name="has_value"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    submission_id: int = Field(
+        sa_column=foreign_key("live_submission.id", ondelete="CASCADE")
+    )
+    indicator_id: int = Field(sa_column=foreign_key("indicator.id"))
+    score_id: int | None = Field(default=None, sa_column=foreign_key("score.id", nullable=True))
+    rehearsal_value: Decimal | None = Field(default=None, max_digits=7, decimal_places=2)
 
 
 class VoidDecision(LabelledEnum):

@@ -11,6 +11,7 @@ from sqlmodel import Session, select
 
 from evaluation.models import (
     AccessToken,
+    Indicator,
     Judge,
     LiveSeat,
     LiveSession,
@@ -50,6 +51,7 @@ def create_session(
     if stage.kind != StageKind.ONSITE_REVIEW:
         raise ValidationFailed({"stage_id": _("场次只能属于现场评议阶段。")})
     live = LiveSession(stage_id=stage.id, title=title, **settings)
+    _check_sheet(db, stage, live)
     db.add(live)
     db.flush()
     db.add_all(
@@ -67,6 +69,20 @@ def create_session(
     )
     db.commit()
     return live
+
+
+def _check_sheet(db: Session, stage: Stage, live: LiveSession) -> None:
+    """A per-indicator sheet must be an indicator of this campaign with a consistent subtree."""
+    if live.sheet_indicator_id is None:
+        return
+    from live.sheets import sheet_problem
+
+    indicator = db.get(Indicator, live.sheet_indicator_id)
+    if indicator is None or indicator.campaign_id != stage.campaign_id:
+        raise ValidationFailed({"sheet_indicator_id": _("评分指标不属于本次评议活动。")})
+    problem = sheet_problem(db, live)
+    if problem:
+        raise ValidationFailed({"sheet_indicator_id": problem})
 
 
 def rehearsal_for(db: Session, live: LiveSession, reset: bool = False) -> LiveSession:
@@ -90,7 +106,8 @@ def rehearsal_for(db: Session, live: LiveSession, reset: bool = False) -> LiveSe
         stage_id=live.stage_id, title=_("%(title)s（彩排）", title=live.title)[:100],
         venue=live.venue, starts_at=live.starts_at, broadcast_mode=live.broadcast_mode,
         score_max=live.score_max, score_step=live.score_step, drop_high=live.drop_high,
-        drop_low=live.drop_low, rehearsal_of_id=live.id,
+        drop_low=live.drop_low, sheet_indicator_id=live.sheet_indicator_id,
+        rehearsal_of_id=live.id,
     )
     db.add(rehearsal)
     db.flush()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 from screens import snap
-from serverproc import live_demo
+from serverproc import live_demo, run_cli
 
 
 @pytest.fixture(scope="module")
@@ -116,3 +116,56 @@ def test_void_needs_the_chief_judge_and_the_seat_marks_again(live_server, page_f
     expect(chief.locator("#panel-void")).to_be_hidden()
     expect(judge.locator("#panel-entry")).to_be_visible()  # the seat marks again
     expect(console.locator(".seat.submitted")).to_have_count(0)
+
+
+def _sheet_session_links(server) -> dict:
+    import json
+    import sqlite3
+
+    with sqlite3.connect(server.instance / "pingyi.sqlite3") as db:
+        (session_id,) = db.execute("SELECT id FROM live_session WHERE sheet_indicator_id "
+                                   "IS NOT NULL AND rehearsal_of_id IS NULL").fetchone()
+    result = run_cli(server.instance, "live", "links", str(session_id), "--json",
+                     "--base-url", server.base)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_a_tablet_marks_each_indicator_of_a_per_indicator_sheet(live_server, page_for):
+    server, _links = live_server
+    links = _sheet_session_links(server)
+    console = page_for(1366, 900)
+    console.goto(links["pages"]["console"])
+    console.locator("#slots button").first.click()
+    for label in ("开始汇报", "开始展示", "开始评分"):
+        expect(console.locator("#next")).to_have_text(label)
+        console.locator("#next").click()
+    number, seat = _judge_seat(links, console)
+
+    tablet = page_for(1024, 768)
+    tablet.goto(seat["url"].replace("?token=", "#token="))
+    lines = tablet.locator("#sheet-lines .line")
+    expect(lines).to_have_count(2)
+    expect(lines.first).to_contain_text("宣传活动（30）")
+    assert lines.first.bounding_box()["height"] >= 48  # touch-sized
+    for key in ("2", "5", ".", "5"):
+        tablet.locator(f'.key[data-key="{key}"]').click()
+    lines.nth(1).click()
+    for key in ("3", "1"):
+        tablet.locator(f'.key[data-key="{key}"]').click()
+    tablet.locator("#review").click()
+    expect(tablet.locator("#entry-error")).to_contain_text("以案释法")  # 31 > 30
+    tablet.locator('.key[data-key="⌫"]').click()
+    tablet.locator('.key[data-key="⌫"]').click()
+    for key in ("2", "8"):
+        tablet.locator(f'.key[data-key="{key}"]').click()
+    expect(tablet.locator("#entry-hint")).to_contain_text("合计 53.50 分")
+    snap(tablet, "tablet-sheet-entry-1024")
+    assert tablet.evaluate("document.documentElement.scrollHeight <= window.innerHeight + 2")
+    tablet.locator("#review").click()
+    expect(tablet.locator("#confirm-lines li")).to_have_count(2)
+    expect(tablet.locator("#confirm-mark")).to_have_text("53.50 分")
+    snap(tablet, "tablet-sheet-confirm-1024")
+    tablet.locator("#send").click()
+    expect(tablet.locator("#done-mark")).to_have_text("53.50 分")
+    expect(console.locator(".seat.submitted .mark")).to_have_text("53.50")

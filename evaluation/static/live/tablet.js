@@ -1,4 +1,5 @@
-// The judge's tablet: one total mark per agency, confirmed, acknowledged, never lost.
+// The judge's tablet: one total mark per agency (or, when the session scores by indicator,
+// one mark per indicator line), confirmed, acknowledged, never lost.
 //
 // A mark goes into an outbox in localStorage before it is sent, and leaves it only when the
 // server acknowledged it (after committing it). The outbox is resent on every reconnect and
@@ -11,11 +12,12 @@
   var token = PingyiLive.tokenFromLocation("pingyi.judge." + session);
   var seatKey = "pingyi." + session + "." + (token || "none").slice(0, 16);
   var state = { me: null, entry: "", confirming: false, error: "", refused: null,
-                offlineSince: Date.now() };
+                offlineSince: Date.now(),
+                lines: {}, active: null, linesSlot: null };  // per-indicator sheets
   var $ = function (id) { return document.getElementById(id); };
 
   var load = PingyiLive.load, save = PingyiLive.save, randomId = PingyiLive.randomId;
-  var outbox = load(seatKey + ".outbox", []);      // [{client_id, slot_id, total}]
+  var outbox = load(seatKey + ".outbox", []);  // [{client_id, slot_id, total | marks, shown}]
   var sent = load(seatKey + ".sent", {});          // slot_id -> {total, submission_id}
 
   function deviceId() {
@@ -87,11 +89,13 @@
       var mine = sent[cur.slot_id];
       $("done-mark").textContent = mine && mine.total ? fill(text.points, { mark: mine.total }) : "";
     }
-    if (panel === "entry") renderEntry();
-    if (panel === "confirm") {
-      $("confirm-agency").textContent = cur.agency;
-      $("confirm-mark").textContent = fill(text.points, { mark: state.entry });
+    if (cur && cur.slot_id !== state.linesSlot) {  // a new agency: a blank sheet
+      state.linesSlot = cur.slot_id;
+      state.lines = {};
+      state.active = sheet() ? sheet()[0].id : null;
     }
+    if (panel === "entry") renderEntry();
+    if (panel === "confirm") renderConfirm(cur);
     renderVoidRequests(live.latest && live.latest.void_requests);
     showStatus();
   }
@@ -119,12 +123,81 @@
     });
   }
 
+  // The session's per-indicator sheet ([{id, name, max, step, kind}]), or null: one total.
+  function sheet() { return live.latest && live.latest.session.sheet; }
+  function activeLine() {
+    return (sheet() || []).filter(function (line) { return line.id === state.active; })[0];
+  }
+  function entryText() { return sheet() ? state.lines[state.active] || "" : state.entry; }
+  function setEntry(value) {
+    if (sheet()) state.lines[state.active] = value; else state.entry = value;
+  }
+
   function renderEntry() {
     var scale = live.latest.session;
-    $("entry").textContent = state.entry || "\u00a0";
-    $("entry-hint").textContent = fill(text.range, { max: trim(scale.score_max),
-                                                     step: trim(scale.score_step) });
+    var line = activeLine();
+    $("entry").textContent = entryText() || "\u00a0";
+    $("entry-hint").textContent = line
+      ? fill(text.lineRange, { name: line.name, max: trim(line.max),
+                               step: trim(line.step || "0.01") })
+      : fill(text.range, { max: trim(scale.score_max), step: trim(scale.score_step) });
     $("entry-error").textContent = state.error;
+    renderLines();
+  }
+
+  function renderLines() {
+    var list = $("sheet-lines");
+    var lines = sheet();
+    list.classList.toggle("hidden", !lines);
+    $("panel-entry").classList.toggle("by-indicator", !!lines);
+    list.replaceChildren();
+    (lines || []).forEach(function (line) {
+      var item = document.createElement("li");
+      var button = document.createElement("button");
+      var name = document.createElement("span");
+      var value = document.createElement("span");
+      button.type = "button";
+      button.className = "line" + (line.id === state.active ? " active" : "");
+      button.dataset.line = line.id;
+      button.setAttribute("aria-pressed", line.id === state.active ? "true" : "false");
+      name.className = "line-name";
+      name.textContent = line.name + "（" + trim(line.max) + "）";
+      value.className = "line-value";
+      value.textContent = state.lines[line.id] || "—";
+      button.append(name, value);
+      item.appendChild(button);
+      list.appendChild(item);
+    });
+    if (lines) {
+      var total = sheetTotal();
+      $("entry-hint").textContent += total === null ? "" :
+        " · " + fill(text.sheetTotal, { mark: total });
+    }
+  }
+
+  // The sheet's running total as the server will count it (deductions subtract), or null.
+  function sheetTotal() {
+    var sum = 0, any = false;
+    (sheet() || []).forEach(function (line) {
+      var mark = hundredths(state.lines[line.id] || "");
+      if (mark === null) return;
+      any = true;
+      sum += line.kind === "deduction" ? -mark : mark;
+    });
+    return any ? (sum / 100).toFixed(2) : null;
+  }
+
+  function renderConfirm(cur) {
+    var list = $("confirm-lines");
+    list.replaceChildren();
+    $("confirm-agency").textContent = cur.agency;
+    (sheet() || []).forEach(function (line) {
+      var item = document.createElement("li");
+      item.textContent = line.name + "：" + fill(text.points, { mark: state.lines[line.id] });
+      list.appendChild(item);
+    });
+    $("confirm-mark").textContent = fill(text.points, {
+      mark: sheet() ? sheetTotal() : state.entry });
   }
 
   function trim(decimalText) { return String(Number(decimalText)); }
@@ -149,31 +222,54 @@
     if (!match) return null;
     return Number(match[1]) * 100 + Number(((match[2] || "") + "00").slice(0, 2));
   }
-  function problemWith(entry) {
-    var scale = live.latest.session;
+  function problemWith(entry, max, step) {
     var mark = hundredths(entry);
     if (mark === null) return text.empty;
-    if (mark > hundredths(trim(scale.score_max))) {
-      return fill(text.outOfRange, { max: trim(scale.score_max) });
+    if (mark > hundredths(trim(max))) return fill(text.outOfRange, { max: trim(max) });
+    if (mark % hundredths(trim(step)) !== 0) return fill(text.badStep, { step: trim(step) });
+    return "";
+  }
+
+  // The first thing wrong with the sheet (its line made active), or "".
+  function sheetProblem() {
+    var lines = sheet();
+    if (!lines) {
+      var scale = live.latest.session;
+      return problemWith(state.entry, scale.score_max, scale.score_step);
     }
-    if (mark % hundredths(trim(scale.score_step)) !== 0) {
-      return fill(text.badStep, { step: trim(scale.score_step) });
+    for (var i = 0; i < lines.length; i += 1) {
+      var problem = problemWith(state.lines[lines[i].id] || "", lines[i].max,
+                                lines[i].step || "0.01");
+      if (problem) {
+        state.active = lines[i].id;
+        return fill(text.lineProblem, { name: lines[i].name, problem: problem });
+      }
     }
     return "";
   }
 
+  $("sheet-lines").addEventListener("click", function (event) {
+    var button = event.target.closest("button[data-line]");
+    if (!button) return;
+    state.active = Number(button.dataset.line);
+    state.error = "";
+    renderEntry();
+  });
+
   $("keypad").addEventListener("click", function (event) {
     var key = event.target.closest("button") && event.target.closest("button").dataset.key;
     if (!key) return;
-    if (key === "⌫") state.entry = state.entry.slice(0, -1);
-    else if (state.entry.length < 6 && !(key === "." && state.entry.indexOf(".") >= 0)) {
-      state.entry = (state.entry === "0" && key !== ".") ? key : state.entry + key;
+    var entry = entryText();
+    if (key === "⌫") entry = entry.slice(0, -1);
+    else if (entry.length < 6 && !(key === "." && entry.indexOf(".") >= 0)) {
+      entry = (entry === "0" && key !== ".") ? key : entry + key;
     }
+    setEntry(entry);
     state.error = "";
     renderEntry();
   });
   $("review").addEventListener("click", function () {
-    state.error = problemWith(state.entry);
+    state.error = sheetProblem();
     if (state.error) { renderEntry(); return; }
     state.confirming = true;
     render();
@@ -181,11 +277,20 @@
   $("back").addEventListener("click", function () { state.confirming = false; render(); });
   $("send").addEventListener("click", function () {
     var cur = current();
-    var normalized = (hundredths(state.entry) / 100).toFixed(2);
-    outbox.push({ client_id: randomId(), slot_id: cur.slot_id, total: normalized });
+    var normalized = function (entry) { return (hundredths(entry) / 100).toFixed(2); };
+    var item = { client_id: randomId(), slot_id: cur.slot_id };
+    if (sheet()) {
+      item.marks = {};
+      sheet().forEach(function (line) { item.marks[line.id] = normalized(state.lines[line.id]); });
+      item.shown = sheetTotal();  // for 已提交: never sent (the server refuses unknown fields)
+    } else {
+      item.total = normalized(state.entry);
+    }
+    outbox.push(item);
     save(seatKey + ".outbox", outbox);
     state.confirming = false;
     state.entry = "";
+    state.lines = {};
     render();
     flush();
   });
@@ -198,7 +303,9 @@
     var viaHttp = !live.connected && Date.now() - state.offlineSince > 8000;
     if (!live.connected && !viaHttp) return;
     flushing = true;
-    var attempt = viaHttp ? postOverHttp(item) : live.call("submit_mark", item);
+    var payload = { client_id: item.client_id, slot_id: item.slot_id };
+    if (item.marks) payload.marks = item.marks; else payload.total = item.total;
+    var attempt = viaHttp ? postOverHttp(payload) : live.call("submit_mark", payload);
     attempt.then(function (ack) { settle(item, ack); })
       .catch(function () { /* still offline: keep it, try again */ })
       .then(function () { flushing = false; if (outbox.length) setTimeout(flush, 300); });
@@ -217,7 +324,7 @@
     outbox = outbox.filter(function (other) { return other.client_id !== item.client_id; });
     save(seatKey + ".outbox", outbox);
     if (ack.ok) {
-      sent[item.slot_id] = { total: item.total, submission_id: ack.submission_id,
+      sent[item.slot_id] = { total: item.total || item.shown, submission_id: ack.submission_id,
                              revision: ack.revision };
     } else if (ack.error.code === "already_submitted") {
       sent[item.slot_id] = sent[item.slot_id] || { total: null };
