@@ -13,7 +13,9 @@ def init_app(app: Flask) -> None:
     from live import events, http, overlays, pages
 
     events.register()
-    from live import sweeper
+    from live import presence, sweeper
+
+    presence.init_app(app)
 
     app.extensions["live_connections"] = {}
     sweeper.disconnect_on_logout(app, app.extensions["live_connections"], events.NS)

@@ -70,7 +70,9 @@ def on_connect(auth):
         # The client sees `message`, and the whole error (code, field) as `data`.
         raise ConnectionRefusedError(refusal.message, refusal.ack()["error"]) from None
     connections()[request.sid] = who
-    sweeper.start(current_app._get_current_object(), connections(), NS)
+    app = current_app._get_current_object()
+    sweeper.start(app, connections(), NS)
+    presence.start_heartbeat(app, socketio.start_background_task, socketio.sleep)
     join_room(broadcast.room(session_id, who.view))
     if who.role == JUDGE:
         join_room(broadcast.seat_room(who.seat_id))

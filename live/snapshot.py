@@ -36,6 +36,7 @@ class Facts:
     leaderboard: list[dict]
     void_requests: list[dict]
     sheet: list[dict] | None  # per-indicator sheet lines, or None: one total
+    connected: set[int]  # seats with a tablet connected, on any worker
 
 
 def gather(db: Session, live: LiveSession) -> Facts:
@@ -67,6 +68,7 @@ def gather(db: Session, live: LiveSession) -> Facts:
         _leaderboard(live, slots, states),
         pending_requests(db, live.id),
         _sheet(db, live),
+        presence.connected_seats(),
     )
 
 
@@ -136,7 +138,7 @@ def _current(facts: Facts, role: str) -> dict:
             "expected": len(expected),
             "waiting_seats": waiting_seats(states),
         },
-        "seats": [_seat(state, shown, role) for state in states],
+        "seats": [_seat(state, shown, role, facts.connected) for state in states],
         "audience": facts.audience,
     }
     if slot.segment in MARKS_PUBLIC_FROM or role == DIRECTOR:
@@ -144,7 +146,7 @@ def _current(facts: Facts, role: str) -> dict:
     return current
 
 
-def _seat(state, shown: bool, role: str) -> dict:
+def _seat(state, shown: bool, role: str, connected: set[int]) -> dict:
     seat = {
         "seat_no": state.seat.seat_no,
         "submitted": state.mark is not None,
@@ -154,7 +156,7 @@ def _seat(state, shown: bool, role: str) -> dict:
         seat.update(
             judge=state.judge.name,
             group=state.judge.group_name,
-            connected=presence.is_connected(state.seat.id),
+            connected=state.seat.id in connected,
         )
     if shown and state.mark is not None:
         seat["mark"] = f"{state.mark:.2f}"

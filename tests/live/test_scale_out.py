@@ -84,6 +84,11 @@ def test_a_mark_through_worker_a_reaches_an_overlay_on_worker_b(tmp_path, shared
             seen_on_b = overlay.wait_for(
                 lambda p: p["current"]["progress"]["submitted"] == 1)
             assert seen_on_b["revision"] >= ack["revision"]
+            # B's director sees seat 1 connected although its tablet is on A.
+            seat = director.wait_for(lambda p: p["current"]["seats"][0]["connected"])
+            assert seat["current"]["seats"][0]["seat_no"] == 1
+            judge.client.disconnect()
+            director.wait_for(lambda p: not p["current"]["seats"][0]["connected"])
         finally:
             for client in (director, overlay, judge):
                 client.client.disconnect()
