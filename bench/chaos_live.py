@@ -19,6 +19,8 @@ Printed figures:
 * back-in-sync time from each kill (restart included), p50 / p95 / max (target p95 < 15 s),
   and the clients' part of it (from the server answering again) as a ratio to the baseline
   measured in this run: a bare cold start of the server (spawn to first HTTP answer);
+* `pingyi audit verify` at the end: the audit chain is intact and every stored mark is what
+  its audit events say, after all those kills;
 * overlay regressions: snapshots received with an older revision than one already received
   (the page ignores them, so it never shows an older picture after a newer one; counted to
   show how often ordering is left to the client). After each restart every overlay must
@@ -145,6 +147,7 @@ class Figures:
     since_kill_seconds: list[float] = field(default_factory=list)  # from the kill
     cold_start_seconds: list[float] = field(default_factory=list)
     overlay_regressions: int = 0
+    audit_verified: bool = False  # `pingyi audit verify` after the last restart
 
     def percentile(self, values: list[float], share: float) -> float:
         ordered = sorted(values)
@@ -245,6 +248,10 @@ def run(kills: int = 20, judges: int = 30, overlays: int = 5, seed: int = 7,
             figures.duplicates = (len(stored_ids) - len(set(stored_ids))) + (
                 len(per_seat_slot) - len(set(per_seat_slot)))
             figures.overlay_regressions = sum(o.regressions() for o in watchers)
+            verify = run_cli(instance, "audit", "verify")
+            figures.audit_verified = verify.returncode == 0
+            if not figures.audit_verified:
+                log(verify.stderr)
         finally:
             for tablet in tablets.values():
                 tablet.close()
@@ -280,7 +287,8 @@ def main() -> None:
     print(f"baseline cold start median {cold_median:.2f} s: sync p95 = "
           f"{figures.percentile(sync, 0.95) / cold_median:.1f}x a bare restart")
     print(f"out-of-order snapshots received (ignored by the pages) {figures.overlay_regressions}")
-    ok = figures.lost == 0 and figures.duplicates == 0
+    print(f"audit chain and marks verified after the last kill: {figures.audit_verified}")
+    ok = figures.lost == 0 and figures.duplicates == 0 and figures.audit_verified
     sys.exit(0 if ok else 1)
 
 

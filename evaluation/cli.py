@@ -70,18 +70,25 @@ def audit() -> None:
 @audit.command("verify")
 @with_appcontext
 def audit_verify() -> None:
-    """Check every audit event's hash and link; exit 1 at the first broken one."""
+    """Check every audit event's hash and link, and every mark against its events; exit 1 on
+    the first broken link or any mark that differs."""
+    from evaluation.audit_rows import row_problems
+
     with _session() as session:
         report = verify_chain(session)
-    if report.ok:
-        click.echo(f"OK {report.count} events, head {report.head_hash}")
-        return
-    click.echo(
-        f"BROKEN at sequence {report.broken_seq}: {report.reason} "
-        f"({report.count} events verified before it)",
-        err=True,
-    )
-    sys.exit(1)
+        problems = row_problems(session) if report.ok else []
+    if not report.ok:
+        click.echo(
+            f"BROKEN at sequence {report.broken_seq}: {report.reason} "
+            f"({report.count} events verified before it)",
+            err=True,
+        )
+        sys.exit(1)
+    if problems:
+        for problem in problems:
+            click.echo(f"TAMPERED {problem}", err=True)
+        sys.exit(1)
+    click.echo(f"OK {report.count} events, head {report.head_hash}; marks match the log")
 
 
 @click.group()

@@ -8,6 +8,7 @@ from decimal import Decimal
 from sqlmodel import select
 
 from evaluation.audit import verify_chain
+from evaluation.audit_rows import row_problems
 from evaluation.demo import load_demo
 from evaluation.demo_data import CITY_CAMPAIGN, COUNTIES, COUNTY_CAMPAIGN
 from evaluation.models import (
@@ -89,6 +90,7 @@ def test_demo_is_idempotent_and_audited(db):
     assert [len(db.exec(select(m)).all()) for m in (Agency, Campaign, Judge, User)] == counts
     report = verify_chain(db)
     assert report.ok and report.count > 150
+    assert row_problems(db) == []  # every demo mark is what its audit events say
 
 
 def test_demo_is_deterministic(app, db, tmp_path):
