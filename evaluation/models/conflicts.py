@@ -15,16 +15,20 @@ class ConflictDeclaration(SQLModel, table=True):
 
     __tablename__ = "conflict_declaration"
     __table_args__ = (
-        CheckConstraint(
-            "(judge_id IS NULL) != (inspector_id IS NULL)", name="exactly_one_person"
-        ),
+        CheckConstraint("(judge_id IS NULL) != (inspector_id IS NULL)", name="exactly_one_person"),
         CheckConstraint("length(reason) > 0", name="reason_given"),
         partial_unique(
-            "uq_conflict_judge_agency", "campaign_id", "judge_id", "agency_id",
+            "uq_conflict_judge_agency",
+            "campaign_id",
+            "judge_id",
+            "agency_id",
             where="judge_id IS NOT NULL",
         ),
         partial_unique(
-            "uq_conflict_inspector_agency", "campaign_id", "inspector_id", "agency_id",
+            "uq_conflict_inspector_agency",
+            "campaign_id",
+            "inspector_id",
+            "agency_id",
             where="inspector_id IS NOT NULL",
         ),
     )
@@ -35,9 +39,7 @@ class ConflictDeclaration(SQLModel, table=True):
     judge_id: int | None = Field(
         default=None, sa_column=foreign_key("judge.id", nullable=True, ondelete="CASCADE")
     )
-    inspector_id: int | None = Field(
-        default=None, sa_column=foreign_key("user.id", nullable=True)
-    )
+    inspector_id: int | None = Field(default=None, sa_column=foreign_key("user.id", nullable=True))
     reason: str = Field(max_length=500)
     # Who entered it: the inspector themself, or an organizer on a judge's behalf.
     recorded_by: int = Field(sa_column=foreign_key("user.id"))

@@ -79,9 +79,7 @@ class SubmissionVersion(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("submission_id", "number"),
         CheckConstraint("number > 0", name="number_positive"),
-        CheckConstraint(
-            "(decision IS NULL) = (reviewed_at IS NULL)", name="decision_has_time"
-        ),
+        CheckConstraint("(decision IS NULL) = (reviewed_at IS NULL)", name="decision_has_time"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
