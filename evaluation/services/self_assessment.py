@@ -170,10 +170,9 @@ def _validated_scores(
     return clean
 
 
-def save_draft(
+def _apply_draft(
     session: Session, submission: Submission, report_md: str, scores: dict[int, ScoreInput]
 ) -> None:
-    """Store the report and the self-scores as they are (a draft may be incomplete)."""
     require_editable(session, submission)
     if len(report_md) > MAX_REPORT_CHARS:
         raise ValidationFailed({"report_md": _("履职报告不能超过 %(n)d 字。", n=MAX_REPORT_CHARS)})
@@ -192,7 +191,31 @@ def save_draft(
     submission.report_md = report_md
     submission.updated_at = utcnow()
     session.add(submission)
+    session.flush()
+
+
+def save_draft(
+    session: Session, submission: Submission, report_md: str, scores: dict[int, ScoreInput]
+) -> None:
+    """Store the report and the self-scores as they are (a draft may be incomplete)."""
+    _apply_draft(session, submission, report_md, scores)
     commit_or_fail(session)
+
+
+def save_and_submit(
+    session: Session,
+    submission: Submission,
+    report_md: str,
+    scores: dict[int, ScoreInput],
+    user: User,
+) -> SubmissionVersion:
+    """The form's 提交 button: the edits and the submission in one transaction, or neither."""
+    try:
+        _apply_draft(session, submission, report_md, scores)
+        return submit(session, submission, user)
+    except ValidationFailed:
+        session.rollback()
+        raise
 
 
 def draft_scores(session: Session, submission_id: int) -> list[SelfScore]:

@@ -9,7 +9,6 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-
 revision = "0005_self_assessment"
 down_revision = "0003"
 branch_labels = None
