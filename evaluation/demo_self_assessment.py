@@ -102,7 +102,8 @@ def _report(agency: Agency, rng: random.Random) -> str:
 
 def _points(node: Indicator, rng: random.Random) -> Decimal:
     share = Decimal(rng.choice([70, 80, 85, 90, 95, 100])) / 100
-    return (node.max_points * share).quantize(Decimal("1"))
+    # Whole points, stored with the column's two decimals like a mark typed into the form.
+    return (node.max_points * share).quantize(Decimal("1")).quantize(Decimal("0.01"))
 
 
 def load_self_assessment_demo(session: Session, campaign: Campaign, root: Path | None) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 from pathlib import Path
 
 import pytest
@@ -313,3 +314,24 @@ def test_other_organization_cannot_review(app, db, world):
     response = web.post(f"/admin/submissions/{submission.id}/review", {"decision": "accepted"})
     assert response.status_code == 404
     assert _submission(db, world).status == SubmissionStatus.SUBMITTED
+
+
+def test_comparison_treats_equal_numbers_as_unchanged():
+    from evaluation.models import SubmissionVersion
+    from evaluation.services.self_assessment_overview import compare_versions
+
+    def version(number, points, report):
+        row = {"indicator_id": 1, "code": "A1", "name": "责任清单", "max_points": "10"}
+        return SubmissionVersion(
+            number=number,
+            report_md=report,
+            scores_json=json.dumps([{**row, "points": points, "explanation": ""}]),
+            files_json="[]",
+            submission_id=1,
+            submitted_by=1,
+        )
+
+    same = compare_versions(version(1, "4", "甲\n乙"), version(2, "4.00", "甲\n丙"))
+    assert not same.scores[0].changed
+    assert ("-", "乙") in same.report_lines and ("+", "丙") in same.report_lines
+    assert compare_versions(version(1, "4", ""), version(2, "4.5", "")).scores[0].changed

@@ -7,6 +7,7 @@ import difflib
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
 from sqlmodel import Session, select
 
@@ -81,7 +82,14 @@ class ScoreChange:
 
     @property
     def changed(self) -> bool:
-        return (self.old_points, self.old_explanation) != (self.new_points, self.new_explanation)
+        # Compared as numbers: "4" and "4.00" are the same mark.
+        def number(text):
+            return Decimal(text) if text is not None else None
+
+        return (number(self.old_points), self.old_explanation) != (
+            number(self.new_points),
+            self.new_explanation,
+        )
 
 
 @dataclass(frozen=True)
