@@ -81,3 +81,34 @@ def _id_of(page, code: str) -> str:
     """The indicator id behind a code, read from the form's input names."""
     label = page.get_by_text(f"{code} 自评分", exact=True)
     return label.get_attribute("for").removeprefix("points-")
+
+
+def test_organizer_pages_for_deployment_and_recusals(demo_server, page_for):
+    base = demo_server.base
+    page = page_for()
+    login(page, base, "organizer")
+    page.goto(base + "/admin/campaigns/1/deployment")
+    expect(page.get_by_text(re.compile(r"已阅读：\d+ / \d+ 个单位"))).to_be_visible()
+    row = page.get_by_role("row", name=re.compile("市公安局"))
+    row.get_by_role("button", name="生成邀请链接").click()
+    expect(page.locator("#invitation-link")).to_have_value(re.compile(r"/invite/[\w-]{40,}$"))
+    snap(page, "admin-deployment")
+    link = page.locator("#invitation-link").input_value()
+
+    newcomer = page_for()
+    newcomer.goto(link)
+    newcomer.get_by_label("新密码", exact=True).fill("Gongan2024!ok")
+    newcomer.get_by_label("确认新密码").fill("Gongan2024!ok")
+    snap(newcomer, "invitation-set-password")
+    newcomer.get_by_role("button", name="设置密码").click()
+    expect(newcomer.get_by_role("status")).to_contain_text("密码已设置")
+    assert newcomer.goto(link).status == 404  # single use
+
+    page.goto(base + "/admin/campaigns/1/recusals")
+    expect(page.get_by_role("cell", name="所属单位（自动回避）").first).to_be_visible()
+    expect(page.get_by_role("cell", name="本人申报").first).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    snap(page, "admin-recusals")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="导出 Excel").click()
+    assert download.value.suggested_filename.endswith(".xlsx")
