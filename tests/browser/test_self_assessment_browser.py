@@ -90,6 +90,7 @@ def test_organizer_pages_for_deployment_and_recusals(demo_server, page_for):
     page.goto(base + "/admin/campaigns/1/deployment")
     expect(page.get_by_text(re.compile(r"已阅读：\d+ / \d+ 个单位"))).to_be_visible()
     row = page.get_by_role("row", name=re.compile("市公安局"))
+    row.get_by_text("邀请 / 重发").click()
     row.get_by_role("button", name="生成邀请链接").click()
     expect(page.locator("#invitation-link")).to_have_value(re.compile(r"/invite/[\w-]{40,}$"))
     snap(page, "admin-deployment")
