@@ -288,6 +288,14 @@ ROUTES = [  # (method, url template, endpoint, expected, form data)
     ),
     ("GET", "/admin/campaigns/{campaign}/recusals.csv", "admin.recusal_export", ORG_A, None),
     ("GET", "/admin/campaigns/{campaign}/recusals.xlsx", "admin.recusal_export", ORG_A, None),
+    ("GET", "/inspector/campaigns/{campaign}/conflicts", "inspector.conflicts", INSPECTOR, None),
+    (
+        "POST",
+        "/inspector/campaigns/{campaign}/conflicts",
+        "inspector.conflict_declare",
+        (LOGIN, 403, 403, 403, 403, 400),
+        {"reason": ""},
+    ),
     # Live page shells carry no data (the socket checks the token): anyone may load them.
     ("GET", "/live/{live}/tablet", "live_pages.tablet", PUBLIC, None),
     ("GET", "/live/{live}/console", "live_pages.console", PUBLIC, None),

@@ -121,3 +121,17 @@ def test_judge_contact_is_kept(app, db, world):
     assert response.status_code == 302
     db.expire_all()
     assert db.get(Judge, world.judge_other.id).contact == "zhao@example.org"
+
+
+def test_inspector_declares_own_conflict_and_cannot_reach_another_city(app, db, world):
+    web = world.web(app, world.inspector)
+    url = f"/inspector/campaigns/{world.campaign.id}/conflicts"
+    assert "利益冲突申报" in web.client.get("/inspector/").get_data(as_text=True)
+    response = web.post(url, {"agency_id": str(world.agency_b.id), "reason": "曾在该局工作五年"})
+    assert response.status_code == 302
+    declaration = db.exec(select(ConflictDeclaration)).one()
+    assert declaration.inspector_id == world.inspector.id
+    assert declaration.recorded_by == world.inspector.id
+    assert is_recused(db, world.campaign, world.agency_b.id, inspector_id=world.inspector.id)
+    other_campaign = f.campaign(db, f.org(db))
+    assert web.client.get(f"/inspector/campaigns/{other_campaign.id}/conflicts").status_code == 404
