@@ -340,15 +340,15 @@ def _self_assessment_world(app, db, campaign, agency, users) -> dict:
     root = files_root(app)
     notice = deployment.save_notice(db, campaign, "通知", "正文")
     deployment.publish_notice(db, notice)
-    notice_file = deployment.add_attachment(
-        db, root, notice, Upload("方案.pdf", PDF), users["organizer_a"]
+    [notice_file] = deployment.add_attachments(
+        db, root, notice, [Upload("方案.pdf", PDF)], users["organizer_a"]
     )
     submission = self_assessment.submission_for(db, campaign.id, agency.id)
     leaves = self_assessment.campaign_leaves(db, campaign)
     scores = {n.id: self_assessment.ScoreInput("18", "") for n in leaves}
     self_assessment.save_draft(db, submission, "报告", scores)
-    evidence = self_assessment.add_evidence(
-        db, root, submission, Upload("台账.pdf", PDF), users["contact_a"]
+    [evidence] = self_assessment.add_evidence(
+        db, root, submission, [Upload("台账.pdf", PDF)], users["contact_a"]
     )
     self_assessment.submit(db, submission, users["contact_a"])
     issued = invitations.issue_invitation(db, users["contact_a"], users["organizer_a"])

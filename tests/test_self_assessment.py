@@ -335,3 +335,15 @@ def test_comparison_treats_equal_numbers_as_unchanged():
     assert not same.scores[0].changed
     assert ("-", "乙") in same.report_lines and ("+", "丙") in same.report_lines
     assert compare_versions(version(1, "4", ""), version(2, "4.5", "")).scores[0].changed
+
+
+def test_one_bad_file_in_an_upload_keeps_none_of_them(app, db, world):
+    contact = world.web(app, world.contact_a)
+    response = contact.post(
+        world.form_url() + "/evidence",
+        {"file": [(io.BytesIO(PDF), "good.pdf"), (io.BytesIO(EXE), "bad.pdf")]},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 400
+    assert "bad.pdf" in response.get_data(as_text=True)
+    assert db.exec(select(StoredFile)).all() == [] and db.exec(select(EvidenceFile)).all() == []

@@ -23,7 +23,7 @@ from evaluation.models import (
 )
 from evaluation.models.base import utcnow
 from evaluation.services.errors import ValidationFailed
-from evaluation.services.file_store import Upload, store_upload
+from evaluation.services.file_store import Upload, check_upload, store_upload
 from evaluation.services.persistence import commit_or_fail
 
 MAX_NOTICE_CHARS = 50_000
@@ -75,13 +75,18 @@ def attachments_of(session: Session, notice_id: int) -> list[tuple[NoticeAttachm
     )
 
 
-def add_attachment(
-    session: Session, root: Path, notice: CampaignNotice, upload: Upload, user: User
-) -> StoredFile:
-    if len(attachments_of(session, notice.id)) >= MAX_ATTACHMENTS:
+def add_attachments(
+    session: Session, root: Path, notice: CampaignNotice, uploads: list[Upload], user: User
+) -> list[StoredFile]:
+    """All the files of one upload, or none: each is checked before any is kept."""
+    for upload in uploads:
+        check_upload(upload)
+    if len(attachments_of(session, notice.id)) + len(uploads) > MAX_ATTACHMENTS:
         raise ValidationFailed({"file": _("通知最多 %(n)d 个附件。", n=MAX_ATTACHMENTS)})
-    stored = store_upload(session, root, upload, user_id=user.id)
-    session.add(NoticeAttachment(notice_id=notice.id, file_id=stored.id))
+    stored = []
+    for upload in uploads:
+        stored.append(store_upload(session, root, upload, user_id=user.id))
+        session.add(NoticeAttachment(notice_id=notice.id, file_id=stored[-1].id))
     commit_or_fail(session)
     return stored
 

@@ -36,7 +36,7 @@ from evaluation.models import (
 )
 from evaluation.models.base import utcnow
 from evaluation.services.errors import ValidationFailed
-from evaluation.services.file_store import Upload, store_upload
+from evaluation.services.file_store import Upload, check_upload, store_upload
 from evaluation.services.indicators import campaign_indicators, walk
 from evaluation.services.persistence import commit_or_fail
 from scoring import rubric
@@ -236,10 +236,13 @@ def evidence_files(session: Session, submission_id: int) -> list[tuple[EvidenceF
 
 
 def add_evidence(
-    session: Session, root: Path, submission: Submission, upload: Upload, user: User
-) -> StoredFile:
+    session: Session, root: Path, submission: Submission, uploads: list[Upload], user: User
+) -> list[StoredFile]:
+    """All the files of one upload, or none: each is checked before any is kept."""
     require_editable(session, submission)
-    if len(evidence_files(session, submission.id)) >= MAX_EVIDENCE_FILES:
+    for upload in uploads:
+        check_upload(upload)
+    if len(evidence_files(session, submission.id)) + len(uploads) > MAX_EVIDENCE_FILES:
         raise ValidationFailed(
             {
                 "file": _(
@@ -248,8 +251,10 @@ def add_evidence(
                 )
             }
         )
-    stored = store_upload(session, root, upload, user_id=user.id)
-    session.add(EvidenceFile(submission_id=submission.id, file_id=stored.id))
+    stored = []
+    for upload in uploads:
+        stored.append(store_upload(session, root, upload, user_id=user.id))
+        session.add(EvidenceFile(submission_id=submission.id, file_id=stored[-1].id))
     submission.updated_at = utcnow()
     session.add(submission)
     commit_or_fail(session)

@@ -10,7 +10,7 @@ from evaluation.access import get_agency, get_campaign, organizer_required
 from evaluation.db import get_session
 from evaluation.forms import CsrfOnlyForm
 from evaluation.services.deployment import (
-    add_attachment,
+    add_attachments,
     attachments_of,
     notice_of,
     publish_notice,
@@ -91,8 +91,7 @@ def deployment_attach(campaign_id: int):
     if not uploads:
         return _page(campaign, {"file": _("请选择要上传的文件。")}, status=400)
     try:
-        for upload in uploads:
-            add_attachment(db, files_root(current_app), notice, upload, current_user)
+        add_attachments(db, files_root(current_app), notice, uploads, current_user)
     except ValidationFailed as failure:
         db.rollback()
         return _page(campaign, failure.errors, status=400)

@@ -126,8 +126,7 @@ def evidence_upload(campaign_id: int):
     if not uploads:
         return _page(campaign, submission, {"file": _("请选择要上传的文件。")}, status=400)
     try:
-        for upload in uploads:
-            add_evidence(db, files_root(current_app), submission, upload, current_user)
+        add_evidence(db, files_root(current_app), submission, uploads, current_user)
     except ValidationFailed as failure:
         db.rollback()
         status = 409 if "form" in failure.errors else 400
