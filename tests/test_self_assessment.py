@@ -347,3 +347,13 @@ def test_one_bad_file_in_an_upload_keeps_none_of_them(app, db, world):
     assert response.status_code == 400
     assert "bad.pdf" in response.get_data(as_text=True)
     assert db.exec(select(StoredFile)).all() == [] and db.exec(select(EvidenceFile)).all() == []
+
+
+def test_opening_the_form_writes_nothing(app, db, world):
+    contact = world.web(app, world.contact_a)
+    assert contact.client.get(world.form_url()).status_code == 200
+    assert _submission(db, world) is None
+    assert (
+        contact.post(world.form_url(), {**world.filled_form(), "action": "save"}).status_code == 302
+    )
+    assert _submission(db, world) is not None

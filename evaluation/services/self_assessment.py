@@ -66,14 +66,20 @@ def self_assessment_stage(session: Session, campaign_id: int) -> Stage | None:
     ).first()
 
 
-def submission_for(session: Session, campaign_id: int, agency_id: int) -> Submission:
-    """The agency's submission, created (as an empty draft) on first use."""
+def find_submission(session: Session, campaign_id: int, agency_id: int) -> Submission:
+    """The agency's submission, or an unsaved empty draft: looking writes nothing."""
     found = session.exec(
         select(Submission).where(
             Submission.campaign_id == campaign_id, Submission.agency_id == agency_id
         )
     ).first()
-    if found is None:
+    return found or Submission(campaign_id=campaign_id, agency_id=agency_id)
+
+
+def submission_for(session: Session, campaign_id: int, agency_id: int) -> Submission:
+    """The agency's submission, created (as an empty draft) on first use."""
+    found = find_submission(session, campaign_id, agency_id)
+    if found.id is None:
         found = Submission(campaign_id=campaign_id, agency_id=agency_id)
         session.add(found)
         commit_or_fail(session)

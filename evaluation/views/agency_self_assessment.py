@@ -25,6 +25,7 @@ from evaluation.services.self_assessment import (
     deadline_of,
     draft_scores,
     evidence_files,
+    find_submission,
     indicator_paths,
     latest_version,
     remove_evidence,
@@ -38,9 +39,10 @@ from evaluation.views.downloads import send_stored, uploads_from_request
 from evaluation.views.submission_pages import render_version, submission_file_ids
 
 
-def _own_submission(campaign_id: int) -> tuple:
+def _own_submission(campaign_id: int, *, create: bool = True) -> tuple:
     campaign, _entry = enrolled_campaign(campaign_id)
-    return campaign, submission_for(get_session(), campaign.id, current_user.agency_id)
+    load = submission_for if create else find_submission
+    return campaign, load(get_session(), campaign.id, current_user.agency_id)
 
 
 def _scores_from_form(leaves) -> dict[int, ScoreInput]:
@@ -89,7 +91,7 @@ def _page(campaign, submission: Submission, errors=None, values=None, status=200
 @bp.get("/campaigns/<int:campaign_id>/self-assessment")
 @contact_required
 def self_assessment(campaign_id: int):
-    campaign, submission = _own_submission(campaign_id)
+    campaign, submission = _own_submission(campaign_id, create=False)
     return _page(campaign, submission)
 
 
@@ -138,7 +140,7 @@ def evidence_upload(campaign_id: int):
 @bp.post("/campaigns/<int:campaign_id>/self-assessment/evidence/<int:evidence_id>/delete")
 @contact_required
 def evidence_delete(campaign_id: int, evidence_id: int):
-    campaign, submission = _own_submission(campaign_id)
+    campaign, submission = _own_submission(campaign_id, create=False)
     try:
         remove_evidence(get_session(), submission, evidence_id)
     except ValidationFailed as failure:
@@ -151,7 +153,7 @@ def evidence_delete(campaign_id: int, evidence_id: int):
 @bp.get("/campaigns/<int:campaign_id>/self-assessment/files/<int:file_id>")
 @contact_required
 def evidence_download(campaign_id: int, file_id: int):
-    _campaign, submission = _own_submission(campaign_id)
+    _campaign, submission = _own_submission(campaign_id, create=False)
     db = get_session()
     if file_id not in submission_file_ids(db, submission):
         abort(404)
@@ -161,7 +163,7 @@ def evidence_download(campaign_id: int, file_id: int):
 @bp.get("/campaigns/<int:campaign_id>/self-assessment/versions/<int:number>")
 @contact_required
 def version(campaign_id: int, number: int):
-    campaign, submission = _own_submission(campaign_id)
+    campaign, submission = _own_submission(campaign_id, create=False)
     db = get_session()
     found = next((v for v in versions_of(db, submission.id) if v.number == number), None)
     if found is None:
