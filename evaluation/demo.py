@@ -10,6 +10,7 @@ from sqlmodel import Session, select
 
 from evaluation import demo_data as data
 from evaluation.clock import LOCAL_TZ
+from evaluation.demo_self_assessment import load_self_assessment_demo
 from evaluation.models import (
     Agency,
     AgencyLevel,
@@ -80,6 +81,7 @@ def load_demo(session: Session) -> bool:
     session.commit()
     _live_session(session, city_campaign)
     _sheet_session(session, county_campaign)
+    load_self_assessment_demo(session, city_campaign, _files_root())
     return True
 
 
@@ -105,6 +107,15 @@ def _sheet_session(session: Session, campaign: Campaign) -> None:
         [judge.id for judge in judges], venue=data.LIVE_VENUE, sheet_indicator_id=root.id,
         chief_judge_id=judges[0].id,
     )
+
+
+def _files_root():
+    """Where uploaded files live, when an app is there to say (the CLI always has one)."""
+    from flask import current_app, has_app_context
+
+    from evaluation.services.file_store import files_root
+
+    return files_root(current_app) if has_app_context() else None
 
 
 def _live_session(session: Session, campaign: Campaign) -> None:

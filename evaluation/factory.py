@@ -69,10 +69,11 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from evaluation.views import admin, agency_portal, auth, inspector_portal, public
+    from evaluation.views import admin, agency_portal, auth, inspector_portal, invitation, public
 
     for blueprint in (auth.bp, public.bp, admin.bp, agency_portal.bp, inspector_portal.bp):
         app.register_blueprint(blueprint)
+    app.register_blueprint(invitation.bp)
     import live  # evaluation depends on live only here, where the app is assembled
 
     live.init_app(app)

@@ -105,6 +105,7 @@ class JudgeForm(FlaskForm):
     )
     group_name = SelectField(_l("评委类别"))
     title = StringField(_l("职务/身份"), filters=[strip], validators=[Length(max=100)])
+    contact = StringField(_l("联系方式"), filters=[strip], validators=[Length(max=100)])
     affiliation_agency_id = SelectField(_l("所属单位（用于回避）"), coerce=int, default=0)
 
 

@@ -116,6 +116,7 @@ def app(backend, tmp_path):
             "SOCKETIO_ASYNC_MODE": "threading",
             "RATELIMIT_STORAGE_URI": "memory://",
         "LIVE_SWEEP_SECONDS": 0,
+            "FILES_FOLDER": str(tmp_path / "files"),
         }
     )
     yield application

@@ -138,6 +138,164 @@ ROUTES = [  # (method, url template, endpoint, expected, form data)
     ("GET", "/inspector/", "inspector.home", INSPECTOR, None),
     ("GET", "/inspector/visits/{visit}", "inspector.visit", INSPECTOR, None),
     ("GET", "/inspector/visits/{other_visit}", "inspector.visit", NOT_ASSIGNED, None),
+    # 部署安排 / 自查自评 / 回避登记 (contact_a's agency takes part; see `world`)
+    ("GET", "/agency/campaigns/{campaign}/notice", "agency.notice", CONTACT, None),
+    (
+        "GET",
+        "/agency/campaigns/{campaign}/notice/files/{notice_file}",
+        "agency.notice_file",
+        CONTACT,
+        None,
+    ),
+    (
+        "GET",
+        "/agency/campaigns/{campaign}/self-assessment",
+        "agency.self_assessment",
+        CONTACT,
+        None,
+    ),
+    (  # the world's submission is submitted: the contact gets 409 (no longer editable)
+        "POST",
+        "/agency/campaigns/{campaign}/self-assessment",
+        "agency.self_assessment_save",
+        (LOGIN, 403, 403, 403, 409, 403),
+        {"report_md": ""},
+    ),
+    (
+        "POST",
+        "/agency/campaigns/{campaign}/self-assessment/evidence",
+        "agency.evidence_upload",
+        (LOGIN, 403, 403, 403, 400, 403),
+        {},
+    ),
+    (
+        "POST",
+        "/agency/campaigns/{campaign}/self-assessment/evidence/999999/delete",
+        "agency.evidence_delete",
+        (LOGIN, 403, 403, 403, 409, 403),
+        {},
+    ),
+    (
+        "GET",
+        "/agency/campaigns/{campaign}/self-assessment/files/{evidence_file}",
+        "agency.evidence_download",
+        CONTACT,
+        None,
+    ),
+    (
+        "GET",
+        "/agency/campaigns/{campaign}/self-assessment/versions/1",
+        "agency.version",
+        CONTACT,
+        None,
+    ),
+    ("GET", "/admin/campaigns/{campaign}/deployment", "admin.deployment", ORG_A, None),
+    (
+        "POST",
+        "/admin/campaigns/{campaign}/deployment",
+        "admin.deployment_save",
+        POST_ORG_A,
+        {"title": ""},
+    ),
+    (
+        "POST",
+        "/admin/campaigns/{campaign}/deployment/attachments",
+        "admin.deployment_attach",
+        POST_ORG_A,
+        {},
+    ),
+    (
+        "POST",
+        "/admin/campaigns/{campaign}/deployment/attachments/999999/delete",
+        "admin.deployment_detach",
+        (LOGIN, 404, 404, 404, 403, 403),
+        {},
+    ),
+    (
+        "GET",
+        "/admin/campaigns/{campaign}/deployment/files/{notice_file}",
+        "admin.deployment_file",
+        ORG_A,
+        None,
+    ),
+    (
+        "POST",
+        "/admin/campaigns/{campaign}/agencies/{agency}/invite",
+        "admin.invite_contact",
+        POST_ORG_A,
+        {"username": ""},
+    ),
+    ("GET", "/invite/{invitation}", "invite.accept", PUBLIC, None),
+    ("POST", "/invite/{invitation}", "invite.accept", (400,) * 6, {"password": "short"}),
+    ("GET", "/admin/campaigns/{campaign}/self-assessment", "admin.self_assessments", ORG_A, None),
+    (  # the agency has a submission already: the organizer is sent to it
+        "POST",
+        "/admin/campaigns/{campaign}/self-assessment/{agency}/start",
+        "admin.submission_start",
+        (LOGIN, 302, 302, 404, 403, 403),
+        {},
+    ),
+    ("GET", "/admin/submissions/{submission}", "admin.submission_review", ORG_A, None),
+    (
+        "POST",
+        "/admin/submissions/{submission}/review",
+        "admin.submission_decide",
+        POST_ORG_A,
+        {"decision": ""},
+    ),
+    (
+        "POST",
+        "/admin/submissions/{submission}/reopen",
+        "admin.submission_reopen",
+        POST_ORG_A,
+        {"until": "yesterday"},
+    ),
+    (
+        "GET",
+        "/admin/submissions/{submission}/versions/1",
+        "admin.submission_version",
+        ORG_A,
+        None,
+    ),
+    (
+        "GET",
+        "/admin/submissions/{submission}/compare?a=1&b=1",
+        "admin.submission_compare",
+        ORG_A,
+        None,
+    ),
+    (
+        "GET",
+        "/admin/submissions/{submission}/files/{evidence_file}",
+        "admin.submission_file",
+        ORG_A,
+        None,
+    ),
+    ("GET", "/admin/campaigns/{campaign}/recusals", "admin.recusal_register", ORG_A, None),
+    (
+        "POST",
+        "/admin/campaigns/{campaign}/recusals",
+        "admin.conflict_declare",
+        POST_ORG_A,
+        {"reason": ""},
+    ),
+    (
+        "POST",
+        "/admin/campaigns/{campaign}/recusals/999999/delete",
+        "admin.conflict_withdraw",
+        (LOGIN, 404, 404, 404, 403, 403),
+        {},
+    ),
+    ("GET", "/admin/campaigns/{campaign}/recusals.csv", "admin.recusal_export", ORG_A, None),
+    ("GET", "/admin/campaigns/{campaign}/recusals.xlsx", "admin.recusal_export", ORG_A, None),
+    ("GET", "/inspector/campaigns/{campaign}/conflicts", "inspector.conflicts", INSPECTOR, None),
+    (
+        "POST",
+        "/inspector/campaigns/{campaign}/conflicts",
+        "inspector.conflict_declare",
+        (LOGIN, 403, 403, 403, 403, 400),
+        {"reason": ""},
+    ),
     # Live page shells carry no data (the socket checks the token): anyone may load them.
     ("GET", "/live/{live}/tablet", "live_pages.tablet", PUBLIC, None),
     ("GET", "/live/{live}/console", "live_pages.console", PUBLIC, None),
@@ -169,6 +327,39 @@ def _import_job(app, tmp_path, campaign_id: int) -> str:
     return job_id
 
 
+def _self_assessment_world(app, db, campaign, agency, users) -> dict:
+    """Enrolled agency, a published notice with a file, a submitted self-assessment."""
+    from evidence_samples import PDF
+
+    from evaluation.models import CampaignAgency
+    from evaluation.services import deployment, invitations, self_assessment
+    from evaluation.services.file_store import Upload, files_root
+
+    db.add(CampaignAgency(campaign_id=campaign.id, agency_id=agency.id, group_name="市直组"))
+    db.commit()
+    root = files_root(app)
+    notice = deployment.save_notice(db, campaign, "通知", "正文")
+    deployment.publish_notice(db, notice)
+    [notice_file] = deployment.add_attachments(
+        db, root, notice, [Upload("方案.pdf", PDF)], users["organizer_a"]
+    )
+    submission = self_assessment.submission_for(db, campaign.id, agency.id)
+    leaves = self_assessment.campaign_leaves(db, campaign)
+    scores = {n.id: self_assessment.ScoreInput("18", "") for n in leaves}
+    self_assessment.save_draft(db, submission, "报告", scores)
+    [evidence] = self_assessment.add_evidence(
+        db, root, submission, [Upload("台账.pdf", PDF)], users["contact_a"]
+    )
+    self_assessment.submit(db, submission, users["contact_a"])
+    issued = invitations.issue_invitation(db, users["contact_a"], users["organizer_a"])
+    return {
+        "notice_file": notice_file.id,
+        "evidence_file": evidence.id,
+        "submission": submission.id,
+        "invitation": issued.token,
+    }
+
+
 @pytest.fixture
 def world(app, db, tmp_path):
     org_a, org_b = f.org(db, "甲市普法办"), f.org(db, "乙市普法办")
@@ -197,6 +388,7 @@ def world(app, db, tmp_path):
     onsite = f.stage(db, campaign, StageKind.ONSITE_REVIEW)
     live = create_session(db, onsite, "第一场", [agency.id], [judge.id])
     ids = {
+        **_self_assessment_world(app, db, campaign, agency, users),
         "live": live.id,
         "campaign": campaign.id,
         "agency": agency.id,

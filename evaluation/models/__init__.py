@@ -12,6 +12,14 @@ from evaluation.models.campaign import (
     StageKind,
     StageStatus,
 )
+from evaluation.models.conflicts import ConflictDeclaration
+from evaluation.models.deployment import (
+    CampaignNotice,
+    Invitation,
+    NoticeAttachment,
+    NoticeReceipt,
+    StoredFile,
+)
 from evaluation.models.judging import (
     AccessToken,
     InspectionAssignment,
@@ -36,8 +44,30 @@ from evaluation.models.live import (
     VoidRequest,
 )
 from evaluation.models.rubric import Indicator, IndicatorKind
+from evaluation.models.self_assessment import (
+    EvidenceFile,
+    ReviewComment,
+    ReviewDecision,
+    SelfScore,
+    Submission,
+    SubmissionStatus,
+    SubmissionVersion,
+)
 
 __all__ = [
+    "CampaignNotice",
+    "ConflictDeclaration",
+    "EvidenceFile",
+    "Invitation",
+    "NoticeAttachment",
+    "NoticeReceipt",
+    "ReviewComment",
+    "ReviewDecision",
+    "SelfScore",
+    "StoredFile",
+    "Submission",
+    "SubmissionStatus",
+    "SubmissionVersion",
     "AccessToken",
     "BroadcastMode",
     "Graphic",

@@ -29,6 +29,8 @@ class Judge(SQLModel, table=True):
     name: str = Field(max_length=50)
     group_name: str = Field(max_length=20)
     title: str = Field(default="", max_length=100)
+    # Phone or e-mail for the organizers (notices, schedule changes); never shown publicly.
+    contact: str = Field(default="", max_length=100)
     # The agency the judge belongs to: the judge is recused when it is on stage.
     affiliation_agency_id: int | None = Field(
         default=None, sa_column=foreign_key("agency.id", nullable=True)

@@ -21,6 +21,7 @@ class JudgeFields:
     group_name: str
     title: str = ""
     affiliation_agency_id: int | None = None
+    contact: str = ""
 
 
 def _validate(

@@ -125,9 +125,12 @@ def campaign(campaign_id: int):
 
 from evaluation.views import (  # noqa: E402,F401  (routes register on bp)
     admin_agencies,
+    admin_conflicts,
+    admin_deployment,
     admin_imports,
     admin_indicators,
     admin_judges,
+    admin_self_assessment,
     admin_stages,
     admin_users,
 )

@@ -35,6 +35,7 @@ def _fields(form: JudgeForm) -> JudgeFields:
         group_name=form.group_name.data,
         title=form.title.data or "",
         affiliation_agency_id=form.affiliation_agency_id.data or None,
+        contact=form.contact.data or "",
     )
 
 

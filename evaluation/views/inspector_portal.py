@@ -27,7 +27,9 @@ def _visits_query():
 @roles_required(Role.INSPECTOR)
 def home():
     visits = get_session().exec(_visits_query().order_by(Campaign.year.desc(), Agency.id)).all()
-    return render_template("inspector/home.html", visits=visits)
+    return render_template(
+        "inspector/home.html", visits=visits, campaigns=inspector_conflicts.open_campaigns()
+    )
 
 
 @bp.get("/visits/<int:assignment_id>")
@@ -42,3 +44,6 @@ def visit(assignment_id: int):
     return render_template(
         "inspector/visit.html", assignment=assignment, agency=agency, campaign=campaign
     )
+
+
+from evaluation.views import inspector_conflicts  # noqa: E402  (routes register on bp)

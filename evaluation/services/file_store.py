@@ -1,0 +1,144 @@
+"""Uploaded files: type checked by content, kept outside the web root under a content hash.
+
+The browser's file name and Content-Type are only labels: a renamed .exe is still an .exe.
+Blobs live in `<instance>/files/ab/abcdef...` (the SHA-256), never under static/, and are
+sent back only as downloads (see views/files.py), so nothing uploaded is ever rendered.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from flask_babel import gettext as _
+from sqlmodel import Session
+
+from evaluation.models import StoredFile
+from evaluation.services.errors import ValidationFailed
+
+MAX_FILE_BYTES = 10 * 1024 * 1024
+OLE2_MAGIC = bytes.fromhex("D0CF11E0A1B11AE1")  # legacy .doc / .xls / .ppt
+# Parts an Office Open XML package must carry, per kind (a plain .zip has none of them).
+OOXML_PARTS = {
+    "word/document.xml": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "xl/workbook.xml": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "ppt/presentation.xml": (
+        "application/vnd.openxmlformats-officedocument.presentationml.presentation"
+    ),
+}
+ACCEPTED_KINDS = "PDF, PNG, JPEG, GIF, WebP, Word, Excel, PowerPoint"
+
+
+@dataclass(frozen=True)
+class Upload:
+    name: str
+    data: bytes
+
+
+def sniff_media_type(data: bytes) -> str | None:
+    """The media type the bytes themselves show, or None when it is not an accepted kind."""
+    if data.startswith(b"%PDF-"):
+        return "application/pdf"
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if data.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if data[:6] in (b"GIF87a", b"GIF89a"):
+        return "image/gif"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    if data.startswith(OLE2_MAGIC):
+        return "application/x-ole-storage"  # .doc/.xls/.ppt: the container tells no more
+    if data.startswith(b"PK\x03\x04"):
+        return _ooxml_type(data)
+    return None
+
+
+def _ooxml_type(data: bytes) -> str | None:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            names = set(archive.namelist())
+    except zipfile.BadZipFile:
+        return None
+    if "[Content_Types].xml" not in names:
+        return None
+    return next((kind for part, kind in OOXML_PARTS.items() if part in names), None)
+
+
+def safe_display_name(name: str) -> str:
+    """The last path component, without control characters, at most 200 characters."""
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    cleaned = "".join(ch for ch in base if ch.isprintable()).strip()
+    return (cleaned or "file")[-200:]
+
+
+def check_upload(upload: Upload, field: str = "file") -> str:
+    """The sniffed media type; ValidationFailed naming the file and the rule otherwise."""
+    name = safe_display_name(upload.name)
+    if not upload.data:
+        raise ValidationFailed({field: _("文件“%(name)s”是空的。", name=name)})
+    if len(upload.data) > MAX_FILE_BYTES:
+        raise ValidationFailed(
+            {
+                field: _(
+                    "文件“%(name)s”超过大小上限 %(mb)d MB。",
+                    name=name,
+                    mb=MAX_FILE_BYTES // (1024 * 1024),
+                )
+            }
+        )
+    media_type = sniff_media_type(upload.data)
+    if media_type is None:
+        raise ValidationFailed(
+            {
+                field: _(
+                    "文件“%(name)s”的内容不是允许的类型（%(kinds)s），与文件扩展名无关。",
+                    name=name,
+                    kinds=ACCEPTED_KINDS,
+                )
+            }
+        )
+    return media_type
+
+
+def files_root(app) -> Path:
+    """FILES_FOLDER when configured, else `files/` in the instance folder (not web-served)."""
+    return Path(app.config.get("FILES_FOLDER") or Path(app.instance_path) / "files")
+
+
+def blob_path(root: Path, sha256: str) -> Path:
+    return root / sha256[:2] / sha256
+
+
+def write_blob(root: Path, data: bytes) -> str:
+    """Write once under the hash (atomically: a crash leaves no half file) and return it."""
+    sha256 = hashlib.sha256(data).hexdigest()
+    target = blob_path(root, sha256)
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_suffix(f".{os.getpid()}.part")
+        partial.write_bytes(data)
+        os.replace(partial, target)
+    return sha256
+
+
+def store_upload(
+    session: Session, root: Path, upload: Upload, *, user_id: int, field: str = "file"
+) -> StoredFile:
+    """Check, write the blob, add the row (flushed, not committed: the caller commits)."""
+    media_type = check_upload(upload, field)
+    sha256 = write_blob(root, upload.data)
+    stored = StoredFile(
+        sha256=sha256,
+        size_bytes=len(upload.data),
+        media_type=media_type,
+        original_name=safe_display_name(upload.name),
+        uploaded_by=user_id,
+    )
+    session.add(stored)
+    session.flush()
+    return stored

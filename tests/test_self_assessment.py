@@ -1,0 +1,359 @@
+"""自查自评: drafts, submission, review with comments, resubmission, versions, deadlines."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+from evidence_samples import EXE, PDF, PNG, plain_zip, xlsx
+from selfassess_world import build, close_stage
+from sqlmodel import select
+
+from evaluation.models import (
+    AuditEvent,
+    EvidenceFile,
+    SelfScore,
+    StoredFile,
+    Submission,
+    SubmissionStatus,
+    SubmissionVersion,
+)
+from evaluation.services.file_store import MAX_FILE_BYTES
+
+
+@pytest.fixture
+def world(db):
+    return build(db)
+
+
+def _submission(db, world, agency=None) -> Submission | None:
+    db.expire_all()
+    return db.exec(
+        select(Submission).where(
+            Submission.campaign_id == world.campaign.id,
+            Submission.agency_id == (agency or world.agency_a).id,
+        )
+    ).first()
+
+
+def _versions(db) -> list[SubmissionVersion]:
+    db.expire_all()
+    return list(db.exec(select(SubmissionVersion).order_by(SubmissionVersion.id)).all())
+
+
+def _upload(web, world, name: str, data: bytes):
+    return web.post(
+        world.form_url() + "/evidence",
+        {"file": (io.BytesIO(data), name)},
+        content_type="multipart/form-data",
+    )
+
+
+def test_draft_submit_return_resubmit_accept_keeps_every_version(app, db, world):
+    contact = world.web(app, world.contact_a)
+    assert (
+        contact.post(world.form_url(), {**world.filled_form(), "action": "save"}).status_code == 302
+    )
+    assert _submission(db, world).status == SubmissionStatus.DRAFT
+    assert _upload(contact, world, "普法台账.pdf", PDF).status_code == 302
+    response = contact.post(world.form_url(), {**world.filled_form(), "action": "submit"})
+    assert response.status_code == 302
+    submission = _submission(db, world)
+    assert submission.status == SubmissionStatus.SUBMITTED and submission.version_count == 1
+
+    organizer = world.web(app, world.organizer)
+    returned = organizer.post(
+        f"/admin/submissions/{submission.id}/review",
+        {
+            "decision": "returned",
+            "note": "请补充佐证",
+            f"comment-{world.a1.id}": "责任清单未附文件",
+        },
+    )
+    assert returned.status_code == 302
+    assert _submission(db, world).status == SubmissionStatus.RETURNED
+    page = contact.client.get(world.form_url()).get_data(as_text=True)
+    assert "责任清单未附文件" in page and "请补充佐证" in page
+
+    revised = world.filled_form(report="# 履职报告\n\n本年度开展普法活动 40 场。", a1="10")
+    assert contact.post(world.form_url(), {**revised, "action": "submit"}).status_code == 302
+    versions = _versions(db)
+    assert [v.number for v in versions] == [1, 2]
+    assert "36 场" in versions[0].report_md and "40 场" in versions[1].report_md
+
+    compare = organizer.client.get(f"/admin/submissions/{submission.id}/compare?a=1&b=2")
+    text = compare.get_data(as_text=True)
+    assert compare.status_code == 200
+    assert "36 场" in text and "40 场" in text and "9.5" in text and "10" in text
+
+    accepted = organizer.post(
+        f"/admin/submissions/{submission.id}/review", {"decision": "accepted"}
+    )
+    assert accepted.status_code == 302
+    assert _submission(db, world).status == SubmissionStatus.ACCEPTED
+    actions = [e.action for e in db.exec(select(AuditEvent)).all()]
+    for action in (
+        "self_assessment_submitted",
+        "self_assessment_returned",
+        "self_assessment_accepted",
+    ):
+        assert action in actions
+
+
+def test_accepted_submission_cannot_be_edited(app, db, world):
+    contact = world.web(app, world.contact_a)
+    contact.post(world.form_url(), {**world.filled_form(), "action": "submit"})
+    response = contact.post(world.form_url(), {**world.filled_form(a1="1"), "action": "save"})
+    assert response.status_code == 409
+    assert "不能再修改" in response.get_data(as_text=True)
+
+
+def test_self_score_above_max_names_the_indicator_and_stores_nothing(app, db, world):
+    contact = world.web(app, world.contact_a)
+    response = contact.post(world.form_url(), {**world.filled_form(a2="12"), "action": "save"})
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "A2" in page and "普法台账" in page and "超出" in page
+    assert db.exec(select(SelfScore)).all() == []
+    assert _submission(db, world).report_md == ""
+
+
+def test_self_score_off_step_is_refused(app, db, world):
+    contact = world.web(app, world.contact_a)
+    response = contact.post(world.form_url(), {**world.filled_form(a1="9.3"), "action": "submit"})
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "A1" in page and "步长" in page
+    assert _versions(db) == [] and db.exec(select(SelfScore)).all() == []
+
+
+def test_empty_report_cannot_be_submitted(app, db, world):
+    contact = world.web(app, world.contact_a)
+    response = contact.post(
+        world.form_url(), {**world.filled_form(report="  "), "action": "submit"}
+    )
+    assert response.status_code == 400
+    assert "履职报告不能为空" in response.get_data(as_text=True)
+    assert _versions(db) == []
+    assert _submission(db, world).status == SubmissionStatus.DRAFT
+    assert db.exec(select(SelfScore)).all() == []  # the whole submit rolled back
+
+
+def test_missing_indicator_scores_are_named(app, db, world):
+    contact = world.web(app, world.contact_a)
+    response = contact.post(world.form_url(), {**world.filled_form(a2=""), "action": "submit"})
+    assert response.status_code == 400
+    assert "A2「普法台账」" in response.get_data(as_text=True)
+    assert _versions(db) == []
+
+
+def test_submitting_after_the_deadline_is_refused_until_the_organizer_reopens(app, db, world):
+    contact = world.web(app, world.contact_a)
+    contact.post(world.form_url(), {**world.filled_form(), "action": "save"})
+    close_stage(db, world)
+    late = contact.post(world.form_url(), {**world.filled_form(), "action": "submit"})
+    assert late.status_code == 409
+    assert "截止" in late.get_data(as_text=True)
+    assert _versions(db) == []
+    assert _upload(contact, world, "late.pdf", PDF).status_code == 409
+    assert db.exec(select(StoredFile)).all() == []
+
+    organizer = world.web(app, world.organizer)
+    submission = _submission(db, world)
+    reopened = organizer.post(
+        f"/admin/submissions/{submission.id}/reopen", {"until": "2099-01-01T12:00"}
+    )
+    assert reopened.status_code == 302
+    assert (
+        contact.post(world.form_url(), {**world.filled_form(), "action": "submit"}).status_code
+        == 302
+    )
+    assert [v.number for v in _versions(db)] == [1]
+
+
+def test_upload_accepts_pdf_png_and_office_and_checks_content_not_name(app, db, world):
+    contact = world.web(app, world.contact_a)
+    for name, data in (("a.pdf", PDF), ("b.png", PNG), ("c.xlsx", xlsx())):
+        assert _upload(contact, world, name, data).status_code == 302
+    stored = {f.original_name: f.media_type for f in db.exec(select(StoredFile)).all()}
+    assert stored["a.pdf"] == "application/pdf" and stored["b.png"] == "image/png"
+    assert stored["c.xlsx"].endswith("spreadsheetml.sheet")
+
+
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [("report.pdf", EXE), ("photo.png", PDF[:4] + b"garbage"), ("台账.docx", plain_zip())],
+)
+def test_wrong_type_behind_a_right_name_is_refused(app, db, world, name, data):
+    contact = world.web(app, world.contact_a)
+    response = _upload(contact, world, name, data)
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert name in page and "不是允许的类型" in page
+    assert db.exec(select(StoredFile)).all() == []
+    assert not list(Path(app.config["FILES_FOLDER"]).glob("*/*"))
+
+
+def test_oversize_file_is_refused(app, db, world):
+    contact = world.web(app, world.contact_a)
+    big = PDF + b"0" * (MAX_FILE_BYTES + 1 - len(PDF))
+    response = _upload(contact, world, "big.pdf", big)
+    assert response.status_code == 400
+    assert "big.pdf" in response.get_data(as_text=True)
+    assert db.exec(select(StoredFile)).all() == []
+
+
+def test_file_count_is_limited(app, db, world, monkeypatch):
+    from evaluation.services import self_assessment
+
+    monkeypatch.setattr(self_assessment, "MAX_EVIDENCE_FILES", 2)
+    contact = world.web(app, world.contact_a)
+    assert _upload(contact, world, "1.pdf", PDF).status_code == 302
+    assert _upload(contact, world, "2.png", PNG).status_code == 302
+    response = _upload(contact, world, "3.pdf", PDF + b"x")
+    assert response.status_code == 400
+    assert "最多上传 2 个" in response.get_data(as_text=True)
+    assert len(db.exec(select(EvidenceFile)).all()) == 2
+
+
+def test_evidence_is_downloaded_as_an_attachment_never_inline(app, db, world):
+    contact = world.web(app, world.contact_a)
+    _upload(contact, world, "照片.png", PNG)
+    stored = db.exec(select(StoredFile)).one()
+    response = contact.client.get(f"{world.form_url()}/files/{stored.id}")
+    assert response.status_code == 200
+    assert response.data == PNG
+    assert response.headers["Content-Disposition"].startswith("attachment")
+    assert response.mimetype == "application/octet-stream"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert "sandbox" in response.headers["Content-Security-Policy"]
+    blob = Path(app.config["FILES_FOLDER"]) / stored.sha256[:2] / stored.sha256
+    assert blob.read_bytes() == PNG  # stored under its content hash, outside static/
+
+
+def test_agency_b_never_sees_or_touches_agency_a(app, db, world):
+    contact_a = world.web(app, world.contact_a)
+    contact_a.post(
+        world.form_url(), {**world.filled_form(report="甲单位的机密草稿"), "action": "save"}
+    )
+    _upload(contact_a, world, "甲.pdf", PDF)
+    stored = db.exec(select(StoredFile)).one()
+    evidence = db.exec(select(EvidenceFile)).one()
+
+    contact_b = world.web(app, world.contact_b)
+    page = contact_b.client.get(world.form_url()).get_data(as_text=True)
+    assert "甲单位的机密草稿" not in page and "甲.pdf" not in page
+    assert contact_b.client.get(f"{world.form_url()}/files/{stored.id}").status_code == 404
+    deleted = contact_b.post(f"{world.form_url()}/evidence/{evidence.id}/delete", {})
+    assert deleted.status_code == 404
+    assert db.exec(select(EvidenceFile)).one().id == evidence.id
+    submission_a = _submission(db, world)
+    # Organizer pages are not reachable for contacts at all.
+    assert contact_b.client.get(f"/admin/submissions/{submission_a.id}").status_code == 403
+    assert _submission(db, world).report_md == "甲单位的机密草稿"
+
+
+def test_report_markdown_is_rendered_without_html_or_script(app, db, world):
+    contact = world.web(app, world.contact_a)
+    report = (
+        "# 标题\n\n<script>alert(1)</script>\n\n[点我](javascript:alert(2)) **重点** "
+        "<img src=x onerror=alert(3)> [官网](https://example.org)"
+    )
+    contact.post(world.form_url(), {**world.filled_form(report=report), "action": "submit"})
+    version = _versions(db)[0]
+    page = contact.client.get(f"{world.form_url()}/versions/{version.number}").get_data(
+        as_text=True
+    )
+    assert "<h1>标题</h1>" in page and "<strong>重点</strong>" in page
+    assert "<script>alert(1)" not in page and "&lt;script&gt;alert(1)" in page
+    assert 'href="javascript' not in page and "<img" not in page
+    assert 'href="https://example.org" rel="noopener noreferrer nofollow"' in page
+
+
+def test_completeness_lists_agencies_that_have_not_submitted(app, db, world):
+    world.web(app, world.contact_a).post(
+        world.form_url(), {**world.filled_form(), "action": "submit"}
+    )
+    organizer = world.web(app, world.organizer)
+    page = organizer.client.get(f"/admin/campaigns/{world.campaign.id}/self-assessment")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200
+    missing_line = text.split("尚未提交：", 1)[1].split("</p>", 1)[0]
+    assert "市税务局" in missing_line and "市司法局" not in missing_line
+    assert "1 / 2" in text
+
+
+def test_return_needs_a_comment(app, db, world):
+    world.web(app, world.contact_a).post(
+        world.form_url(), {**world.filled_form(), "action": "submit"}
+    )
+    organizer = world.web(app, world.organizer)
+    submission = _submission(db, world)
+    response = organizer.post(
+        f"/admin/submissions/{submission.id}/review", {"decision": "returned"}
+    )
+    assert response.status_code == 400
+    assert "至少填写一条意见" in response.get_data(as_text=True)
+    assert _submission(db, world).status == SubmissionStatus.SUBMITTED
+
+
+def test_other_organization_cannot_review(app, db, world):
+    import factories as f
+
+    from evaluation.models import Role
+
+    stranger = f.user(db, Role.ORGANIZER, f.org(db))
+    world.web(app, world.contact_a).post(
+        world.form_url(), {**world.filled_form(), "action": "submit"}
+    )
+    submission = _submission(db, world)
+    web = world.web(app, stranger)
+    assert web.client.get(f"/admin/submissions/{submission.id}").status_code == 404
+    response = web.post(f"/admin/submissions/{submission.id}/review", {"decision": "accepted"})
+    assert response.status_code == 404
+    assert _submission(db, world).status == SubmissionStatus.SUBMITTED
+
+
+def test_comparison_treats_equal_numbers_as_unchanged():
+    from evaluation.models import SubmissionVersion
+    from evaluation.services.self_assessment_overview import compare_versions
+
+    def version(number, points, report):
+        row = {"indicator_id": 1, "code": "A1", "name": "责任清单", "max_points": "10"}
+        return SubmissionVersion(
+            number=number,
+            report_md=report,
+            scores_json=json.dumps([{**row, "points": points, "explanation": ""}]),
+            files_json="[]",
+            submission_id=1,
+            submitted_by=1,
+        )
+
+    same = compare_versions(version(1, "4", "甲\n乙"), version(2, "4.00", "甲\n丙"))
+    assert not same.scores[0].changed
+    assert ("-", "乙") in same.report_lines and ("+", "丙") in same.report_lines
+    assert compare_versions(version(1, "4", ""), version(2, "4.5", "")).scores[0].changed
+
+
+def test_one_bad_file_in_an_upload_keeps_none_of_them(app, db, world):
+    contact = world.web(app, world.contact_a)
+    response = contact.post(
+        world.form_url() + "/evidence",
+        {"file": [(io.BytesIO(PDF), "good.pdf"), (io.BytesIO(EXE), "bad.pdf")]},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 400
+    assert "bad.pdf" in response.get_data(as_text=True)
+    assert db.exec(select(StoredFile)).all() == [] and db.exec(select(EvidenceFile)).all() == []
+
+
+def test_opening_the_form_writes_nothing(app, db, world):
+    contact = world.web(app, world.contact_a)
+    assert contact.client.get(world.form_url()).status_code == 200
+    assert _submission(db, world) is None
+    assert (
+        contact.post(world.form_url(), {**world.filled_form(), "action": "save"}).status_code == 302
+    )
+    assert _submission(db, world) is not None
