@@ -42,6 +42,7 @@ from evaluation.models import (
     User,
     VoidRequest,
 )
+from evaluation.models.ballots import Ballot, BallotPoint, BallotSettings
 from evaluation.models.base import utcnow
 
 GENESIS_HASH = "0" * 64
@@ -64,6 +65,11 @@ AUDITED = (
     VoidRequest,
     PanelMember,
     AudienceVote,
+    # 社会评议: each ballot, its points and every quarantine decision; vote codes are
+    # recorded per batch (one event, see services/vote_codes.py), not per code.
+    BallotSettings,
+    Ballot,
+    BallotPoint,
 )
 # Bookkeeping that changes with every event; an update of these alone is not worth a record.
 QUIET = {"revision"}

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from evaluation import audit, config, db, errors, i18n, security
+from evaluation import audit, config, db, display, errors, i18n, security
 from evaluation.extensions import csrf, limiter, login_manager, socketio
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -54,6 +54,7 @@ def _init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     limiter.init_app(app)
     i18n.init_app(app)
+    display.init_app(app)
     from evaluation.auth import init_login
 
     init_login(app, login_manager)
@@ -69,9 +70,18 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from evaluation.views import admin, agency_portal, auth, inspector_portal, public
+    from evaluation.views import (
+        admin,
+        agency_portal,
+        auth,
+        display_prefs,
+        inspector_portal,
+        public,
+        public_ballots,
+    )
 
-    for blueprint in (auth.bp, public.bp, admin.bp, agency_portal.bp, inspector_portal.bp):
+    for blueprint in (auth.bp, public.bp, admin.bp, agency_portal.bp, inspector_portal.bp,
+                      public_ballots.bp, display_prefs.bp):
         app.register_blueprint(blueprint)
     import live  # evaluation depends on live only here, where the app is assembled
 

@@ -2,6 +2,16 @@
 
 from evaluation.models.accounts import Organization, OrganizationKind, Role, User
 from evaluation.models.audit import AuditEvent
+from evaluation.models.ballots import (
+    Ballot,
+    BallotKind,
+    BallotPoint,
+    BallotSettings,
+    BallotStatus,
+    IdentityMode,
+    SmsChallenge,
+    VoteCode,
+)
 from evaluation.models.campaign import (
     Agency,
     AgencyLevel,
@@ -36,6 +46,14 @@ from evaluation.models.live import (
 from evaluation.models.rubric import Indicator, IndicatorKind
 
 __all__ = [
+    "Ballot",
+    "BallotKind",
+    "BallotPoint",
+    "BallotSettings",
+    "BallotStatus",
+    "IdentityMode",
+    "SmsChallenge",
+    "VoteCode",
     "AccessToken",
     "BroadcastMode",
     "LiveSeat",

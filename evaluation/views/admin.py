@@ -125,6 +125,7 @@ def campaign(campaign_id: int):
 
 from evaluation.views import (  # noqa: E402,F401  (routes register on bp)
     admin_agencies,
+    admin_ballots,
     admin_imports,
     admin_indicators,
     admin_judges,
