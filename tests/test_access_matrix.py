@@ -15,7 +15,7 @@ from workbooks import MESSY_AGENCIES
 
 from evaluation import jobs
 from evaluation.imports import parse_workbook
-from evaluation.models import InspectionAssignment, Role, StageKind
+from evaluation.models import CampaignAgency, InspectionAssignment, Role, StageKind
 from evaluation.services.indicators import IndicatorFields, create_indicator
 from evaluation.services.live_sessions import create_session
 
@@ -153,6 +153,55 @@ ROUTES = [  # (method, url template, endpoint, expected, form data)
     ("GET", "/live/{live}/feed.json", "live_overlays.feed", (401,) * 6, None),
     ("GET", "/live/{live}/feed.xml", "live_overlays.feed", (401,) * 6, None),
     ("GET", "/live/{live}/feed.csv", "live_overlays.feed", (401,) * 6, None),
+    # 社会评议: public ballot pages (the world's review is not open: a ballot is refused).
+    ("GET", "/review/{campaign}", "ballots.overview", PUBLIC, None),
+    ("GET", "/review/{campaign}/agencies/{agency}", "ballots.ballot", PUBLIC, None),
+    ("POST", "/review/{campaign}/agencies/{agency}", "ballots.cast", (409,) * 6, {"code": "x"}),
+    ("POST", "/review/{campaign}/agencies/{agency}/sms", "ballots.send_sms", (404,) * 6, {}),
+    ("POST", "/display", "display.choose", (400,) * 6, {"elder": "x"}),
+    ("GET", "/admin/campaigns/{campaign}/public-review", "admin.public_review", ORG_A, None),
+    (
+        "POST",
+        "/admin/campaigns/{campaign}/public-review",
+        "admin.public_review",
+        POST_ORG_A,
+        {"burst_limit": "x"},
+    ),
+    (
+        "POST",
+        "/admin/campaigns/{campaign}/public-review/status",
+        "admin.public_review_status",
+        POST_ORG_A,
+        {"action": "x"},
+    ),
+    (
+        "POST",
+        "/admin/campaigns/{campaign}/public-review/codes",
+        "admin.vote_codes_issue",
+        POST_ORG_A,
+        {"count": "0"},
+    ),
+    (
+        "POST",
+        "/admin/campaigns/{campaign}/public-review/codes/99/revoke",
+        "admin.vote_codes_revoke",
+        (LOGIN, 409, 409, 404, 403, 403),
+        {},
+    ),
+    (
+        "GET",
+        "/admin/campaigns/{campaign}/public-review/quarantine",
+        "admin.ballot_quarantine",
+        ORG_A,
+        None,
+    ),
+    (
+        "POST",
+        "/admin/campaigns/{campaign}/public-review/quarantine/99",
+        "admin.ballot_decide",
+        POST_ORG_A,
+        {"reason": ""},
+    ),
     # Last: it ends the session of the role being walked.
     ("POST", "/logout", "auth.logout", (LOGIN,) * 6, {}),
 ]
@@ -193,6 +242,7 @@ def world(app, db, tmp_path):
         stage_id=stage.id, agency_id=agency.id, inspector_id=someone_else.id
     )
     db.add_all([visit, other])
+    db.add(CampaignAgency(campaign_id=campaign.id, agency_id=agency.id, group_name="市直组"))
     db.commit()
     onsite = f.stage(db, campaign, StageKind.ONSITE_REVIEW)
     live = create_session(db, onsite, "第一场", [agency.id], [judge.id])

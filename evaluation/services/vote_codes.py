@@ -20,7 +20,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
-from sqlalchemy import func, update
+from sqlalchemy import Integer, cast, func, update
 from sqlmodel import Session, select
 
 from evaluation.audit import record
@@ -129,7 +129,7 @@ def batches(db: Session, stage: Stage) -> list[BatchSummary]:
             VoteCode.batch,
             func.count(),
             func.count(VoteCode.revoked_at),
-            func.max(VoteCode.imported),
+            func.max(cast(VoteCode.imported, Integer)),
             func.min(VoteCode.created_at),
         )
         .where(VoteCode.stage_id == stage.id)
