@@ -16,7 +16,6 @@ import csv
 import io
 import math
 import secrets
-import unicodedata
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
@@ -28,13 +27,17 @@ from evaluation.models import Stage, VoteCode
 from evaluation.models.base import utcnow
 from evaluation.services.errors import ValidationFailed
 from evaluation.services.tokens import SHORT_CODE_ALPHABET, digest
+from evaluation.services.vote_code_format import (  # noqa: F401  (part of this module's API)
+    MAX_CODE_LENGTH,
+    MIN_IMPORTED_LENGTH,
+    is_well_formed,
+    normalize,
+    printed,
+)
 
 CODE_LENGTH = 12
 ENTROPY_BITS = CODE_LENGTH * math.log2(len(SHORT_CODE_ALPHABET))  # ≈ 59.4
 MAX_BATCH = 5000
-# Imported codes come from elsewhere (a print shop): they must at least be this long.
-MIN_IMPORTED_LENGTH = 10
-MAX_CODE_LENGTH = 32
 
 
 @dataclass(frozen=True)
@@ -42,24 +45,6 @@ class IssuedCode:
     batch: int
     serial: int
     code: str  # printed form, XXXX-XXXX-XXXX
-
-
-def normalize(code: str) -> str:
-    """What a person typed, as stored: upper case, without spaces, dashes or full-width forms."""
-    text = unicodedata.normalize("NFKC", code or "")
-    return "".join(ch for ch in text.upper() if ch not in " -_\t\u3000")
-
-
-def is_well_formed(normalized: str) -> bool:
-    return (
-        MIN_IMPORTED_LENGTH <= len(normalized) <= MAX_CODE_LENGTH
-        and normalized.isascii()
-        and normalized.isalnum()
-    )
-
-
-def printed(code: str) -> str:
-    return "-".join(code[i : i + 4] for i in range(0, len(code), 4))
 
 
 def new_code() -> str:
