@@ -113,3 +113,21 @@ def test_demo_is_deterministic(app, db, tmp_path):
             orders.append([tuple(r) for r in rows])
     other.dispose()
     assert orders[0] == orders[1]
+
+
+def test_demo_public_review_has_ballots_and_a_quarantine(db):
+    from evaluation.models import Ballot, BallotStatus, StageKind
+    from evaluation.services.ballot_results import counts_by_agency, satisfaction_by_agency
+
+    load_demo(db)
+    campaign = _campaign(db, CITY_CAMPAIGN)
+    stage = db.exec(
+        select(Stage).where(Stage.campaign_id == campaign.id, Stage.kind == StageKind.PUBLIC_REVIEW)
+    ).one()
+    statuses = Counter(b.status for b in db.exec(select(Ballot).where(Ballot.stage_id == stage.id)))
+    assert statuses[BallotStatus.VALID] > 1000  # about 23 per agency
+    assert statuses[BallotStatus.QUARANTINED] == 3 and statuses[BallotStatus.REJECTED] == 1
+    counts = counts_by_agency(db, stage)
+    assert len(counts) == sum(_groups(db, campaign).values())
+    indices = satisfaction_by_agency(db, stage)
+    assert all(0 < result.value <= 100 for result in indices.values())
