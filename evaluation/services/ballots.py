@@ -212,7 +212,7 @@ def cast_ballot(
     with lock:
         if _already_voted(db, stage, agency_id, voter):
             db.rollback()
-            raise _duplicate()
+            raise _duplicate(voter)
         signs = ballot_screening.reasons(
             settings, how.now, how.fill_seconds, _recent_from(db, stage, how, settings)
         )
@@ -240,13 +240,14 @@ def cast_ballot(
             db.commit()
         except IntegrityError:
             db.rollback()
-            raise _duplicate() from None
+            raise _duplicate(voter) from None
     return ballot
 
 
-def _duplicate() -> BallotRefused:
+def _duplicate(voter: Voter) -> BallotRefused:
+    field_name = "code" if voter.vote_code_id is not None else "sms_code"
     return BallotRefused(
-        "code", _("这个身份已经对该单位投过票了：每人对每个单位只能投一次，本次未计入。"), 409
+        field_name, _("这个身份已经对该单位投过票了：每人对每个单位只能投一次，本次未计入。"), 409
     )
 
 
