@@ -17,8 +17,8 @@ from evaluation.models import (
     Ballot,
     BallotSettings,
     BallotStatus,
-    CampaignAgency,
     Campaign,
+    CampaignAgency,
     Satisfaction,
     Stage,
     StageKind,
@@ -34,8 +34,10 @@ AGENCIES_PER_VOTER = (3, 5)
 MOODS = [(75, 20, 5), (60, 30, 10), (45, 35, 20)]
 BURST_NETWORK = "113.108.66.0/24"
 BURST_REASONS = [
-    ["填写用时 %(seconds)s 秒，快于正常阅读（至少 %(minimum)s 秒）。",
-     {"seconds": "1.4", "minimum": 3}],
+    [
+        "填写用时 %(seconds)s 秒，快于正常阅读（至少 %(minimum)s 秒）。",
+        {"seconds": "1.4", "minimum": 3},
+    ],
     ["同一网络最近的选票间隔完全相同，像是程序提交。", {}],
 ]
 
@@ -47,14 +49,19 @@ def load_public_review(session: Session, campaign: Campaign) -> None:
     rng = random.Random(SEED)
     session.add(BallotSettings(stage_id=stage.id))
     codes = [
-        VoteCode(stage_id=stage.id, batch=1 + serial // 250, serial=serial % 250 + 1,
-                 code_digest=digest(f"demo-{campaign.id}-{serial}-{rng.random()}"))
+        VoteCode(
+            stage_id=stage.id,
+            batch=1 + serial // 250,
+            serial=serial % 250 + 1,
+            code_digest=digest(f"demo-{campaign.id}-{serial}-{rng.random()}"),
+        )
         for serial in range(VOTERS + 30)
     ]
     session.add_all(codes)
     session.flush()
     agency_ids = session.exec(
-        select(CampaignAgency.agency_id).where(CampaignAgency.campaign_id == campaign.id)
+        select(CampaignAgency.agency_id)
+        .where(CampaignAgency.campaign_id == campaign.id)
         .order_by(CampaignAgency.group_name, CampaignAgency.position)
     ).all()
     moods = {agency_id: rng.choice(MOODS) for agency_id in agency_ids}
@@ -62,14 +69,19 @@ def load_public_review(session: Session, campaign: Campaign) -> None:
     levels = list(Satisfaction)
     for code in codes[:VOTERS]:
         for agency_id in rng.sample(agency_ids, rng.randint(*AGENCIES_PER_VOTER)):
-            session.add(Ballot(
-                stage_id=stage.id, agency_id=agency_id, voter_key=f"code:{code.id}",
-                vote_code_id=code.id, level=rng.choices(levels, moods[agency_id])[0],
-                network=f"{rng.choice([14, 27, 58, 113, 120, 183])}.{rng.randint(0, 255)}."
-                        f"{rng.randint(0, 255)}.0/24",
-                fill_ms=rng.randint(6000, 90000),
-                cast_at=stage.opens_at + timedelta(seconds=rng.uniform(0, span)),
-            ))
+            session.add(
+                Ballot(
+                    stage_id=stage.id,
+                    agency_id=agency_id,
+                    voter_key=f"code:{code.id}",
+                    vote_code_id=code.id,
+                    level=rng.choices(levels, moods[agency_id])[0],
+                    network=f"{rng.choice([14, 27, 58, 113, 120, 183])}.{rng.randint(0, 255)}."
+                    f"{rng.randint(0, 255)}.0/24",
+                    fill_ms=rng.randint(6000, 90000),
+                    cast_at=stage.opens_at + timedelta(seconds=rng.uniform(0, span)),
+                )
+            )
     _burst(session, stage, codes[VOTERS:], agency_ids[0])
     stage.status = StageStatus.CLOSED
     session.add(stage)
@@ -83,8 +95,12 @@ def _burst(session: Session, stage: Stage, codes: list[VoteCode], agency_id: int
     for number, code in enumerate(codes[:8]):
         suspicious = number >= 4
         ballot = Ballot(
-            stage_id=stage.id, agency_id=agency_id, voter_key=f"code:{code.id}",
-            vote_code_id=code.id, level=Satisfaction.SATISFIED, network=BURST_NETWORK,
+            stage_id=stage.id,
+            agency_id=agency_id,
+            voter_key=f"code:{code.id}",
+            vote_code_id=code.id,
+            level=Satisfaction.SATISFIED,
+            network=BURST_NETWORK,
             fill_ms=1400 if suspicious else 12000 + 900 * number,
             cast_at=start + timedelta(seconds=2 * number),
             status=BallotStatus.QUARANTINED if suspicious else BallotStatus.VALID,

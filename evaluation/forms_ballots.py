@@ -17,9 +17,7 @@ WHOLE = _l("请填写整数。")
 class BallotSettingsForm(FlaskForm):
     identity_mode = SelectField(_l("身份验证方式"), choices=enum_options(IdentityMode))
     ballot_kind = SelectField(_l("选票形式"), choices=enum_options(BallotKind))
-    burst_limit = IntegerField(
-        _l("同一网络窗口内最多选票数"), validators=[InputRequired(WHOLE)]
-    )
+    burst_limit = IntegerField(_l("同一网络窗口内最多选票数"), validators=[InputRequired(WHOLE)])
     burst_window_seconds = IntegerField(_l("统计窗口（秒）"), validators=[InputRequired(WHOLE)])
     min_fill_seconds = IntegerField(_l("最短填写用时（秒）"), validators=[InputRequired(WHOLE)])
 

@@ -11,15 +11,23 @@ import pytest
 from sqlmodel import func, select
 from test_ballots import review, shown_token, stored  # noqa: F401  (the fixture)
 
-from evaluation.models import Ballot, BallotKind, BallotPoint, IdentityMode, SmsChallenge
+from evaluation.models import Ballot, BallotKind, BallotPoint, IdentityMode
 from evaluation.services import ballot_results, ballot_setup, sms
 from evaluation.services.indicators import IndicatorFields, create_indicator
 
 
 def configure(db, review, mode=IdentityMode.VOTE_CODE, kind=BallotKind.SATISFACTION):  # noqa: F811
-    ballot_setup.save_settings(db, review["stage"], ballot_setup.SettingsFields(
-        identity_mode=mode, ballot_kind=kind, burst_limit=20, burst_window_seconds=60,
-        min_fill_seconds=0))
+    ballot_setup.save_settings(
+        db,
+        review["stage"],
+        ballot_setup.SettingsFields(
+            identity_mode=mode,
+            ballot_kind=kind,
+            burst_limit=20,
+            burst_window_seconds=60,
+            min_fill_seconds=0,
+        ),
+    )
 
 
 @pytest.fixture
@@ -40,8 +48,10 @@ def request_code(web, review, phone, caplog) -> str:  # noqa: F811
 def vote_by_phone(web, review, phone, code, agency=None):  # noqa: F811
     agency = agency or review["agencies"][0]
     url = f"/review/{review['campaign'].id}/agencies/{agency.id}"
-    return web.post(url, {"phone": phone, "sms_code": code, "level": "basic",
-                          "shown": shown_token(web.client, url)})
+    return web.post(
+        url,
+        {"phone": phone, "sms_code": code, "level": "basic", "shown": shown_token(web.client, url)},
+    )
 
 
 def test_phone_and_sms_code_vote_once_per_agency(web, db, sms_review, caplog):
@@ -58,7 +68,9 @@ def test_phone_and_sms_code_vote_once_per_agency(web, db, sms_review, caplog):
     assert all(key.startswith("phone:") and "13800138000" not in key for key in keys)
 
 
-def test_the_console_sender_is_the_default_and_a_configured_one_is_used(app, web, sms_review, caplog):
+def test_the_console_sender_is_the_default_and_a_configured_one_is_used(
+    app, web, sms_review, caplog
+):
     sent = []
 
     class Recorder:
@@ -112,11 +124,19 @@ def test_points_ballot_stores_points_and_the_mean_comes_from_scoring(app, web, d
         configure(db, review, kind=BallotKind.POINTS)
     url = f"/review/{campaign.id}/agencies/{review['agencies'][0].id}"
     for code, (a, b) in zip(review["codes"], [("35", "50"), ("30.5", "58")], strict=False):
-        response = web.post(url, {"code": code, f"points-{first.id}": a,
-                                  f"points-{second.id}": b, "shown": shown_token(web.client, url)})
+        response = web.post(
+            url,
+            {
+                "code": code,
+                f"points-{first.id}": a,
+                f"points-{second.id}": b,
+                "shown": shown_token(web.client, url),
+            },
+        )
         assert response.status_code == 303
-    too_many = web.post(url, {"code": review["codes"][2], f"points-{first.id}": "41",
-                              f"points-{second.id}": "10"})
+    too_many = web.post(
+        url, {"code": review["codes"][2], f"points-{first.id}": "41", f"points-{second.id}": "10"}
+    )
     assert too_many.status_code == 400
     assert "“组织领导”请填写 0 到 40.00 之间的分数" in too_many.get_data(as_text=True)
     assert db.exec(select(func.count()).select_from(BallotPoint)).one() == 4

@@ -41,8 +41,13 @@ def review(app, db):
         ballot_setup.open_voting(db, stage)
         codes = vote_codes.issue_batch(db, stage, 5, "organizer")
     organizer = f.user(db, Role.ORGANIZER, org)
-    return {"campaign": campaign, "stage": stage, "agencies": agencies,
-            "codes": [c.code for c in codes], "organizer": organizer}
+    return {
+        "campaign": campaign,
+        "stage": stage,
+        "agencies": agencies,
+        "codes": [c.code for c in codes],
+        "organizer": organizer,
+    }
 
 
 def ballot_url(review, agency=None) -> str:
@@ -60,7 +65,9 @@ def shown_token(client, url) -> str:
 def cast(web, review, code, level="satisfied", agency=None, wait=True, **extra):
     url = ballot_url(review, agency)
     data = {"code": code, "level": level, "shown": shown_token(web.client, url), **extra}
-    if wait and data["shown"]:  # a person reads the page before voting: the form's time of showing is older
+    if (
+        wait and data["shown"]
+    ):  # a person reads the page before voting: the form's time of showing is older
         data["shown"] = _backdate(web, data["shown"])
     return web.post(url, data)
 
@@ -68,8 +75,9 @@ def cast(web, review, code, level="satisfied", agency=None, wait=True, **extra):
 def _backdate(web, token):
     from itsdangerous import URLSafeSerializer
 
-    serializer = URLSafeSerializer(web.client.application.config["SECRET_KEY"],
-                                   salt="ballot-form-shown")
+    serializer = URLSafeSerializer(
+        web.client.application.config["SECRET_KEY"], salt="ballot-form-shown"
+    )
     shown = serializer.loads(token)
     shown["t"] -= 30_000
     return serializer.dumps(shown)
@@ -131,7 +139,9 @@ def test_guessed_code_never_counts(web, db, review):
     assert stored(db) == 0
 
 
-@pytest.mark.parametrize("typed", ["", "12345", "ABCD-EFGH-!!!!", "投票码投票码投票码投票码", "A" * 40])
+@pytest.mark.parametrize(
+    "typed", ["", "12345", "ABCD-EFGH-!!!!", "投票码投票码投票码投票码", "A" * 40]
+)
 def test_malformed_code_is_refused_with_the_rule(web, db, review, typed):
     response = cast(web, review, typed)
     assert response.status_code == 400
@@ -209,7 +219,9 @@ def test_votes_are_cast_by_post_only_never_by_a_link(web, db, review):
 
 
 def test_a_post_without_the_csrf_token_is_refused(client, db, review):
-    response = client.post(ballot_url(review), data={"code": review["codes"][0], "level": "satisfied"})
+    response = client.post(
+        ballot_url(review), data={"code": review["codes"][0], "level": "satisfied"}
+    )
     assert response.status_code == 400
     assert stored(db) == 0
 
@@ -217,8 +229,11 @@ def test_a_post_without_the_csrf_token_is_refused(client, db, review):
 def test_no_running_tally_on_public_pages_while_open(web, db, review):
     for code in review["codes"][:3]:
         assert cast(web, review, code).status_code == 303
-    for url in (f"/review/{review['campaign'].id}", ballot_url(review),
-                f"/campaigns/{review['campaign'].id}"):
+    for url in (
+        f"/review/{review['campaign'].id}",
+        ballot_url(review),
+        f"/campaigns/{review['campaign'].id}",
+    ):
         page = web.client.get(url).get_data(as_text=True)
         assert "满意度指数" not in page and "票数：" not in page
         assert not re.search(r">\s*3\s*<", page)
@@ -249,9 +264,21 @@ def test_organizer_decides_quarantined_ballots_with_a_reason(web, db, review, ap
     assert f"选票 #{first.id}" in queue and "快于正常阅读" in queue
     refused = web.post(f"{base}/{first.id}", {"decision": "reject", "reason": ""})
     assert refused.status_code == 400
-    assert web.post(f"{base}/{first.id}", {"decision": "reject", "reason": "同一设备连续提交"}).status_code == 303
-    assert web.post(f"{base}/{second.id}", {"decision": "accept", "reason": "现场核实为本人"}).status_code == 303
-    assert web.post(f"{base}/{second.id}", {"decision": "reject", "reason": "再改"}).status_code == 400
+    assert (
+        web.post(
+            f"{base}/{first.id}", {"decision": "reject", "reason": "同一设备连续提交"}
+        ).status_code
+        == 303
+    )
+    assert (
+        web.post(
+            f"{base}/{second.id}", {"decision": "accept", "reason": "现场核实为本人"}
+        ).status_code
+        == 303
+    )
+    assert (
+        web.post(f"{base}/{second.id}", {"decision": "reject", "reason": "再改"}).status_code == 400
+    )
     db.expire_all()
     assert db.get(Ballot, first.id).status == BallotStatus.REJECTED
     assert db.get(Ballot, second.id).status == BallotStatus.VALID
@@ -265,7 +292,9 @@ def test_organizer_decides_quarantined_ballots_with_a_reason(web, db, review, ap
 
 
 def test_organizer_sees_turnout_and_the_index_from_scoring(web, db, review):
-    for code, level in zip(review["codes"][:3], ["satisfied", "basic", "dissatisfied"], strict=True):
+    for code, level in zip(
+        review["codes"][:3], ["satisfied", "basic", "dissatisfied"], strict=True
+    ):
         cast(web, review, code, level)
     web.login(review["organizer"].username)
     page = web.client.get(f"/admin/campaigns/{review['campaign'].id}/public-review")

@@ -9,7 +9,6 @@ import threading
 import time
 from datetime import timedelta
 
-import factories as f
 import pytest
 from sqlmodel import Session, func, select
 from test_ballots import cast, review  # noqa: F401  (the fixture)
@@ -36,8 +35,14 @@ def test_a_thousand_simultaneous_ballots_with_one_code_store_exactly_one(app, db
             start.wait()
             try:
                 who = ballots.voter_by_code(session, stage, code)
-                ballots.cast_ballot(session, stage, agency.id, who, Satisfaction.SATISFIED,
-                                    ballots.Circumstances(fill_seconds=30))
+                ballots.cast_ballot(
+                    session,
+                    stage,
+                    agency.id,
+                    who,
+                    Satisfaction.SATISFIED,
+                    ballots.Circumstances(fill_seconds=30),
+                )
                 outcome = "stored"
             except ballots.BallotRefused as refused:
                 outcome = f"{refused.status}"
@@ -53,8 +58,10 @@ def test_a_thousand_simultaneous_ballots_with_one_code_store_exactly_one(app, db
     elapsed = time.perf_counter() - began
     db.expire_all()
     rows = db.exec(select(func.count()).select_from(Ballot)).one()
-    print(f"\n{SIMULTANEOUS} simultaneous ballots, one code, {engine.dialect.name}: "
-          f"stored {rows}, refused {outcomes.count('409')} as duplicates, {elapsed:.1f} s")
+    print(
+        f"\n{SIMULTANEOUS} simultaneous ballots, one code, {engine.dialect.name}: "
+        f"stored {rows}, refused {outcomes.count('409')} as duplicates, {elapsed:.1f} s"
+    )
     assert len(outcomes) == SIMULTANEOUS
     assert outcomes.count("stored") == 1
     assert outcomes.count("409") == SIMULTANEOUS - 1
@@ -68,8 +75,14 @@ def test_the_database_itself_refuses_a_second_ballot(db, review):  # noqa: F811
 
     stage, agency = review["stage"], review["agencies"][0]
     for _ in range(2):
-        db.add(Ballot(stage_id=stage.id, agency_id=agency.id, voter_key="code:1",
-                      level=Satisfaction.SATISFIED))
+        db.add(
+            Ballot(
+                stage_id=stage.id,
+                agency_id=agency.id,
+                voter_key="code:1",
+                level=Satisfaction.SATISFIED,
+            )
+        )
     with pytest.raises(IntegrityError):
         db.commit()
     db.rollback()
@@ -88,7 +101,14 @@ def _guess() -> str:
     ],
 )
 def test_each_rate_limit_layer_answers_429_with_its_message(
-    app, web, db, review, setting, message, same_code, fresh_device  # noqa: F811
+    app,
+    web,
+    db,
+    review,  # noqa: F811
+    setting,
+    message,
+    same_code,
+    fresh_device,
 ):
     app.config[setting] = "3 per minute"
     code = review["codes"][0]
@@ -115,15 +135,24 @@ def test_a_burst_from_one_network_goes_to_quarantine(app, db, review):  # noqa: 
             who = ballots.voter_by_code(db, stage, issued.code)
             # People, not a metronome: uneven gaps, all within one minute, one office network.
             at = now + timedelta(seconds=number * 1.7 + (number % 3) * 0.4)
-            ballots.cast_ballot(db, stage, agency.id, who, Satisfaction.SATISFIED,
-                                ballots.Circumstances(network=network_of(f"203.0.113.{number}"),
-                                                      fill_seconds=20, now=at))
+            ballots.cast_ballot(
+                db,
+                stage,
+                agency.id,
+                who,
+                Satisfaction.SATISFIED,
+                ballots.Circumstances(
+                    network=network_of(f"203.0.113.{number}"), fill_seconds=20, now=at
+                ),
+            )
     statuses = db.exec(select(Ballot.status).order_by(Ballot.cast_at)).all()
     network = network_of("203.0.113.77")
     assert network == "203.0.113.0/24"
-    print(f"\n30 ballots from {network} in 60 s: "
-          f"{statuses.count(BallotStatus.VALID)} valid, "
-          f"{statuses.count(BallotStatus.QUARANTINED)} quarantined")
+    print(
+        f"\n30 ballots from {network} in 60 s: "
+        f"{statuses.count(BallotStatus.VALID)} valid, "
+        f"{statuses.count(BallotStatus.QUARANTINED)} quarantined"
+    )
     assert statuses.count(BallotStatus.VALID) == 20
     assert statuses.count(BallotStatus.QUARANTINED) == 10
 
@@ -135,9 +164,18 @@ def test_machine_regular_timing_goes_to_quarantine(app, db, review):  # noqa: F8
         now = utcnow()
         for number, issued in enumerate(codes):
             who = ballots.voter_by_code(db, stage, issued.code)
-            ballots.cast_ballot(db, stage, agency.id, who, Satisfaction.BASIC,
-                                ballots.Circumstances(network="198.51.100.0/24", fill_seconds=9,
-                                                      now=now + timedelta(seconds=5 * number)))
+            ballots.cast_ballot(
+                db,
+                stage,
+                agency.id,
+                who,
+                Satisfaction.BASIC,
+                ballots.Circumstances(
+                    network="198.51.100.0/24",
+                    fill_seconds=9,
+                    now=now + timedelta(seconds=5 * number),
+                ),
+            )
     statuses = db.exec(select(Ballot.status).order_by(Ballot.cast_at)).all()
     assert statuses[:4] == [BallotStatus.VALID] * 4
     assert statuses[4:] == [BallotStatus.QUARANTINED] * 2

@@ -50,8 +50,10 @@ def codes_count(db) -> int:
 
 
 def issue(web, review, count, output):
-    return web.post(f"/admin/campaigns/{review['campaign'].id}/public-review/codes",
-                    {"count": str(count), "output": output})
+    return web.post(
+        f"/admin/campaigns/{review['campaign'].id}/public-review/codes",
+        {"count": str(count), "output": output},
+    )
 
 
 def test_issued_codes_download_as_xlsx_and_only_digests_are_stored(web, db, organizer_review):
@@ -65,8 +67,11 @@ def test_issued_codes_download_as_xlsx_and_only_digests_are_stored(web, db, orga
     assert len(printed) == 25 == len(set(printed))
     stored = set(db.exec(select(VoteCode.code_digest)).all())
     assert stored == {digest(vote_codes.normalize(code)) for code in printed}
-    assert not any(code.replace("-", "") in json.dumps(e.payload, ensure_ascii=False)
-                   for e in db.exec(select(AuditEvent)).all() for code in printed)
+    assert not any(
+        code.replace("-", "") in json.dumps(e.payload, ensure_ascii=False)
+        for e in db.exec(select(AuditEvent)).all()
+        for code in printed
+    )
     # The printed code votes.
     assert cast(web, organizer_review, printed[0]).status_code == 303
 
@@ -93,7 +98,9 @@ def test_a_bad_batch_size_is_refused_and_nothing_issued(web, db, organizer_revie
 def test_a_revoked_batch_stops_voting(web, db, organizer_review):
     html = issue(web, organizer_review, 2, "print").get_data(as_text=True)
     code = html.split('class="code">')[1].split("<")[0]
-    revoke = web.post(f"/admin/campaigns/{organizer_review['campaign'].id}/public-review/codes/1/revoke", {})
+    revoke = web.post(
+        f"/admin/campaigns/{organizer_review['campaign'].id}/public-review/codes/1/revoke", {}
+    )
     assert revoke.status_code == 303
     assert cast(web, organizer_review, code).status_code == 400
 
@@ -110,7 +117,10 @@ def test_clean_vote_code_workbook_imports_as_a_batch_and_votes(web, db, organize
     assert web.post(job_url + "/commit", {}).status_code == 302
     assert codes_count(db) == 3
     assert {(c.batch, c.serial, c.imported) for c in db.exec(select(VoteCode)).all()} == {
-        (1, 1, True), (1, 2, True), (1, 3, True)}
+        (1, 1, True),
+        (1, 2, True),
+        (1, 3, True),
+    }
     assert cast(web, organizer_review, "b3nh 6yvd mc8e").status_code == 303
 
 
@@ -131,7 +141,14 @@ def test_messy_vote_code_workbook_lists_every_problem_and_stores_nothing(web, db
     data = xlsx(("Sheet1", rows, ["A1:B1"]))
     parsed = parse_workbook("vote_codes", data)
     found = {(row, column, rule) for _s, row, column, _h, rule in problems(parsed)}
-    assert {(r, c) for r, c, _rule in found} == {(5, "A"), (6, "A"), (7, "A"), (8, "B"), (9, "A"), (10, "B")}
+    assert {(r, c) for r, c, _rule in found} == {
+        (5, "A"),
+        (6, "A"),
+        (7, "A"),
+        (8, "B"),
+        (9, "A"),
+        (10, "B"),
+    }
     assert any("太短的码容易被猜中" in rule for *_x, rule in found)
     job_url = uploaded(web, campaign, "vote_codes", data)
     page = refused_commit(web, db, job_url)
@@ -152,7 +169,8 @@ def test_codes_already_known_are_refused_at_their_row(web, db, organizer_review,
 
 def test_the_vote_code_template_downloads(web, organizer_review):
     response = web.client.get(
-        f"/admin/campaigns/{organizer_review['campaign'].id}/imports/vote_codes/template.xlsx")
+        f"/admin/campaigns/{organizer_review['campaign'].id}/imports/vote_codes/template.xlsx"
+    )
     assert response.status_code == 200
     assert parse_workbook("vote_codes", response.data).columns["code"]["header"] == "投票码"
 

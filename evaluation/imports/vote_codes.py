@@ -47,8 +47,12 @@ def vote_code_row(parsed: ParsedImport, number: int, cells: dict) -> VoteCodeRow
         serial = to_whole_number(cells.get("serial"))
         if serial is None or serial < 1:
             parsed.problems.append(
-                parsed.cell("serial", number, N_("序号应为正整数，此处为“%(value)s”。"),
-                            value=clean_text(cells.get("serial")))
+                parsed.cell(
+                    "serial",
+                    number,
+                    N_("序号应为正整数，此处为“%(value)s”。"),
+                    value=clean_text(cells.get("serial")),
+                )
             )
             return None
     return VoteCodeRow(number, digest(code), masked(code), serial)
@@ -80,16 +84,27 @@ def finish_vote_codes(parsed: ParsedImport, rows: list[VoteCodeRow], _raw) -> li
     for row in rows:
         first = by_code.setdefault(row.code_digest, row.row)
         if first != row.row:
-            parsed.problems.append(parsed.cell(
-                "code", row.row, N_("与第 %(first)s 行的投票码相同：每个投票码只能有一张。"),
-                first=first))
+            parsed.problems.append(
+                parsed.cell(
+                    "code",
+                    row.row,
+                    N_("与第 %(first)s 行的投票码相同：每个投票码只能有一张。"),
+                    first=first,
+                )
+            )
             continue
         if row.serial is not None:
             earlier = by_serial.setdefault(row.serial, row.row)
             if earlier != row.row:
-                parsed.problems.append(parsed.cell(
-                    "serial", row.row, N_("序号 %(serial)s 与第 %(first)s 行重复。"),
-                    serial=row.serial, first=earlier))
+                parsed.problems.append(
+                    parsed.cell(
+                        "serial",
+                        row.row,
+                        N_("序号 %(serial)s 与第 %(first)s 行重复。"),
+                        serial=row.serial,
+                        first=earlier,
+                    )
+                )
                 continue
         kept.append(row)
     return kept

@@ -100,9 +100,7 @@ class Ballot(SQLModel, table=True):
     __tablename__ = "public_ballot"
     __table_args__ = (
         UniqueConstraint("stage_id", "agency_id", "voter_key"),
-        CheckConstraint(
-            "status != 'rejected' OR decision_reason != ''", name="rejection_reasoned"
-        ),
+        CheckConstraint("status != 'rejected' OR decision_reason != ''", name="rejection_reasoned"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

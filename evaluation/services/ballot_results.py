@@ -32,8 +32,11 @@ def counts_by_agency(db: Session, stage: Stage) -> dict[int, dict[str, int]]:
     ready for `SCALE.apply`. Agencies without a valid ballot are absent."""
     rows = db.exec(
         select(Ballot.agency_id, Ballot.level, func.count())
-        .where(Ballot.stage_id == stage.id, Ballot.status == BallotStatus.VALID,
-               Ballot.level.is_not(None))
+        .where(
+            Ballot.stage_id == stage.id,
+            Ballot.status == BallotStatus.VALID,
+            Ballot.level.is_not(None),
+        )
         .group_by(Ballot.agency_id, Ballot.level)
     ).all()
     counts: dict[int, dict[str, int]] = {}
@@ -43,7 +46,9 @@ def counts_by_agency(db: Session, stage: Stage) -> dict[int, dict[str, int]]:
 
 
 def satisfaction_by_agency(db: Session, stage: Stage) -> dict[int, SatisfactionResult]:
-    return {agency_id: SCALE.apply(counts) for agency_id, counts in counts_by_agency(db, stage).items()}
+    return {
+        agency_id: SCALE.apply(counts) for agency_id, counts in counts_by_agency(db, stage).items()
+    }
 
 
 def points_by_agency(db: Session, stage: Stage) -> dict[int, object]:

@@ -46,18 +46,25 @@ def reasons(
     found: list[tuple[str, dict]] = []
     in_window = len(recent_from_network) + 1
     if in_window > settings.burst_limit:
-        found.append((
-            N_("同一网络 %(seconds)s 秒内提交了 %(count)s 张选票（上限 %(limit)s 张）。"),
-            {"seconds": settings.burst_window_seconds, "count": in_window,
-             "limit": settings.burst_limit},
-        ))
+        found.append(
+            (
+                N_("同一网络 %(seconds)s 秒内提交了 %(count)s 张选票（上限 %(limit)s 张）。"),
+                {
+                    "seconds": settings.burst_window_seconds,
+                    "count": in_window,
+                    "limit": settings.burst_limit,
+                },
+            )
+        )
     if fill_seconds is None:
         found.append((N_("选票缺少有效的填写时间（表单被篡改或过期）。"), {}))
     elif fill_seconds < settings.min_fill_seconds:
-        found.append((
-            N_("填写用时 %(seconds)s 秒，快于正常阅读（至少 %(minimum)s 秒）。"),
-            {"seconds": f"{fill_seconds:.1f}", "minimum": settings.min_fill_seconds},
-        ))
+        found.append(
+            (
+                N_("填写用时 %(seconds)s 秒，快于正常阅读（至少 %(minimum)s 秒）。"),
+                {"seconds": f"{fill_seconds:.1f}", "minimum": settings.min_fill_seconds},
+            )
+        )
     if _metronome([*recent_from_network, now]):
         found.append((N_("同一网络最近的选票间隔完全相同，像是程序提交。"), {}))
     return found
@@ -66,6 +73,6 @@ def reasons(
 def _metronome(times: list[datetime]) -> bool:
     if len(times) < REGULAR_GAPS + 1:
         return False
-    last = times[-(REGULAR_GAPS + 1):]
+    last = times[-(REGULAR_GAPS + 1) :]
     gaps = [(b - a).total_seconds() for a, b in zip(last, last[1:], strict=False)]
     return max(gaps) - min(gaps) <= REGULAR_TOLERANCE_SECONDS

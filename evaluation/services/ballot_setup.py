@@ -34,7 +34,8 @@ def save_settings(db: Session, stage: Stage, fields: SettingsFields) -> BallotSe
     settings = settings_of(db, stage)
     has_ballots = db.exec(select(Ballot.id).where(Ballot.stage_id == stage.id)).first()
     if has_ballots and (fields.identity_mode, fields.ballot_kind) != (
-        settings.identity_mode, settings.ballot_kind
+        settings.identity_mode,
+        settings.ballot_kind,
     ):
         raise ValidationFailed(
             {"ballot_kind": _("已经有人投票，不能再更改身份验证方式或选票形式。")}

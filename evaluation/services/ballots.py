@@ -124,8 +124,11 @@ def voter_by_code(db: Session, stage: Stage, typed: str) -> Voter:
     if not vote_codes.is_well_formed(normalized):
         raise BallotRefused(
             "code",
-            _("投票码格式不对：应为 %(min)s 到 %(max)s 位字母和数字（横线可省略）。",
-              min=vote_codes.MIN_IMPORTED_LENGTH, max=vote_codes.MAX_CODE_LENGTH),
+            _(
+                "投票码格式不对：应为 %(min)s 到 %(max)s 位字母和数字（横线可省略）。",
+                min=vote_codes.MIN_IMPORTED_LENGTH,
+                max=vote_codes.MAX_CODE_LENGTH,
+            ),
         )
     found = vote_codes.find_code(db, stage, normalized)
     if found is None:
@@ -139,7 +142,7 @@ def voter_by_phone(db: Session, stage: Stage, phone: str, sms_code: str) -> Vote
     try:
         return Voter(sms.verify_challenge(db, stage, phone, sms_code))
     except ValidationFailed as refused:
-        (field_name, message), = refused.errors.items()
+        ((field_name, message),) = refused.errors.items()
         raise BallotRefused(field_name, message) from refused
 
 
@@ -166,11 +169,27 @@ def parse_choice(db: Session, stage: Stage, form: dict) -> Satisfaction | dict[i
         try:
             value = Decimal(raw)
         except InvalidOperation:
-            raise BallotRefused(name, _("“%(name)s”请填写 0 到 %(max)s 之间的分数。",
-                                        name=indicator.name, max=indicator.max_points)) from None
-        if not value.is_finite() or not 0 <= value <= indicator.max_points or value != round(value, 2):
-            raise BallotRefused(name, _("“%(name)s”请填写 0 到 %(max)s 之间的分数。",
-                                        name=indicator.name, max=indicator.max_points))
+            raise BallotRefused(
+                name,
+                _(
+                    "“%(name)s”请填写 0 到 %(max)s 之间的分数。",
+                    name=indicator.name,
+                    max=indicator.max_points,
+                ),
+            ) from None
+        if (
+            not value.is_finite()
+            or not 0 <= value <= indicator.max_points
+            or value != round(value, 2)
+        ):
+            raise BallotRefused(
+                name,
+                _(
+                    "“%(name)s”请填写 0 到 %(max)s 之间的分数。",
+                    name=indicator.name,
+                    max=indicator.max_points,
+                ),
+            )
         points[indicator.id] = value
     if not points:
         raise BallotRefused("form", _("本次评议还没有一级指标，暂不能打分。"), 409)
@@ -252,12 +271,16 @@ def _duplicate(voter: Voter) -> BallotRefused:
 
 
 def _already_voted(db: Session, stage: Stage, agency_id: int, voter: Voter) -> bool:
-    return db.exec(
-        select(Ballot.id).where(
-            Ballot.stage_id == stage.id, Ballot.agency_id == agency_id,
-            Ballot.voter_key == voter.key,
-        )
-    ).first() is not None
+    return (
+        db.exec(
+            select(Ballot.id).where(
+                Ballot.stage_id == stage.id,
+                Ballot.agency_id == agency_id,
+                Ballot.voter_key == voter.key,
+            )
+        ).first()
+        is not None
+    )
 
 
 def _recent_from(db: Session, stage: Stage, how: Circumstances, settings) -> list[datetime]:
@@ -267,8 +290,12 @@ def _recent_from(db: Session, stage: Stage, how: Circumstances, settings) -> lis
     return list(
         db.exec(
             select(Ballot.cast_at)
-            .where(Ballot.stage_id == stage.id, Ballot.network == how.network,
-                   Ballot.cast_at > since, Ballot.cast_at <= how.now)
+            .where(
+                Ballot.stage_id == stage.id,
+                Ballot.network == how.network,
+                Ballot.cast_at > since,
+                Ballot.cast_at <= how.now,
+            )
             .order_by(Ballot.cast_at)
         ).all()
     )
@@ -277,6 +304,8 @@ def _recent_from(db: Session, stage: Stage, how: Circumstances, settings) -> lis
 def voted_agencies(db: Session, stage: Stage, voter: Voter) -> set[int]:
     return set(
         db.exec(
-            select(Ballot.agency_id).where(Ballot.stage_id == stage.id, Ballot.voter_key == voter.key)
+            select(Ballot.agency_id).where(
+                Ballot.stage_id == stage.id, Ballot.voter_key == voter.key
+            )
         ).all()
     )

@@ -70,8 +70,14 @@ def send_challenge(db: Session, stage: Stage, raw_phone: str) -> str:
     if phone is None:
         raise ValidationFailed({"phone": _("请输入 11 位手机号码，如 13800138000。")})
     code = "".join(secrets.choice("0123456789") for _ in range(SMS_CODE_LENGTH))
-    db.add(SmsChallenge(stage_id=stage.id, phone_digest=phone_digest(phone),
-                        code_digest=digest(code), expires_at=utcnow() + VALID_FOR))
+    db.add(
+        SmsChallenge(
+            stage_id=stage.id,
+            phone_digest=phone_digest(phone),
+            code_digest=digest(code),
+            expires_at=utcnow() + VALID_FOR,
+        )
+    )
     db.commit()
     sender().send(phone, _("【评议】您的社会评议验证码是 %(code)s，10 分钟内有效。", code=code))
     return phone

@@ -66,8 +66,13 @@ def issue_batch(db: Session, stage: Stage, count: int, issued_by: str) -> list[I
         VoteCode(stage_id=stage.id, batch=batch, serial=code.serial, code_digest=digest(code.code))
         for code in issued
     )
-    record(db, "vote_codes_issued", "stage", stage.id,
-           {"batch": batch, "count": count, "by": issued_by})
+    record(
+        db,
+        "vote_codes_issued",
+        "stage",
+        stage.id,
+        {"batch": batch, "count": count, "by": issued_by},
+    )
     db.commit()
     return [IssuedCode(c.batch, c.serial, printed(c.code)) for c in issued]
 
@@ -87,14 +92,20 @@ def revoke_batch(db: Session, stage: Stage, batch: int, revoked_by: str) -> int:
     """Revoke a batch (lost, misprinted): its codes stop working; ballots cast stay."""
     result = db.exec(
         update(VoteCode)
-        .where(VoteCode.stage_id == stage.id, VoteCode.batch == batch,
-               VoteCode.revoked_at.is_(None))
+        .where(
+            VoteCode.stage_id == stage.id, VoteCode.batch == batch, VoteCode.revoked_at.is_(None)
+        )
         .values(revoked_at=utcnow())
     )
     if not result.rowcount:
         raise ValidationFailed({"batch": _("第 %(batch)s 批没有可作废的投票码。", batch=batch)})
-    record(db, "vote_codes_revoked", "stage", stage.id,
-           {"batch": batch, "count": result.rowcount, "by": revoked_by})
+    record(
+        db,
+        "vote_codes_revoked",
+        "stage",
+        stage.id,
+        {"batch": batch, "count": result.rowcount, "by": revoked_by},
+    )
     db.commit()
     return result.rowcount
 

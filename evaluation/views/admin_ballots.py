@@ -16,7 +16,12 @@ from evaluation.forms_ballots import BallotSettingsForm, DecisionForm, IssueCode
 from evaluation.models import BallotKind, IdentityMode
 from evaluation.services import ballot_results as results
 from evaluation.services import ballot_setup, vote_codes
-from evaluation.services.ballots import ballot_agencies, public_review_stage, settings_of, voting_open
+from evaluation.services.ballots import (
+    ballot_agencies,
+    public_review_stage,
+    settings_of,
+    voting_open,
+)
 from evaluation.services.errors import ValidationFailed
 from evaluation.views.admin import bp
 
@@ -36,8 +41,10 @@ def _page(campaign, stage, settings_form=None, codes_form=None, status: int = 20
     settings = settings_of(db, stage)
     if settings_form is None:
         settings_form = BallotSettingsForm(
-            formdata=None, obj=settings,
-            identity_mode=settings.identity_mode.value, ballot_kind=settings.ballot_kind.value,
+            formdata=None,
+            obj=settings,
+            identity_mode=settings.identity_mode.value,
+            ballot_kind=settings.ballot_kind.value,
         )
     points = settings.ballot_kind == BallotKind.POINTS
     return render_template(
@@ -51,7 +58,8 @@ def _page(campaign, stage, settings_form=None, codes_form=None, status: int = 20
         agencies=ballot_agencies(db, stage),
         turnout=results.turnout_by_agency(db, stage),
         counts=results.counts_by_agency(db, stage),
-        scores=results.points_by_agency(db, stage) if points
+        scores=results.points_by_agency(db, stage)
+        if points
         else results.satisfaction_by_agency(db, stage),
         points=points,
         level_names=list(results.LEVEL_NAMES.values()),
@@ -74,13 +82,17 @@ def public_review(campaign_id: int):
     if not form.validate_on_submit():
         return _page(campaign, stage, settings_form=form, status=400)
     try:
-        ballot_setup.save_settings(get_session(), stage, ballot_setup.SettingsFields(
-            identity_mode=IdentityMode(form.identity_mode.data),
-            ballot_kind=BallotKind(form.ballot_kind.data),
-            burst_limit=form.burst_limit.data,
-            burst_window_seconds=form.burst_window_seconds.data,
-            min_fill_seconds=form.min_fill_seconds.data,
-        ))
+        ballot_setup.save_settings(
+            get_session(),
+            stage,
+            ballot_setup.SettingsFields(
+                identity_mode=IdentityMode(form.identity_mode.data),
+                ballot_kind=BallotKind(form.ballot_kind.data),
+                burst_limit=form.burst_limit.data,
+                burst_window_seconds=form.burst_window_seconds.data,
+                min_fill_seconds=form.min_fill_seconds.data,
+            ),
+        )
     except ValidationFailed as failure:
         for message in attach_errors(form, failure).values():
             flash(message, "error")
@@ -123,19 +135,26 @@ def vote_codes_issue(campaign_id: int):
     batch = codes[0].batch
     name = f"vote-codes-{campaign.id}-batch{batch}"
     if form.output.data == "print":
-        response = current_app.make_response(render_template(
-            "admin/vote_codes_print.html", campaign=campaign, codes=codes, batch=batch,
-            vote_url=url_for("ballots.overview", campaign_id=campaign.id, _external=True),
-        ))
+        response = current_app.make_response(
+            render_template(
+                "admin/vote_codes_print.html",
+                campaign=campaign,
+                codes=codes,
+                batch=batch,
+                vote_url=url_for("ballots.overview", campaign_id=campaign.id, _external=True),
+            )
+        )
     elif form.output.data == "csv":
         response = current_app.response_class(
-            vote_codes.codes_csv(codes), mimetype="text/csv",
+            vote_codes.codes_csv(codes),
+            mimetype="text/csv",
             headers={"Content-Disposition": f"attachment; filename={name}.csv"},
         )
     else:
         response = current_app.response_class(
             vote_codes.codes_xlsx(codes, f"{campaign.title} 社会评议投票码 第{batch}批"),
-            mimetype=XLSX, headers={"Content-Disposition": f"attachment; filename={name}.xlsx"},
+            mimetype=XLSX,
+            headers={"Content-Disposition": f"attachment; filename={name}.xlsx"},
         )
     # The codes exist in clear only in this response: no cache may keep a copy.
     response.headers["Cache-Control"] = "no-store"
@@ -189,8 +208,14 @@ def ballot_decide(campaign_id: int, ballot_id: int):
     if not form.validate_on_submit():
         return _quarantine_page(campaign, stage, {ballot_id: form}, 400)
     try:
-        results.decide(get_session(), stage, ballot_id, form.decision.data == "accept",
-                       form.reason.data, current_user.username)
+        results.decide(
+            get_session(),
+            stage,
+            ballot_id,
+            form.decision.data == "accept",
+            form.reason.data,
+            current_user.username,
+        )
     except ValidationFailed as failure:
         for message in attach_errors(form, failure).values():
             form.reason.errors = [*form.reason.errors, message]

@@ -10,7 +10,17 @@ from __future__ import annotations
 import secrets
 import time
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeSerializer
 
@@ -49,12 +59,17 @@ def _limit(name: str):
 
 def _limited(view):
     layers = (
-        ("BALLOT_LIMIT_PER_IP", None,
-         lambda: _("来自您所在网络的提交过于频繁，请 1 分钟后再试。")),
-        ("BALLOT_LIMIT_PER_DEVICE", _device_key,
-         lambda: _("这台设备提交过于频繁，请 1 分钟后再试。")),
-        ("BALLOT_LIMIT_PER_IDENTITY", _identity_key,
-         lambda: _("这个投票码（或手机号）尝试次数过多，请 1 分钟后再试。")),
+        ("BALLOT_LIMIT_PER_IP", None, lambda: _("来自您所在网络的提交过于频繁，请 1 分钟后再试。")),
+        (
+            "BALLOT_LIMIT_PER_DEVICE",
+            _device_key,
+            lambda: _("这台设备提交过于频繁，请 1 分钟后再试。"),
+        ),
+        (
+            "BALLOT_LIMIT_PER_IDENTITY",
+            _identity_key,
+            lambda: _("这个投票码（或手机号）尝试次数过多，请 1 分钟后再试。"),
+        ),
     )
     for setting, key_func, message in layers:
         options = {"methods": ["POST"], "error_message": message}
@@ -125,28 +140,36 @@ def overview(campaign_id: int):
 def _ballot_page(campaign, stage, agency, errors=None, values=None, status: int = 200):
     db = get_session()
     settings = service.settings_of(db, stage)
-    response = current_app.make_response((
-        render_template(
-            "public/ballot.html",
-            campaign=campaign,
-            stage=stage,
-            agency=agency,
-            settings=settings,
-            is_open=service.voting_open(stage),
-            levels=list(Satisfaction),
-            indicators=service.ballot_indicators(db, stage)
-            if settings.ballot_kind == BallotKind.POINTS else [],
-            sms_mode=settings.identity_mode == IdentityMode.SMS,
-            shown=_shown_token(agency.id),
-            errors=errors or {},
-            values=values or {"phone": session.get("ballot_phone", "")},
-        ),
-        status,
-    ))
+    response = current_app.make_response(
+        (
+            render_template(
+                "public/ballot.html",
+                campaign=campaign,
+                stage=stage,
+                agency=agency,
+                settings=settings,
+                is_open=service.voting_open(stage),
+                levels=list(Satisfaction),
+                indicators=service.ballot_indicators(db, stage)
+                if settings.ballot_kind == BallotKind.POINTS
+                else [],
+                sms_mode=settings.identity_mode == IdentityMode.SMS,
+                shown=_shown_token(agency.id),
+                errors=errors or {},
+                values=values or {"phone": session.get("ballot_phone", "")},
+            ),
+            status,
+        )
+    )
     response.headers["Cache-Control"] = "no-store"
     if not request.cookies.get(DEVICE_COOKIE):
-        response.set_cookie(DEVICE_COOKIE, secrets.token_urlsafe(18), max_age=ONE_YEAR,
-                            httponly=True, samesite="Lax")
+        response.set_cookie(
+            DEVICE_COOKIE,
+            secrets.token_urlsafe(18),
+            max_age=ONE_YEAR,
+            httponly=True,
+            samesite="Lax",
+        )
     return response
 
 
@@ -169,7 +192,11 @@ def cast(campaign_id: int, agency_id: int):
         voter = service.identify(db, stage, form)
         choice = service.parse_choice(db, stage, form)
         service.cast_ballot(
-            db, stage, agency.id, voter, choice,
+            db,
+            stage,
+            agency.id,
+            voter,
+            choice,
             service.Circumstances(
                 network=network_of(request.remote_addr),
                 device=digest(request.cookies.get(DEVICE_COOKIE, "")),
@@ -177,8 +204,9 @@ def cast(campaign_id: int, agency_id: int):
             ),
         )
     except service.BallotRefused as refused:
-        return _ballot_page(campaign, stage, agency, {refused.field: refused.message}, kept,
-                            refused.status)
+        return _ballot_page(
+            campaign, stage, agency, {refused.field: refused.message}, kept, refused.status
+        )
     flash(_("已收到您对“%(name)s”的评议，谢谢！", name=agency.name), "success")
     return redirect(url_for("ballots.overview", campaign_id=campaign.id, voted=agency.id), 303)
 
@@ -195,10 +223,12 @@ def send_sms(campaign_id: int, agency_id: int):
         service.check_can_vote(db, stage, agency.id)
         session["ballot_phone"] = sms.send_challenge(db, stage, request.form.get("phone", ""))
     except service.BallotRefused as refused:
-        return _ballot_page(campaign, stage, agency, {refused.field: refused.message},
-                            status=refused.status)
+        return _ballot_page(
+            campaign, stage, agency, {refused.field: refused.message}, status=refused.status
+        )
     except ValidationFailed as refused:
-        return _ballot_page(campaign, stage, agency, refused.errors,
-                            {"phone": request.form.get("phone", "")}, 400)
+        return _ballot_page(
+            campaign, stage, agency, refused.errors, {"phone": request.form.get("phone", "")}, 400
+        )
     flash(_("验证码已发送，10 分钟内有效。"), "success")
     return redirect(url_for("ballots.ballot", campaign_id=campaign.id, agency_id=agency.id), 303)

@@ -27,12 +27,20 @@ def voting(tmp_path_factory):
     instance = tmp_path_factory.mktemp("public-review-browser")
     assert run_cli(instance, "db", "upgrade").returncode == 0
     assert run_cli(instance, "demo").returncode == 0
-    app = create_app({"TESTING": True, "SECRET_KEY": "setup-only",
-                      "DATABASE_URL": f"sqlite:///{instance / 'pingyi.sqlite3'}"})
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "setup-only",
+            "DATABASE_URL": f"sqlite:///{instance / 'pingyi.sqlite3'}",
+        }
+    )
     with app.test_request_context(), Session(app.extensions["pingyi_db"]) as db:
         campaign = db.exec(select(Campaign).where(Campaign.title == CITY_CAMPAIGN)).one()
-        stage = db.exec(select(Stage).where(Stage.campaign_id == campaign.id,
-                                            Stage.kind == StageKind.PUBLIC_REVIEW)).one()
+        stage = db.exec(
+            select(Stage).where(
+                Stage.campaign_id == campaign.id, Stage.kind == StageKind.PUBLIC_REVIEW
+            )
+        ).one()
         stage.opens_at, stage.closes_at = utcnow() - timedelta(days=1), utcnow() + timedelta(days=1)
         db.add(stage)
         db.commit()
@@ -76,8 +84,12 @@ def no_horizontal_scroll(page) -> None:
 
 
 def public_pages(ids) -> list[str]:
-    return ["/", f"/campaigns/{ids['campaign']}", f"/review/{ids['campaign']}",
-            f"/review/{ids['campaign']}/agencies/{ids['agency']}"]
+    return [
+        "/",
+        f"/campaigns/{ids['campaign']}",
+        f"/review/{ids['campaign']}",
+        f"/review/{ids['campaign']}/agencies/{ids['agency']}",
+    ]
 
 
 def axe_violations(page) -> list[str]:
