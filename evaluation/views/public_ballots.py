@@ -169,6 +169,7 @@ def _ballot_page(campaign, stage, agency, errors=None, values=None, status: int 
             max_age=ONE_YEAR,
             httponly=True,
             samesite="Lax",
+            secure=request.is_secure,
         )
     return response
 
