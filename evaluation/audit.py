@@ -14,7 +14,7 @@ import json
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import event, insert, inspect, select, text
@@ -43,6 +43,7 @@ from evaluation.models import (
     VoidRequest,
 )
 from evaluation.models.ballots import Ballot, BallotPoint, BallotSettings
+from evaluation.models.publicity import PublicityComment, PublicityOutlet, PublicityReply
 from evaluation.models.base import utcnow
 
 GENESIS_HASH = "0" * 64
@@ -70,6 +71,10 @@ AUDITED = (
     BallotSettings,
     Ballot,
     BallotPoint,
+    # 媒体公示: comments (and each moderation), replies, outlets.
+    PublicityComment,
+    PublicityReply,
+    PublicityOutlet,
 )
 # Bookkeeping that changes with every event; an update of these alone is not worth a record.
 QUIET = {"revision"}
@@ -104,7 +109,7 @@ def _plain(value):
         return value.value
     if isinstance(value, Decimal):
         return str(value)
-    if isinstance(value, datetime):
+    if isinstance(value, datetime | date):  # a date: e.g. when an outlet published
         return value.isoformat()
     return value
 

@@ -36,6 +36,8 @@ DEFAULTS: dict[str, object] = {
     "BALLOT_LIMIT_PER_IDENTITY": "10 per minute",
     # "console" logs the message (development); "package.module:Class" sends it.
     "SMS_SENDER": "console",
+    # 媒体公示: comments per network address (no captcha: a limit instead).
+    "PUBLICITY_COMMENT_LIMIT": "5 per minute",
 }
 
 # Environment variables read without the PINGYI_ prefix (the usual names in deployments).

@@ -17,7 +17,7 @@ SCRIPT_COOKIE = "pingyi_script"
 SCRIPTS = ("hans", "hant")
 ONE_YEAR = 365 * 24 * 3600
 # Blueprints whose pages the public reads.
-PUBLIC_BLUEPRINTS = {"public", "ballots"}
+PUBLIC_BLUEPRINTS = {"public", "ballots", "publicity"}
 
 
 def is_public_page() -> bool:

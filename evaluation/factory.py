@@ -73,15 +73,17 @@ def _register_blueprints(app: Flask) -> None:
     from evaluation.views import (
         admin,
         agency_portal,
+        agency_publicity,  # noqa: F401  (its routes register on agency_portal.bp)
         auth,
         display_prefs,
         inspector_portal,
         public,
         public_ballots,
+        public_publicity,
     )
 
     for blueprint in (auth.bp, public.bp, admin.bp, agency_portal.bp, inspector_portal.bp,
-                      public_ballots.bp, display_prefs.bp):
+                      public_ballots.bp, public_publicity.bp, display_prefs.bp):
         app.register_blueprint(blueprint)
     import live  # evaluation depends on live only here, where the app is assembled
 

@@ -1,11 +1,11 @@
-"""Forms of the organizer's public-review pages (社会评议)."""
+"""Forms of the organizer's public-review (社会评议) and publicity (媒体公示) pages."""
 
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, SelectField, StringField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
+from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from evaluation.forms import REQUIRED, enum_options, options, strip
 from evaluation.models import BallotKind, IdentityMode
@@ -46,3 +46,20 @@ class DecisionForm(FlaskForm):
     reason = StringField(
         _l("理由"), filters=[strip], validators=[DataRequired(REQUIRED), Length(max=300)]
     )
+
+
+class ModerationForm(FlaskForm):
+    decision = SelectField(
+        _l("处理结果"), choices=options((("approve", _l("公开")), ("hide", _l("隐藏"))))
+    )
+    reason = StringField(_l("理由（隐藏时必填）"), filters=[strip], validators=[Length(max=300)])
+
+
+class OutletForm(FlaskForm):
+    outlet = StringField(_l("媒体名称"), filters=[strip], validators=[Length(max=100)])
+    published_on = DateField(_l("发布日期"), validators=[Optional()])
+    link = StringField(_l("链接"), filters=[strip], validators=[Length(max=300)])
+
+
+class ReplyForm(FlaskForm):
+    body = TextAreaField(_l("答复内容"), filters=[strip], validators=[Length(max=1000)])

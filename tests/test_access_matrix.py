@@ -202,6 +202,33 @@ ROUTES = [  # (method, url template, endpoint, expected, form data)
         POST_ORG_A,
         {"reason": ""},
     ),
+    # 媒体公示: public pages (the world's publicity is not open: a comment is refused).
+    ("GET", "/publicity/{campaign}", "publicity.overview", PUBLIC, None),
+    ("GET", "/publicity/{campaign}/agencies/{agency}", "publicity.agency_page", PUBLIC, None),
+    ("POST", "/publicity/{campaign}/agencies/{agency}", "publicity.comment", (409,) * 6, {}),
+    ("GET", "/agency/publicity", "agency.publicity_comments", CONTACT, None),
+    (
+        "POST",
+        "/agency/publicity/99/reply",
+        "agency.publicity_reply",
+        (LOGIN, 403, 403, 403, 404, 403),
+        {},
+    ),
+    ("GET", "/admin/campaigns/{campaign}/publicity", "admin.publicity_queue", ORG_A, None),
+    (
+        "POST",
+        "/admin/campaigns/{campaign}/publicity/comments/99",
+        "admin.publicity_moderate",
+        POST_ORG_A,
+        {"decision": "x"},
+    ),
+    (
+        "POST",
+        "/admin/campaigns/{campaign}/publicity/outlets",
+        "admin.publicity_outlet",
+        POST_ORG_A,
+        {"outlet": ""},
+    ),
     # Last: it ends the session of the role being walked.
     ("POST", "/logout", "auth.logout", (LOGIN,) * 6, {}),
 ]

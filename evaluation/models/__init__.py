@@ -43,6 +43,12 @@ from evaluation.models.live import (
     VoidDecision,
     VoidRequest,
 )
+from evaluation.models.publicity import (
+    CommentStatus,
+    PublicityComment,
+    PublicityOutlet,
+    PublicityReply,
+)
 from evaluation.models.rubric import Indicator, IndicatorKind
 
 __all__ = [
@@ -54,6 +60,10 @@ __all__ = [
     "IdentityMode",
     "SmsChallenge",
     "VoteCode",
+    "CommentStatus",
+    "PublicityComment",
+    "PublicityOutlet",
+    "PublicityReply",
     "AccessToken",
     "BroadcastMode",
     "LiveSeat",

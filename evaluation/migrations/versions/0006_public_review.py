@@ -1,4 +1,5 @@
-"""public review: ballot settings, vote codes, SMS challenges, ballots (社会评议)
+"""public review (社会评议: ballot settings, vote codes, SMS challenges, ballots) and media
+publicity (媒体公示: comments, replies, outlets)
 
 Revision ID: 0006_public_review
 Revises: 0003
@@ -229,8 +230,121 @@ def upgrade() -> None:
 
     # ### end Alembic commands ###
 
+    # 媒体公示: comments, replies, outlets
+    op.create_table(
+        "publicity_comment",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("stage_id", sa.Integer(), nullable=False),
+        sa.Column("agency_id", sa.Integer(), nullable=False),
+        sa.Column("author_name", sqlmodel.sql.sqltypes.AutoString(length=50), nullable=False),
+        sa.Column("contact", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+        sa.Column("body", sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=False),
+        sa.Column(
+            "status",
+            sa.Enum(
+                "pending",
+                "approved",
+                "hidden",
+                name="comment_status",
+                native_enum=False,
+                create_constraint=True,
+                length=32,
+            ),
+            nullable=False,
+        ),
+        sa.Column("network", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column(
+            "moderation_reason", sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False
+        ),
+        sa.Column("moderated_by", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
+        sa.Column("moderated_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+        sa.CheckConstraint(
+            "status != 'hidden' OR moderation_reason != ''",
+            name=op.f("ck_publicity_comment_hiding_reasoned"),
+        ),
+        sa.CheckConstraint("length(body) > 0", name=op.f("ck_publicity_comment_body_present")),
+        sa.ForeignKeyConstraint(
+            ["agency_id"],
+            ["agency.id"],
+            name=op.f("fk_publicity_comment_agency_id_agency"),
+            ondelete="RESTRICT",
+        ),
+        sa.ForeignKeyConstraint(
+            ["stage_id"],
+            ["stage.id"],
+            name=op.f("fk_publicity_comment_stage_id_stage"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_publicity_comment")),
+    )
+    with op.batch_alter_table("publicity_comment", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_publicity_comment_agency_id"), ["agency_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_publicity_comment_stage_id"), ["stage_id"], unique=False
+        )
+
+    op.create_table(
+        "publicity_outlet",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("stage_id", sa.Integer(), nullable=False),
+        sa.Column("outlet", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+        sa.Column("published_on", sa.Date(), nullable=False),
+        sa.Column("link", sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
+        sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["stage_id"],
+            ["stage.id"],
+            name=op.f("fk_publicity_outlet_stage_id_stage"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_publicity_outlet")),
+    )
+    with op.batch_alter_table("publicity_outlet", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_publicity_outlet_stage_id"), ["stage_id"], unique=False
+        )
+
+    op.create_table(
+        "publicity_reply",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("comment_id", sa.Integer(), nullable=False),
+        sa.Column("body", sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=False),
+        sa.Column("replied_by", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+        sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.CheckConstraint("length(body) > 0", name=op.f("ck_publicity_reply_body_present")),
+        sa.ForeignKeyConstraint(
+            ["comment_id"],
+            ["publicity_comment.id"],
+            name=op.f("fk_publicity_reply_comment_id_publicity_comment"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_publicity_reply")),
+        sa.UniqueConstraint("comment_id", name=op.f("uq_publicity_reply_comment_id")),
+    )
+    with op.batch_alter_table("publicity_reply", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_publicity_reply_comment_id"), ["comment_id"], unique=False
+        )
+
 
 def downgrade() -> None:
+    with op.batch_alter_table("publicity_reply", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_publicity_reply_comment_id"))
+
+    op.drop_table("publicity_reply")
+    with op.batch_alter_table("publicity_outlet", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_publicity_outlet_stage_id"))
+
+    op.drop_table("publicity_outlet")
+    with op.batch_alter_table("publicity_comment", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_publicity_comment_stage_id"))
+        batch_op.drop_index(batch_op.f("ix_publicity_comment_agency_id"))
+
+    op.drop_table("publicity_comment")
+
     # ### commands auto generated by Alembic - please adjust! ###
     with op.batch_alter_table("public_ballot_point", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_public_ballot_point_indicator_id"))
