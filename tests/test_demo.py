@@ -131,3 +131,16 @@ def test_demo_public_review_has_ballots_and_a_quarantine(db):
     assert len(counts) == sum(_groups(db, campaign).values())
     indices = satisfaction_by_agency(db, stage)
     assert all(0 < result.value <= 100 for result in indices.values())
+
+
+def test_demo_publicity_has_moderated_comments_replies_and_outlets(db):
+    from evaluation.models import CommentStatus, PublicityComment, PublicityOutlet, PublicityReply
+
+    load_demo(db)
+    statuses = Counter(c.status for c in db.exec(select(PublicityComment)))
+    assert statuses[CommentStatus.APPROVED] >= 3 and statuses[CommentStatus.HIDDEN] >= 1
+    assert statuses[CommentStatus.PENDING] >= 1
+    assert all(c.moderation_reason for c in db.exec(select(PublicityComment))
+               if c.status == CommentStatus.HIDDEN)
+    assert len(db.exec(select(PublicityReply)).all()) >= 1
+    assert len(db.exec(select(PublicityOutlet)).all()) >= 2

@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 
 from evaluation import create_app
 from evaluation.demo_data import CITY_CAMPAIGN
-from evaluation.models import Agency, Campaign, Stage, StageKind
+from evaluation.models import Agency, Campaign, Stage, StageKind, StageStatus
 from evaluation.models.base import utcnow
 from evaluation.services import ballot_setup, vote_codes
 
@@ -23,7 +23,8 @@ AXE = Path(__file__).resolve().parents[2] / "evaluation" / "static" / "vendor" /
 
 @pytest.fixture(scope="module")
 def voting(tmp_path_factory):
-    """The demo with its public review reopened until tomorrow and three fresh vote codes."""
+    """The demo with its public review (three fresh vote codes) and its publicity (comments)
+    reopened until tomorrow."""
     instance = tmp_path_factory.mktemp("public-review-browser")
     assert run_cli(instance, "db", "upgrade").returncode == 0
     assert run_cli(instance, "demo").returncode == 0
@@ -45,6 +46,14 @@ def voting(tmp_path_factory):
         db.add(stage)
         db.commit()
         ballot_setup.open_voting(db, stage)
+        publicity = db.exec(
+            select(Stage).where(
+                Stage.campaign_id == campaign.id, Stage.kind == StageKind.MEDIA_PUBLICITY
+            )
+        ).one()
+        publicity.status, publicity.closes_at = StageStatus.OPEN, stage.closes_at
+        db.add(publicity)
+        db.commit()
         codes = [c.code for c in vote_codes.issue_batch(db, stage, 3, "browser-test")]
         agency = db.exec(select(Agency).where(Agency.name == "市司法局")).one()
         ids = {"campaign": campaign.id, "agency": agency.id}
@@ -84,9 +93,12 @@ def no_horizontal_scroll(page) -> None:
 
 
 def public_pages(ids) -> list[str]:
+    """Every public page; the ballot page last (the error check below reuses it)."""
     return [
         "/",
         f"/campaigns/{ids['campaign']}",
+        f"/publicity/{ids['campaign']}",
+        f"/publicity/{ids['campaign']}/agencies/{ids['agency']}",
         f"/review/{ids['campaign']}",
         f"/review/{ids['campaign']}/agencies/{ids['agency']}",
     ]
