@@ -43,8 +43,8 @@ from evaluation.models import (
     VoidRequest,
 )
 from evaluation.models.ballots import Ballot, BallotPoint, BallotSettings
-from evaluation.models.publicity import PublicityComment, PublicityOutlet, PublicityReply
 from evaluation.models.base import utcnow
+from evaluation.models.publicity import PublicityComment, PublicityOutlet, PublicityReply
 
 GENESIS_HASH = "0" * 64
 AUDITED = (

@@ -95,9 +95,7 @@ def test_hiding_needs_a_reason_and_is_audited(web, db, publicity):
     assert web.post(url, {"decision": "hide", "reason": "广告信息"}).status_code == 303
     db.expire_all()
     assert db.get(PublicityComment, stored.id).status == CommentStatus.HIDDEN
-    events = db.exec(
-        select(AuditEvent).where(AuditEvent.object_type == "publicity_comment")
-    ).all()
+    events = db.exec(select(AuditEvent).where(AuditEvent.object_type == "publicity_comment")).all()
     assert any("广告信息" in str(e.payload) for e in events if e.action == "update")
     assert "代办证件" not in web.client.get(page_url(publicity)).get_data(as_text=True)
 
@@ -150,10 +148,18 @@ def test_an_agency_cannot_reply_to_another_agencys_or_a_pending_comment(web, db,
 def test_organizer_records_outlets_shown_on_the_public_page(web, db, publicity):
     web.login(publicity["organizer"].username)
     url = f"/admin/campaigns/{publicity['campaign'].id}/publicity/outlets"
-    bad = web.post(url, {"outlet": "韶关日报", "published_on": "2025-02-16", "link": "javascript:x"})
+    bad = web.post(
+        url, {"outlet": "韶关日报", "published_on": "2025-02-16", "link": "javascript:x"}
+    )
     assert bad.status_code == 400 and count(db, PublicityOutlet) == 0
-    ok = web.post(url, {"outlet": "韶关日报", "published_on": "2025-02-16",
-                        "link": "https://example.org/sgrb/2025-02-16"})
+    ok = web.post(
+        url,
+        {
+            "outlet": "韶关日报",
+            "published_on": "2025-02-16",
+            "link": "https://example.org/sgrb/2025-02-16",
+        },
+    )
     assert ok.status_code == 303
     web.logout()
     page = web.client.get(f"/publicity/{publicity['campaign'].id}").get_data(as_text=True)

@@ -146,7 +146,11 @@ def reply(db: Session, comment: PublicityComment, agency_id: int, body: str, by:
         raise ValidationFailed({"body": _("请填写答复内容。")})
     if len(body) > MAX_BODY:
         raise ValidationFailed(
-            {"body": _("答复有 %(length)s 个字，最多 %(max)s 个字。", length=len(body), max=MAX_BODY)}
+            {
+                "body": _(
+                    "答复有 %(length)s 个字，最多 %(max)s 个字。", length=len(body), max=MAX_BODY
+                )
+            }
         )
     if replies_to(db, [comment.id]):
         raise ValidationFailed({"comment": _("本单位已经答复过这条留言。")})

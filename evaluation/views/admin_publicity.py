@@ -11,7 +11,7 @@ from evaluation.access import get_campaign, organizer_required
 from evaluation.db import get_session
 from evaluation.forms import attach_errors
 from evaluation.forms_ballots import ModerationForm, OutletForm
-from evaluation.models import Agency, CommentStatus, PublicityComment
+from evaluation.models import Agency, CommentStatus
 from evaluation.services import publicity
 from evaluation.services.errors import ValidationFailed
 from evaluation.views.admin import bp
@@ -29,9 +29,9 @@ def _stage(campaign):
 def _page(campaign, stage, forms=None, outlet_form=None, status=200):
     db = get_session()
     names = dict(db.exec(select(Agency.id, Agency.name)).all())
-    moderated = [
-        c for c in publicity.comments(db, stage) if c.status != CommentStatus.PENDING
-    ][-50:]
+    moderated = [c for c in publicity.comments(db, stage) if c.status != CommentStatus.PENDING][
+        -50:
+    ]
     return render_template(
         "admin/publicity.html",
         campaign=campaign,
@@ -63,8 +63,12 @@ def publicity_moderate(campaign_id: int, comment_id: int):
         return _page(campaign, stage, {comment_id: form}, status=400)
     try:
         publicity.moderate(
-            get_session(), stage, comment_id, form.decision.data == "approve",
-            form.reason.data, current_user.username,
+            get_session(),
+            stage,
+            comment_id,
+            form.decision.data == "approve",
+            form.reason.data,
+            current_user.username,
         )
     except ValidationFailed as failure:
         for message in attach_errors(form, failure).values():
@@ -92,4 +96,3 @@ def publicity_outlet(campaign_id: int):
         return _page(campaign, stage, outlet_form=form, status=400)
     flash(_("已记录发布媒体。"), "success")
     return redirect(url_for("admin.publicity_queue", campaign_id=campaign.id), 303)
-

@@ -55,8 +55,7 @@ def publicity_reply(comment_id: int):
     if not form.validate_on_submit():
         return _page({comment_id: form}, 400)
     try:
-        publicity.reply(db, comment, current_user.agency_id, form.body.data,
-                        current_user.username)
+        publicity.reply(db, comment, current_user.agency_id, form.body.data, current_user.username)
     except ValidationFailed as failure:
         if "body" in failure.errors:
             form.body.errors = [*form.body.errors, failure.errors["body"]]

@@ -30,12 +30,16 @@ def _campaign_and_stage(campaign_id: int):
 
 
 def _agencies(campaign):
-    return get_session().exec(
-        select(CampaignAgency, Agency)
-        .join(Agency, Agency.id == CampaignAgency.agency_id)
-        .where(CampaignAgency.campaign_id == campaign.id)
-        .order_by(CampaignAgency.group_name, CampaignAgency.position, Agency.name)
-    ).all()
+    return (
+        get_session()
+        .exec(
+            select(CampaignAgency, Agency)
+            .join(Agency, Agency.id == CampaignAgency.agency_id)
+            .where(CampaignAgency.campaign_id == campaign.id)
+            .order_by(CampaignAgency.group_name, CampaignAgency.position, Agency.name)
+        )
+        .all()
+    )
 
 
 def _agency(campaign, agency_id: int) -> Agency:
