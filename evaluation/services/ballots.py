@@ -37,6 +37,7 @@ from evaluation.models import (
 )
 from evaluation.models.base import utcnow
 from evaluation.services import ballot_screening, sms, vote_codes
+from evaluation.services.errors import ValidationFailed
 
 # SQLite: one writer at a time in the application (its busy-retry gives long tails; see
 # live/writes.py for the measurement). PostgreSQL needs no lock: the constraint decides.
@@ -137,8 +138,6 @@ def voter_by_code(db: Session, stage: Stage, typed: str) -> Voter:
 
 
 def voter_by_phone(db: Session, stage: Stage, phone: str, sms_code: str) -> Voter:
-    from evaluation.services.errors import ValidationFailed
-
     try:
         return Voter(sms.verify_challenge(db, stage, phone, sms_code))
     except ValidationFailed as refused:
