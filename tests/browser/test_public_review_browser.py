@@ -191,3 +191,6 @@ def test_organizer_watches_turnout_and_decides_a_quarantined_ballot(voting, page
     first.get_by_role("button", name="提交处理").click()
     expect(page.get_by_role("heading", level=2)).to_contain_text("待审核选票（2）")
     expect(page.locator("table.grid")).to_contain_text("经电话核实为代投")
+    page.goto(f"{server.base}/admin/campaigns/{ids['campaign']}/publicity")
+    expect(page.locator("h2").first).to_contain_text("留言审核（1）")
+    snap(page, "admin-publicity")
