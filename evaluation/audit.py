@@ -14,7 +14,7 @@ import json
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import event, insert, inspect, select, text
@@ -53,7 +53,9 @@ from evaluation.models import (
     User,
     VoidRequest,
 )
+from evaluation.models.ballots import Ballot, BallotPoint, BallotSettings
 from evaluation.models.base import utcnow
+from evaluation.models.publicity import PublicityComment, PublicityOutlet, PublicityReply
 
 GENESIS_HASH = "0" * 64
 AUDITED = (
@@ -86,6 +88,15 @@ AUDITED = (
     SubmissionVersion,
     ReviewComment,
     ConflictDeclaration,
+    # 社会评议: each ballot, its points and every quarantine decision; vote codes are
+    # recorded per batch (one event, see services/vote_codes.py), not per code.
+    BallotSettings,
+    Ballot,
+    BallotPoint,
+    # 媒体公示: comments (and each moderation), replies, outlets.
+    PublicityComment,
+    PublicityReply,
+    PublicityOutlet,
 )
 # Bookkeeping that changes with every event; an update of these alone is not worth a record.
 QUIET = {"revision"}
@@ -120,7 +131,7 @@ def _plain(value):
         return value.value
     if isinstance(value, Decimal):
         return str(value)
-    if isinstance(value, datetime):
+    if isinstance(value, datetime | date):  # a date: e.g. when an outlet published
         return value.isoformat()
     return value
 

@@ -30,6 +30,14 @@ DEFAULTS: dict[str, object] = {
     # One process: memory. Several workers: REDIS_URL switches this to Redis (create_app).
     "RATELIMIT_STORAGE_URI": "memory://",
     "RATELIMIT_HEADERS_ENABLED": True,
+    # 社会评议: layered limits on casting a ballot (and asking for an SMS code).
+    "BALLOT_LIMIT_PER_IP": "60 per minute",
+    "BALLOT_LIMIT_PER_DEVICE": "20 per minute",
+    "BALLOT_LIMIT_PER_IDENTITY": "10 per minute",
+    # "console" logs the message (development); "package.module:Class" sends it.
+    "SMS_SENDER": "console",
+    # 媒体公示: comments per network address (no captcha: a limit instead).
+    "PUBLICITY_COMMENT_LIMIT": "5 per minute",
 }
 
 # Environment variables read without the PINGYI_ prefix (the usual names in deployments).

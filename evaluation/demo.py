@@ -10,6 +10,8 @@ from sqlmodel import Session, select
 
 from evaluation import demo_data as data
 from evaluation.clock import LOCAL_TZ
+from evaluation.demo_ballots import load_public_review
+from evaluation.demo_publicity import load_publicity
 from evaluation.demo_self_assessment import load_self_assessment_demo
 from evaluation.models import (
     Agency,
@@ -78,6 +80,8 @@ def load_demo(session: Session) -> bool:
         rng,
     )
     _accounts(session, {city.name: city, county.name: county}, city_agencies)
+    load_public_review(session, city_campaign)
+    load_publicity(session, city_campaign)
     session.commit()
     _live_session(session, city_campaign)
     _sheet_session(session, county_campaign)

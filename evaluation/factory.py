@@ -11,7 +11,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from evaluation import audit, config, db, errors, i18n, security
+from evaluation import audit, config, db, display, errors, i18n, security
 from evaluation.extensions import csrf, limiter, login_manager, socketio
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -54,6 +54,7 @@ def _init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     limiter.init_app(app)
     i18n.init_app(app)
+    display.init_app(app)
     from evaluation.auth import init_login
 
     init_login(app, login_manager)
@@ -69,9 +70,21 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from evaluation.views import admin, agency_portal, auth, inspector_portal, invitation, public
+    from evaluation.views import (
+        admin,
+        agency_portal,
+        agency_publicity,  # noqa: F401  (its routes register on agency_portal.bp)
+        auth,
+        display_prefs,
+        inspector_portal,
+        invitation,
+        public,
+        public_ballots,
+        public_publicity,
+    )
 
-    for blueprint in (auth.bp, public.bp, admin.bp, agency_portal.bp, inspector_portal.bp):
+    for blueprint in (auth.bp, public.bp, admin.bp, agency_portal.bp, inspector_portal.bp,
+                      public_ballots.bp, public_publicity.bp, display_prefs.bp):
         app.register_blueprint(blueprint)
     app.register_blueprint(invitation.bp)
     import live  # evaluation depends on live only here, where the app is assembled

@@ -15,7 +15,7 @@ from workbooks import MESSY_AGENCIES
 
 from evaluation import jobs
 from evaluation.imports import parse_workbook
-from evaluation.models import InspectionAssignment, Role, StageKind
+from evaluation.models import CampaignAgency, InspectionAssignment, Role, StageKind
 from evaluation.services.indicators import IndicatorFields, create_indicator
 from evaluation.services.live_sessions import create_session
 
@@ -311,6 +311,82 @@ ROUTES = [  # (method, url template, endpoint, expected, form data)
     ("GET", "/live/{live}/feed.json", "live_overlays.feed", (401,) * 6, None),
     ("GET", "/live/{live}/feed.xml", "live_overlays.feed", (401,) * 6, None),
     ("GET", "/live/{live}/feed.csv", "live_overlays.feed", (401,) * 6, None),
+    # 社会评议: public ballot pages (the world's review is not open: a ballot is refused).
+    ("GET", "/review/{campaign}", "ballots.overview", PUBLIC, None),
+    ("GET", "/review/{campaign}/agencies/{agency}", "ballots.ballot", PUBLIC, None),
+    ("POST", "/review/{campaign}/agencies/{agency}", "ballots.cast", (409,) * 6, {"code": "x"}),
+    ("POST", "/review/{campaign}/agencies/{agency}/sms", "ballots.send_sms", (404,) * 6, {}),
+    ("POST", "/display", "display.choose", (400,) * 6, {"elder": "x"}),
+    ("GET", "/admin/campaigns/{campaign}/public-review", "admin.public_review", ORG_A, None),
+    (
+        "POST",
+        "/admin/campaigns/{campaign}/public-review",
+        "admin.public_review",
+        POST_ORG_A,
+        {"burst_limit": "x"},
+    ),
+    (
+        "POST",
+        "/admin/campaigns/{campaign}/public-review/status",
+        "admin.public_review_status",
+        POST_ORG_A,
+        {"action": "x"},
+    ),
+    (
+        "POST",
+        "/admin/campaigns/{campaign}/public-review/codes",
+        "admin.vote_codes_issue",
+        POST_ORG_A,
+        {"count": "0"},
+    ),
+    (
+        "POST",
+        "/admin/campaigns/{campaign}/public-review/codes/99/revoke",
+        "admin.vote_codes_revoke",
+        (LOGIN, 409, 409, 404, 403, 403),
+        {},
+    ),
+    (
+        "GET",
+        "/admin/campaigns/{campaign}/public-review/quarantine",
+        "admin.ballot_quarantine",
+        ORG_A,
+        None,
+    ),
+    (
+        "POST",
+        "/admin/campaigns/{campaign}/public-review/quarantine/99",
+        "admin.ballot_decide",
+        POST_ORG_A,
+        {"reason": ""},
+    ),
+    # 媒体公示: public pages (the world's publicity is not open: a comment is refused).
+    ("GET", "/publicity/{campaign}", "publicity.overview", PUBLIC, None),
+    ("GET", "/publicity/{campaign}/agencies/{agency}", "publicity.agency_page", PUBLIC, None),
+    ("POST", "/publicity/{campaign}/agencies/{agency}", "publicity.comment", (409,) * 6, {}),
+    ("GET", "/agency/publicity", "agency.publicity_comments", CONTACT, None),
+    (
+        "POST",
+        "/agency/publicity/99/reply",
+        "agency.publicity_reply",
+        (LOGIN, 403, 403, 403, 404, 403),
+        {},
+    ),
+    ("GET", "/admin/campaigns/{campaign}/publicity", "admin.publicity_queue", ORG_A, None),
+    (
+        "POST",
+        "/admin/campaigns/{campaign}/publicity/comments/99",
+        "admin.publicity_moderate",
+        POST_ORG_A,
+        {"decision": "x"},
+    ),
+    (
+        "POST",
+        "/admin/campaigns/{campaign}/publicity/outlets",
+        "admin.publicity_outlet",
+        POST_ORG_A,
+        {"outlet": ""},
+    ),
     # Last: it ends the session of the role being walked.
     ("POST", "/logout", "auth.logout", (LOGIN,) * 6, {}),
 ]
@@ -328,15 +404,12 @@ def _import_job(app, tmp_path, campaign_id: int) -> str:
 
 
 def _self_assessment_world(app, db, campaign, agency, users) -> dict:
-    """Enrolled agency, a published notice with a file, a submitted self-assessment."""
+    """A published notice with a file, a submitted self-assessment (the agency is enrolled)."""
     from evidence_samples import PDF
 
-    from evaluation.models import CampaignAgency
     from evaluation.services import deployment, invitations, self_assessment
     from evaluation.services.file_store import Upload, files_root
 
-    db.add(CampaignAgency(campaign_id=campaign.id, agency_id=agency.id, group_name="市直组"))
-    db.commit()
     root = files_root(app)
     notice = deployment.save_notice(db, campaign, "通知", "正文")
     deployment.publish_notice(db, notice)
@@ -384,6 +457,7 @@ def world(app, db, tmp_path):
         stage_id=stage.id, agency_id=agency.id, inspector_id=someone_else.id
     )
     db.add_all([visit, other])
+    db.add(CampaignAgency(campaign_id=campaign.id, agency_id=agency.id, group_name="市直组"))
     db.commit()
     onsite = f.stage(db, campaign, StageKind.ONSITE_REVIEW)
     live = create_session(db, onsite, "第一场", [agency.id], [judge.id])

@@ -115,3 +115,34 @@ def test_demo_is_deterministic(app, db, tmp_path):
             orders.append([tuple(r) for r in rows])
     other.dispose()
     assert orders[0] == orders[1]
+
+
+def test_demo_public_review_has_ballots_and_a_quarantine(db):
+    from evaluation.models import Ballot, BallotStatus, StageKind
+    from evaluation.services.ballot_results import counts_by_agency, satisfaction_by_agency
+
+    load_demo(db)
+    campaign = _campaign(db, CITY_CAMPAIGN)
+    stage = db.exec(
+        select(Stage).where(Stage.campaign_id == campaign.id, Stage.kind == StageKind.PUBLIC_REVIEW)
+    ).one()
+    statuses = Counter(b.status for b in db.exec(select(Ballot).where(Ballot.stage_id == stage.id)))
+    assert statuses[BallotStatus.VALID] > 1000  # about 23 per agency
+    assert statuses[BallotStatus.QUARANTINED] == 3 and statuses[BallotStatus.REJECTED] == 1
+    counts = counts_by_agency(db, stage)
+    assert len(counts) == sum(_groups(db, campaign).values())
+    indices = satisfaction_by_agency(db, stage)
+    assert all(0 < result.value <= 100 for result in indices.values())
+
+
+def test_demo_publicity_has_moderated_comments_replies_and_outlets(db):
+    from evaluation.models import CommentStatus, PublicityComment, PublicityOutlet, PublicityReply
+
+    load_demo(db)
+    statuses = Counter(c.status for c in db.exec(select(PublicityComment)))
+    assert statuses[CommentStatus.APPROVED] >= 3 and statuses[CommentStatus.HIDDEN] >= 1
+    assert statuses[CommentStatus.PENDING] >= 1
+    assert all(c.moderation_reason for c in db.exec(select(PublicityComment))
+               if c.status == CommentStatus.HIDDEN)
+    assert len(db.exec(select(PublicityReply)).all()) >= 1
+    assert len(db.exec(select(PublicityOutlet)).all()) >= 2

@@ -10,7 +10,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from evaluation.imports import agencies, indicators, judges
+from evaluation.imports import agencies, indicators, judges, vote_codes
 from evaluation.imports.header import Column
 from evaluation.imports.model import N_, ImportProblem, ParsedImport, row_from_plain
 from evaluation.imports.table import Progress, read_table
@@ -37,6 +37,12 @@ KINDS: dict[str, ImportKind] = {
         indicators.IndicatorRow,
         indicators.indicator_row,
         indicators.finish_indicators,
+    ),
+    "vote_codes": ImportKind(
+        vote_codes.COLUMNS,
+        vote_codes.VoteCodeRow,
+        vote_codes.vote_code_row,
+        vote_codes.finish_vote_codes,
     ),
 }
 

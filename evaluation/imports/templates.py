@@ -17,6 +17,7 @@ TITLES = {
     "agencies": "被评议单位导入表",
     "judges": "评委导入表",
     "indicators": "指标体系导入表",
+    "vote_codes": "投票码导入表",
 }
 # (heading, what to write, allowed values or None), in column order.
 GUIDES = {
@@ -40,6 +41,10 @@ GUIDES = {
         ("类型", "选填，默认常规", indicators.KIND_NAMES),
         ("上级编号", "选填；一级指标留空。没有此列时按编号层级推定", None),
         ("评分步长", "选填，如 0.5；分值须是它的整数倍", None),
+    ],
+    "vote_codes": [
+        ("投票码", "必填，10 到 32 位字母和数字，至少 5 种字符；空格和横线会被忽略", None),
+        ("序号", "选填，投票卡上印的编号（正整数），不得重复", None),
     ],
 }
 TEMPLATE_ROWS = 500  # rows that carry the drop-down lists

@@ -2,6 +2,16 @@
 
 from evaluation.models.accounts import Organization, OrganizationKind, Role, User
 from evaluation.models.audit import AuditEvent
+from evaluation.models.ballots import (
+    Ballot,
+    BallotKind,
+    BallotPoint,
+    BallotSettings,
+    BallotStatus,
+    IdentityMode,
+    SmsChallenge,
+    VoteCode,
+)
 from evaluation.models.campaign import (
     Agency,
     AgencyLevel,
@@ -43,6 +53,12 @@ from evaluation.models.live import (
     VoidDecision,
     VoidRequest,
 )
+from evaluation.models.publicity import (
+    CommentStatus,
+    PublicityComment,
+    PublicityOutlet,
+    PublicityReply,
+)
 from evaluation.models.rubric import Indicator, IndicatorKind
 from evaluation.models.self_assessment import (
     EvidenceFile,
@@ -68,6 +84,18 @@ __all__ = [
     "Submission",
     "SubmissionStatus",
     "SubmissionVersion",
+    "Ballot",
+    "BallotKind",
+    "BallotPoint",
+    "BallotSettings",
+    "BallotStatus",
+    "IdentityMode",
+    "SmsChallenge",
+    "VoteCode",
+    "CommentStatus",
+    "PublicityComment",
+    "PublicityOutlet",
+    "PublicityReply",
     "AccessToken",
     "BroadcastMode",
     "Graphic",

@@ -16,7 +16,12 @@ from sqlmodel import Session
 
 from evaluation.imports import ImportProblem, ParsedImport
 from evaluation.models import Campaign
-from evaluation.services import import_agencies, import_indicators, import_judges
+from evaluation.services import (
+    import_agencies,
+    import_indicators,
+    import_judges,
+    import_vote_codes,
+)
 from evaluation.services.errors import ValidationFailed
 from evaluation.services.persistence import commit_or_fail
 
@@ -46,11 +51,13 @@ REVIEWERS = {
     "agencies": import_agencies.review_agencies,
     "judges": import_judges.review_judges,
     "indicators": import_indicators.review_indicators,
+    "vote_codes": import_vote_codes.review_vote_codes,
 }
 WRITERS = {
     "agencies": import_agencies.write_agencies,
     "judges": import_judges.write_judges,
     "indicators": import_indicators.write_indicators,
+    "vote_codes": import_vote_codes.write_vote_codes,
 }
 
 

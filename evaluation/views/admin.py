@@ -125,11 +125,13 @@ def campaign(campaign_id: int):
 
 from evaluation.views import (  # noqa: E402,F401  (routes register on bp)
     admin_agencies,
+    admin_ballots,
     admin_conflicts,
     admin_deployment,
     admin_imports,
     admin_indicators,
     admin_judges,
+    admin_publicity,
     admin_self_assessment,
     admin_stages,
     admin_users,

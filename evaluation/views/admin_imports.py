@@ -23,11 +23,17 @@ from evaluation.models import AgencyLevel, IndicatorKind
 from evaluation.services.imports import ImportRefused, commit_import, review_import
 from evaluation.views.admin import bp
 
-TITLES = {"agencies": N_("被评议单位"), "judges": N_("评委"), "indicators": N_("指标体系")}
+TITLES = {
+    "agencies": N_("被评议单位"),
+    "judges": N_("评委"),
+    "indicators": N_("指标体系"),
+    "vote_codes": N_("投票码"),
+}
 AFTERWARDS = {  # where a committed import is seen
     "agencies": "admin.campaign_agencies_page",
     "judges": "admin.judges",
     "indicators": "admin.indicators",
+    "vote_codes": "admin.public_review",
 }
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 BASE = "/campaigns/<int:campaign_id>/imports"

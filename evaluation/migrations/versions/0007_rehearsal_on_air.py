@@ -1,7 +1,7 @@
 """rehearsal sessions, the graphic on air, per-indicator sheets
 
 Revision ID: 0007
-Revises: 0005_self_assessment
+Revises: 0006_public_review
 Create Date: 2026-11-28 11:45:00
 
 A rehearsal's marks stay in live_submission.rehearsal_value and never become `score` rows,
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007"
-down_revision = "0005_self_assessment"
+down_revision = "0006_public_review"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,310 @@
+"""Casting a public-review ballot (社会评议): one per verified identity per agency.
+
+The identity is checked first (a vote code of this stage, or a phone with a fresh SMS code),
+then the ballot itself; the UNIQUE constraint (stage, agency, voter_key) is what makes a
+replayed code or a thousand simultaneous copies of one ballot store exactly one row: the
+early look-up only gives the common case its message, the constraint settles every race.
+Nothing is stored from a refused ballot.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
+
+from flask_babel import gettext as _
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from evaluation.models import (
+    Agency,
+    Ballot,
+    BallotKind,
+    BallotPoint,
+    BallotSettings,
+    BallotStatus,
+    CampaignAgency,
+    IdentityMode,
+    Indicator,
+    Satisfaction,
+    Stage,
+    StageKind,
+    StageStatus,
+)
+from evaluation.models.base import utcnow
+from evaluation.services import ballot_screening, sms, vote_codes
+from evaluation.services.errors import ValidationFailed
+
+# SQLite: one writer at a time in the application (its busy-retry gives long tails; see
+# live/writes.py for the measurement). PostgreSQL needs no lock: the constraint decides.
+_sqlite_writer = threading.Lock()
+
+
+class BallotRefused(ValueError):
+    """Nothing was stored. `field` names the form field, `status` the HTTP answer."""
+
+    def __init__(self, field_name: str, message: str, status: int = 400):
+        super().__init__(message)
+        self.field = field_name
+        self.message = message
+        self.status = status
+
+
+@dataclass(frozen=True)
+class Voter:
+    key: str  # the identity the unique constraint counts
+    vote_code_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Circumstances:
+    """Where and how the ballot arrived: what screening looks at."""
+
+    network: str = ""
+    device: str = ""
+    fill_seconds: float | None = None
+    now: datetime = field(default_factory=utcnow)
+
+
+# --- the stage and its settings ---------------------------------------------------------
+
+
+def public_review_stage(db: Session, campaign_id: int) -> Stage | None:
+    return db.exec(
+        select(Stage).where(Stage.campaign_id == campaign_id, Stage.kind == StageKind.PUBLIC_REVIEW)
+    ).first()
+
+
+def settings_of(db: Session, stage: Stage) -> BallotSettings:
+    """The stage's settings; the defaults (vote codes, satisfaction) until configured."""
+    found = db.exec(select(BallotSettings).where(BallotSettings.stage_id == stage.id)).first()
+    return found or BallotSettings(stage_id=stage.id)
+
+
+def voting_open(stage: Stage, now: datetime | None = None) -> bool:
+    """Open when the organizer has opened it and the planned closing time has not passed."""
+    now = now or utcnow()
+    if stage.status != StageStatus.OPEN:
+        return False
+    return stage.closes_at is None or now < stage.closes_at
+
+
+def ballot_agencies(db: Session, stage: Stage) -> list[tuple[CampaignAgency, Agency]]:
+    return list(
+        db.exec(
+            select(CampaignAgency, Agency)
+            .join(Agency, Agency.id == CampaignAgency.agency_id)
+            .where(CampaignAgency.campaign_id == stage.campaign_id)
+            .order_by(CampaignAgency.group_name, CampaignAgency.position, Agency.name)
+        ).all()
+    )
+
+
+def ballot_indicators(db: Session, stage: Stage) -> list[Indicator]:
+    """A points ballot scores the campaign's first-level indicators."""
+    return list(
+        db.exec(
+            select(Indicator)
+            .where(Indicator.campaign_id == stage.campaign_id, Indicator.parent_id.is_(None))
+            .order_by(Indicator.position, Indicator.code)
+        ).all()
+    )
+
+
+# --- identity ---------------------------------------------------------------------------
+
+
+def voter_by_code(db: Session, stage: Stage, typed: str) -> Voter:
+    normalized = vote_codes.normalize(typed)
+    if not normalized:
+        raise BallotRefused("code", _("请输入投票码。"))
+    if not vote_codes.is_well_formed(normalized):
+        raise BallotRefused(
+            "code",
+            _(
+                "投票码格式不对：应为 %(min)s 到 %(max)s 位字母和数字（横线可省略）。",
+                min=vote_codes.MIN_IMPORTED_LENGTH,
+                max=vote_codes.MAX_CODE_LENGTH,
+            ),
+        )
+    found = vote_codes.find_code(db, stage, normalized)
+    if found is None:
+        raise BallotRefused("code", _("投票码无效：请核对后重新输入。"))
+    return Voter(f"code:{found.id}", found.id)
+
+
+def voter_by_phone(db: Session, stage: Stage, phone: str, sms_code: str) -> Voter:
+    try:
+        return Voter(sms.verify_challenge(db, stage, phone, sms_code))
+    except ValidationFailed as refused:
+        ((field_name, message),) = refused.errors.items()
+        raise BallotRefused(field_name, message) from refused
+
+
+def identify(db: Session, stage: Stage, form: dict) -> Voter:
+    if settings_of(db, stage).identity_mode == IdentityMode.SMS:
+        return voter_by_phone(db, stage, form.get("phone", ""), form.get("sms_code", ""))
+    return voter_by_code(db, stage, form.get("code", ""))
+
+
+# --- the choice ------------------------------------------------------------------------
+
+
+def parse_choice(db: Session, stage: Stage, form: dict) -> Satisfaction | dict[int, Decimal]:
+    """The level of a satisfaction ballot, or {indicator id: points} of a points ballot."""
+    if settings_of(db, stage).ballot_kind == BallotKind.SATISFACTION:
+        try:
+            return Satisfaction(form.get("level", ""))
+        except ValueError:
+            raise BallotRefused("level", _("请选择 满意、基本满意 或 不满意。")) from None
+    points = {}
+    for indicator in ballot_indicators(db, stage):
+        name = f"points-{indicator.id}"
+        raw = (form.get(name) or "").strip()
+        try:
+            value = Decimal(raw)
+        except InvalidOperation:
+            raise BallotRefused(
+                name,
+                _(
+                    "“%(name)s”请填写 0 到 %(max)s 之间的分数。",
+                    name=indicator.name,
+                    max=indicator.max_points,
+                ),
+            ) from None
+        if (
+            not value.is_finite()
+            or not 0 <= value <= indicator.max_points
+            or value != round(value, 2)
+        ):
+            raise BallotRefused(
+                name,
+                _(
+                    "“%(name)s”请填写 0 到 %(max)s 之间的分数。",
+                    name=indicator.name,
+                    max=indicator.max_points,
+                ),
+            )
+        points[indicator.id] = value
+    if not points:
+        raise BallotRefused("form", _("本次评议还没有一级指标，暂不能打分。"), 409)
+    return points
+
+
+# --- casting ------------------------------------------------------------------------------
+
+
+def check_can_vote(db: Session, stage: Stage, agency_id: int, now: datetime | None = None) -> None:
+    if stage.kind != StageKind.PUBLIC_REVIEW:
+        raise BallotRefused("form", _("这不是社会评议阶段。"), 404)
+    if not voting_open(stage, now):
+        if stage.status == StageStatus.PENDING:
+            raise BallotRefused("form", _("社会评议投票尚未开始。"), 409)
+        raise BallotRefused("form", _("社会评议投票已经结束，不再接受选票。"), 409)
+    enrolled = db.exec(
+        select(CampaignAgency).where(
+            CampaignAgency.campaign_id == stage.campaign_id, CampaignAgency.agency_id == agency_id
+        )
+    ).first()
+    if enrolled is None:
+        raise BallotRefused("agency", _("该单位不在本次社会评议之列。"), 404)
+
+
+def cast_ballot(
+    db: Session,
+    stage: Stage,
+    agency_id: int,
+    voter: Voter,
+    choice: Satisfaction | dict[int, Decimal],
+    circumstances: Circumstances | None = None,
+) -> Ballot:
+    """Store the ballot (valid, or quarantined with its reasons) or refuse it, storing nothing."""
+    how = circumstances or Circumstances()
+    check_can_vote(db, stage, agency_id, how.now)
+    settings = settings_of(db, stage)
+    lock = _sqlite_writer if db.get_bind().dialect.name == "sqlite" else nullcontext()
+    with lock:
+        if _already_voted(db, stage, agency_id, voter):
+            db.rollback()
+            raise _duplicate(voter)
+        signs = ballot_screening.reasons(
+            settings, how.now, how.fill_seconds, _recent_from(db, stage, how, settings)
+        )
+        ballot = Ballot(
+            stage_id=stage.id,
+            agency_id=agency_id,
+            voter_key=voter.key,
+            vote_code_id=voter.vote_code_id,
+            level=choice if isinstance(choice, Satisfaction) else None,
+            status=BallotStatus.QUARANTINED if signs else BallotStatus.VALID,
+            network=how.network[:64],
+            device=how.device[:64],
+            fill_ms=None if how.fill_seconds is None else int(how.fill_seconds * 1000),
+            cast_at=how.now,
+            quarantine_reason=json.dumps(signs, ensure_ascii=False) if signs else "",
+        )
+        db.add(ballot)
+        try:
+            db.flush()
+            if isinstance(choice, dict):
+                db.add_all(
+                    BallotPoint(ballot_id=ballot.id, indicator_id=indicator_id, points=points)
+                    for indicator_id, points in choice.items()
+                )
+            db.commit()
+        except IntegrityError:
+            db.rollback()
+            raise _duplicate(voter) from None
+    return ballot
+
+
+def _duplicate(voter: Voter) -> BallotRefused:
+    field_name = "code" if voter.vote_code_id is not None else "sms_code"
+    return BallotRefused(
+        field_name, _("这个身份已经对该单位投过票了：每人对每个单位只能投一次，本次未计入。"), 409
+    )
+
+
+def _already_voted(db: Session, stage: Stage, agency_id: int, voter: Voter) -> bool:
+    return (
+        db.exec(
+            select(Ballot.id).where(
+                Ballot.stage_id == stage.id,
+                Ballot.agency_id == agency_id,
+                Ballot.voter_key == voter.key,
+            )
+        ).first()
+        is not None
+    )
+
+
+def _recent_from(db: Session, stage: Stage, how: Circumstances, settings) -> list[datetime]:
+    if not how.network:
+        return []
+    since = how.now - timedelta(seconds=settings.burst_window_seconds)
+    return list(
+        db.exec(
+            select(Ballot.cast_at)
+            .where(
+                Ballot.stage_id == stage.id,
+                Ballot.network == how.network,
+                Ballot.cast_at > since,
+                Ballot.cast_at <= how.now,
+            )
+            .order_by(Ballot.cast_at)
+        ).all()
+    )
+
+
+def voted_agencies(db: Session, stage: Stage, voter: Voter) -> set[int]:
+    return set(
+        db.exec(
+            select(Ballot.agency_id).where(
+                Ballot.stage_id == stage.id, Ballot.voter_key == voter.key
+            )
+        ).all()
+    )

@@ -1,0 +1,105 @@
+"""Phone number + SMS code: a pluggable sender and the challenge it answers.
+
+The sender is chosen by the `SMS_SENDER` setting: "console" (the default, development: the
+message goes to the log) or "package.module:Class" for a provider's gateway, a class with
+`send(phone, text)`. The phone number is kept only as a keyed digest (HMAC with the
+secret key), so the database never holds a list of voters' numbers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import importlib
+import logging
+import re
+import secrets
+from datetime import timedelta
+from typing import Protocol
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlmodel import Session, select
+
+from evaluation.models import SmsChallenge, Stage
+from evaluation.models.base import utcnow
+from evaluation.services.errors import ValidationFailed
+from evaluation.services.tokens import digest
+
+log = logging.getLogger(__name__)
+
+# Mainland mobile numbers: 11 digits starting 1[3-9]; +86 / 0086 prefixes accepted.
+PHONE = re.compile(r"^(?:\+?86|0086)?(1[3-9]\d{9})$")
+SMS_CODE_LENGTH = 6
+VALID_FOR = timedelta(minutes=10)
+MAX_ATTEMPTS = 5  # wrong codes per challenge before it is spent
+
+
+class SmsSender(Protocol):
+    def send(self, phone: str, text: str) -> None: ...
+
+
+class ConsoleSender:
+    """Development: the message is logged instead of sent."""
+
+    def send(self, phone: str, text: str) -> None:
+        log.warning("SMS to %s: %s", phone, text)
+
+
+def sender() -> SmsSender:
+    chosen = current_app.config.get("SMS_SENDER", "console")
+    if chosen == "console":
+        return ConsoleSender()
+    module_name, _colon, class_name = chosen.partition(":")
+    return getattr(importlib.import_module(module_name), class_name)()
+
+
+def normalize_phone(raw: str) -> str | None:
+    match = PHONE.match(re.sub(r"[\s-]", "", raw or ""))
+    return match.group(1) if match else None
+
+
+def phone_digest(phone: str) -> str:
+    key = current_app.config["SECRET_KEY"].encode("utf-8")
+    return hmac.new(key, phone.encode("ascii"), hashlib.sha256).hexdigest()
+
+
+def send_challenge(db: Session, stage: Stage, raw_phone: str) -> str:
+    """Send a fresh code to the number; returns the normalized number."""
+    phone = normalize_phone(raw_phone)
+    if phone is None:
+        raise ValidationFailed({"phone": _("请输入 11 位手机号码，如 13800138000。")})
+    code = "".join(secrets.choice("0123456789") for _ in range(SMS_CODE_LENGTH))
+    db.add(
+        SmsChallenge(
+            stage_id=stage.id,
+            phone_digest=phone_digest(phone),
+            code_digest=digest(code),
+            expires_at=utcnow() + VALID_FOR,
+        )
+    )
+    db.commit()
+    sender().send(phone, _("【评议】您的社会评议验证码是 %(code)s，10 分钟内有效。", code=code))
+    return phone
+
+
+def verify_challenge(db: Session, stage: Stage, raw_phone: str, code: str) -> str:
+    """The voter key of a phone whose code is right and fresh; ValidationFailed otherwise."""
+    phone = normalize_phone(raw_phone)
+    if phone is None:
+        raise ValidationFailed({"phone": _("请输入 11 位手机号码，如 13800138000。")})
+    challenge = db.exec(
+        select(SmsChallenge)
+        .where(SmsChallenge.stage_id == stage.id, SmsChallenge.phone_digest == phone_digest(phone))
+        .order_by(SmsChallenge.id.desc())
+    ).first()
+    if challenge is None or challenge.expires_at <= utcnow():
+        raise ValidationFailed({"sms_code": _("验证码已过期或尚未获取，请重新获取。")})
+    if challenge.attempts >= MAX_ATTEMPTS:
+        raise ValidationFailed({"sms_code": _("验证码错误次数过多，请重新获取。")})
+    if not hmac.compare_digest(challenge.code_digest, digest((code or "").strip())):
+        challenge.attempts += 1
+        db.add(challenge)
+        db.commit()
+        raise ValidationFailed({"sms_code": _("短信验证码不正确。")})
+    return "phone:" + challenge.phone_digest

@@ -1,0 +1,235 @@
+"""The public's ballot pages (社会评议): choose an agency, verify, vote. POST only, CSRF.
+
+Rate limits are layered: per network address, per device cookie and per vote code (or
+phone number), each answering 429 with its own message. A refused ballot re-shows the form
+with the reason next to the field; nothing is stored.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from itsdangerous import BadSignature, URLSafeSerializer
+
+from evaluation.db import get_session
+from evaluation.extensions import limiter
+from evaluation.models import Agency, BallotKind, Campaign, IdentityMode, Satisfaction
+from evaluation.services import ballots as service
+from evaluation.services import sms, vote_codes
+from evaluation.services.ballot_screening import network_of
+from evaluation.services.errors import ValidationFailed
+from evaluation.services.tokens import digest
+from evaluation.views.public import PUBLIC_STATUSES
+
+bp = Blueprint("ballots", __name__, url_prefix="/review")
+DEVICE_COOKIE = "pingyi_device"
+ONE_YEAR = 365 * 24 * 3600
+SHOWN_MAX_AGE_MS = 12 * 3600 * 1000
+
+
+# --- rate-limit keys: a client without the cookie or a code is keyed by its address ---
+
+
+def _device_key() -> str:
+    return "device:" + (request.cookies.get(DEVICE_COOKIE) or request.remote_addr or "")
+
+
+def _identity_key() -> str:
+    typed = request.form.get("code") or request.form.get("phone") or ""
+    normalized = vote_codes.normalize(typed)
+    return "identity:" + (digest(normalized) if normalized else request.remote_addr or "")
+
+
+def _limit(name: str):
+    return lambda: current_app.config[name]
+
+
+def _limited(view):
+    layers = (
+        ("BALLOT_LIMIT_PER_IP", None, lambda: _("来自您所在网络的提交过于频繁，请 1 分钟后再试。")),
+        (
+            "BALLOT_LIMIT_PER_DEVICE",
+            _device_key,
+            lambda: _("这台设备提交过于频繁，请 1 分钟后再试。"),
+        ),
+        (
+            "BALLOT_LIMIT_PER_IDENTITY",
+            _identity_key,
+            lambda: _("这个投票码（或手机号）尝试次数过多，请 1 分钟后再试。"),
+        ),
+    )
+    for setting, key_func, message in layers:
+        options = {"methods": ["POST"], "error_message": message}
+        if key_func is not None:
+            options["key_func"] = key_func
+        view = limiter.limit(_limit(setting), **options)(view)
+    return view
+
+
+# --- loading what the URL names ---------------------------------------------------------
+
+
+def _campaign_and_stage(campaign_id: int):
+    db = get_session()
+    campaign = db.get(Campaign, campaign_id)
+    if campaign is None or campaign.status not in PUBLIC_STATUSES:
+        abort(404)
+    stage = service.public_review_stage(db, campaign.id)
+    if stage is None:
+        abort(404)
+    return campaign, stage
+
+
+def _agency(stage, agency_id: int) -> Agency:
+    for _enrolled, agency in service.ballot_agencies(get_session(), stage):
+        if agency.id == agency_id:
+            return agency
+    abort(404, description=_("该单位不在本次社会评议之列。"))
+
+
+def _serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="ballot-form-shown")
+
+
+def _shown_token(agency_id: int) -> str:
+    return _serializer().dumps({"a": agency_id, "t": int(time.time() * 1000)})
+
+
+def _fill_seconds(token: str, agency_id: int) -> float | None:
+    """Seconds from showing the form to receiving it; None when the token is not ours."""
+    try:
+        shown = _serializer().loads(token or "")
+    except BadSignature:
+        return None
+    elapsed = int(time.time() * 1000) - int(shown.get("t", 0))
+    if shown.get("a") != agency_id or not 0 <= elapsed <= SHOWN_MAX_AGE_MS:
+        return None
+    return elapsed / 1000
+
+
+# --- pages ------------------------------------------------------------------------------
+
+
+@bp.get("/<int:campaign_id>")
+def overview(campaign_id: int):
+    campaign, stage = _campaign_and_stage(campaign_id)
+    db = get_session()
+    return render_template(
+        "public/review.html",
+        campaign=campaign,
+        stage=stage,
+        is_open=service.voting_open(stage),
+        agencies=service.ballot_agencies(db, stage),
+        settings=service.settings_of(db, stage),
+    )
+
+
+def _ballot_page(campaign, stage, agency, errors=None, values=None, status: int = 200):
+    db = get_session()
+    settings = service.settings_of(db, stage)
+    response = current_app.make_response(
+        (
+            render_template(
+                "public/ballot.html",
+                campaign=campaign,
+                stage=stage,
+                agency=agency,
+                settings=settings,
+                is_open=service.voting_open(stage),
+                levels=list(Satisfaction),
+                indicators=service.ballot_indicators(db, stage)
+                if settings.ballot_kind == BallotKind.POINTS
+                else [],
+                sms_mode=settings.identity_mode == IdentityMode.SMS,
+                shown=_shown_token(agency.id),
+                errors=errors or {},
+                values=values or {"phone": session.get("ballot_phone", "")},
+            ),
+            status,
+        )
+    )
+    response.headers["Cache-Control"] = "no-store"
+    if not request.cookies.get(DEVICE_COOKIE):
+        response.set_cookie(
+            DEVICE_COOKIE,
+            secrets.token_urlsafe(18),
+            max_age=ONE_YEAR,
+            httponly=True,
+            samesite="Lax",
+            secure=request.is_secure,
+        )
+    return response
+
+
+@bp.get("/<int:campaign_id>/agencies/<int:agency_id>")
+def ballot(campaign_id: int, agency_id: int):
+    campaign, stage = _campaign_and_stage(campaign_id)
+    return _ballot_page(campaign, stage, _agency(stage, agency_id))
+
+
+@bp.post("/<int:campaign_id>/agencies/<int:agency_id>")
+@_limited
+def cast(campaign_id: int, agency_id: int):
+    campaign, stage = _campaign_and_stage(campaign_id)
+    agency = _agency(stage, agency_id)
+    db = get_session()
+    form = request.form.to_dict()
+    kept = {key: form.get(key, "") for key in ("code", "phone", "level")}
+    try:
+        service.check_can_vote(db, stage, agency.id)
+        voter = service.identify(db, stage, form)
+        choice = service.parse_choice(db, stage, form)
+        service.cast_ballot(
+            db,
+            stage,
+            agency.id,
+            voter,
+            choice,
+            service.Circumstances(
+                network=network_of(request.remote_addr),
+                device=digest(request.cookies.get(DEVICE_COOKIE, "")),
+                fill_seconds=_fill_seconds(form.get("shown", ""), agency.id),
+            ),
+        )
+    except service.BallotRefused as refused:
+        return _ballot_page(
+            campaign, stage, agency, {refused.field: refused.message}, kept, refused.status
+        )
+    flash(_("已收到您对“%(name)s”的评议，谢谢！", name=agency.name), "success")
+    return redirect(url_for("ballots.overview", campaign_id=campaign.id, voted=agency.id), 303)
+
+
+@bp.post("/<int:campaign_id>/agencies/<int:agency_id>/sms")
+@_limited
+def send_sms(campaign_id: int, agency_id: int):
+    campaign, stage = _campaign_and_stage(campaign_id)
+    agency = _agency(stage, agency_id)
+    db = get_session()
+    if service.settings_of(db, stage).identity_mode != IdentityMode.SMS:
+        abort(404)
+    try:
+        service.check_can_vote(db, stage, agency.id)
+        session["ballot_phone"] = sms.send_challenge(db, stage, request.form.get("phone", ""))
+    except service.BallotRefused as refused:
+        return _ballot_page(
+            campaign, stage, agency, {refused.field: refused.message}, status=refused.status
+        )
+    except ValidationFailed as refused:
+        return _ballot_page(
+            campaign, stage, agency, refused.errors, {"phone": request.form.get("phone", "")}, 400
+        )
+    flash(_("验证码已发送，10 分钟内有效。"), "success")
+    return redirect(url_for("ballots.ballot", campaign_id=campaign.id, agency_id=agency.id), 303)
