@@ -24,10 +24,12 @@ from sqlmodel import SQLModel
 from evaluation.models import (
     AccessToken,
     Agency,
+    Appeal,
     AudienceVote,
     AuditEvent,
     Campaign,
     CampaignAgency,
+    CampaignPolicy,
     Indicator,
     InspectionAssignment,
     Judge,
@@ -37,6 +39,7 @@ from evaluation.models import (
     LiveSubmission,
     Organization,
     PanelMember,
+    ResultsVersion,
     Score,
     Stage,
     User,
@@ -64,6 +67,9 @@ AUDITED = (
     VoidRequest,
     PanelMember,
     AudienceVote,
+    CampaignPolicy,
+    ResultsVersion,
+    Appeal,
 )
 # Bookkeeping that changes with every event; an update of these alone is not worth a record.
 QUIET = {"revision"}

@@ -33,9 +33,21 @@ from evaluation.models.live import (
     VoidDecision,
     VoidRequest,
 )
+from evaluation.models.results import (
+    Appeal,
+    AppealStatus,
+    CampaignPolicy,
+    ResultsVersion,
+    VersionStatus,
+)
 from evaluation.models.rubric import Indicator, IndicatorKind
 
 __all__ = [
+    "Appeal",
+    "AppealStatus",
+    "CampaignPolicy",
+    "ResultsVersion",
+    "VersionStatus",
     "AccessToken",
     "BroadcastMode",
     "LiveSeat",
