@@ -9,7 +9,6 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-
 revision = "0004_results"
 down_revision = "0003"  # 0003_audience_panel
 branch_labels = None
