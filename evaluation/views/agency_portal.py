@@ -25,3 +25,6 @@ def home():
         .order_by(Campaign.year.desc())
     ).all()
     return render_template("agency/home.html", agency=agency, campaigns=campaigns)
+
+
+from evaluation.views import agency_results  # noqa: E402,F401  (routes register on bp)
