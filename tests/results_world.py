@@ -99,7 +99,8 @@ def build(db: Session, org: Organization | None = None) -> World:
                 for name, agency in agencies.items()}
     live = create_session(db, stages[StageKind.ONSITE_REVIEW], "第一场",
                           [a.id for a in agencies.values()], [j.id for j in judges])
-    slots = {s.agency_id: s for s in db.exec(select(LiveSlot).where(LiveSlot.session_id == live.id))}
+    slots = {s.agency_id: s
+             for s in db.exec(select(LiveSlot).where(LiveSlot.session_id == live.id))}
     members = itertools.count(1)
     for name, (own, inspected, judged, votes) in MARKS.items():
         agency = agencies[name]
