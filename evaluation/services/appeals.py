@@ -67,9 +67,10 @@ def decide_appeal(db: Session, appeal: Appeal, user: User, status: str, decision
         raise WorkflowRefused({"form": _("该申诉已有处理结果。")})
     if status not in (AppealStatus.UPHELD.value, AppealStatus.REJECTED.value):
         raise ValidationFailed({"status": _("请选择处理结果。")})
-    appeal.decision = _text(decision, "decision")
-    appeal.status = AppealStatus(status)
-    appeal.decided_by, appeal.decided_at = user.id, now or utcnow()
+    # Everything read before anything is set: a lazy load must not flush half a decision.
+    text, decided_by = _text(decision, "decision"), user.id
+    appeal.decision, appeal.status = text, AppealStatus(status)
+    appeal.decided_by, appeal.decided_at = decided_by, now or utcnow()
     db.add(appeal)
     commit_or_fail(db)
     return appeal

@@ -97,8 +97,8 @@ def certify(db: Session, version: ResultsVersion, user: User,
         raise WorkflowRefused({"form": _("只有草稿可以复核。")})
     if version.composed_by == user.id:
         raise TwoPersonRule({"form": _("复核须由合成人以外的另一位组织者进行（双人原则）。")})
-    version.status = VersionStatus.CERTIFIED
     version.certified_by, version.certified_at = user.id, now or utcnow()
+    version.status = VersionStatus.CERTIFIED
     db.add(version)
     db.flush()
     record(db, "results.certify", "results_version", version.id, {"number": version.number})
