@@ -44,7 +44,7 @@ def campaign_agencies(db: Session, campaign: Campaign) -> dict[int, AgencyInfo]:
         select(Agency, CampaignAgency)
         .join(CampaignAgency, CampaignAgency.agency_id == Agency.id)
         .where(CampaignAgency.campaign_id == campaign.id)
-        .order_by(CampaignAgency.group_name, CampaignAgency.position, Agency.id)
+        .order_by(CampaignAgency.id)  # groups in the order they were enrolled
     ).all()
     return {agency.id: AgencyInfo(agency.id, agency.name, entry.group_name)
             for agency, entry in rows}
