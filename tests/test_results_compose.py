@@ -137,3 +137,19 @@ def test_default_policy_follows_the_stage_weights(db):
     assert dict(policy.stage_rules)["onsite_review"].drop_high == 1
     assert policy.tie_breakers == (StageKind.ONSITE_REVIEW.value,)
     assert dict(policy.grading.thresholds) == {"优秀": 90, "良好": 80, "合格": 60}
+
+
+def test_public_ballots_add_to_the_audience_panel(db, monkeypatch):
+    """The ballots module (built alongside) is one more collector of the public-review stage."""
+    import sys
+    import types
+
+    world = results_world.build(db)
+    a = world.agencies["甲局"].id
+    fake = types.ModuleType("evaluation.services.ballot_results")
+    fake.counts_by_agency = lambda _db, stage: {a: {"不满意": 10}}
+    monkeypatch.setitem(sys.modules, "evaluation.services.ballot_results", fake)
+    composed = compose(db, world.campaign)
+    assert composed.inputs[a]["public_review"] == {"满意": 8, "基本满意": 2, "不满意": 10}
+    assert composed.result.by_agency[a].stages["public_review"].value == \
+        THREE_LEVEL.apply({"满意": 8, "基本满意": 2, "不满意": 10}).value

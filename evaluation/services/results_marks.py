@@ -156,16 +156,17 @@ def audience_panel_counts(db: Session, stage: Stage) -> list[RawMark]:
 
 
 def public_ballot_counts(db: Session, stage: Stage) -> list[RawMark]:
-    """社会评议 ballots (services/ballots.py, built alongside; absent until it lands)."""
+    """社会评议 ballots (services/ballot_results.py, built alongside; absent until it lands)."""
     try:
-        from evaluation.services.ballots import counts_by_agency
+        from evaluation.services.ballot_results import counts_by_agency
     except ImportError:
         return []
-    rows = []
-    for agency_id, counts in counts_by_agency(db, stage).items():
-        for level, count in counts.items():
-            rows.extend(_count_rows(stage, [(agency_id, str(level))] * int(count)))
-    return _merge_counts(rows)
+    return [
+        RawMark(stage.kind.value, agency_id, SATISFACTION, None, LEVEL_NAMES.get(level, level),
+                "", Decimal(count))
+        for agency_id, counts in counts_by_agency(db, stage).items()
+        for level, count in counts.items()
+    ]
 
 
 def _count_rows(stage: Stage, pairs: Iterable[tuple[int, str]]) -> list[RawMark]:
