@@ -203,3 +203,20 @@ def test_a_tampered_bundle_names_every_difference(app, db, tmp_path):
     first = published["agencies"][0]
     assert f"agency {first['id']} {first['name']}: total published 99.99" in result.output
     assert "field_inspection score published 88.00, recomputed 58.00" in result.output
+
+
+def test_a_versions_composed_results_come_from_its_frozen_marks(db):
+    from evaluation.services.results import composed_for_version
+
+    world = results_world.build(db)
+    version = _published(db, world)
+    score = db.exec(select(Score)).first()
+    score.value = Decimal("0")  # a later change in the database
+    db.add(score)
+    db.commit()
+    composed = composed_for_version(db, version)
+    frozen = FrozenView.load(version.results_json)
+    assert composed.status == "published" and composed.revision == version.number
+    assert composed.audit_head == version.audit_head
+    for result in composed.result.agencies:
+        assert frozen.agency(result.agency)["total"] == f"{result.total:f}"

@@ -83,7 +83,8 @@ def recusals_of(marks: list[RawMark]) -> tuple[Recusal, ...]:
 
 def compose(db: Session, campaign: Campaign, policy: ScoringPolicy | None = None, *,
             marks: list[RawMark] | None = None, revision: int = 0, status: str = "preview",
-            generated_at: datetime | None = None) -> ComposedResults:
+            generated_at: datetime | None = None,
+            head: str | None = None) -> ComposedResults:
     """The campaign's results under `policy` (default: its stored policy). Writes nothing."""
     policy = policy or load_policy(db, campaign)
     agencies = campaign_agencies(db, campaign)
@@ -107,7 +108,7 @@ def compose(db: Session, campaign: Campaign, policy: ScoringPolicy | None = None
                 for j in judges},
         recusals=recusals_of(marks),
         generated_at=generated_at or utcnow(),
-        audit_head=audit_head(db),
+        audit_head=head or audit_head(db),
         revision=revision,
         status=status,
         history=past_results(db, list(agencies), before_year=campaign.year),
@@ -122,3 +123,21 @@ def reviewer_names(db: Session, marks: list[RawMark]) -> dict[str, str]:
         return {}
     users = db.exec(select(User).where(User.id.in_(ids))).all()
     return {f"U{user.id}": user.display_name for user in users}
+
+
+# ComposedResults.status of a stored version (the reports key their wording on it).
+VERSION_STATUS = {"draft": "preview", "certified": "certified", "published": "published",
+                  "superseded": "superseded"}
+
+
+def composed_for_version(db: Session, version) -> ComposedResults:
+    """A stored version's results, recomputed from *its* frozen policy and raw marks (not the
+    marks in the database now), for the workbook, charts and result sheets."""
+    from evaluation.services.results_marks import marks_from_csv
+    from evaluation.services.results_policy import policy_from_json
+
+    campaign = db.get(Campaign, version.campaign_id)
+    return compose(db, campaign, policy_from_json(version.policy_json),
+                   marks=marks_from_csv(version.raw_marks_csv), revision=version.number,
+                   status=VERSION_STATUS[version.status.value],
+                   generated_at=version.composed_at, head=version.audit_head)
