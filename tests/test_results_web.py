@@ -175,3 +175,18 @@ def test_unpublished_results_are_not_public(app, db):
     version = _version(db, world)
     page = web.client.get(f"/admin/results/{version.id}").get_data(as_text=True)
     assert re.search(r"关于.*结果的公示", page)
+
+
+def test_defaults_that_do_not_add_up_are_shown_not_a_crash(app, db):
+    from evaluation.models import Stage
+
+    world = results_world.build(db)
+    for stage in db.exec(select(Stage).where(Stage.campaign_id == world.campaign.id)):
+        stage.weight = 0  # e.g. a campaign whose plan is not set yet
+        db.add(stage)
+    db.commit()
+    web = _login(app, world.composer)
+    for path in ("", "/policy", "/what-if"):
+        page = web.client.get(f"/admin/campaigns/{world.campaign.id}/results{path}")
+        assert page.status_code == 200
+        assert "必须正好等于 100" in page.get_data(as_text=True)

@@ -18,6 +18,7 @@ from evaluation.services.results_policy import (
     SCORED_KINDS,
     TRIMMED,
     build_policy,
+    default_settings,
     load_policy,
     save_policy,
     settings_from_form,
@@ -40,8 +41,10 @@ def _preview(db, campaign, policy=None) -> tuple[FrozenView | None, str]:
     """The results as they would be composed now, or why they cannot be yet."""
     try:
         return FrozenView(freeze(compose(db, campaign, policy))), ""
-    except (ResultsUnavailable, ValidationFailed) as problem:
+    except ResultsUnavailable as problem:
         return None, str(problem)
+    except ValidationFailed as failure:
+        return None, "；".join(failure.errors.values())
 
 
 def _refusal_status(failure: ValidationFailed) -> int:
@@ -76,6 +79,15 @@ def _names(db, versions) -> dict[int, str]:
     return {i: db.get(User, i).display_name for i in ids}
 
 
+def _current_values(db, campaign) -> tuple[dict, dict]:
+    """The stored (or default) policy as form values; defaults that do not add up are shown
+    with their problem rather than failing the page."""
+    try:
+        return settings_to_form(settings_from_policy(load_policy(db, campaign))), {}
+    except ValidationFailed as failure:
+        return settings_to_form(default_settings(db, campaign)), failure.errors
+
+
 def _policy_page(campaign, values, errors, status=200, template="admin/results_policy.html",
                  **context):
     return render_template(template, campaign=campaign, values=values, errors=errors,
@@ -92,8 +104,7 @@ def results_policy(campaign_id: int):
     if not form.validate_on_submit():
         if request.method == "POST":
             return _policy_page(campaign, request.form, {"form": _("表单已过期，请重试。")}, 400)
-        return _policy_page(campaign, settings_to_form(
-            settings_from_policy(load_policy(db, campaign))), {})
+        return _policy_page(campaign, *_current_values(db, campaign))
     try:
         policy = build_policy(settings_from_form(request.form))
         save_policy(db, campaign, policy, current_user.id)
@@ -111,8 +122,8 @@ def results_what_if(campaign_id: int):
     db = get_session()
     current, problem = _preview(db, campaign)
     if not request.args:
-        values = settings_to_form(settings_from_policy(load_policy(db, campaign)))
-        return _policy_page(campaign, values, {}, template="admin/results_what_if.html",
+        values, errors = _current_values(db, campaign)
+        return _policy_page(campaign, values, errors, template="admin/results_what_if.html",
                             current=current, other=None, problem=problem, other_problem="")
     try:
         policy = build_policy(settings_from_form(request.args))
