@@ -105,10 +105,12 @@ def test_demo_is_deterministic(app, db, tmp_path):
         load_demo(second)
         orders = []
         for session in (db, second):
-            rows = session.exec(
+            rows = session.exec(  # the 2024 campaigns' draw (earlier years list by name)
                 select(Agency.name, CampaignAgency.position)
                 .join(CampaignAgency)
-                .order_by(Agency.name)
+                .join(Campaign, Campaign.id == CampaignAgency.campaign_id)
+                .where(Campaign.year == 2024)
+                .order_by(Agency.name, Campaign.title)
             ).all()
             orders.append([tuple(r) for r in rows])
     other.dispose()
