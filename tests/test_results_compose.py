@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import factories as f
 import pytest
 import results_world
 from sqlmodel import func, select
@@ -153,3 +154,30 @@ def test_public_ballots_add_to_the_audience_panel(db, monkeypatch):
     assert composed.inputs[a]["public_review"] == {"满意": 8, "基本满意": 2, "不满意": 10}
     assert composed.result.by_agency[a].stages["public_review"].value == \
         THREE_LEVEL.apply({"满意": 8, "基本满意": 2, "不满意": 10}).value
+
+
+def test_a_sheet_adds_bonus_and_subtracts_deduction_lines_like_scoring(db):
+    from evaluation.models import Indicator, IndicatorKind, Score
+    from scoring import Indicator as Node
+    from scoring import score_sheet
+
+    world = results_world.build(db)
+    extra = {}
+    for code, kind in (("X", IndicatorKind.DEDUCTION), ("Y", IndicatorKind.BONUS)):
+        extra[code] = Indicator(campaign_id=world.campaign.id, code=code, name=code,
+                                max_points=D(5), kind=kind)
+        db.add(extra[code])
+    db.flush()
+    a = world.agencies["甲局"]
+    stage = f.stage(db, world.campaign, StageKind.SELF_ASSESSMENT)
+    for code, value in (("X", D(2)), ("Y", D("1.5"))):
+        db.add(Score(stage_id=stage.id, agency_id=a.id, reviewer_id=world.composer.id,
+                     indicator_id=extra[code].id, value=value, client_request_id=f"x-{code}"))
+    db.commit()
+    tree = Node("R", "表", D(100), children=(
+        Node("A1", "责任", D(50)), Node("A2", "制度", D(50)),
+        Node("X", "扣分", D(5), kind="deduction"), Node("Y", "加分", D(5), kind="bonus")))
+    expected = score_sheet(tree, {"A1": D(45), "A2": D("46.5"), "X": D(2), "Y": D("1.5")})
+    composed = compose(db, world.campaign)
+    assert expected == D("91.0")
+    assert composed.result.by_agency[a.id].stages["self_assessment"].value == expected

@@ -14,8 +14,11 @@ from typing import Any
 from evaluation.services.results_marks import JUDGE, PEER, REVIEWER, SATISFACTION, RawMark
 from scoring import GroupWeighting, PanelRule, PeerReview, SatisfactionScale, ScoringPolicy
 
-# A sheet's total is the exact sum of its indicator marks.
+# A sheet's total is the exact sum of its indicator marks, deductions subtracted (the way
+# scoring's RubricSheet totals a judge's sheet; each mark was checked against its indicator
+# when it was given).
 SHEET_SUM = PanelRule(combine="sum", places=None)
+DEDUCTION = "deduction"
 
 
 def scorer_key(row: RawMark) -> Any:
@@ -28,7 +31,10 @@ def scorer_key(row: RawMark) -> Any:
 
 
 def scorer_totals(rows: Iterable[RawMark]) -> dict[Any, tuple[str, Decimal | None]]:
-    """One (group, total) per scorer; a total mark wins over per-indicator marks."""
+    """One (group, total) per scorer; a total mark wins over per-indicator marks.
+
+    A scorer whose marks are all set aside (recused) has the total None.
+    """
     totals: dict[Any, Decimal | None] = {}
     sheets: dict[Any, list[Decimal]] = {}
     groups: dict[Any, str] = {}
@@ -38,7 +44,8 @@ def scorer_totals(rows: Iterable[RawMark]) -> dict[Any, tuple[str, Decimal | Non
         if row.value is None:
             totals[key] = None  # recused
         elif row.indicator:
-            sheets.setdefault(key, []).append(row.value)
+            signed = -row.value if row.indicator_kind == DEDUCTION else row.value
+            sheets.setdefault(key, []).append(signed)
         else:
             totals.setdefault(key, row.value)
     for key, marks in sheets.items():

@@ -41,7 +41,8 @@ LEVEL_NAMES = {
     Satisfaction.BASIC.value: "基本满意",
     Satisfaction.DISSATISFIED.value: "不满意",
 }
-CSV_FIELDS = ("stage", "agency_id", "source", "scorer_id", "scorer_group", "indicator", "value")
+CSV_FIELDS = ("stage", "agency_id", "source", "scorer_id", "scorer_group", "indicator",
+              "indicator_kind", "value")
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,9 @@ class RawMark:
     """One stored mark (or, for satisfaction, one level's count), as plain data.
 
     `value` None on a judge row means the judge is recused from that agency.
-    `indicator` is the indicator code of a per-indicator mark, "" for a total mark.
+    `indicator` is the indicator code of a per-indicator mark, "" for a total mark, and
+    `indicator_kind` whether it adds ("normal", "bonus") or subtracts ("deduction") in the
+    scorer's total, as scoring's RubricSheet counts it.
     For satisfaction rows `scorer_group` holds the level name and `value` the count.
     """
 
@@ -60,6 +63,7 @@ class RawMark:
     scorer_group: str = ""
     indicator: str = ""
     value: Decimal | None = None
+    indicator_kind: str = ""
 
     def sort_key(self):
         return (self.stage, self.agency_id, self.source, self.scorer_id or 0,
@@ -75,18 +79,30 @@ def _valid_scores(db: Session, stage: Stage):
     ).all()
 
 
-def _leaf_indicator_codes(db: Session, campaign_id: int) -> dict[int, str]:
-    """Normal leaf indicators: their marks add up to a sheet's total.
-
-    Bonus and deduction items sit outside the total (see scoring/rubric.py), and a parent's
-    points are its children's, so neither is summed into a scorer's total here.
-    """
-    indicators = db.exec(select(Indicator).where(Indicator.campaign_id == campaign_id)).all()
-    parents = {i.parent_id for i in indicators if i.parent_id is not None}
-    return {
-        i.id: i.code for i in indicators
-        if i.id not in parents and i.kind == IndicatorKind.NORMAL
+def _leaf_indicators(db: Session, campaign_id: int) -> dict[int, tuple[str, str]]:
+    """Leaf indicators: id -> (code, kind), the kind inherited from the nearest bonus or
+    deduction ancestor, as scoring's RubricSheet reads a tree. A parent's points are its
+    children's, so a mark on a parent is not a sheet line."""
+    indicators = {
+        i.id: i for i in db.exec(select(Indicator).where(Indicator.campaign_id == campaign_id))
     }
+    parents = {i.parent_id for i in indicators.values() if i.parent_id is not None}
+
+    def kind_of(indicator: Indicator) -> str:
+        while indicator is not None:
+            if indicator.kind != IndicatorKind.NORMAL:
+                return indicator.kind.value
+            indicator = indicators.get(indicator.parent_id)
+        return IndicatorKind.NORMAL.value
+
+    return {i.id: (i.code, kind_of(i)) for i in indicators.values() if i.id not in parents}
+
+
+def _line(score: Score, leaves: dict[int, tuple[str, str]]) -> tuple[str, str] | None:
+    """(code, kind) of a per-indicator mark, ("", "") for a total; None: not a sheet line."""
+    if score.indicator_id is None:
+        return "", ""
+    return leaves.get(score.indicator_id)
 
 
 def judge_and_reviewer_marks(db: Session, stage: Stage) -> list[RawMark]:
@@ -96,7 +112,7 @@ def judge_and_reviewer_marks(db: Session, stage: Stage) -> list[RawMark]:
     aside, and every judge of the stage's panel affiliated with an agency is listed as
     recused there, so the published explanation names the recusal.
     """
-    codes = _leaf_indicator_codes(db, stage.campaign_id)
+    leaves = _leaf_indicators(db, stage.campaign_id)
     judges = {
         j.id: j for j in db.exec(select(Judge).where(Judge.campaign_id == stage.campaign_id))
     }
@@ -105,19 +121,19 @@ def judge_and_reviewer_marks(db: Session, stage: Stage) -> list[RawMark]:
     agencies: set[int] = set()
     for score in _valid_scores(db, stage):
         agencies.add(score.agency_id)
-        if score.indicator_id is not None and score.indicator_id not in codes:
+        line = _line(score, leaves)
+        if line is None:
             continue
-        indicator = codes.get(score.indicator_id, "") if score.indicator_id else ""
         if score.judge_id is not None:
             judge = judges[score.judge_id]
             panel.add(judge.id)
             if judge.affiliation_agency_id == score.agency_id:
                 continue
             rows.append(RawMark(stage.kind.value, score.agency_id, JUDGE, judge.id,
-                                judge.group_name, indicator, score.value))
+                                judge.group_name, line[0], score.value, line[1]))
         else:
             rows.append(RawMark(stage.kind.value, score.agency_id, REVIEWER, score.reviewer_id,
-                                "", indicator, score.value))
+                                "", line[0], score.value, line[1]))
     for judge_id in sorted(panel):
         judge = judges[judge_id]
         if judge.affiliation_agency_id in agencies:
@@ -128,18 +144,17 @@ def judge_and_reviewer_marks(db: Session, stage: Stage) -> list[RawMark]:
 
 def peer_marks(db: Session, stage: Stage) -> list[RawMark]:
     """互评: an agency contact's mark counts as their agency's mark for the other agency."""
-    codes = _leaf_indicator_codes(db, stage.campaign_id)
+    leaves = _leaf_indicators(db, stage.campaign_id)
     contacts = {
         u.id: u.agency_id for u in db.exec(select(User).where(User.agency_id.is_not(None)))
     }
     rows = []
     for score in _valid_scores(db, stage):
-        rater = contacts.get(score.reviewer_id)
-        if rater is None or (score.indicator_id is not None and score.indicator_id not in codes):
+        rater, line = contacts.get(score.reviewer_id), _line(score, leaves)
+        if rater is None or line is None:
             continue
-        indicator = codes.get(score.indicator_id, "") if score.indicator_id else ""
-        rows.append(RawMark(stage.kind.value, score.agency_id, PEER, rater, "", indicator,
-                            score.value))
+        rows.append(RawMark(stage.kind.value, score.agency_id, PEER, rater, "", line[0],
+                            score.value, line[1]))
     return rows
 
 
@@ -225,7 +240,7 @@ def marks_to_csv(rows: Iterable[RawMark]) -> str:
         writer.writerow([
             row.stage, row.agency_id, row.source,
             "" if row.scorer_id is None else row.scorer_id, row.scorer_group, row.indicator,
-            "" if row.value is None else f"{row.value}",
+            row.indicator_kind, "" if row.value is None else f"{row.value}",
         ])
     return out.getvalue()
 
@@ -249,6 +264,7 @@ def marks_from_csv(text: str) -> list[RawMark]:
                 scorer_group=record["scorer_group"],
                 indicator=record["indicator"],
                 value=Decimal(record["value"]) if record["value"] else None,
+                indicator_kind=record["indicator_kind"],
             ))
         except (ValueError, ArithmeticError) as error:
             raise MarksFileError(f"raw_marks.csv line {line}: {error}") from error
