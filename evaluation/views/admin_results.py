@@ -159,12 +159,11 @@ def results_compose(campaign_id: int):
 def _version_page(version, campaign, errors=None, status=200):
     db = get_session()
     appeals = appeals_of(db, version)
+    view = FrozenView.load(version.results_json)
     return render_template(
-        "admin/results_version.html", version=version, campaign=campaign,
-        view=FrozenView.load(version.results_json), errors=errors or {}, form=CsrfOnlyForm(),
-        names=_names(db, [version]), appeals=appeals,
-        appeal_agencies={a.id: FrozenView.load(version.results_json).agency(a.agency_id)
-                         for a in appeals},
+        "admin/results_version.html", version=version, campaign=campaign, view=view,
+        errors=errors or {}, form=CsrfOnlyForm(), names=_names(db, [version]), appeals=appeals,
+        appeal_agencies={a.id: view.agency(a.agency_id) for a in appeals},
     ), status
 
 
