@@ -220,3 +220,12 @@ def test_a_versions_composed_results_come_from_its_frozen_marks(db):
     assert composed.audit_head == version.audit_head
     for result in composed.result.agencies:
         assert frozen.agency(result.agency)["total"] == f"{result.total:f}"
+
+
+def test_an_untouched_announcement_gets_the_real_appeal_window(db):
+    world = results_world.build(db)
+    version = compose_version(db, world.campaign, world.composer,
+                              now=utcnow() - timedelta(days=30))
+    certify(db, version, world.certifier)
+    publish(db, version, world.composer, appeal_days=10)
+    assert "公示期为 10 天" in db.get(ResultsVersion, version.id).announcement

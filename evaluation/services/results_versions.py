@@ -137,6 +137,10 @@ def publish(db: Session, version: ResultsVersion, user: User, *,
         current.status = VersionStatus.SUPERSEDED
         db.add(current)
         db.flush()  # free the one-published-version index before taking it
+    view = FrozenView.load(version.results_json)
+    if version.announcement == announcement_text(view, starts=version.composed_at):
+        # Untouched since generated: give it the real publication date and appeal window.
+        version.announcement = announcement_text(view, starts=now, appeal_days=appeal_days)
     version.status = VersionStatus.PUBLISHED
     version.published_at = now
     version.appeal_until = now + timedelta(days=appeal_days)
