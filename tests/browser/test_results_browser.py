@@ -19,6 +19,16 @@ def login(page, base: str, username: str) -> None:
     page.get_by_role("button", name="登录").click()
 
 
+def axe_violations(page) -> list[str]:
+    """axe-core (vendored, MPL-2.0) on the page as shown; each violation with its nodes."""
+    page.add_script_tag(url="/static/vendor/axe.min.js")
+    return page.evaluate("""async () => {
+        const result = await axe.run(document);
+        return result.violations.map(v => `${v.id}: ${v.help} (${v.nodes.length}) `
+            + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(' | '));
+    }""")
+
+
 def fits(page, width: int) -> bool:
     wide = page.evaluate("""(width) => [...document.querySelectorAll('body *')]
         .filter(e => e.getBoundingClientRect().right > width + 0.5)
@@ -48,6 +58,7 @@ def test_public_results_on_a_phone(demo_server, page_for):
     expect(details.get_by_text(re.compile("位评委平均")).first).to_be_visible()
     expect(page.locator(".fingerprint code")).to_have_text(re.compile(r"^[0-9a-f]{64}$"))
     assert fits(page, 360)
+    assert axe_violations(page) == []
     snap(page, "public-results-phone-explained")
 
     details.get_by_role("link", name="历年评议结果").click()
@@ -57,6 +68,7 @@ def test_public_results_on_a_phone(demo_server, page_for):
     expect(rows.first).to_contain_text("2023")
     expect(rows.last).to_contain_text("2018")
     assert fits(page, 360)
+    assert axe_violations(page) == []
     snap(page, "public-agency-history-phone")
 
 
@@ -69,6 +81,7 @@ def test_public_results_on_a_desktop_show_every_stage(demo_server, page_for):
     for stage in ("自查自评", "实地考察", "现场评议", "总分", "等次"):
         expect(table.get_by_role("columnheader", name=re.compile(stage))).to_be_visible()
     expect(page.get_by_text("关于" + TITLE_2023 + "结果的公示")).to_be_visible()
+    assert axe_violations(page) == []
     snap(page, "public-results-desktop")
 
 
