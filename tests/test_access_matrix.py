@@ -17,8 +17,8 @@ from workbooks import MESSY_AGENCIES
 from evaluation import jobs
 from evaluation.imports import parse_workbook
 from evaluation.models import InspectionAssignment, Role, StageKind
-from evaluation.services.indicators import IndicatorFields, create_indicator
 from evaluation.services.appeals import file_appeal
+from evaluation.services.indicators import IndicatorFields, create_indicator
 from evaluation.services.live_sessions import create_session
 from evaluation.services.results_versions import certify, compose_version, publish
 
