@@ -24,11 +24,13 @@ from sqlmodel import SQLModel
 from evaluation.models import (
     AccessToken,
     Agency,
+    Appeal,
     AudienceVote,
     AuditEvent,
     Campaign,
     CampaignAgency,
     CampaignNotice,
+    CampaignPolicy,
     ConflictDeclaration,
     EvidenceFile,
     Indicator,
@@ -43,6 +45,7 @@ from evaluation.models import (
     NoticeReceipt,
     Organization,
     PanelMember,
+    ResultsVersion,
     ReviewComment,
     Score,
     SelfScore,
@@ -97,6 +100,9 @@ AUDITED = (
     PublicityComment,
     PublicityReply,
     PublicityOutlet,
+    CampaignPolicy,
+    ResultsVersion,
+    Appeal,
 )
 # Bookkeeping that changes with every event; an update of these alone is not worth a record.
 QUIET = {"revision"}

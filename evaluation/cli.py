@@ -146,7 +146,7 @@ def serve(host: str | None, port: int | None) -> None:
 
 
 def register_commands(app) -> None:
-    for command in (db, demo, audit, user, serve, live_group):
+    for command in (db, demo, audit, user, serve, live_group, results_group):
         app.cli.add_command(command)
 
 
@@ -256,3 +256,55 @@ def session_urls(base: str, session_id: int, links) -> dict:
         "overlay_token": overlay,
         "seats": seats,
     }
+
+
+@click.group("results")
+def results_group() -> None:
+    """Published results: the re-tally bundle."""
+
+
+@results_group.command("export-bundle")
+@click.argument("campaign_id", type=int)
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False))
+@with_appcontext
+def results_export_bundle(campaign_id, out_dir) -> None:
+    """Write raw marks, policy, published results and the audit head hash to OUT."""
+    from pathlib import Path
+
+    from evaluation.models import Campaign
+    from evaluation.services.results_bundle import BundleError, export_bundle
+
+    with _session() as session:
+        campaign = session.get(Campaign, campaign_id)
+        if campaign is None:
+            raise click.ClickException(f"no campaign {campaign_id}")
+        try:
+            exported = export_bundle(session, campaign, Path(out_dir))
+        except BundleError as exc:
+            raise click.ClickException(str(exc)) from exc
+    click.echo(f"results version {exported.version_number}: {exported.marks} marks -> {out_dir}")
+    if exported.changed_since:
+        click.echo("note: marks in the database changed after this version was composed; "
+                   "the bundle holds the marks the published results were computed from",
+                   err=True)
+
+
+@results_group.command("verify")
+@click.argument("bundle", type=click.Path(exists=True, file_okay=False))
+def results_verify(bundle) -> None:
+    """Recompute BUNDLE's results from its raw marks; exit 1 naming every difference."""
+    from pathlib import Path
+
+    from evaluation.services.results_bundle import BundleError, verify_bundle
+
+    try:
+        differences = verify_bundle(Path(bundle))
+    except BundleError as exc:
+        click.echo(f"cannot verify: {exc}", err=True)
+        sys.exit(2)
+    for line in differences:
+        click.echo(f"DIFFERENT {line}", err=True)
+    if differences:
+        click.echo(f"{len(differences)} difference(s)", err=True)
+        sys.exit(1)
+    click.echo("OK: every published figure recomputes from the raw marks")

@@ -38,6 +38,8 @@ DEFAULT_DEMO_PASSWORD = "pingyi-demo-2024"
 DEMO_ACCOUNTS = [  # (username, display name, role, organization, agency)
     ("admin", "系统管理员", Role.ADMIN, None, None),
     ("organizer", "韶关市普法办", Role.ORGANIZER, data.CITY_ORGANIZATION, None),
+    # A second organizer: results are certified by someone other than their composer.
+    ("reviewer", "韶关市普法办（复核）", Role.ORGANIZER, data.CITY_ORGANIZATION, None),
     ("ruyuan", "乳源县普法办", Role.ORGANIZER, data.COUNTY_ORGANIZATION, None),
     ("sifaju", "市司法局联络员", Role.AGENCY_CONTACT, data.CITY_ORGANIZATION, "市司法局"),
     ("inspector", "实地考察组成员", Role.INSPECTOR, data.CITY_ORGANIZATION, None),
@@ -86,6 +88,7 @@ def load_demo(session: Session) -> bool:
     _live_session(session, city_campaign)
     _sheet_session(session, county_campaign)
     load_self_assessment_demo(session, city_campaign, _files_root())
+    _past_results(session, city, city_agencies)
     return True
 
 
@@ -120,6 +123,15 @@ def _files_root():
     from evaluation.services.file_store import files_root
 
     return files_root(current_app) if has_app_context() else None
+
+
+def _past_results(session: Session, city: Organization, city_agencies) -> None:
+    from evaluation.demo_results import demo_users, load_past_results
+
+    composer, certifier, inspector, contact = demo_users(
+        session, "organizer", "reviewer", "inspector", "sifaju")
+    load_past_results(session, city, city_agencies, composer=composer, certifier=certifier,
+                      inspector=inspector, contact=contact)
 
 
 def _live_session(session: Session, campaign: Campaign) -> None:

@@ -10,14 +10,17 @@ from decimal import Decimal
 
 import factories as f
 import pytest
+import results_world
 from webclient import Browserless
 from workbooks import MESSY_AGENCIES
 
 from evaluation import jobs
 from evaluation.imports import parse_workbook
 from evaluation.models import CampaignAgency, InspectionAssignment, Role, StageKind
+from evaluation.services.appeals import file_appeal
 from evaluation.services.indicators import IndicatorFields, create_indicator
 from evaluation.services.live_sessions import create_session
+from evaluation.services.results_versions import certify, compose_version, publish
 
 ROLES = ["anonymous", "admin", "organizer_a", "organizer_b", "contact_a", "inspector_a"]
 LOGIN = "login"  # a redirect to the login page
@@ -387,6 +390,64 @@ ROUTES = [  # (method, url template, endpoint, expected, form data)
         POST_ORG_A,
         {"outlet": ""},
     ),
+    # Results: public pages read published versions; the organizer's pages are per campaign.
+    ("GET", "/campaigns/{results_campaign}/results", "public.results", PUBLIC, None),
+    ("GET", "/campaigns/{results_campaign}/results/v1", "public.results_version", PUBLIC, None),
+    ("GET", "/agencies/{results_agency}/history", "public.agency_history", PUBLIC, None),
+    ("GET", "/admin/campaigns/{campaign}/results", "admin.results", ORG_A, None),
+    ("GET", "/admin/campaigns/{campaign}/results/policy", "admin.results_policy", ORG_A, None),
+    (
+        "POST",
+        "/admin/campaigns/{campaign}/results/policy",
+        "admin.results_policy",
+        POST_ORG_A,
+        {"weight-self_assessment": "x"},
+    ),
+    ("GET", "/admin/campaigns/{campaign}/results/what-if", "admin.results_what_if", ORG_A, None),
+    (  # no agencies enrolled: composing is refused with a message on the results page
+        "POST",
+        "/admin/campaigns/{campaign}/results/versions",
+        "admin.results_compose",
+        (LOGIN, 303, 303, 404, 403, 403),
+        {},
+    ),
+    ("GET", "/admin/results/{results_draft}", "admin.results_version", ORG_A, None),
+    (  # composed by another organizer of A, so A's organizer may certify it
+        "POST",
+        "/admin/results/{results_draft}/certify",
+        "admin.results_certify",
+        (LOGIN, 302, 302, 404, 403, 403),
+        {},
+    ),
+    (
+        "POST",
+        "/admin/results/{results_draft}/announcement",
+        "admin.results_announcement",
+        POST_ORG_A,
+        {"announcement": ""},
+    ),
+    (
+        "POST",
+        "/admin/results/{results_draft}/publish",
+        "admin.results_publish",
+        POST_ORG_A,
+        {"appeal_days": "x"},
+    ),
+    (
+        "POST",
+        "/admin/appeals/{appeal}/decision",
+        "admin.appeal_decide",
+        POST_ORG_A,
+        {"status": "", "decision": ""},
+    ),
+    ("GET", "/agency/results", "agency.results", CONTACT, None),
+    (  # contact_a's agency is not in that result: not theirs to learn about
+        "POST",
+        "/agency/results/{results_version}/appeal",
+        "agency.appeal",
+        (LOGIN, 403, 403, 403, 404, 403),
+        {"text": ""},
+    ),
     # Last: it ends the session of the role being walked.
     ("POST", "/logout", "auth.logout", (LOGIN,) * 6, {}),
 ]
@@ -461,8 +522,10 @@ def world(app, db, tmp_path):
     db.commit()
     onsite = f.stage(db, campaign, StageKind.ONSITE_REVIEW)
     live = create_session(db, onsite, "第一场", [agency.id], [judge.id])
+    results = _results(db, org_a)
     ids = {
         **_self_assessment_world(app, db, campaign, agency, users),
+        **results,
         "live": live.id,
         "campaign": campaign.id,
         "agency": agency.id,
@@ -473,6 +536,23 @@ def world(app, db, tmp_path):
         "job": _import_job(app, tmp_path, campaign.id),
     }
     return users, ids
+
+
+def _results(db, organization) -> dict[str, int]:
+    """A published results version with an appeal, and a correction awaiting certification."""
+    world = results_world.build(db, organization)
+    published = compose_version(db, world.campaign, world.composer)
+    certify(db, published, world.certifier)
+    publish(db, published, world.composer)
+    appeal = file_appeal(db, published, world.contacts["甲局"], "申诉")
+    draft = compose_version(db, world.campaign, world.certifier, reason="更正")
+    return {
+        "results_campaign": world.campaign.id,
+        "results_agency": world.agencies["甲局"].id,
+        "results_version": published.id,
+        "results_draft": draft.id,
+        "appeal": appeal.id,
+    }
 
 
 def _outcome(response) -> int | str:

@@ -107,10 +107,12 @@ def test_demo_is_deterministic(app, db, tmp_path):
         load_demo(second)
         orders = []
         for session in (db, second):
-            rows = session.exec(
+            rows = session.exec(  # the 2024 campaigns' draw (earlier years list by name)
                 select(Agency.name, CampaignAgency.position)
                 .join(CampaignAgency)
-                .order_by(Agency.name)
+                .join(Campaign, Campaign.id == CampaignAgency.campaign_id)
+                .where(Campaign.year == 2024)
+                .order_by(Agency.name, Campaign.title)
             ).all()
             orders.append([tuple(r) for r in rows])
     other.dispose()
@@ -146,3 +148,23 @@ def test_demo_publicity_has_moderated_comments_replies_and_outlets(db):
                if c.status == CommentStatus.HIDDEN)
     assert len(db.exec(select(PublicityReply)).all()) >= 1
     assert len(db.exec(select(PublicityOutlet)).all()) >= 2
+def test_demo_has_published_results_since_2018(db, tmp_path):
+    """Earlier campaigns' results, published through the two-person workflow, re-tally."""
+    from evaluation.models import Appeal, ResultsVersion, VersionStatus
+    from evaluation.services.results_bundle import export_bundle, verify_bundle
+    from evaluation.services.results_history import history_rows
+
+    load_demo(db)
+    versions = db.exec(select(ResultsVersion)).all()
+    years = sorted(db.get(Campaign, v.campaign_id).year for v in versions)
+    assert years == list(range(2018, 2024))
+    assert all(v.status == VersionStatus.PUBLISHED and v.certified_by != v.composed_by
+               for v in versions)
+    justice = db.exec(select(Agency).where(Agency.name == "市司法局")).one()
+    rows = history_rows(db, justice.id)
+    assert [r.year for r in rows] == list(range(2018, 2024))
+    assert all(r.grade in {"优秀", "良好", "合格", "不合格"} and r.group == "市直组" for r in rows)
+    assert db.exec(select(Appeal)).one().decision
+    latest = max(versions, key=lambda v: v.campaign_id)
+    export_bundle(db, db.get(Campaign, latest.campaign_id), tmp_path / "bundle")
+    assert verify_bundle(tmp_path / "bundle") == []

@@ -59,6 +59,13 @@ from evaluation.models.publicity import (
     PublicityOutlet,
     PublicityReply,
 )
+from evaluation.models.results import (
+    Appeal,
+    AppealStatus,
+    CampaignPolicy,
+    ResultsVersion,
+    VersionStatus,
+)
 from evaluation.models.rubric import Indicator, IndicatorKind
 from evaluation.models.self_assessment import (
     EvidenceFile,
@@ -96,6 +103,11 @@ __all__ = [
     "PublicityComment",
     "PublicityOutlet",
     "PublicityReply",
+    "Appeal",
+    "AppealStatus",
+    "CampaignPolicy",
+    "ResultsVersion",
+    "VersionStatus",
     "AccessToken",
     "BroadcastMode",
     "Graphic",

@@ -70,3 +70,6 @@ class ComposedResults:
     revision: int                   # results version: caches of workbooks and charts key on it
     status: str                     # "preview", "certified" or "published"
     history: Mapping[int, tuple[PastResult, ...]] = field(default_factory=dict)
+    # Panel keys of reviewer marks ("U<user id>": organizers, inspectors) -> display name;
+    # judges are in `judges`, peer raters are agencies.
+    reviewers: Mapping[str, str] = field(default_factory=dict)

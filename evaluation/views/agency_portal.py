@@ -90,4 +90,7 @@ def notice_file(campaign_id: int, file_id: int):
     return send_stored(stored)
 
 
-from evaluation.views import agency_self_assessment  # noqa: E402,F401  (routes register on bp)
+from evaluation.views import (  # noqa: E402,F401  (routes register on bp)
+    agency_results,
+    agency_self_assessment,
+)

@@ -41,3 +41,6 @@ def campaign(campaign_id: int):
         organization=organization,
         stages=stages_of(db, found.id),
     )
+
+
+from evaluation.views import public_results  # noqa: E402,F401  (routes register on bp)

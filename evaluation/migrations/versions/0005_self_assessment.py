@@ -1,7 +1,7 @@
 """deployment notices and invitations, self-assessment submissions, conflict declarations, judge contact
 
 Revision ID: 0005_self_assessment
-Revises: 0003
+Revises: 0004_results
 Create Date: 2026-11-28 10:51:37.623030
 """
 
@@ -10,7 +10,7 @@ import sqlmodel
 from alembic import op
 
 revision = "0005_self_assessment"
-down_revision = "0003"
+down_revision = "0004_results"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,271 @@
+"""The raw marks of a campaign, gathered stage by stage into one flat list.
+
+Every source of marks is a *collector*: a function `(db, stage) -> list[RawMark]`. The
+`COLLECTORS` registry says which collectors feed which stage kind, so adding a source (public
+ballots, a new survey) is one line there. The flat list is also the re-tally bundle's CSV:
+`results_inputs.build_inputs` turns it into scoring's input shapes, both when composing from
+the database and when verifying a bundle, so the two can never read the marks differently.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlmodel import Session, select
+
+from evaluation.models import (
+    AudienceVote,
+    Campaign,
+    Indicator,
+    IndicatorKind,
+    Judge,
+    LiveSession,
+    LiveSlot,
+    Satisfaction,
+    Score,
+    ScoreStatus,
+    Stage,
+    StageKind,
+    User,
+)
+
+# Sources of a mark. A satisfaction row carries a level and a count instead of a scorer.
+JUDGE, REVIEWER, PEER, SATISFACTION = "judge", "reviewer", "peer", "satisfaction"
+# scoring/'s satisfaction scales name their levels in Chinese; the database stores codes.
+LEVEL_NAMES = {
+    Satisfaction.SATISFIED.value: "满意",
+    Satisfaction.BASIC.value: "基本满意",
+    Satisfaction.DISSATISFIED.value: "不满意",
+}
+CSV_FIELDS = ("stage", "agency_id", "source", "scorer_id", "scorer_group", "indicator",
+              "indicator_kind", "value")
+
+
+@dataclass(frozen=True)
+class RawMark:
+    """One stored mark (or, for satisfaction, one level's count), as plain data.
+
+    `value` None on a judge row means the judge is recused from that agency.
+    `indicator` is the indicator code of a per-indicator mark, "" for a total mark, and
+    `indicator_kind` whether it adds ("normal", "bonus") or subtracts ("deduction") in the
+    scorer's total, as scoring's RubricSheet counts it.
+    For satisfaction rows `scorer_group` holds the level name and `value` the count.
+    """
+
+    stage: str
+    agency_id: int
+    source: str
+    scorer_id: int | None
+    scorer_group: str = ""
+    indicator: str = ""
+    value: Decimal | None = None
+    indicator_kind: str = ""
+
+    def sort_key(self):
+        return (self.stage, self.agency_id, self.source, self.scorer_id or 0,
+                self.scorer_group, self.indicator)
+
+
+Collector = Callable[[Session, Stage], list[RawMark]]
+
+
+def _valid_scores(db: Session, stage: Stage):
+    return db.exec(
+        select(Score).where(Score.stage_id == stage.id, Score.status == ScoreStatus.VALID)
+    ).all()
+
+
+def _leaf_indicators(db: Session, campaign_id: int) -> dict[int, tuple[str, str]]:
+    """Leaf indicators: id -> (code, kind), the kind inherited from the nearest bonus or
+    deduction ancestor, as scoring's RubricSheet reads a tree. A parent's points are its
+    children's, so a mark on a parent is not a sheet line."""
+    indicators = {
+        i.id: i for i in db.exec(select(Indicator).where(Indicator.campaign_id == campaign_id))
+    }
+    parents = {i.parent_id for i in indicators.values() if i.parent_id is not None}
+
+    def kind_of(indicator: Indicator) -> str:
+        while indicator is not None:
+            if indicator.kind != IndicatorKind.NORMAL:
+                return indicator.kind.value
+            indicator = indicators.get(indicator.parent_id)
+        return IndicatorKind.NORMAL.value
+
+    return {i.id: (i.code, kind_of(i)) for i in indicators.values() if i.id not in parents}
+
+
+def _line(score: Score, leaves: dict[int, tuple[str, str]]) -> tuple[str, str] | None:
+    """(code, kind) of a per-indicator mark, ("", "") for a total; None: not a sheet line."""
+    if score.indicator_id is None:
+        return "", ""
+    return leaves.get(score.indicator_id)
+
+
+def judge_and_reviewer_marks(db: Session, stage: Stage) -> list[RawMark]:
+    """Judges' and reviewers' marks (total or per indicator) for every agency.
+
+    A judge whose affiliation is the agency is recused: any mark from them for it is set
+    aside, and every judge of the stage's panel affiliated with an agency is listed as
+    recused there, so the published explanation names the recusal.
+    """
+    leaves = _leaf_indicators(db, stage.campaign_id)
+    judges = {
+        j.id: j for j in db.exec(select(Judge).where(Judge.campaign_id == stage.campaign_id))
+    }
+    rows: list[RawMark] = []
+    panel: set[int] = set()
+    agencies: set[int] = set()
+    for score in _valid_scores(db, stage):
+        agencies.add(score.agency_id)
+        line = _line(score, leaves)
+        if line is None:
+            continue
+        if score.judge_id is not None:
+            judge = judges[score.judge_id]
+            panel.add(judge.id)
+            if judge.affiliation_agency_id == score.agency_id:
+                continue
+            rows.append(RawMark(stage.kind.value, score.agency_id, JUDGE, judge.id,
+                                judge.group_name, line[0], score.value, line[1]))
+        else:
+            rows.append(RawMark(stage.kind.value, score.agency_id, REVIEWER, score.reviewer_id,
+                                "", line[0], score.value, line[1]))
+    for judge_id in sorted(panel):
+        judge = judges[judge_id]
+        if judge.affiliation_agency_id in agencies:
+            rows.append(RawMark(stage.kind.value, judge.affiliation_agency_id, JUDGE, judge.id,
+                                judge.group_name, "", None))
+    return rows
+
+
+def peer_marks(db: Session, stage: Stage) -> list[RawMark]:
+    """互评: an agency contact's mark counts as their agency's mark for the other agency."""
+    leaves = _leaf_indicators(db, stage.campaign_id)
+    contacts = {
+        u.id: u.agency_id for u in db.exec(select(User).where(User.agency_id.is_not(None)))
+    }
+    rows = []
+    for score in _valid_scores(db, stage):
+        rater, line = contacts.get(score.reviewer_id), _line(score, leaves)
+        if rater is None or line is None:
+            continue
+        rows.append(RawMark(stage.kind.value, score.agency_id, PEER, rater, "", line[0],
+                            score.value, line[1]))
+    return rows
+
+
+def audience_panel_counts(db: Session, stage: Stage) -> list[RawMark]:
+    """大众评审团 votes cast during the live on-site review, per agency and level."""
+    votes = db.exec(
+        select(LiveSlot.agency_id, AudienceVote.level)
+        .join(LiveSlot, LiveSlot.id == AudienceVote.slot_id)
+        .join(LiveSession, LiveSession.id == LiveSlot.session_id)
+        .join(Stage, Stage.id == LiveSession.stage_id)
+        .where(Stage.campaign_id == stage.campaign_id)
+    ).all()
+    return _count_rows(stage, ((agency, level.value) for agency, level in votes))
+
+
+def public_ballot_counts(db: Session, stage: Stage) -> list[RawMark]:
+    """社会评议 ballots (services/ballot_results.py, built alongside; absent until it lands)."""
+    try:
+        from evaluation.services.ballot_results import counts_by_agency
+    except ImportError:
+        return []
+    return [
+        RawMark(stage.kind.value, agency_id, SATISFACTION, None, LEVEL_NAMES.get(level, level),
+                "", Decimal(count))
+        for agency_id, counts in counts_by_agency(db, stage).items()
+        for level, count in counts.items()
+    ]
+
+
+def _count_rows(stage: Stage, pairs: Iterable[tuple[int, str]]) -> list[RawMark]:
+    counts: dict[tuple[int, str], int] = {}
+    for agency_id, level in pairs:
+        name = LEVEL_NAMES.get(level, level)
+        counts[(agency_id, name)] = counts.get((agency_id, name), 0) + 1
+    return [
+        RawMark(stage.kind.value, agency_id, SATISFACTION, None, level, "", Decimal(count))
+        for (agency_id, level), count in counts.items()
+    ]
+
+
+def _merge_counts(rows: list[RawMark]) -> list[RawMark]:
+    merged: dict[tuple, Decimal] = {}
+    for row in rows:
+        key = (row.stage, row.agency_id, row.scorer_group)
+        merged[key] = merged.get(key, Decimal(0)) + row.value
+    return [RawMark(s, a, SATISFACTION, None, level, "", n) for (s, a, level), n in merged.items()]
+
+
+# Which sources feed which stage. Deployment is not scored.
+COLLECTORS: dict[StageKind, tuple[Collector, ...]] = {
+    StageKind.SELF_ASSESSMENT: (judge_and_reviewer_marks,),
+    StageKind.MEDIA_PUBLICITY: (judge_and_reviewer_marks,),
+    StageKind.PUBLIC_REVIEW: (audience_panel_counts, public_ballot_counts),
+    StageKind.FIELD_INSPECTION: (judge_and_reviewer_marks,),
+    StageKind.ONSITE_REVIEW: (judge_and_reviewer_marks,),
+    StageKind.PEER_REVIEW: (peer_marks,),
+}
+
+
+def gather_marks(db: Session, campaign: Campaign, stage_codes: Iterable[str]) -> list[RawMark]:
+    """Every raw mark of the stages named (those the policy scores), in a stable order."""
+    wanted = set(stage_codes)
+    stages = db.exec(select(Stage).where(Stage.campaign_id == campaign.id)).all()
+    rows: list[RawMark] = []
+    for stage in stages:
+        if stage.kind.value in wanted:
+            for collect in COLLECTORS.get(stage.kind, ()):
+                rows.extend(collect(db, stage))
+    return sorted(_merge_satisfaction(rows), key=RawMark.sort_key)
+
+
+def _merge_satisfaction(rows: list[RawMark]) -> list[RawMark]:
+    """Several satisfaction sources (panel, ballots) add up to one count per level."""
+    others = [row for row in rows if row.source != SATISFACTION]
+    return others + _merge_counts([row for row in rows if row.source == SATISFACTION])
+
+
+def marks_to_csv(rows: Iterable[RawMark]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_FIELDS)
+    for row in rows:
+        writer.writerow([
+            row.stage, row.agency_id, row.source,
+            "" if row.scorer_id is None else row.scorer_id, row.scorer_group, row.indicator,
+            row.indicator_kind, "" if row.value is None else f"{row.value}",
+        ])
+    return out.getvalue()
+
+
+class MarksFileError(ValueError):
+    """A row of a raw-marks CSV that cannot be read; the message names the line and column."""
+
+
+def marks_from_csv(text: str) -> list[RawMark]:
+    reader = csv.DictReader(io.StringIO(text))
+    if tuple(reader.fieldnames or ()) != CSV_FIELDS:
+        raise MarksFileError(f"raw_marks.csv: header should be {','.join(CSV_FIELDS)}")
+    rows = []
+    for line, record in enumerate(reader, start=2):
+        try:
+            rows.append(RawMark(
+                stage=record["stage"],
+                agency_id=int(record["agency_id"]),
+                source=record["source"],
+                scorer_id=int(record["scorer_id"]) if record["scorer_id"] else None,
+                scorer_group=record["scorer_group"],
+                indicator=record["indicator"],
+                value=Decimal(record["value"]) if record["value"] else None,
+                indicator_kind=record["indicator_kind"],
+            ))
+        except (ValueError, ArithmeticError) as error:
+            raise MarksFileError(f"raw_marks.csv line {line}: {error}") from error
+    return rows

@@ -1,0 +1,192 @@
+"""Results through the web: preview, what-if, compose, certify (not by the composer),
+publish, the public page, appeals; who may do what."""
+
+from __future__ import annotations
+
+import re
+
+import factories as f
+import results_world
+from sqlmodel import func, select
+from webclient import Browserless
+
+from evaluation.models import (
+    Appeal,
+    AuditEvent,
+    CampaignPolicy,
+    ResultsVersion,
+    Role,
+    VersionStatus,
+)
+from evaluation.services.results import compose
+from evaluation.services.results_policy import default_settings, settings_to_form
+
+
+def _login(app, user) -> Browserless:
+    web = Browserless(app.test_client())
+    assert web.login(user.username).status_code == 302
+    return web
+
+
+def _version(db, world) -> ResultsVersion:
+    return db.exec(select(ResultsVersion).where(
+        ResultsVersion.campaign_id == world.campaign.id).order_by(
+        ResultsVersion.number.desc())).first()
+
+
+def _publish_through_the_web(app, db, world):
+    composer, certifier = _login(app, world.composer), _login(app, world.certifier)
+    campaign = world.campaign.id
+    answer = composer.post(f"/admin/campaigns/{campaign}/results/versions", {})
+    assert answer.status_code == 302
+    version = _version(db, world)
+    # The two-person rule: the composer's certify is refused and changes nothing.
+    refused = composer.post(f"/admin/results/{version.id}/certify", {})
+    assert refused.status_code == 403
+    assert "双人原则" in refused.get_data(as_text=True)
+    db.refresh(version)
+    assert version.status == VersionStatus.DRAFT
+    assert certifier.post(f"/admin/results/{version.id}/certify", {}).status_code == 302
+    assert composer.post(f"/admin/results/{version.id}/publish",
+                         {"appeal_days": "x"}).status_code == 400
+    assert composer.post(f"/admin/results/{version.id}/publish",
+                         {"appeal_days": "10"}).status_code == 302
+    db.refresh(version)
+    assert version.status == VersionStatus.PUBLISHED
+    return composer, certifier, version
+
+
+def test_preview_shows_scorings_figures(app, db):
+    world = results_world.build(db)
+    web = _login(app, world.composer)
+    page = web.client.get(f"/admin/campaigns/{world.campaign.id}/results")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    for result in compose(db, world.campaign).result.agencies:
+        assert f"{result.total:f}" in html
+    assert "回避" in html and "去掉" in html  # scoring's explanation is shown
+
+
+def test_what_if_compares_without_writing(app, db):
+    world = results_world.build(db)
+    web = _login(app, world.composer)
+    counts = [db.exec(select(func.count()).select_from(m)).one()
+              for m in (AuditEvent, CampaignPolicy, ResultsVersion)]
+    form = settings_to_form(default_settings(db, world.campaign))
+    form.update({"weight-onsite_review": "80", "weight-field_inspection": "0",
+                 "weight-self_assessment": "0"})
+    page = web.client.get(f"/admin/campaigns/{world.campaign.id}/results/what-if",
+                          query_string=form)
+    assert page.status_code == 200
+    assert "试算总分" in page.get_data(as_text=True)
+    bad = web.client.get(f"/admin/campaigns/{world.campaign.id}/results/what-if",
+                         query_string={**form, "weight-onsite_review": "81"})
+    assert bad.status_code == 400 and "必须正好等于 100" in bad.get_data(as_text=True)
+    assert [db.exec(select(func.count()).select_from(m)).one()
+            for m in (AuditEvent, CampaignPolicy, ResultsVersion)] == counts
+
+
+def test_policy_editor_saves_and_names_bad_fields(app, db):
+    world = results_world.build(db)
+    web = _login(app, world.composer)
+    url = f"/admin/campaigns/{world.campaign.id}/results/policy"
+    form = settings_to_form(default_settings(db, world.campaign))
+    bad = web.post(url, {**form, "threshold-good": "95"})
+    assert bad.status_code == 400
+    assert 'id="threshold-good-error"' in bad.get_data(as_text=True)
+    assert db.exec(select(CampaignPolicy)).first() is None
+    assert web.post(url, {**form, "onsite_groups": "专家:100"}).status_code == 302
+    assert db.exec(select(CampaignPolicy)).one().campaign_id == world.campaign.id
+
+
+def test_publish_and_the_public_page_reads_the_frozen_results(app, db):
+    world = results_world.build(db)
+    _composer, _certifier, version = _publish_through_the_web(app, db, world)
+    page = app.test_client().get(f"/campaigns/{world.campaign.id}/results")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    composed = compose(db, world.campaign)
+    for result in composed.result.agencies:
+        assert f"{result.total:f}" in html
+    assert version.policy_fingerprint in html
+    history = app.test_client().get(f"/agencies/{world.agencies['甲局'].id}/history")
+    assert history.status_code == 200 and "91.50" in history.get_data(as_text=True)
+
+
+def test_a_correction_supersedes_and_the_old_version_stays_visible(app, db):
+    world = results_world.build(db)
+    composer, certifier, first = _publish_through_the_web(app, db, world)
+    campaign = world.campaign.id
+    no_reason = composer.post(f"/admin/campaigns/{campaign}/results/versions", {})
+    assert no_reason.status_code == 303
+    assert composer.post(f"/admin/campaigns/{campaign}/results/versions",
+                         {"reason": "复核发现录入错误"}).status_code == 302
+    second = _version(db, world)
+    assert certifier.post(f"/admin/results/{second.id}/certify", {}).status_code == 302
+    assert certifier.post(f"/admin/results/{second.id}/publish",
+                          {"appeal_days": "7"}).status_code == 302
+    old = app.test_client().get(f"/campaigns/{campaign}/results/v{first.number}")
+    assert old.status_code == 200
+    assert "已被更正" in old.get_data(as_text=True) and "复核发现录入错误" in old.get_data(
+        as_text=True)
+
+
+def test_appeals_by_the_agency_only(app, db):
+    world = results_world.build(db)
+    organizer, _certifier, version = _publish_through_the_web(app, db, world)
+    contact_a = _login(app, world.contacts["甲局"])
+    page = contact_a.client.get("/agency/results")
+    assert page.status_code == 200 and "提交申诉" in page.get_data(as_text=True)
+    empty = contact_a.post(f"/agency/results/{version.id}/appeal", {"text": " "})
+    assert empty.status_code == 400
+    assert contact_a.post(f"/agency/results/{version.id}/appeal",
+                          {"text": "实地考察得分有误"}).status_code == 302
+    appeal = db.exec(select(Appeal)).one()
+    assert appeal.agency_id == world.agencies["甲局"].id
+    # An agency outside this result (or another city's) learns nothing: 404.
+    stranger = f.user(db, Role.AGENCY_CONTACT, world.org, f.agency(db, world.org))
+    assert _login(app, stranger).post(f"/agency/results/{version.id}/appeal",
+                                      {"text": "x"}).status_code == 404
+    # The organizer decides with reasons; another city's organizer gets 404.
+    other_org = f.user(db, Role.ORGANIZER, f.org(db))
+    assert _login(app, other_org).post(f"/admin/appeals/{appeal.id}/decision",
+                                       {"status": "rejected", "decision": "x"}).status_code == 404
+    assert _login(app, other_org).client.get(
+        f"/admin/results/{version.id}").status_code == 404
+    no_reason = organizer.post(f"/admin/appeals/{appeal.id}/decision",
+                               {"status": "rejected", "decision": ""})
+    assert no_reason.status_code == 400
+    assert organizer.post(f"/admin/appeals/{appeal.id}/decision",
+                          {"status": "rejected", "decision": "经核查无误"}).status_code == 302
+    db.refresh(appeal)
+    assert appeal.status.value == "rejected" and appeal.decision == "经核查无误"
+    shown = contact_a.client.get("/agency/results").get_data(as_text=True)
+    assert "经核查无误" in shown
+
+
+def test_unpublished_results_are_not_public(app, db):
+    world = results_world.build(db)
+    web = _login(app, world.composer)
+    web.post(f"/admin/campaigns/{world.campaign.id}/results/versions", {})
+    assert app.test_client().get(f"/campaigns/{world.campaign.id}/results").status_code == 404
+    assert app.test_client().get(f"/campaigns/{world.campaign.id}/results/v1").status_code == 404
+    assert app.test_client().get(
+        f"/agencies/{world.agencies['甲局'].id}/history").status_code == 404
+    version = _version(db, world)
+    page = web.client.get(f"/admin/results/{version.id}").get_data(as_text=True)
+    assert re.search(r"关于.*结果的公示", page)
+
+
+def test_defaults_that_do_not_add_up_are_shown_not_a_crash(app, db):
+    from evaluation.models import Stage
+
+    world = results_world.build(db)
+    for stage in db.exec(select(Stage).where(Stage.campaign_id == world.campaign.id)):
+        stage.weight = 0  # e.g. a campaign whose plan is not set yet
+        db.add(stage)
+    db.commit()
+    web = _login(app, world.composer)
+    for path in ("", "/policy", "/what-if"):
+        page = web.client.get(f"/admin/campaigns/{world.campaign.id}/results{path}")
+        assert page.status_code == 200
+        assert "必须正好等于 100" in page.get_data(as_text=True)
