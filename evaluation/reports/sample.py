@@ -105,7 +105,8 @@ def _agencies(count: int) -> dict[int, AgencyInfo]:
     for index in range(count):
         if index < city:
             base = DEPARTMENTS[index % len(DEPARTMENTS)]
-            name = base if index < len(DEPARTMENTS) else f"{base}（第{index // len(DEPARTMENTS) + 1}分局）"
+            branch = index // len(DEPARTMENTS)
+            name = f"{base}（第{branch + 1}分局）" if branch else base
             group = "市直组"
         else:
             county = index - city
