@@ -91,8 +91,13 @@ def update_job(path: Path, **changes) -> dict:
     return state
 
 
-def submit(folder: Path, kind: str, payload_path: Path, **owner) -> str:
-    """Queue `kind` on the uploaded file; `owner` (e.g. campaign_id) is kept with the job."""
+def submit(folder: Path, kind: str, payload_path: Path, *, runner=None, **owner) -> str:
+    """Queue `kind` on the uploaded file; `owner` (e.g. campaign_id) is kept with the job.
+
+    `runner(state_path, kind, payload_path)` does the work in the worker (a module-level
+    function, so it can be sent there); by default the Excel import parser `run_job`.
+    """
+    runner = runner or run_job
     _prune(folder)
     job_id = secrets.token_hex(16)
     path = job_path(folder, job_id)
@@ -108,10 +113,10 @@ def submit(folder: Path, kind: str, payload_path: Path, **owner) -> str:
         },
     )
     try:
-        future = _executor().submit(run_job, str(path), kind, str(payload_path))
+        future = _executor().submit(runner, str(path), kind, str(payload_path))
     except BrokenProcessPool:  # the worker died (e.g. killed): start a new one
         _reset_executor()
-        future = _executor().submit(run_job, str(path), kind, str(payload_path))
+        future = _executor().submit(runner, str(path), kind, str(payload_path))
     future.add_done_callback(partial(_record_crash, path))
     return job_id
 
@@ -129,11 +134,11 @@ def run_job(path_text: str, kind: str, payload_text: str) -> None:
 
     path = Path(path_text)
     update_job(path, status="running", pid=os.getpid())
-    parsed = parse_workbook(kind, Path(payload_text).read_bytes(), _progress_writer(path))
+    parsed = parse_workbook(kind, Path(payload_text).read_bytes(), progress_writer(path))
     update_job(path, status="done", progress=100, result=parsed.to_plain())
 
 
-def _progress_writer(path: Path):
+def progress_writer(path: Path):
     last = [0.0]
 
     def report(done: int, total: int) -> None:
@@ -147,7 +152,7 @@ def _progress_writer(path: Path):
 
 def _prune(folder: Path) -> None:
     cutoff = time.time() - KEEP_FOR_SECONDS
-    for pattern in ("jobs/*.json", "uploads/*.xlsx"):
+    for pattern in ("jobs/*.json", "uploads/*.xlsx", "reports/*.*"):
         for old in folder.glob(pattern):
             try:
                 if old.stat().st_mtime < cutoff:

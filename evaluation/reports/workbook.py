@@ -155,8 +155,8 @@ def _stage_detail(composed: ComposedResults, code: str, sample):
     if isinstance(sample, GroupResult):
         groups = [group for group, _ in sample.weighting.weights]
         header = []
-        for group in groups:
-            header += [f"{group}有效评分数", f"{group}去掉的分数", f"{group}组得分",
+        for group in groups:   # which marks were dropped: see the 评委打分 sheet
+            header += [f"{group}有效评分数", f"{group}组得分",
                        f"{group}加权（{dict(sample.weighting.weights)[group]:f}%）"]
         header.append("回避人数")
 
@@ -166,10 +166,9 @@ def _stage_detail(composed: ComposedResults, code: str, sample):
             for group in groups:
                 part = parts.get(group)
                 if part is None:
-                    row += [None, "无有效评分", None, None]
+                    row += ["无有效评分", None, None]
                     continue
-                row += [part.result.count, _dropped_text(composed, code, part.result.dropped),
-                        part.result.value, part.product]
+                row += [part.result.count, part.result.value, part.product]
             row.append(sum(len(part.result.recused) for part in stage.parts))
             return row
         return header, grouped
@@ -275,8 +274,7 @@ def recusals_table(composed: ComposedResults) -> Table:
 
 def notes_table(composed: ComposedResults, now: datetime) -> Table:
     result = composed.result
-    table = Table(NOTES, _title(composed, "说明"), ["项目", "内容"],
-                  widths={1: 30, 2: 100})
+    table = Table(NOTES, _title(composed, "说明"), ["项目", "内容"], widths={2: 90})
     rows = [
         ("评议活动", composed.title), ("年度", composed.year),
         ("组织单位", composed.organization),

@@ -10,6 +10,7 @@ the public attributes costs more than the rest of the build.
 
 from __future__ import annotations
 
+import math
 import unicodedata
 from copy import copy
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ THIN = Side(style="thin", color="A6A6A6")
 GRID = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
 MAX_WIDTH = 48
 PAPER_A4 = "9"  # ECMA-376 paper size code
+LINE_HEIGHT = 15  # points, one line of 11-point text
 # Grade colours (Excel's own "good / neutral / bad" palette): fill, font
 GRADE_COLOURS = [("C6EFCE", "006100"), ("DDEBF7", "1F4E78"), ("FFF2CC", "7F6000"),
                  ("FFC7CE", "9C0006")]
@@ -108,13 +110,34 @@ class Styles:
 
 
 def _measure(table: Table) -> dict[int, float]:
-    """Width of each column from its distinct texts (a long sheet repeats most of them)."""
+    """Width of each column from its distinct texts (a long sheet repeats most of them).
+
+    Headers wrap onto two lines, so a long header needs only half its width.
+    """
     distinct: dict[int, set[str]] = {}
-    for row in [table.header, *table.rows]:
+    for row in table.rows:
         for index, value in enumerate(row, start=1):
-            distinct.setdefault(index, set()).add(_shown(value))
-    return {index: min(MAX_WIDTH, max(6, max(map(display_width, texts)) + 2))
-            for index, texts in distinct.items()}
+            if not (isinstance(value, Cell) and value.style in ("wrap", "note")):
+                distinct.setdefault(index, set()).add(_shown(value))
+    widths = {}
+    for index, text in enumerate(table.header, start=1):
+        header = display_width(text)
+        data = max(map(display_width, distinct.get(index, {""})))
+        widths[index] = min(MAX_WIDTH, max(6, data, header if header <= 10 else
+                                           math.ceil(header / 2) + 1) + 2)
+    return widths
+
+
+def _row_heights(table: Table, widths: dict[int, float]) -> dict[int, float]:
+    """Wrapped cells need taller rows: LibreOffice does not grow a row by itself."""
+    heights = {2: LINE_HEIGHT * 2}
+    for number, row in enumerate(table.rows, start=3):
+        lines = max((math.ceil(display_width(_shown(value)) / max(widths[index] - 2, 1))
+                     for index, value in enumerate(row, start=1)
+                     if isinstance(value, Cell) and value.style == "wrap"), default=1)
+        if lines > 1:
+            heights[number] = LINE_HEIGHT * lines
+    return heights
 
 
 def write_table(workbook, table: Table, styles_of: dict) -> None:
@@ -122,8 +145,11 @@ def write_table(workbook, table: Table, styles_of: dict) -> None:
     sheet = workbook.create_sheet(table.name)
     styles = styles_of.setdefault("styles", Styles(sheet))
     columns = max(len(table.header), 1)
-    for index, width in {**_measure(table), **table.widths}.items():
+    widths = {**_measure(table), **table.widths}
+    for index, width in widths.items():
         sheet.column_dimensions[get_column_letter(index)].width = width
+    for number, height in _row_heights(table, widths).items():
+        sheet.row_dimensions[number].height = height
     sheet.freeze_panes = f"{get_column_letter(table.freeze_columns + 1)}3"
     _page_setup(sheet, table, columns)
     sheet.append([styles.cell(sheet, table.title, "title")])
