@@ -21,6 +21,7 @@ from flask_login import current_user
 
 from evaluation.access import get_campaign, organizer_required
 from evaluation.db import get_session
+from evaluation.imports.model import N_
 from evaluation.reports import charts
 from evaluation.reports.chart_cache import cached_path, chart_path
 from evaluation.reports.export import KINDS
@@ -30,7 +31,7 @@ from evaluation.views.admin import bp
 
 BASE = "/campaigns/<int:campaign_id>/reports"
 MIMETYPES = {"png": "image/png", "svg": "image/svg+xml"}
-TITLES = {"workbook": "成绩汇总表（Excel）", "charts": "统计图表（PNG、SVG 压缩包）"}
+TITLES = {"workbook": N_("成绩汇总表（Excel）"), "charts": N_("统计图表（PNG、SVG 压缩包）")}
 
 
 def _folder():
