@@ -41,7 +41,8 @@ def test_the_cjk_font_is_the_installed_noto_face(strict_fonts):
     face = ft2font.FT2Font(cjk_font_path(), face_index=2)
     assert face.family_name == "Noto Sans CJK SC"
     # every character of the labels has a glyph in it (index 0 is the "missing" box)
-    text = "评议总分排名得分构成一级指标评委打分历年市财政局人力资源和社会保障乳源瑶族自治县优秀良好合格"
+    text = ("评议总分排名得分构成一级指标评委打分历年"
+            "市财政局人力资源和社会保障乳源瑶族自治县优秀良好合格")
     assert all(face.get_char_index(ord(ch)) for ch in text)
 
 
@@ -67,6 +68,17 @@ def test_labels_use_the_cjk_font(composed, strict_fonts):
     assert {label.get_fontname() for label in labels} == {CJK_FAMILY}
 
 
+def test_large_groups_are_drawn_in_pages():
+    composed = sample_composed(agencies=100, judges=5, indicators=10)   # 62 + 38 agencies
+    names = charts.campaign_chart_names(composed)
+    assert names == ["ranking-0", "ranking-1", "ranking-2", "breakdown-0", "breakdown-1",
+                     "breakdown-2"]
+    assert charts.chart_title(composed, "ranking-1") == "市直组总分排名（第 41–62 名）"
+    assert charts.chart_title(composed, "breakdown-2") == "县区组得分构成"
+    figure = charts.draw(composed, "ranking-1")
+    assert len(figure.axes[0].patches) == 22
+
+
 def test_chart_names_are_checked(composed):
     assert charts.is_chart(composed, "ranking-1")
     assert not charts.is_chart(composed, "ranking-7")          # only two groups
@@ -90,12 +102,15 @@ def test_cache_by_revision(composed, tmp_path, monkeypatch):
 
 
 def test_render_all_in_a_pool_and_zip(composed, tmp_path):
-    names = charts.campaign_chart_names(composed) + charts.agency_chart_names(
-        composed, composed.result.agencies[0].agency)
+    first = composed.result.agencies[0].agency
+    items = [item for item in charts.all_chart_items(composed)
+             if item[0].split("-")[0] not in ("radar", "marks", "trend")
+             or item[0].endswith(f"-{first}")]
+    assert len(items) == 4 * 2 + 3          # campaign charts in PNG and SVG, agency's in PNG
     seen = []
-    paths = chart_cache.render_all(tmp_path, composed, names, workers=2,
+    paths = chart_cache.render_all(tmp_path, composed, items, workers=2,
                                    progress=lambda done, total: seen.append((done, total)))
-    assert len(paths) == len(names) * 2 and all(path.stat().st_size for path in paths)
+    assert len(paths) == len(items) and all(path.stat().st_size for path in paths)
     assert seen[-1] == (len(paths), len(paths))
     archive = chart_cache.zip_charts(paths, composed)
     import zipfile

@@ -48,12 +48,12 @@ def chart(folder: Path, composed: ComposedResults, name: str, fmt: str) -> Path:
     return path
 
 
-def render_all(folder: Path, composed: ComposedResults, names: Iterable[str] | None = None,
-               formats: Iterable[str] = charts.FORMATS, *, workers: int | None = None,
+def render_all(folder: Path, composed: ComposedResults,
+               items: Iterable[tuple[str, str]] | None = None, *, workers: int | None = None,
                progress: Progress | None = None) -> list[Path]:
-    """Every chart in every format, from the cache where present; returns the files."""
-    names = list(charts.all_chart_names(composed) if names is None else names)
-    wanted = [(name, fmt) for name in names for fmt in formats]
+    """The charts `items` (name, format), by default every chart of an export, from the
+    cache where present; returns their files."""
+    wanted = list(charts.all_chart_items(composed) if items is None else items)
     missing = [item for item in wanted if not cached_path(folder, composed, *item).exists()]
     done = len(wanted) - len(missing)
     workers = workers or os.cpu_count() or 1

@@ -1,7 +1,9 @@
 """Charts of a campaign's results (matplotlib, Agg): what each chart shows, by name.
 
-Campaign charts, one per agency group: `ranking-N` (totals in rank order, coloured by grade)
-and `breakdown-N` (each total stacked from its weighted stage scores and bonus).
+Campaign charts, per agency group and page of at most PAGE agencies (a readable bar chart,
+and a draw time that does not grow with the square of the group): `ranking-N` (totals in
+rank order, coloured by grade) and `breakdown-N` (each total stacked from its weighted stage
+scores and bonus), N counting the pages of all groups in ranking order.
 Agency charts: `radar-ID` (first-level indicators, % of their maximum), `marks-ID` (every
 judge's mark per panel, dropped marks in red) and `trend-ID` (totals over the years).
 Every figure drawn comes from the ComposedResults: charts show, they never score.
@@ -16,10 +18,13 @@ import re
 from evaluation.reports.fonts import use_cjk_font
 from evaluation.reports.panels import agency_panels
 from evaluation.reports.texts import grade_names, judge_name
+from evaluation.reports.xlsx import display_width
 from evaluation.services.results_data import ComposedResults
 from scoring import stage_name
 
 FORMATS = ("png", "svg")
+AGENCY_FORMATS = ("png",)   # per-agency charts: PNG only, SVG on the campaign charts
+PAGE = 40
 NAME = re.compile(r"(ranking|breakdown)-(\d{1,4})|(radar|marks|trend)-(\d{1,12})")
 GRADE_COLOURS = ["#2e7d32", "#1f6fb4", "#e0a100", "#c62828"]
 STAGE_COLOURS = ["#4e79a7", "#59a14f", "#f28e2b", "#76b7b2", "#b07aa1", "#9c755f"]
@@ -32,8 +37,18 @@ def groups(composed: ComposedResults) -> list[str]:
     return list(dict.fromkeys(a.group or "全部单位" for a in composed.result.agencies))
 
 
+def pages(composed: ComposedResults) -> list[tuple[str, list, bool]]:
+    """(group, its agencies on this page, whether the group has several pages)."""
+    found = []
+    for group in groups(composed):
+        members = [a for a in composed.result.agencies if (a.group or "全部单位") == group]
+        chunks = [members[i:i + PAGE] for i in range(0, len(members), PAGE)]
+        found += [(group, chunk, len(chunks) > 1) for chunk in chunks]
+    return found
+
+
 def campaign_chart_names(composed: ComposedResults) -> list[str]:
-    count = len(groups(composed))
+    count = len(pages(composed))
     return [f"{kind}-{i}" for kind in ("ranking", "breakdown") for i in range(count)]
 
 
@@ -41,10 +56,11 @@ def agency_chart_names(composed: ComposedResults, agency_id: int) -> list[str]:
     return [f"{kind}-{agency_id}" for kind in ("radar", "marks", "trend")]
 
 
-def all_chart_names(composed: ComposedResults) -> list[str]:
-    return campaign_chart_names(composed) + [
-        name for agency in composed.result.agencies
-        for name in agency_chart_names(composed, agency.agency)]
+def all_chart_items(composed: ComposedResults) -> list[tuple[str, str]]:
+    """Every chart of an export as (name, format)."""
+    return [(name, fmt) for name in campaign_chart_names(composed) for fmt in FORMATS] + [
+        (name, fmt) for agency in composed.result.agencies
+        for name in agency_chart_names(composed, agency.agency) for fmt in AGENCY_FORMATS]
 
 
 def is_chart(composed: ComposedResults, name: str) -> bool:
@@ -52,17 +68,24 @@ def is_chart(composed: ComposedResults, name: str) -> bool:
     if match is None:
         return False
     if match.group(1):
-        return int(match.group(2)) < len(groups(composed))
+        return int(match.group(2)) < len(pages(composed))
     return int(match.group(4)) in composed.result.by_agency
 
 
 def chart_title(composed: ComposedResults, name: str) -> str:
     kind, number = name.split("-")
     if kind in ("ranking", "breakdown"):
-        group = groups(composed)[int(number)]
-        return f"{group}{'总分排名' if kind == 'ranking' else '得分构成'}"
+        return _page_title(composed, int(number), "总分排名" if kind == "ranking" else "得分构成")
     agency = composed.agencies[int(number)].name
     return f"{agency} {({'radar': '一级指标得分', 'marks': '评委打分', 'trend': '历年得分'})[kind]}"
+
+
+def _page_title(composed: ComposedResults, number: int, what: str) -> str:
+    group, members, paged = pages(composed)[number]
+    if not paged:
+        return f"{group}{what}"
+    first, last = (a.ranked.rank if a.ranked else "" for a in (members[0], members[-1]))
+    return f"{group}{what}（第 {first}–{last} 名）"
 
 
 def render(composed: ComposedResults, name: str, fmt: str) -> bytes:
@@ -88,9 +111,9 @@ def draw(composed: ComposedResults, name: str):
         raise KeyError(name)
     kind, number = name.split("-")
     if kind in ("ranking", "breakdown"):
-        group = groups(composed)[int(number)]
-        members = [a for a in composed.result.agencies if (a.group or "全部单位") == group]
-        return (ranking_chart if kind == "ranking" else breakdown_chart)(composed, group, members)
+        members = pages(composed)[int(number)][1]
+        title = chart_title(composed, name)
+        return (ranking_chart if kind == "ranking" else breakdown_chart)(composed, title, members)
     agency = composed.result.by_agency[int(number)]
     return {"radar": radar_chart, "marks": marks_chart, "trend": trend_chart}[kind](
         composed, agency)
@@ -115,15 +138,26 @@ def _bar_labels(composed: ComposedResults, members) -> list[str]:
             for a in members]
 
 
-def ranking_chart(composed: ComposedResults, group: str, members):
-    height = 1.4 + 0.3 * len(members)
-    figure = _figure(9, height, layout="constrained")
+def _bar_figure(composed: ComposedResults, members, bottom: float = 0.55):
+    """A figure for horizontal bars with room for the longest label, laid out by hand:
+    constrained layout draws every label twice more, the costliest part of a bar chart."""
+    height = 1.25 + bottom + 0.28 * len(members)
+    figure = _figure(9, height)
+    labels = _bar_labels(composed, members)
+    label_inches = max(map(display_width, labels), default=4) * 0.5 * 10 / 72 + 0.25
+    figure.subplots_adjust(left=min(0.5, label_inches / 9), right=0.97,
+                           top=1 - 0.75 / height, bottom=bottom / height)
+    return figure, labels
+
+
+def ranking_chart(composed: ComposedResults, title: str, members):
+    figure, labels = _bar_figure(composed, members)
     axes = figure.add_subplot()
     totals = [float(a.total) for a in members]
     colours = [_grade_colour(composed, a.graded.grade if a.graded else None) for a in members]
     positions = range(len(members))
     axes.barh(positions, totals, color=colours, height=0.7)
-    axes.set_yticks(list(positions), _bar_labels(composed, members))
+    axes.set_yticks(list(positions), labels)
     axes.invert_yaxis()
     low = max(0.0, math.floor(min(totals, default=0) / 10) * 10 - 10)
     axes.set_xlim(low, max(100.0, max(totals, default=100) + 3))
@@ -132,7 +166,7 @@ def ranking_chart(composed: ComposedResults, group: str, members):
         axes.text(float(agency.total) + 0.3, position, f"{agency.total:.2f}{grade}",
                   va="center", fontsize=8)
     axes.set_xlabel("总分")
-    axes.set_title(f"{composed.title}\n{group}总分排名", fontsize=11)
+    axes.set_title(f"{composed.title}\n{title}", fontsize=11)
     _grade_legend(composed, axes)
     axes.grid(axis="x", alpha=0.3)
     return figure
@@ -147,9 +181,8 @@ def _grade_legend(composed: ComposedResults, axes) -> None:
                     loc="lower right", fontsize=8, framealpha=0.9)
 
 
-def breakdown_chart(composed: ComposedResults, group: str, members):
-    height = 1.6 + 0.3 * len(members)
-    figure = _figure(9, height, layout="constrained")
+def breakdown_chart(composed: ComposedResults, title: str, members):
+    figure, labels = _bar_figure(composed, members, bottom=0.85)
     axes = figure.add_subplot()
     positions = list(range(len(members)))
     left = [0.0] * len(members)
@@ -170,12 +203,12 @@ def breakdown_chart(composed: ComposedResults, group: str, members):
             else ""
         axes.text(float(agency.composition.weighted_sum + agency.composition.bonus) + 0.5,
                   position, f"{agency.total:.2f}{deduction}", va="center", fontsize=8)
-    axes.set_yticks(positions, _bar_labels(composed, members))
+    axes.set_yticks(positions, labels)
     axes.invert_yaxis()
     axes.set_xlim(0, 112)
     axes.set_xlabel("加权得分")
-    axes.set_title(f"{composed.title}\n{group}得分构成", fontsize=11)
-    figure.legend(*axes.get_legend_handles_labels(), loc="outside lower center", ncol=6,
+    axes.set_title(f"{composed.title}\n{title}", fontsize=11)
+    figure.legend(*axes.get_legend_handles_labels(), loc="lower center", ncol=6,
                   fontsize=8, frameon=False)
     return figure
 
