@@ -247,14 +247,16 @@ def main() -> None:
     parser.add_argument("--all-charts", action="store_true", help="render every chart")
     parser.add_argument("--repeat", type=int, default=3, help="workbook builds")
     parser.add_argument("--skip-live", action="store_true")
+    parser.add_argument("--only-live", action="store_true")
     options = parser.parse_args()
     wall, _cpu, composed = timed(sample_composed, AGENCIES, JUDGES, INDICATORS)
     marks = AGENCIES * JUDGES * INDICATORS
     print(f"campaign: {AGENCIES} agencies × {JUDGES} judges × {INDICATORS} indicators "
           f"({marks:,} indicator marks), scored in {wall:.1f} s; machine load "
           f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
-    bench_workbook(composed, options.repeat)
-    bench_charts(composed, options.agencies, options.all_charts)
+    if not options.only_live:
+        bench_workbook(composed, options.repeat)
+        bench_charts(composed, options.agencies, options.all_charts)
     if not options.skip_live:
         bench_live()
 

@@ -10,6 +10,7 @@ the result, the worker's pid.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import multiprocessing
 import os
@@ -25,6 +26,7 @@ from pathlib import Path
 
 KEEP_FOR_SECONDS = 2 * 24 * 3600  # jobs and uploads older than this are removed
 PROGRESS_INTERVAL = 0.25  # seconds between two progress writes
+WORKER_NICENESS = 10  # the worker (and the chart processes it starts) yields to the server
 _JOB_ID = re.compile(r"[0-9a-f]{32}")
 _pool: ProcessPoolExecutor | None = None
 _pool_lock = threading.Lock()
@@ -46,7 +48,13 @@ def _executor() -> ProcessPoolExecutor:
 
 def _exit_with_parent(parent_pid: int) -> None:
     """In the worker: end when the server ends (a SIGTERM'd server runs no clean-up, and an
-    orphaned worker would keep the server's stdout and the job queue open)."""
+    orphaned worker would keep the server's stdout and the job queue open).
+
+    The worker also lowers its priority: on a loaded machine a workbook or chart export must
+    take the CPU the serving process leaves, not the CPU tablets and overlays wait for.
+    """
+    with contextlib.suppress(OSError):  # not permitted here: run at normal priority
+        os.nice(WORKER_NICENESS)
 
     def watch() -> None:
         while os.getppid() == parent_pid:
