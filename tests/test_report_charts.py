@@ -99,6 +99,9 @@ def test_cache_by_revision(composed, tmp_path, monkeypatch):
     newer = sample_composed(agencies=8, judges=9, indicators=10, revision=composed.revision + 1)
     assert chart_cache.chart(tmp_path, newer, "ranking-0", "png").read_bytes() == b"new"
     assert len(calls) == 1
+    chart_cache.prune_other_revisions(tmp_path, newer)     # the old revision's files go
+    assert not first.exists()
+    assert chart_cache.cached_path(tmp_path, newer, "ranking-0", "png").exists()
 
 
 def test_render_all_in_a_pool_and_zip(composed, tmp_path):

@@ -96,6 +96,16 @@ def _render_chunk(folder: str, chunk: list[tuple[str, str]]) -> int:
     return len(chunk)
 
 
+def prune_other_revisions(folder: Path, composed: ComposedResults) -> None:
+    """Remove the charts of the campaign's other revisions: results only move forward."""
+    import shutil
+
+    keep = cached_path(folder, composed, "x", "png").parent
+    for directory in keep.parent.glob("r*"):
+        if directory != keep and directory.is_dir():
+            shutil.rmtree(directory, ignore_errors=True)
+
+
 def zip_charts(paths: list[Path], composed: ComposedResults) -> bytes:
     """One archive of chart files, named by their titles (Chinese file names, UTF-8)."""
     import io

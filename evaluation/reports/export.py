@@ -56,9 +56,14 @@ def run_export(state_text: str, kind: str, payload_text: str) -> None:
 
             data = build_workbook(composed, progress=progress)
         else:
-            from evaluation.reports.chart_cache import render_all, zip_charts
+            from evaluation.reports.chart_cache import (
+                prune_other_revisions,
+                render_all,
+                zip_charts,
+            )
 
             data = zip_charts(render_all(folder, composed, progress=progress), composed)
+            prune_other_revisions(folder, composed)
         temporary = output.with_suffix(f".{os.getpid()}.tmp")
         temporary.write_bytes(data)
         os.replace(temporary, output)
