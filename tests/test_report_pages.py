@@ -145,6 +145,24 @@ def test_result_sheets_list_every_mark_and_the_explanation(setup):
         assert recusal.reason in html and composed.judges[recusal.judge_id].name in html
 
 
+def test_sheets_are_streamed_yielding_between_agencies(app, setup, monkeypatch):
+    """All sheets of a large campaign take seconds: the serving greenlet yields between two."""
+    web, campaign, composed = setup
+    response = web.client.get(f"/admin/campaigns/{campaign.id}/reports/sheets")
+    assert response.is_streamed and response.status_code == 200
+    from evaluation.reports import sheets
+
+    yields = []
+    monkeypatch.setattr(sheets.time, "sleep", lambda seconds: yields.append(seconds))
+    with app.test_request_context():
+        pieces = sheets.stream_result_sheets(composed)
+        first = next(pieces)                 # the page is sent while sheets are still made
+        assert first.startswith("<!doctype html>") and yields == []
+        html = first + "".join(pieces)
+    assert yields == [0] * len(composed.result.agencies)
+    assert html.count('class="sheet"') == len(composed.result.agencies)
+
+
 def test_one_agency_sheet_holds_each_mark(app, setup):
     _web, _campaign, composed = setup
     agency = composed.result.agencies[1]

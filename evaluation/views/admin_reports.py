@@ -14,6 +14,7 @@ from flask import (
     render_template,
     request,
     send_file,
+    stream_with_context,
     url_for,
 )
 from flask_babel import gettext as _
@@ -25,7 +26,7 @@ from evaluation.imports.model import N_
 from evaluation.reports import charts
 from evaluation.reports.chart_cache import cached_path, chart_path
 from evaluation.reports.export import KINDS
-from evaluation.reports.sheets import render_result_sheets
+from evaluation.reports.sheets import stream_result_sheets
 from evaluation.services import report_jobs
 from evaluation.views.admin import bp
 
@@ -141,6 +142,6 @@ def result_sheets(campaign_id: int):
         if agency_id not in composed.result.by_agency:
             abort(404)
         agency_ids = [agency_id]
-    return render_result_sheets(
-        composed, agency_ids, _chart_url(campaign, composed),
-        back_url=url_for("admin.reports", campaign_id=campaign.id))
+    pieces = stream_result_sheets(composed, agency_ids, _chart_url(campaign, composed),
+                                  back_url=url_for("admin.reports", campaign_id=campaign.id))
+    return current_app.response_class(stream_with_context(pieces), mimetype="text/html")
