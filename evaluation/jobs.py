@@ -10,6 +10,7 @@ the result, the worker's pid.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import multiprocessing
 import os
@@ -25,6 +26,7 @@ from pathlib import Path
 
 KEEP_FOR_SECONDS = 2 * 24 * 3600  # jobs and uploads older than this are removed
 PROGRESS_INTERVAL = 0.25  # seconds between two progress writes
+WORKER_NICENESS = 10  # the worker (and the chart processes it starts) yields to the server
 _JOB_ID = re.compile(r"[0-9a-f]{32}")
 _pool: ProcessPoolExecutor | None = None
 _pool_lock = threading.Lock()
@@ -46,7 +48,13 @@ def _executor() -> ProcessPoolExecutor:
 
 def _exit_with_parent(parent_pid: int) -> None:
     """In the worker: end when the server ends (a SIGTERM'd server runs no clean-up, and an
-    orphaned worker would keep the server's stdout and the job queue open)."""
+    orphaned worker would keep the server's stdout and the job queue open).
+
+    The worker also lowers its priority: on a loaded machine a workbook or chart export must
+    take the CPU the serving process leaves, not the CPU tablets and overlays wait for.
+    """
+    with contextlib.suppress(OSError):  # not permitted here: run at normal priority
+        os.nice(WORKER_NICENESS)
 
     def watch() -> None:
         while os.getppid() == parent_pid:
@@ -91,8 +99,13 @@ def update_job(path: Path, **changes) -> dict:
     return state
 
 
-def submit(folder: Path, kind: str, payload_path: Path, **owner) -> str:
-    """Queue `kind` on the uploaded file; `owner` (e.g. campaign_id) is kept with the job."""
+def submit(folder: Path, kind: str, payload_path: Path, *, runner=None, **owner) -> str:
+    """Queue `kind` on the uploaded file; `owner` (e.g. campaign_id) is kept with the job.
+
+    `runner(state_path, kind, payload_path)` does the work in the worker (a module-level
+    function, so it can be sent there); by default the Excel import parser `run_job`.
+    """
+    runner = runner or run_job
     _prune(folder)
     job_id = secrets.token_hex(16)
     path = job_path(folder, job_id)
@@ -108,10 +121,10 @@ def submit(folder: Path, kind: str, payload_path: Path, **owner) -> str:
         },
     )
     try:
-        future = _executor().submit(run_job, str(path), kind, str(payload_path))
+        future = _executor().submit(runner, str(path), kind, str(payload_path))
     except BrokenProcessPool:  # the worker died (e.g. killed): start a new one
         _reset_executor()
-        future = _executor().submit(run_job, str(path), kind, str(payload_path))
+        future = _executor().submit(runner, str(path), kind, str(payload_path))
     future.add_done_callback(partial(_record_crash, path))
     return job_id
 
@@ -129,11 +142,11 @@ def run_job(path_text: str, kind: str, payload_text: str) -> None:
 
     path = Path(path_text)
     update_job(path, status="running", pid=os.getpid())
-    parsed = parse_workbook(kind, Path(payload_text).read_bytes(), _progress_writer(path))
+    parsed = parse_workbook(kind, Path(payload_text).read_bytes(), progress_writer(path))
     update_job(path, status="done", progress=100, result=parsed.to_plain())
 
 
-def _progress_writer(path: Path):
+def progress_writer(path: Path):
     last = [0.0]
 
     def report(done: int, total: int) -> None:
@@ -147,7 +160,7 @@ def _progress_writer(path: Path):
 
 def _prune(folder: Path) -> None:
     cutoff = time.time() - KEEP_FOR_SECONDS
-    for pattern in ("jobs/*.json", "uploads/*.xlsx"):
+    for pattern in ("jobs/*.json", "uploads/*.xlsx", "reports/*.*"):
         for old in folder.glob(pattern):
             try:
                 if old.stat().st_mtime < cutoff:

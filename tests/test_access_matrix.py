@@ -129,6 +129,37 @@ ROUTES = [  # (method, url template, endpoint, expected, form data)
         POST_ORG_A,
         {},
     ),
+    ("GET", "/admin/campaigns/{campaign}/reports", "admin.reports", ORG_A, None),
+    (
+        "POST",
+        "/admin/campaigns/{campaign}/reports/export",
+        "admin.report_export",
+        POST_ORG_A,
+        {"kind": "pdf"},
+    ),
+    ("GET", "/admin/campaigns/{campaign}/reports/jobs/{report}", "admin.report_job", ORG_A, None),
+    (
+        "GET",
+        "/admin/campaigns/{campaign}/reports/jobs/{report}/status.json",
+        "admin.report_status",
+        ORG_A,
+        None,
+    ),
+    (
+        "GET",
+        "/admin/campaigns/{campaign}/reports/jobs/{report}/download",
+        "admin.report_download",
+        ORG_A,
+        None,
+    ),
+    (
+        "GET",
+        "/admin/campaigns/{campaign}/reports/charts/r3/ranking-0.png",
+        "admin.report_chart",
+        ORG_A,
+        None,
+    ),
+    ("GET", "/admin/campaigns/{campaign}/reports/sheets", "admin.result_sheets", ORG_A, None),
     ("GET", "/admin/agencies", "admin.agencies", ANY_ORGANIZER, None),
     ("GET", "/admin/agencies/new", "admin.agency_new", ANY_ORGANIZER, None),
     ("POST", "/admin/agencies/new", "admin.agency_new", POST_ANY_ORGANIZER, {"name": ""}),
@@ -492,10 +523,29 @@ def _self_assessment_world(app, db, campaign, agency, users) -> dict:
         "submission": submission.id,
         "invitation": issued.token,
     }
+def _report_job(app, tmp_path, campaign_id: int, monkeypatch) -> str:
+    """Results for the report pages (no marks needed) and a finished workbook export."""
+    from evaluation.reports.chart_cache import chart_path
+    from evaluation.reports.export import output_path
+    from evaluation.reports.sample import sample_composed
+    from evaluation.services import report_jobs
+
+    composed = sample_composed(agencies=3, judges=5, indicators=10, campaign_id=campaign_id)
+    monkeypatch.setattr(report_jobs, "composed_results", lambda _db, _campaign: composed)
+    app.config["REPORTS_FOLDER"] = str(tmp_path)
+    job_id = "fedcba9876543210" * 2
+    state = {"id": job_id, "kind": "workbook", "status": "done", "campaign_id": campaign_id}
+    jobs.write_job(jobs.job_path(tmp_path, job_id), state)
+    output_path(tmp_path, job_id, "workbook").parent.mkdir(parents=True, exist_ok=True)
+    output_path(tmp_path, job_id, "workbook").write_bytes(b"PK")
+    chart = chart_path(tmp_path, campaign_id, composed.revision, "ranking-0", "png")
+    chart.parent.mkdir(parents=True, exist_ok=True)
+    chart.write_bytes(b"\x89PNG")
+    return job_id
 
 
 @pytest.fixture
-def world(app, db, tmp_path):
+def world(app, db, tmp_path, monkeypatch):
     org_a, org_b = f.org(db, "甲市普法办"), f.org(db, "乙市普法办")
     campaign = f.campaign(db, org_a)
     agency = f.agency(db, org_a)
@@ -534,6 +584,7 @@ def world(app, db, tmp_path):
         "visit": visit.id,
         "other_visit": other.id,
         "job": _import_job(app, tmp_path, campaign.id),
+        "report": _report_job(app, tmp_path, campaign.id, monkeypatch),
     }
     return users, ids
 

@@ -52,6 +52,16 @@ class PastResult:
 
 
 @dataclass(frozen=True)
+class IndicatorScore:
+    """An agency's score on one first-level indicator (the radar chart), as scoring made it."""
+
+    code: str
+    name: str
+    score: Decimal
+    max_points: Decimal
+
+
+@dataclass(frozen=True)
 class ComposedResults:
     campaign_id: int
     title: str
@@ -73,3 +83,5 @@ class ComposedResults:
     # Panel keys of reviewer marks ("U<user id>": organizers, inspectors) -> display name;
     # judges are in `judges`, peer raters are agencies.
     reviewers: Mapping[str, str] = field(default_factory=dict)
+    # agency id -> its first-level indicator scores, in indicator order (may be empty)
+    indicator_scores: Mapping[int, tuple[IndicatorScore, ...]] = field(default_factory=dict)

@@ -1,0 +1,118 @@
+"""Charts on disk, keyed by (campaign, results revision, chart, format).
+
+A chart of a given revision never changes, so a file once written is served as it is;
+a new revision (a mark changed, results recomputed) gets new files. Rendering many charts
+uses a pool of processes: one matplotlib figure takes tens of milliseconds of one core.
+Called in the job worker process, never in the serving process.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import zipfile
+from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from pathlib import Path
+
+from evaluation.reports import charts
+from evaluation.reports.fonts import use_cjk_font
+from evaluation.services.results_data import ComposedResults
+
+Progress = Callable[[int, int], None]
+INLINE_BELOW = 8            # fewer charts than this are not worth starting processes
+_worker_composed: ComposedResults | None = None
+
+
+def chart_path(folder: Path, campaign_id: int, revision: int, name: str, fmt: str) -> Path:
+    return Path(folder) / "charts" / str(campaign_id) / f"r{revision}" / f"{name}.{fmt}"
+
+
+def cached_path(folder: Path, composed: ComposedResults, name: str, fmt: str) -> Path:
+    return chart_path(folder, composed.campaign_id, composed.revision, name, fmt)
+
+
+def _write(path: Path, data: bytes) -> None:
+    """Write-then-rename: a reader never sees half a chart."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(f".{os.getpid()}.tmp")
+    temporary.write_bytes(data)
+    os.replace(temporary, path)
+
+
+def chart(folder: Path, composed: ComposedResults, name: str, fmt: str) -> Path:
+    """The chart's file, rendered now only if this revision does not have it yet."""
+    path = cached_path(folder, composed, name, fmt)
+    if not path.exists():
+        _write(path, charts.render(composed, name, fmt))
+    return path
+
+
+def render_all(folder: Path, composed: ComposedResults,
+               items: Iterable[tuple[str, str]] | None = None, *, workers: int | None = None,
+               progress: Progress | None = None) -> list[Path]:
+    """The charts `items` (name, format), by default every chart of an export, from the
+    cache where present; returns their files."""
+    wanted = list(charts.all_chart_items(composed) if items is None else items)
+    missing = [item for item in wanted if not cached_path(folder, composed, *item).exists()]
+    done = len(wanted) - len(missing)
+    workers = workers or os.cpu_count() or 1
+    if len(missing) < INLINE_BELOW or workers == 1:
+        for name, fmt in missing:
+            chart(folder, composed, name, fmt)
+            done += 1
+            if progress:
+                progress(done, len(wanted))
+    else:
+        _render_in_pool(folder, composed, missing, workers, done, len(wanted), progress)
+    return [cached_path(folder, composed, *item) for item in wanted]
+
+
+def _render_in_pool(folder: Path, composed: ComposedResults, missing: list, workers: int,
+                    done: int, total: int, progress: Progress | None) -> None:
+    # Chunks: each task carries a few charts, so the pool's overhead stays small; the
+    # composed results travel once per worker process (the initializer), not per chart.
+    size = max(1, min(16, len(missing) // (workers * 4)))
+    chunks = [missing[i:i + size] for i in range(0, len(missing), size)]
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context,
+                             initializer=_init_worker, initargs=(composed,)) as pool:
+        futures = [pool.submit(_render_chunk, str(folder), chunk) for chunk in chunks]
+        for future in as_completed(futures):
+            done += future.result()
+            if progress:
+                progress(done, total)
+
+
+def _init_worker(composed: ComposedResults) -> None:
+    global _worker_composed
+    _worker_composed = composed
+    use_cjk_font()
+
+
+def _render_chunk(folder: str, chunk: list[tuple[str, str]]) -> int:
+    for name, fmt in chunk:
+        chart(Path(folder), _worker_composed, name, fmt)
+    return len(chunk)
+
+
+def prune_other_revisions(folder: Path, composed: ComposedResults) -> None:
+    """Remove the charts of the campaign's other revisions: results only move forward."""
+    import shutil
+
+    keep = cached_path(folder, composed, "x", "png").parent
+    for directory in keep.parent.glob("r*"):
+        if directory != keep and directory.is_dir():
+            shutil.rmtree(directory, ignore_errors=True)
+
+
+def zip_charts(paths: list[Path], composed: ComposedResults) -> bytes:
+    """One archive of chart files, named by their titles (Chinese file names, UTF-8)."""
+    import io
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:  # PNGs are compressed
+        for path in paths:
+            title = charts.chart_title(composed, path.stem).replace("/", "／")
+            archive.write(path, f"{path.suffix[1:]}/{path.stem} {title}{path.suffix}")
+    return buffer.getvalue()

@@ -1,0 +1,322 @@
+"""Charts of a campaign's results (matplotlib, Agg): what each chart shows, by name.
+
+Campaign charts, per agency group and page of at most PAGE agencies (a readable bar chart,
+and a draw time that does not grow with the square of the group): `ranking-N` (totals in
+rank order, coloured by grade) and `breakdown-N` (each total stacked from its weighted stage
+scores and bonus), N counting the pages of all groups in ranking order.
+Agency charts: `radar-ID` (first-level indicators, % of their maximum), `marks-ID` (every
+judge's mark per panel, dropped marks in red) and `trend-ID` (totals over the years).
+Every figure drawn comes from the ComposedResults: charts show, they never score.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import re
+
+from evaluation.reports.fonts import use_cjk_font
+from evaluation.reports.panels import agency_panels
+from evaluation.reports.texts import grade_names, judge_name
+from evaluation.reports.xlsx import display_width
+from evaluation.services.results_data import ComposedResults
+from scoring import stage_name
+
+FORMATS = ("png", "svg")
+AGENCY_FORMATS = ("png",)   # per-agency charts: PNG only, SVG on the campaign charts
+PAGE = 40
+NAME = re.compile(r"(ranking|breakdown)-(\d{1,4})|(radar|marks|trend)-(\d{1,12})")
+GRADE_COLOURS = ["#2e7d32", "#1f6fb4", "#e0a100", "#c62828"]
+STAGE_COLOURS = ["#4e79a7", "#59a14f", "#f28e2b", "#76b7b2", "#b07aa1", "#9c755f"]
+KEPT, DROPPED = "#1f6fb4", "#d62728"
+DPI = 110
+
+
+def groups(composed: ComposedResults) -> list[str]:
+    """Agency groups in ranking order (one campaign chart each)."""
+    return list(dict.fromkeys(a.group or "全部单位" for a in composed.result.agencies))
+
+
+def pages(composed: ComposedResults) -> list[tuple[str, list, bool]]:
+    """(group, its agencies on this page, whether the group has several pages)."""
+    found = []
+    for group in groups(composed):
+        members = [a for a in composed.result.agencies if (a.group or "全部单位") == group]
+        chunks = [members[i:i + PAGE] for i in range(0, len(members), PAGE)]
+        found += [(group, chunk, len(chunks) > 1) for chunk in chunks]
+    return found
+
+
+def campaign_chart_names(composed: ComposedResults) -> list[str]:
+    count = len(pages(composed))
+    return [f"{kind}-{i}" for kind in ("ranking", "breakdown") for i in range(count)]
+
+
+def agency_chart_names(composed: ComposedResults, agency_id: int) -> list[str]:
+    return [f"{kind}-{agency_id}" for kind in ("radar", "marks", "trend")]
+
+
+def all_chart_items(composed: ComposedResults) -> list[tuple[str, str]]:
+    """Every chart of an export as (name, format)."""
+    return [(name, fmt) for name in campaign_chart_names(composed) for fmt in FORMATS] + [
+        (name, fmt) for agency in composed.result.agencies
+        for name in agency_chart_names(composed, agency.agency) for fmt in AGENCY_FORMATS]
+
+
+def is_chart(composed: ComposedResults, name: str) -> bool:
+    match = NAME.fullmatch(name or "")
+    if match is None:
+        return False
+    if match.group(1):
+        return int(match.group(2)) < len(pages(composed))
+    return int(match.group(4)) in composed.result.by_agency
+
+
+def chart_title(composed: ComposedResults, name: str) -> str:
+    kind, number = name.split("-")
+    if kind in ("ranking", "breakdown"):
+        return _page_title(composed, int(number), "总分排名" if kind == "ranking" else "得分构成")
+    agency = composed.agencies[int(number)].name
+    return f"{agency} {({'radar': '一级指标得分', 'marks': '评委打分', 'trend': '历年得分'})[kind]}"
+
+
+def _page_title(composed: ComposedResults, number: int, what: str) -> str:
+    group, members, paged = pages(composed)[number]
+    if not paged:
+        return f"{group}{what}"
+    first, last = (a.ranked.rank if a.ranked else "" for a in (members[0], members[-1]))
+    return f"{group}{what}（第 {first}–{last} 名）"
+
+
+def render(composed: ComposedResults, name: str, fmt: str) -> bytes:
+    """The chart `name` as PNG or SVG bytes."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown chart format {fmt!r}")
+    use_cjk_font()
+    figure = draw(composed, name)
+    buffer = io.BytesIO()
+    options = {"pil_kwargs": {"compress_level": 3}} if fmt == "png" else {}  # zlib's 6: 5x slower
+    figure.savefig(buffer, format=fmt, dpi=DPI, metadata=_metadata(fmt), **options)
+    return buffer.getvalue()
+
+
+def _metadata(fmt: str) -> dict:
+    # No creation date: the same results give the same file.
+    return {"Software": None} if fmt == "png" else {"Date": None, "Creator": None}
+
+
+def draw(composed: ComposedResults, name: str):
+    match = NAME.fullmatch(name)
+    if match is None or not is_chart(composed, name):
+        raise KeyError(name)
+    kind, number = name.split("-")
+    if kind in ("ranking", "breakdown"):
+        members = pages(composed)[int(number)][1]
+        title = chart_title(composed, name)
+        return (ranking_chart if kind == "ranking" else breakdown_chart)(composed, title, members)
+    agency = composed.result.by_agency[int(number)]
+    return {"radar": radar_chart, "marks": marks_chart, "trend": trend_chart}[kind](
+        composed, agency)
+
+
+def _figure(width: float, height: float, **options):
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(width, height), dpi=DPI, **options)
+
+
+def _grade_colour(composed: ComposedResults, grade: str | None) -> str:
+    names = grade_names(composed.policy)
+    if grade not in names:
+        return "#7f7f7f"
+    index = names.index(grade)
+    return GRADE_COLOURS[-1] if index == len(names) - 1 else GRADE_COLOURS[min(index, 2)]
+
+
+def _bar_labels(composed: ComposedResults, members) -> list[str]:
+    return [f"{a.ranked.rank if a.ranked else ''}  {composed.agencies[a.agency].name}"
+            for a in members]
+
+
+def _bar_figure(composed: ComposedResults, members, bottom: float = 0.55):
+    """A figure for horizontal bars with room for the longest label, laid out by hand:
+    constrained layout draws every label twice more, the costliest part of a bar chart."""
+    height = 1.25 + bottom + 0.28 * len(members)
+    figure = _figure(9, height)
+    labels = _bar_labels(composed, members)
+    label_inches = max(map(display_width, labels), default=4) * 0.5 * 10 / 72 + 0.25
+    figure.subplots_adjust(left=min(0.5, label_inches / 9), right=0.97,
+                           top=1 - 0.75 / height, bottom=bottom / height)
+    return figure, labels
+
+
+def ranking_chart(composed: ComposedResults, title: str, members):
+    figure, labels = _bar_figure(composed, members)
+    axes = figure.add_subplot()
+    totals = [float(a.total) for a in members]
+    colours = [_grade_colour(composed, a.graded.grade if a.graded else None) for a in members]
+    positions = range(len(members))
+    axes.barh(positions, totals, color=colours, height=0.7)
+    axes.set_yticks(list(positions), labels)
+    axes.invert_yaxis()
+    low = max(0.0, math.floor(min(totals, default=0) / 10) * 10 - 10)
+    axes.set_xlim(low, max(100.0, max(totals, default=100) + 3))
+    for position, agency in zip(positions, members, strict=True):
+        grade = f"  {agency.graded.grade}" if agency.graded else ""
+        axes.text(float(agency.total) + 0.3, position, f"{agency.total:.2f}{grade}",
+                  va="center", fontsize=8)
+    axes.set_xlabel("总分")
+    axes.set_title(f"{composed.title}\n{title}", fontsize=11)
+    _grade_legend(composed, axes)
+    axes.grid(axis="x", alpha=0.3)
+    return figure
+
+
+def _grade_legend(composed: ComposedResults, axes) -> None:
+    from matplotlib.patches import Patch
+
+    names = grade_names(composed.policy)
+    if names:
+        axes.legend(handles=[Patch(color=_grade_colour(composed, g), label=g) for g in names],
+                    loc="lower right", fontsize=8, framealpha=0.9)
+
+
+def breakdown_chart(composed: ComposedResults, title: str, members):
+    figure, labels = _bar_figure(composed, members, bottom=0.85)
+    axes = figure.add_subplot()
+    positions = list(range(len(members)))
+    left = [0.0] * len(members)
+    specs = composed.policy.composition.stages
+    for colour, spec in zip(STAGE_COLOURS * 2, specs, strict=False):
+        values = []
+        for agency in members:
+            part = next((p for p in agency.composition.parts if p.code == spec.code), None)
+            values.append(float(part.product) if part else 0.0)
+        axes.barh(positions, values, left=left, color=colour, height=0.7,
+                  label=f"{stage_name(spec.code)}（{spec.weight:f}%）")
+        left = [a + b for a, b in zip(left, values, strict=True)]
+    bonus = [float(a.composition.bonus) for a in members]
+    if any(bonus):
+        axes.barh(positions, bonus, left=left, color="#edc948", height=0.7, label="加分")
+    for position, agency in zip(positions, members, strict=True):
+        deduction = f"（扣 {agency.composition.deduction:f}）" if agency.composition.deduction \
+            else ""
+        axes.text(float(agency.composition.weighted_sum + agency.composition.bonus) + 0.5,
+                  position, f"{agency.total:.2f}{deduction}", va="center", fontsize=8)
+    axes.set_yticks(positions, labels)
+    axes.invert_yaxis()
+    axes.set_xlim(0, 112)
+    axes.set_xlabel("加权得分")
+    axes.set_title(f"{composed.title}\n{title}", fontsize=11)
+    figure.legend(*axes.get_legend_handles_labels(), loc="lower center", ncol=6,
+                  fontsize=8, frameon=False)
+    return figure
+
+
+def radar_chart(composed: ComposedResults, agency):
+    figure = _figure(5, 4.6)
+    scores = composed.indicator_scores.get(agency.agency, ())
+    title = f"{composed.agencies[agency.agency].name}\n一级指标得分率"
+    if len(scores) < 3:   # a radar needs three axes; fewer read better as plain numbers
+        axes = figure.add_subplot()
+        axes.axis("off")
+        lines = [f"{s.name}：{s.score:f} / {s.max_points:f}" for s in scores] or ["暂无指标得分"]
+        axes.text(0.5, 0.5, "\n".join(lines), ha="center", va="center", fontsize=11)
+        axes.set_title(title, fontsize=11)
+        return figure
+    axes = figure.add_subplot(projection="polar")
+    angles = [2 * math.pi * i / len(scores) for i in range(len(scores))]
+    shares = [float(s.score / s.max_points * 100) if s.max_points else 0.0 for s in scores]
+    axes.plot(angles + angles[:1], shares + shares[:1], color=KEPT, linewidth=2)
+    axes.fill(angles + angles[:1], shares + shares[:1], color=KEPT, alpha=0.25)
+    axes.set_xticks(angles, [f"{s.name}\n{s.score:f}/{s.max_points:f}" for s in scores],
+                    fontsize=8)
+    axes.tick_params(axis="x", pad=8)
+    axes.set_ylim(0, 100)
+    axes.set_yticks([20, 40, 60, 80, 100], ["20%", "40%", "60%", "80%", "100%"], fontsize=7)
+    axes.set_title(title, fontsize=11, pad=18)
+    figure.subplots_adjust(left=0.12, right=0.88, top=0.8, bottom=0.1)
+    return figure
+
+
+def marks_chart(composed: ComposedResults, agency):
+    panels = list(agency_panels(agency))
+    figure = _figure(8, 1.2 + 1.15 * max(len(panels), 1))
+    name = composed.agencies[agency.agency].name
+    if not panels:
+        axes = figure.add_subplot()
+        axes.axis("off")
+        axes.text(0.5, 0.5, "暂无评委打分", ha="center", va="center")
+        return figure
+    grid = figure.subplots(len(panels), 1, squeeze=False)
+    for axes, panel in zip(grid[:, 0], panels, strict=True):
+        _panel_strip(composed, axes, panel)
+    figure.suptitle(f"{name} 评委打分（红色 × 为去掉的最高分、最低分）", fontsize=11)
+    figure.subplots_adjust(left=0.2, right=0.97, top=1 - 0.55 / figure.get_figheight(),
+                           bottom=0.35 / figure.get_figheight() + 0.05, hspace=0.9)
+    return figure
+
+
+def _panel_strip(composed: ComposedResults, axes, panel) -> None:
+    result = panel.result
+    fate = result.fate()
+    # equal marks are stacked a little apart, so a kept 97 is not hidden by a dropped 97
+    seen: dict[float, int] = {}
+    points = []
+    for judge, mark in result.given():
+        if mark is None:
+            continue
+        x = float(mark)
+        y = 0.35 * seen.get(x, 0)
+        seen[x] = seen.get(x, 0) + 1
+        points.append((x, y, fate[judge], judge_name(composed, panel.stage, judge)))
+    kept = [(x, y) for x, y, what, _ in points if what == "kept"]
+    dropped = [(x, y, who) for x, y, what, who in points if what != "kept"]
+    if kept:
+        axes.scatter([x for x, _ in kept], [y for _, y in kept], s=30, color=KEPT, alpha=0.7,
+                     zorder=3, label="计入")
+    if dropped:
+        axes.scatter([x for x, _, _ in dropped], [y for _, y, _ in dropped], s=60, marker="x",
+                     color=DROPPED, linewidths=2, zorder=4, label="去掉")
+        for x, y, who in dropped:
+            axes.annotate(f"{x:g} {who}", (x, y), xytext=(0, 7), textcoords="offset points",
+                          ha="center", fontsize=7, color=DROPPED)
+    axes.axvline(float(result.base), color="#333333", linewidth=1, linestyle="--")
+    values = [float(m) for _, m in result.given() if m is not None] or [0.0]
+    spread = max(values) - min(values)
+    pad = max(1.0, spread * 0.12)
+    axes.set_xlim(min(values) - pad, max(values) + pad)
+    axes.set_ylim(-0.8, 0.8 + 0.35 * max(seen.values(), default=1))
+    axes.set_yticks([0], [panel.label], fontsize=9)
+    recused = len(result.recused)
+    axes.set_title(f"{result.count} 个计入" + (f"，{recused} 人回避" if recused else "") +
+                   f"　得分 {result.value:f}（虚线）", fontsize=8, loc="right")
+    axes.tick_params(axis="x", labelsize=8)
+    for side in ("top", "right", "left"):
+        axes.spines[side].set_visible(False)
+
+
+def trend_chart(composed: ComposedResults, agency):
+    figure = _figure(6, 3.4)
+    axes = figure.add_subplot()
+    points = [(p.year, p.total, p.rank, p.grade)
+              for p in composed.history.get(agency.agency, ())]
+    points.append((composed.year, agency.total, agency.ranked.rank if agency.ranked else None,
+                   agency.graded.grade if agency.graded else None))
+    points.sort(key=lambda point: point[0])
+    years = [year for year, *_ in points]
+    totals = [float(total) for _, total, *_ in points]
+    axes.plot(years, totals, marker="o", color=KEPT, linewidth=2)
+    for year, total, rank, grade in points:
+        label = f"{total:.2f}" + (f"\n第{rank}名" if rank else "") + (f" {grade}" if grade else "")
+        axes.annotate(label, (year, float(total)), xytext=(0, 8), textcoords="offset points",
+                      ha="center", fontsize=7)
+    axes.set_xticks(years, [f"{year}年" for year in years], fontsize=8)
+    low = min(totals)
+    axes.set_ylim(max(0.0, math.floor(low / 10) * 10 - 10), 105)
+    axes.set_ylabel("总分")
+    axes.margins(x=0.12)
+    axes.grid(alpha=0.3)
+    axes.set_title(f"{composed.agencies[agency.agency].name} 历年得分", fontsize=11)
+    figure.subplots_adjust(left=0.12, right=0.95, top=0.86, bottom=0.12)
+    return figure

@@ -1,0 +1,123 @@
+"""Charts: the bundled CJK font draws every label, files are valid, the cache keys on revision."""
+
+from __future__ import annotations
+
+import io
+import logging
+import warnings
+import xml.etree.ElementTree as ElementTree
+
+import pytest
+from PIL import Image
+
+from evaluation.reports import chart_cache, charts
+from evaluation.reports.fonts import CJK_FAMILY, cjk_font_path, use_cjk_font
+from evaluation.reports.sample import sample_composed
+
+
+@pytest.fixture(scope="module")
+def composed():
+    return sample_composed(agencies=8, judges=9, indicators=10)
+
+
+@pytest.fixture
+def strict_fonts(caplog):
+    """A missing glyph (matplotlib warns) or a font fallback (findfont logs) fails the test."""
+    caplog.set_level(logging.WARNING, logger="matplotlib.font_manager")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        yield
+    fallbacks = [r.getMessage() for r in caplog.records if "findfont" in r.getMessage()]
+    assert fallbacks == []
+
+
+def test_the_cjk_font_is_the_installed_noto_face(strict_fonts):
+    from matplotlib import font_manager, ft2font
+
+    assert use_cjk_font() == CJK_FAMILY
+    found = font_manager.findfont(font_manager.FontProperties(family=CJK_FAMILY),
+                                  fallback_to_default=False)
+    assert found == cjk_font_path()
+    face = ft2font.FT2Font(cjk_font_path(), face_index=2)
+    assert face.family_name == "Noto Sans CJK SC"
+    # every character of the labels has a glyph in it (index 0 is the "missing" box)
+    text = ("评议总分排名得分构成一级指标评委打分历年"
+            "市财政局人力资源和社会保障乳源瑶族自治县优秀良好合格")
+    assert all(face.get_char_index(ord(ch)) for ch in text)
+
+
+@pytest.mark.parametrize("kind", ["ranking-0", "breakdown-1", "radar", "marks", "trend"])
+def test_every_kind_of_chart_draws_without_fallback(composed, strict_fonts, kind):
+    name = kind if "-" in kind else f"{kind}-{composed.result.agencies[0].agency}"
+    png = charts.render(composed, name, "png")
+    image = Image.open(io.BytesIO(png))
+    image.verify()
+    assert image.format == "PNG" and image.size[0] > 400
+    svg = charts.render(composed, name, "svg")
+    root = ElementTree.fromstring(svg)
+    assert root.tag.endswith("svg")
+    assert b"<text" not in svg          # text is drawn as outlines: no font needed to view
+
+
+def test_labels_use_the_cjk_font(composed, strict_fonts):
+    figure = charts.draw(composed, "ranking-0")
+    labels = [t for t in figure.axes[0].get_yticklabels()]
+    figure.canvas.draw()
+    names = {composed.agencies[a.agency].name for a in composed.result.agencies}
+    assert any(name in label.get_text() for label in labels for name in names)
+    assert {label.get_fontname() for label in labels} == {CJK_FAMILY}
+
+
+def test_large_groups_are_drawn_in_pages():
+    composed = sample_composed(agencies=100, judges=5, indicators=10)   # 62 + 38 agencies
+    names = charts.campaign_chart_names(composed)
+    assert names == ["ranking-0", "ranking-1", "ranking-2", "breakdown-0", "breakdown-1",
+                     "breakdown-2"]
+    assert charts.chart_title(composed, "ranking-1") == "市直组总分排名（第 41–62 名）"
+    assert charts.chart_title(composed, "breakdown-2") == "县区组得分构成"
+    figure = charts.draw(composed, "ranking-1")
+    assert len(figure.axes[0].patches) == 22
+
+
+def test_chart_names_are_checked(composed):
+    assert charts.is_chart(composed, "ranking-1")
+    assert not charts.is_chart(composed, "ranking-7")          # only two groups
+    assert not charts.is_chart(composed, "radar-99999")
+    assert not charts.is_chart(composed, "../../etc/passwd")
+    with pytest.raises(KeyError):
+        charts.draw(composed, "trend-424242")
+
+
+def test_cache_by_revision(composed, tmp_path, monkeypatch):
+    first = chart_cache.chart(tmp_path, composed, "ranking-0", "png")
+    assert first.parts[-3:] == (str(composed.campaign_id), f"r{composed.revision}",
+                                "ranking-0.png")
+    calls = []
+    monkeypatch.setattr(charts, "render", lambda *args: calls.append(args) or b"new")
+    assert chart_cache.chart(tmp_path, composed, "ranking-0", "png") == first   # a cache hit
+    assert calls == []
+    newer = sample_composed(agencies=8, judges=9, indicators=10, revision=composed.revision + 1)
+    assert chart_cache.chart(tmp_path, newer, "ranking-0", "png").read_bytes() == b"new"
+    assert len(calls) == 1
+    chart_cache.prune_other_revisions(tmp_path, newer)     # the old revision's files go
+    assert not first.exists()
+    assert chart_cache.cached_path(tmp_path, newer, "ranking-0", "png").exists()
+
+
+def test_render_all_in_a_pool_and_zip(composed, tmp_path):
+    first = composed.result.agencies[0].agency
+    items = [item for item in charts.all_chart_items(composed)
+             if item[0].split("-")[0] not in ("radar", "marks", "trend")
+             or item[0].endswith(f"-{first}")]
+    assert len(items) == 4 * 2 + 3          # campaign charts in PNG and SVG, agency's in PNG
+    seen = []
+    paths = chart_cache.render_all(tmp_path, composed, items, workers=2,
+                                   progress=lambda done, total: seen.append((done, total)))
+    assert len(paths) == len(items) and all(path.stat().st_size for path in paths)
+    assert seen[-1] == (len(paths), len(paths))
+    archive = chart_cache.zip_charts(paths, composed)
+    import zipfile
+
+    listed = zipfile.ZipFile(io.BytesIO(archive)).namelist()
+    assert "png/ranking-0 市直组总分排名.png" in listed
+    assert len(listed) == len(paths)
