@@ -190,3 +190,35 @@ def test_defaults_that_do_not_add_up_are_shown_not_a_crash(app, db):
         page = web.client.get(f"/admin/campaigns/{world.campaign.id}/results{path}")
         assert page.status_code == 200
         assert "必须正好等于 100" in page.get_data(as_text=True)
+
+
+def test_a_recorded_show_keeps_its_results_off_public_pages_until_the_embargo(app, db):
+    from datetime import timedelta
+
+    from evaluation.models import BroadcastMode, LiveSession
+    from evaluation.models.base import utcnow
+
+    world = results_world.build(db)
+    _publish_through_the_web(app, db, world)
+    onsite = world.stages[results_world.StageKind.ONSITE_REVIEW]
+    for live in db.exec(select(LiveSession).where(LiveSession.stage_id == onsite.id)).all():
+        live.broadcast_mode = BroadcastMode.RECORDED
+        live.embargo_until = utcnow() + timedelta(hours=3)
+        db.add(live)
+    db.commit()
+    public = app.test_client()
+    page = public.get(f"/campaigns/{world.campaign.id}/results")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "录播" in html and "91.50" not in html
+    assert public.get(f"/campaigns/{world.campaign.id}/results/v1").get_data(
+        as_text=True).count("91.50") == 0
+    assert public.get(f"/agencies/{world.agencies['甲局'].id}/history").status_code == 404
+    # The organizer still sees everything; after the embargo the public does too.
+    organizer = _login(app, world.composer)
+    assert organizer.client.get(f"/admin/campaigns/{world.campaign.id}/results").status_code == 200
+    for live in db.exec(select(LiveSession).where(LiveSession.stage_id == onsite.id)).all():
+        live.embargo_until = utcnow() - timedelta(minutes=1)
+        db.add(live)
+    db.commit()
+    assert "91.50" in public.get(f"/campaigns/{world.campaign.id}/results").get_data(
+        as_text=True)

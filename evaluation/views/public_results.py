@@ -7,6 +7,7 @@ from sqlmodel import select
 
 from evaluation.db import get_session
 from evaluation.models import Agency, Campaign, Organization, ResultsVersion, VersionStatus
+from evaluation.services.embargo import embargoed_until
 from evaluation.services.results_freeze import FrozenView
 from evaluation.services.results_history import history_rows
 from evaluation.views.public import bp
@@ -25,6 +26,9 @@ def _public_versions(db, campaign_id: int) -> list[ResultsVersion]:
 def _render(campaign_id: int, number: int | None):
     db = get_session()
     campaign = db.get(Campaign, campaign_id)
+    until = embargoed_until(db, campaign_id) if campaign else None
+    if until is not None:  # a recorded show not yet on air: its results wait with it
+        return render_template("public/results_embargoed.html", campaign=campaign, until=until)
     versions = _public_versions(db, campaign_id) if campaign else []
     if number is None:
         shown = next((v for v in versions if v.status == VersionStatus.PUBLISHED), None)
@@ -55,7 +59,8 @@ def results_version(campaign_id: int, number: int):
 def agency_history(agency_id: int):
     db = get_session()
     agency = db.get(Agency, agency_id)
-    rows = history_rows(db, agency_id) if agency else []
+    rows = [row for row in (history_rows(db, agency_id) if agency else [])
+            if embargoed_until(db, row.campaign_id) is None]
     if not rows:  # only agencies with published results have a public page
         abort(404)
     return render_template("public/agency_history.html", agency=agency, rows=rows)
