@@ -51,7 +51,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "tests" / "live"))
 
 import socketio  # noqa: E402
-from serverproc import Server, environment, run_cli  # noqa: E402
+from serverproc import Server, demo_instance, environment, run_cli  # noqa: E402
 from simtablet import NS, SimTablet  # noqa: E402
 
 SYNC_TIMEOUT = 120.0
@@ -155,8 +155,7 @@ class Figures:
 
 
 def _setup(instance: Path, judges: int, slots: int) -> dict:
-    assert run_cli(instance, "db", "upgrade").returncode == 0
-    assert run_cli(instance, "demo").returncode == 0
+    demo_instance(instance)
     result = subprocess.run(
         [sys.executable, str(ROOT / "bench" / "live_setup.py"), "--judges", str(judges),
          "--slots", str(slots)],

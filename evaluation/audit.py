@@ -213,24 +213,34 @@ def _lock_and_read_head(connection) -> tuple[int, str]:
     return (row.seq, row.hash) if row else (0, GENESIS_HASH)
 
 
+def append_events(connection, events: list[tuple[str, str, int | None, dict]]) -> list[dict]:
+    """Append (action, object_type, object_id, payload) events through `connection`, inside
+    the caller's transaction: the head is read (and locked) once, the rows inserted at once."""
+    seq, prev_hash = _lock_and_read_head(connection)
+    rows = []
+    for action, object_type, object_id, payload in events:
+        seq += 1
+        fields = {
+            "seq": seq,
+            "at": utcnow(),
+            "actor": current_actor(),
+            "action": action,
+            "object_type": object_type,
+            "object_id": object_id,
+            "payload": canonical_json(payload),
+            "prev_hash": prev_hash,
+        }
+        fields["hash"] = prev_hash = event_hash(fields)
+        rows.append(fields)
+    connection.execute(insert(AuditEvent.__table__), rows)
+    return rows
+
+
 def append_event(
     connection, *, action: str, object_type: str, object_id: int | None, payload: dict
 ) -> dict:
     """Append one event through `connection` (inside the caller's transaction)."""
-    seq, prev_hash = _lock_and_read_head(connection)
-    fields = {
-        "seq": seq + 1,
-        "at": utcnow(),
-        "actor": current_actor(),
-        "action": action,
-        "object_type": object_type,
-        "object_id": object_id,
-        "payload": canonical_json(payload),
-        "prev_hash": prev_hash,
-    }
-    fields["hash"] = event_hash(fields)
-    connection.execute(insert(AuditEvent.__table__).values(**fields))
-    return fields
+    return append_events(connection, [(action, object_type, object_id, payload)])[0]
 
 
 def record(
@@ -247,14 +257,12 @@ def record(
 
 
 def _after_flush(session: Session, _context) -> None:
-    for action, obj, payload in _pending_events(session):
-        append_event(
-            session.connection(),
-            action=action,
-            object_type=obj.__tablename__,
-            object_id=getattr(obj, "id", None),
-            payload=payload,
-        )
+    events = [
+        (action, obj.__tablename__, getattr(obj, "id", None), payload)
+        for action, obj, payload in _pending_events(session)
+    ]
+    if events:
+        append_events(session.connection(), events)
 
 
 def install() -> None:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from contextlib import contextmanager
@@ -98,14 +100,31 @@ class Server:
         self.stop()
 
 
+_demo_cache: Path | None = None
+
+
+def demo_instance(instance: Path) -> Path:
+    """`instance` holds a migrated database with the demo loaded (`pingyi db upgrade` and
+    `pingyi demo`, run once per test run in a folder of its own and copied from there:
+    loading the demo takes many seconds, copying it a few milliseconds)."""
+    global _demo_cache
+    if _demo_cache is None:
+        cache = Path(tempfile.mkdtemp(prefix="pingyi-demo-"))
+        assert run_cli(cache, "db", "upgrade").returncode == 0
+        result = run_cli(cache, "demo")
+        assert result.returncode == 0, result.stderr
+        _demo_cache = cache
+    shutil.copytree(_demo_cache, instance, dirs_exist_ok=True)
+    return instance
+
+
 @contextmanager
 def live_demo(instance: Path):
     """A migrated demo instance served by `pingyi serve`, with fresh live links.
 
     Yields (server, links): links as printed by `pingyi live links --demo --json`.
     """
-    assert run_cli(instance, "db", "upgrade").returncode == 0
-    assert run_cli(instance, "demo").returncode == 0
+    demo_instance(instance)
     with Server(instance) as server:
         result = run_cli(instance, "live", "links", "--demo", "--json", "--base-url", server.base)
         assert result.returncode == 0, result.stderr

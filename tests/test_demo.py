@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections import Counter
 from decimal import Decimal
 
-from sqlmodel import select
+import pytest
+from sqlmodel import Session, select
 
-from evaluation.audit import verify_chain
+from evaluation.audit import install, verify_chain
 from evaluation.audit_rows import row_problems
+from evaluation.db import make_engine
 from evaluation.demo import load_demo
 from evaluation.demo_data import CITY_CAMPAIGN, COUNTIES, COUNTY_CAMPAIGN
 from evaluation.models import (
@@ -25,6 +27,17 @@ from evaluation.models import (
 from evaluation.services.indicators import tree_problems
 
 
+@pytest.fixture(scope="module")
+def db(backend, tmp_path_factory):
+    """The demo, loaded once for this module's tests (each reads it; loading takes seconds)."""
+    install()
+    engine = make_engine(backend.fresh_url(tmp_path_factory.mktemp("demo")))
+    with Session(engine, expire_on_commit=False) as session:
+        assert load_demo(session) is True
+        yield session
+    engine.dispose()
+
+
 def _campaign(db, title) -> Campaign:
     return db.exec(select(Campaign).where(Campaign.title == title)).one()
 
@@ -35,7 +48,6 @@ def _groups(db, campaign) -> Counter:
 
 
 def test_demo_city_campaign_is_complete(db):
-    assert load_demo(db) is True
     campaign = _campaign(db, CITY_CAMPAIGN)
     groups = _groups(db, campaign)
     assert groups["市直组"] >= 40 and groups["县区组"] == 10
@@ -76,7 +88,6 @@ def test_demo_city_campaign_is_complete(db):
 
 
 def test_demo_county_has_its_own_small_campaign(db):
-    load_demo(db)
     county = _campaign(db, COUNTY_CAMPAIGN)
     city = _campaign(db, CITY_CAMPAIGN)
     assert county.organization_id != city.organization_id
@@ -84,7 +95,6 @@ def test_demo_county_has_its_own_small_campaign(db):
 
 
 def test_demo_is_idempotent_and_audited(db):
-    load_demo(db)
     counts = [len(db.exec(select(m)).all()) for m in (Agency, Campaign, Judge, User)]
     assert load_demo(db) is False
     assert [len(db.exec(select(m)).all()) for m in (Agency, Campaign, Judge, User)] == counts
@@ -93,14 +103,10 @@ def test_demo_is_idempotent_and_audited(db):
     assert row_problems(db) == []  # every demo mark is what its audit events say
 
 
-def test_demo_is_deterministic(app, db, tmp_path):
+def test_demo_is_deterministic(db, tmp_path):
     """Two fresh databases get the same on-stage order (the seeded draw)."""
-    from sqlmodel import Session
-
-    from evaluation.db import make_engine
     from evaluation.migrate import upgrade
 
-    load_demo(db)
     other = make_engine(f"sqlite:///{tmp_path / 'second.sqlite3'}")
     upgrade(other)
     with Session(other) as second:
@@ -123,7 +129,6 @@ def test_demo_public_review_has_ballots_and_a_quarantine(db):
     from evaluation.models import Ballot, BallotStatus, StageKind
     from evaluation.services.ballot_results import counts_by_agency, satisfaction_by_agency
 
-    load_demo(db)
     campaign = _campaign(db, CITY_CAMPAIGN)
     stage = db.exec(
         select(Stage).where(Stage.campaign_id == campaign.id, Stage.kind == StageKind.PUBLIC_REVIEW)
@@ -140,7 +145,6 @@ def test_demo_public_review_has_ballots_and_a_quarantine(db):
 def test_demo_publicity_has_moderated_comments_replies_and_outlets(db):
     from evaluation.models import CommentStatus, PublicityComment, PublicityOutlet, PublicityReply
 
-    load_demo(db)
     statuses = Counter(c.status for c in db.exec(select(PublicityComment)))
     assert statuses[CommentStatus.APPROVED] >= 3 and statuses[CommentStatus.HIDDEN] >= 1
     assert statuses[CommentStatus.PENDING] >= 1
@@ -154,7 +158,6 @@ def test_demo_has_published_results_since_2018(db, tmp_path):
     from evaluation.services.results_bundle import export_bundle, verify_bundle
     from evaluation.services.results_history import history_rows
 
-    load_demo(db)
     versions = db.exec(select(ResultsVersion)).all()
     years = sorted(db.get(Campaign, v.campaign_id).year for v in versions)
     assert years == list(range(2018, 2024))

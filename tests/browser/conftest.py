@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from serverproc import Server, run_cli
+from serverproc import Server, demo_instance
 
 CHROMIUM = os.environ.get("PINGYI_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 LAUNCH_ARGS = [
@@ -47,8 +47,7 @@ def chromium():
 @pytest.fixture(scope="module")
 def demo_server(tmp_path_factory):
     instance = tmp_path_factory.mktemp("browser-instance")
-    assert run_cli(instance, "db", "upgrade").returncode == 0
-    assert run_cli(instance, "demo").returncode == 0
+    demo_instance(instance)
     with Server(instance) as server:
         yield server
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 from screens import snap
-from serverproc import Server, run_cli
+from serverproc import Server, demo_instance
 from sqlmodel import Session, select
 
 from evaluation import create_app
@@ -26,8 +26,7 @@ def voting(tmp_path_factory):
     """The demo with its public review (three fresh vote codes) and its publicity (comments)
     reopened until tomorrow."""
     instance = tmp_path_factory.mktemp("public-review-browser")
-    assert run_cli(instance, "db", "upgrade").returncode == 0
-    assert run_cli(instance, "demo").returncode == 0
+    demo_instance(instance)
     app = create_app(
         {
             "TESTING": True,

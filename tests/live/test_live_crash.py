@@ -11,7 +11,7 @@ import time
 
 import pytest
 import socketio
-from serverproc import Server, run_cli
+from serverproc import Server, demo_instance, run_cli
 from simtablet import NS, SimTablet
 
 KILLS = 3
@@ -59,9 +59,7 @@ def _comparable(picture: dict) -> dict:
 
 @pytest.fixture
 def instance(tmp_path):
-    assert run_cli(tmp_path, "db", "upgrade").returncode == 0
-    assert run_cli(tmp_path, "demo").returncode == 0
-    return tmp_path
+    return demo_instance(tmp_path)
 
 
 def test_kill_9_mid_scoring_loses_nothing_and_counts_nothing_twice(instance):

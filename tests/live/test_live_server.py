@@ -8,6 +8,7 @@ import threading
 from decimal import Decimal
 
 import pytest
+import serverproc
 import socketio
 from serverproc import Server, run_cli
 
@@ -19,9 +20,7 @@ NS = "/live"
 @pytest.fixture(scope="module")
 def demo_instance(tmp_path_factory):
     path = tmp_path_factory.mktemp("live-instance")
-    assert run_cli(path, "db", "upgrade").returncode == 0
-    assert run_cli(path, "demo").returncode == 0
-    return path
+    return serverproc.demo_instance(path)
 
 
 def links(path, base: str) -> dict:

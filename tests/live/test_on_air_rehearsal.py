@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 from conftest import CHIEF_SEAT, NS, command, snapshots, submit, to_scoring
-from serverproc import run_cli
+from serverproc import demo_instance, run_cli
 from sqlmodel import select
 
 from evaluation.models import LiveSession, LiveSlot, LiveSubmission, Score, TokenKind
@@ -149,8 +149,7 @@ def test_reset_starts_the_rehearsal_over_and_a_rehearsal_has_no_rehearsal(show, 
 
 
 def test_the_cli_prints_rehearsal_links_for_the_demo(tmp_path):
-    assert run_cli(tmp_path, "db", "upgrade").returncode == 0
-    assert run_cli(tmp_path, "demo").returncode == 0
+    demo_instance(tmp_path)
     real = json.loads(run_cli(tmp_path, "live", "links", "--demo", "--json").stdout)
     result = run_cli(tmp_path, "live", "rehearsal", "--demo", "--json")
     assert result.returncode == 0, result.stderr
