@@ -182,6 +182,7 @@ def _live_session(session, session_id: int | None, demo: bool):
 def _print_links(session, live, base_url: str, as_json: bool) -> None:
     import json
 
+    from evaluation.services.live_links import session_urls
     from evaluation.services.live_sessions import issue_session_links
 
     links = issue_session_links(session, live)
@@ -233,29 +234,6 @@ def live_panel_codes(session_id, demo, count, base_url) -> None:
     click.echo("number,code,url")
     for number, code in issued:
         click.echo(f"{number},{code},{base_url.rstrip('/')}/live/{live.id}/audience#token={code}")
-
-
-def session_urls(base: str, session_id: int, links) -> dict:
-    overlay = links.overlay.token
-    pages = {"console": f"{base}/live/{session_id}/console?token={links.control.token}"}
-    for name in ("scoreboard", "lower-third", "timer", "leaderboard", "audience"):
-        pages[name] = f"{base}/overlay/{session_id}/{name}?token={overlay}"
-    pages["feed.json"] = f"{base}/live/{session_id}/feed.json?token={overlay}"
-    seats = {
-        seat_no: {
-            "url": f"{base}/live/{session_id}/tablet?token={issued.token}",
-            "token": issued.token,
-            "short_code": issued.short_code,
-        }
-        for seat_no, issued in links.seats.items()
-    }
-    return {
-        "session": session_id,
-        "pages": pages,
-        "control_token": links.control.token,
-        "overlay_token": overlay,
-        "seats": seats,
-    }
 
 
 @click.group("results")

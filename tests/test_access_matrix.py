@@ -479,6 +479,19 @@ ROUTES = [  # (method, url template, endpoint, expected, form data)
         (LOGIN, 403, 403, 403, 404, 403),
         {"text": ""},
     ),
+    # 现场评议场次: create, order by hand or by lot, links, rehearsal (writes: authorized
+    # organizers really draw, issue links and prepare the rehearsal of the world's session).
+    ("GET", "/admin/campaigns/{campaign}/live", "admin.live_sessions", ORG_A, None),
+    ("POST", "/admin/campaigns/{campaign}/live", "admin.live_sessions", POST_ORG_A,
+     {"title": ""}),
+    ("GET", "/admin/live/{live}", "admin.live_session", ORG_A, None),
+    ("POST", "/admin/live/{live}/slots/99999/up", "admin.live_move",
+     (LOGIN, 409, 409, 404, 403, 403), {}),
+    ("POST", "/admin/live/{live}/draw", "admin.live_draw", (LOGIN, 302, 302, 404, 403, 403), {}),
+    ("POST", "/admin/live/{live}/links", "admin.live_links", (LOGIN, 200, 200, 404, 403, 403),
+     {}),
+    ("POST", "/admin/live/{live}/rehearsal", "admin.live_rehearsal",
+     (LOGIN, 302, 302, 404, 403, 403), {}),
     # Last: it ends the session of the role being walked.
     ("POST", "/logout", "auth.logout", (LOGIN,) * 6, {}),
 ]

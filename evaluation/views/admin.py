@@ -131,6 +131,7 @@ from evaluation.views import (  # noqa: E402,F401  (routes register on bp)
     admin_imports,
     admin_indicators,
     admin_judges,
+    admin_live,
     admin_publicity,
     admin_reports,
     admin_results,
