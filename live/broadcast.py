@@ -32,6 +32,10 @@ def publish(db, live) -> None:
 
 
 _pending: set[int] = set()  # sessions with a publish scheduled but not yet started
+# Before building a publish, yield this long: gevent runs greenlets in the order they became
+# ready, and the publish greenlet (spawned inside the handler) would otherwise run before the
+# writer that sends the judge's ack, holding the ack behind 1,000 viewers' snapshots.
+ACK_FIRST_SECONDS = 0.002
 
 
 def publish_after_ack(session_id: int) -> None:
@@ -56,6 +60,7 @@ def publish_after_ack(session_id: int) -> None:
 
 
 def _publish_pending(app, session_id: int) -> None:
+    socketio.sleep(ACK_FIRST_SECONDS)
     # From here on a new commit schedules a new publish: nothing committed goes unpublished.
     _pending.discard(session_id)
     _publish_now(app, session_id)
