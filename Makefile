@@ -46,8 +46,11 @@ browser-deps:
 		echo "browser tests: chromium missing and apt-get unavailable (or not root): they will skip"; \
 	fi
 
+# Two workers: the CI machine has 2 cores, and much of the suite waits on servers and browsers.
+# A test file stays on one worker (its module fixtures, e.g. a served demo, are set up once).
+TEST_WORKERS ?= 2
 test: install-test browser-deps
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 lint: install-test
 	$(BIN)/ruff check evaluation live scoring tests bench

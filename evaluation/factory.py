@@ -58,6 +58,9 @@ def _init_extensions(app: Flask) -> None:
     from evaluation.auth import init_login
 
     init_login(app, login_manager)
+    # Flask-SocketIO keeps the Redis client manager of an earlier init_app in its options and
+    # reuses it when this app has no queue: start from none (a second app in one process).
+    socketio.server_options.pop("client_manager", None)
     socketio.init_app(
         app,
         # Set explicitly, never auto-detected: gevent serves; tests use threading.

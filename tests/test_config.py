@@ -87,3 +87,17 @@ def test_environment_parsing():
         "REDIS_URL": "redis://r",
         "PINGYI_ENV": "development",
     }
+
+
+def test_an_app_without_redis_after_one_with_it_has_no_message_queue(tmp_path):
+    """Flask-SocketIO's global keeps an earlier app's Redis manager unless told otherwise:
+    a second app in one process (tests, tools) must not publish through the first one's queue."""
+    from evaluation import create_app
+    from evaluation.extensions import socketio
+
+    base = {"TESTING": True, "SECRET_KEY": "k", "SOCKETIO_ASYNC_MODE": "threading",
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'a.sqlite3'}"}
+    create_app({**base, "REDIS_URL": "redis://127.0.0.1:6379/15"})
+    assert type(socketio.server.manager).__name__ == "RedisManager"
+    create_app(base)
+    assert type(socketio.server.manager).__name__ == "Manager"
