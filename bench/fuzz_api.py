@@ -41,6 +41,7 @@ def main() -> int:
             "TESTING": True, "SECRET_KEY": "fuzz", "DATABASE_URL": url,
             "SOCKETIO_ASYNC_MODE": "threading", "RATELIMIT_ENABLED": False,
             "LIVE_SWEEP_SECONDS": 0, "FILES_FOLDER": f"{folder}/files",
+            "IMPORTS_FOLDER": f"{folder}/imports", "REPORTS_FOLDER": f"{folder}/reports",
         })
         with Session(app.extensions["pingyi_db"], expire_on_commit=False) as db:
             world = prepare_world(app, db)

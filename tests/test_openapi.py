@@ -71,10 +71,12 @@ def test_schemathesis_finds_no_server_error_and_no_accepted_invalid_input(fuzz_a
 
 
 @pytest.fixture
-def fuzz_app_config(app):
+def fuzz_app_config(app, tmp_path):
     # Thousands of calls a minute from one token: the marks rate limit is not under test here.
     from evaluation.extensions import limiter
 
+    app.config.update(IMPORTS_FOLDER=str(tmp_path / "imports"),
+                      REPORTS_FOLDER=str(tmp_path / "reports"))
     limiter.enabled = False
     yield app
     limiter.enabled = True
