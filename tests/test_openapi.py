@@ -88,8 +88,8 @@ def test_ids_beyond_64_bits_are_not_found_not_a_server_error(client):
     assert client.get(f"/live/{2**63 - 1}/feed.json?token=x").status_code == 404
 
 
-def test_a_slot_id_beyond_64_bits_is_refused_by_name(app, client, db):
-    world = prepare_world(app, db)
+def test_a_slot_id_beyond_64_bits_is_refused_by_name(fuzz_app_config, client, db):
+    world = prepare_world(fuzz_app_config, db)
     response = client.post(f"/live/{world.live_id}/marks",
                            json={"client_id": "overflow-sheet-1", "slot_id": 2**64,
                                  "total": "80"},

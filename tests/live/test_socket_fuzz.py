@@ -59,6 +59,8 @@ SENDERS = {"submit_mark": ["judge"], "director": ["director"], "void_decision": 
            "snapshot_request": ["judge", "director", "overlay", "audience"]}
 
 
+# Payload validation does not depend on the database: SQLite alone keeps `make test` quick.
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 @pytest.mark.parametrize("event", EVENTS)
 def test_every_payload_gets_a_clear_ack_and_refusals_store_nothing(event, show, clients):
     engine = show.app.extensions["pingyi_db"]
