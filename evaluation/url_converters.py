@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from werkzeug.routing import IntegerConverter
 
-# Ids are 64-bit signed integers in PostgreSQL and SQLite: a larger number in a URL is no
-# row at all (404), not a database overflow error (500). Found by schemathesis.
-MAX_ID = 2**63 - 1
+# Ids are PostgreSQL INTEGER (32-bit signed; SQLite's are 64-bit): a larger number in a URL
+# is no row at all (404), not a database overflow error (500). Found by schemathesis.
+MAX_ID = 2**31 - 1
 
 
 class DatabaseIntegerConverter(IntegerConverter):

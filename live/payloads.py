@@ -14,6 +14,8 @@ from pydantic import (
     model_validator,
 )
 
+from evaluation.url_converters import MAX_ID
+
 __all__ = [
     "AudienceBallot",
     "DirectorCommand",
@@ -25,8 +27,7 @@ __all__ = [
 
 CLIENT_ID = r"^[A-Za-z0-9_-]{8,64}$"
 DECIMAL_TEXT = r"^\d{1,4}(\.\d{1,2})?$"
-# Ids are 64-bit in the database: a larger number is refused here, not overflowed there.
-MAX_ID = 2**63 - 1
+# A larger id than the database holds is refused here, not overflowed there.
 Id = Annotated[int, Field(gt=0, le=MAX_ID)]
 
 
@@ -64,7 +65,7 @@ class MarkSubmission(_Strict):
     total: MarkText | None = None
     marks: dict[Id, MarkText] | None = Field(
         default=None, min_length=1, max_length=100,
-        json_schema_extra={"propertyNames": {"pattern": r"^[1-9]\d{0,17}$"}},
+        json_schema_extra={"propertyNames": {"pattern": r"^[1-9]\d{0,9}$"}},
     )
 
     @model_validator(mode="after")
