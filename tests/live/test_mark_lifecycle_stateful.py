@@ -36,9 +36,15 @@ totals = st.sampled_from(["60", "75.5", "88", "99.99", "100"])
 
 
 class MarkLifecycle(RuleBasedStateMachine):
-    def __init__(self, app, db):
+    def __init__(self, app):
         super().__init__()
-        self.app, self.db, self.engine = app, db, app.extensions["pingyi_db"]
+        self.app, self.engine = app, app.extensions["pingyi_db"]
+        # A session of its own, closed once the show is set up: one held open across the
+        # steps would keep an old SQLite snapshot and then be refused a write.
+        with Session(self.engine, expire_on_commit=False) as db:
+            self._set_up(db)
+
+    def _set_up(self, db):
         organization = f.org(db)
         campaign = f.campaign(db, organization)
         agency = f.agency(db, organization)
@@ -105,9 +111,10 @@ class MarkLifecycle(RuleBasedStateMachine):
             assert not ack["ok"], ack
             return
         assert ack["ok"], ack
-        self.pending[seat] = self.db.exec(
-            select(VoidRequest.id).where(VoidRequest.session_id == self.live_id)
-            .order_by(VoidRequest.id.desc())).first()
+        with Session(self.engine) as db:
+            self.pending[seat] = db.exec(
+                select(VoidRequest.id).where(VoidRequest.session_id == self.live_id)
+                .order_by(VoidRequest.id.desc())).first()
 
     @rule(data=st.data(), approve=st.booleans())
     def decide_void(self, data, approve):
@@ -162,9 +169,9 @@ class MarkLifecycle(RuleBasedStateMachine):
                 client.disconnect(namespace=NS)
 
 
-def test_mark_lifecycle_keeps_marks_and_audit_consistent(app, db, monkeypatch):
+def test_mark_lifecycle_keeps_marks_and_audit_consistent(app, monkeypatch):
     monkeypatch.setattr("live.ratelimit.CAPACITY", 10**9)
     run_state_machine_as_test(
-        lambda: MarkLifecycle(app, db),
+        lambda: MarkLifecycle(app),
         settings=settings(max_examples=8, stateful_step_count=15, deadline=None,
                           database=None, suppress_health_check=list(HealthCheck)))
