@@ -13,6 +13,7 @@ from flask import Flask
 
 from evaluation import audit, config, db, display, errors, i18n, security
 from evaluation.extensions import csrf, limiter, login_manager, socketio
+from evaluation.url_converters import DatabaseIntegerConverter
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -25,6 +26,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         template_folder=str(PROJECT_ROOT / "templates"),
     )
     _configure(app, test_config)
+    # Before any blueprint: every <int:...> in a route is bounded by the database's integers.
+    app.url_map.converters["int"] = DatabaseIntegerConverter
     _init_extensions(app)
     _register_blueprints(app)
     errors.init_app(app)
@@ -77,6 +80,7 @@ def _register_blueprints(app: Flask) -> None:
         admin,
         agency_portal,
         agency_publicity,  # noqa: F401  (its routes register on agency_portal.bp)
+        api,
         auth,
         display_prefs,
         inspector_portal,
@@ -87,7 +91,7 @@ def _register_blueprints(app: Flask) -> None:
     )
 
     for blueprint in (auth.bp, public.bp, admin.bp, agency_portal.bp, inspector_portal.bp,
-                      public_ballots.bp, public_publicity.bp, display_prefs.bp):
+                      public_ballots.bp, public_publicity.bp, display_prefs.bp, api.bp):
         app.register_blueprint(blueprint)
     app.register_blueprint(invitation.bp)
     import live  # evaluation depends on live only here, where the app is assembled

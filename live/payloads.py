@@ -10,8 +10,11 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    WithJsonSchema,
     model_validator,
 )
+
+from evaluation.url_converters import MAX_ID
 
 __all__ = [
     "AudienceBallot",
@@ -24,6 +27,8 @@ __all__ = [
 
 CLIENT_ID = r"^[A-Za-z0-9_-]{8,64}$"
 DECIMAL_TEXT = r"^\d{1,4}(\.\d{1,2})?$"
+# A larger id than the database holds is refused here, not overflowed there.
+Id = Annotated[int, Field(gt=0, le=MAX_ID)]
 
 
 class _Strict(BaseModel):
@@ -36,7 +41,15 @@ def _mark_text(value):
     return str(value) if isinstance(value, int) else value
 
 
-MarkText = Annotated[str, BeforeValidator(_mark_text), Field(pattern=DECIMAL_TEXT)]
+# The published schema (/api/openapi.json) says what the validator accepts: text, or a whole
+# number the tablet may send unquoted.
+MarkText = Annotated[
+    str,
+    BeforeValidator(_mark_text),
+    Field(pattern=DECIMAL_TEXT),
+    WithJsonSchema({"anyOf": [{"type": "string", "pattern": DECIMAL_TEXT},
+                              {"type": "integer", "minimum": 0, "maximum": 9999}]}),
+]
 
 
 class MarkSubmission(_Strict):
@@ -48,10 +61,11 @@ class MarkSubmission(_Strict):
     """
 
     client_id: str = Field(pattern=CLIENT_ID)
-    slot_id: int = Field(gt=0)
+    slot_id: Id
     total: MarkText | None = None
-    marks: dict[Annotated[int, Field(gt=0)], MarkText] | None = Field(
-        default=None, min_length=1, max_length=100
+    marks: dict[Id, MarkText] | None = Field(
+        default=None, min_length=1, max_length=100,
+        json_schema_extra={"propertyNames": {"pattern": r"^[1-9]\d{0,9}$"}},
     )
 
     @model_validator(mode="after")
@@ -73,9 +87,9 @@ class DirectorCommand(_Strict):
         "release_seat", "void_request",
         "take_to_air", "take_off_air",
     ]
-    position: int | None = Field(default=None, ge=0)
+    position: int | None = Field(default=None, ge=0, le=10_000)
     seconds: int | None = Field(default=None, ge=1, le=3600)
-    seat_no: int | None = Field(default=None, ge=1)
+    seat_no: int | None = Field(default=None, ge=1, le=10_000)
     reason: str | None = Field(default=None, max_length=200)
     graphic: Literal["leaderboard", "audience"] | None = None
 
@@ -84,14 +98,14 @@ class AudienceBallot(_Strict):
     """A panel member's vote on the agency being scored."""
 
     client_id: str = Field(pattern=CLIENT_ID)
-    slot_id: int = Field(gt=0)
+    slot_id: Id
     level: Literal["satisfied", "basic", "dissatisfied"]
 
 
 class VoidDecisionPayload(_Strict):
     """The chief judge's answer to a void request."""
 
-    request_id: int = Field(gt=0)
+    request_id: Id
     approve: bool
 
 

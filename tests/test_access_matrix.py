@@ -345,6 +345,8 @@ ROUTES = [  # (method, url template, endpoint, expected, form data)
     ("GET", "/live/{live}/feed.json", "live_overlays.feed", (401,) * 6, None),
     ("GET", "/live/{live}/feed.xml", "live_overlays.feed", (401,) * 6, None),
     ("GET", "/live/{live}/feed.csv", "live_overlays.feed", (401,) * 6, None),
+    # The JSON API's description names no secret: public.
+    ("GET", "/api/openapi.json", "api.openapi_document", PUBLIC, None),
     # 社会评议: public ballot pages (the world's review is not open: a ballot is refused).
     ("GET", "/review/{campaign}", "ballots.overview", PUBLIC, None),
     ("GET", "/review/{campaign}/agencies/{agency}", "ballots.ballot", PUBLIC, None),
