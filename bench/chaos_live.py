@@ -180,11 +180,20 @@ def _in_sync(tablets, overlays, marks, director) -> bool:
     return all(o.newest_since(m) >= revision for o, m in zip(overlays, marks, strict=True))
 
 
-def _stored(instance: Path, session: int) -> list[tuple]:
+def stored_marks(instance: Path, session: int) -> list[tuple]:
     with sqlite3.connect(instance / "pingyi.sqlite3") as db:
         return db.execute(
             "SELECT s.client_id, s.seat_id, s.slot_id FROM live_submission s "
             "JOIN score sc ON sc.id = s.score_id WHERE s.session_id = ?", (session,)).fetchall()
+
+
+def tally(stored: list[tuple], wanted: set[str]) -> tuple[int, int]:
+    """(lost, duplicates): ids wanted but not stored; a client id or a seat stored twice
+    for one agency."""
+    ids = [row[0] for row in stored]
+    per_seat = [(row[1], row[2]) for row in stored]
+    return (len(wanted - set(ids)),
+            len(ids) - len(set(ids)) + len(per_seat) - len(set(per_seat)))
 
 
 def run(kills: int = 20, judges: int = 30, overlays: int = 5, seed: int = 7,
@@ -238,14 +247,10 @@ def run(kills: int = 20, judges: int = 30, overlays: int = 5, seed: int = 7,
                     f"client in sync {figures.sync_seconds[-1]:.2f} s later")
             acked = {cid for t in tablets.values() for cid in t.acks}
             figures.refused = [r for t in tablets.values() for r in t.refusals]
-            stored = _stored(instance, session)
-            stored_ids = [row[0] for row in stored]
+            stored = stored_marks(instance, session)
             figures.acknowledged = len(acked)
             figures.stored = len(stored)
-            figures.lost = len(acked - set(stored_ids))
-            per_seat_slot = [(row[1], row[2]) for row in stored]
-            figures.duplicates = (len(stored_ids) - len(set(stored_ids))) + (
-                len(per_seat_slot) - len(set(per_seat_slot)))
+            figures.lost, figures.duplicates = tally(stored, acked)
             figures.overlay_regressions = sum(o.regressions() for o in watchers)
             verify = run_cli(instance, "audit", "verify")
             figures.audit_verified = verify.returncode == 0

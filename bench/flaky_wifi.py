@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "tests" / "live"))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from chaos_live import Director, _setup  # noqa: E402
+from chaos_live import Director, _setup, stored_marks, tally  # noqa: E402
 from serverproc import Server  # noqa: E402
 from simtablet import SimTablet  # noqa: E402
 
@@ -107,15 +107,6 @@ class Figures:
     plain_reconnect_seconds: float = 0.0
 
 
-def _stored(instance: Path, session: int) -> list[tuple]:
-    import sqlite3
-
-    with sqlite3.connect(instance / "pingyi.sqlite3") as db:
-        return db.execute(
-            "SELECT s.client_id, s.seat_id, s.slot_id FROM live_submission s "
-            "JOIN score sc ON sc.id = s.score_id WHERE s.session_id = ?", (session,)).fetchall()
-
-
 def _plain_reconnect(base: str, session: int, token: str) -> float:
     """Baseline: one client connecting and answered (the overlay's token: a seat is bound to
     its own device)."""
@@ -179,14 +170,10 @@ def run(tablets: int = 50, agencies: int = 4, min_drop: float = 5, max_drop: flo
                 director.bring(position, "revealed")
             acked = {cid for t in seats.values() for cid in t.all_acks()}
             entered = [cid for t in seats.values() for cid in t.entered]
-            stored = _stored(instance, session)
-            stored_ids = [row[0] for row in stored]
+            stored = stored_marks(instance, session)
             figures.entered, figures.acknowledged = len(entered), len(acked)
             figures.stored = len(stored)
-            figures.lost = len(set(entered) - set(stored_ids))
-            per_seat = [(row[1], row[2]) for row in stored]
-            figures.duplicates = (len(stored_ids) - len(set(stored_ids))) + (
-                len(per_seat) - len(set(per_seat)))
+            figures.lost, figures.duplicates = tally(stored, set(entered))
             figures.drops = sum(t.drops for t in seats.values())
             figures.reloads = sum(t.reloads for t in seats.values())
         finally:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from decimal import Decimal
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -15,7 +14,6 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from evaluation.access import get_campaign, organizer_required
-from evaluation.clock import LOCAL_TZ
 from evaluation.db import get_session
 from evaluation.forms import REQUIRED, CsrfOnlyForm, attach_errors, enum_options, options, strip
 from evaluation.models import BroadcastMode, Indicator, LiveSession, Stage, StageKind
@@ -26,8 +24,7 @@ from evaluation.services.live_links import qr_svg, session_urls
 from evaluation.services.live_order import draw_order, move_slot, slots_in_order
 from evaluation.services.live_sessions import create_session, issue_session_links, rehearsal_for
 from evaluation.views.admin import bp, render_form
-
-DATETIME_INPUT = "%Y-%m-%dT%H:%M"
+from evaluation.views.admin_stages import parse_local_time
 
 
 class Checkboxes(SelectMultipleField):
@@ -85,20 +82,10 @@ def _prepare(form: LiveSessionForm, campaign) -> LiveSessionForm:
     return form
 
 
-def _moment(raw: str, field: str, errors: dict) -> datetime | None:
-    if not raw:
-        return None
-    try:
-        return datetime.strptime(raw, DATETIME_INPUT).replace(tzinfo=LOCAL_TZ)
-    except ValueError:
-        errors[field] = _("时间格式应为 年-月-日 时:分。")
-        return None
-
-
 def _create(form: LiveSessionForm, stage: Stage) -> LiveSession:
     errors: dict[str, str] = {}
-    starts_at = _moment(form.starts_at.data, "starts_at", errors)
-    embargo = _moment(form.embargo_until.data, "embargo_until", errors)
+    starts_at = parse_local_time(form.starts_at.data, "starts_at", errors)
+    embargo = parse_local_time(form.embargo_until.data, "embargo_until", errors)
     mode = BroadcastMode(form.broadcast_mode.data)
     if mode == BroadcastMode.RECORDED and embargo is None and "embargo_until" not in errors:
         errors["embargo_until"] = _("录播场次须填写成绩公布时间。")

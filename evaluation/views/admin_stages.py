@@ -34,7 +34,7 @@ def _parse_weight(raw: str, key: str, errors: dict) -> Decimal:
         return Decimal("0")
 
 
-def _parse_time(raw: str, key: str, errors: dict) -> datetime | None:
+def parse_local_time(raw: str, key: str, errors: dict) -> datetime | None:
     if not raw.strip():
         return None
     try:
@@ -52,8 +52,8 @@ def parse_plan(form) -> tuple[list[StagePlan], dict[str, str]]:
             StagePlan(
                 kind=kind,
                 weight=_parse_weight(form.get(f"weight-{k}", ""), f"weight-{k}", errors),
-                opens_at=_parse_time(form.get(f"opens-{k}", ""), f"opens-{k}", errors),
-                closes_at=_parse_time(form.get(f"closes-{k}", ""), f"closes-{k}", errors),
+                opens_at=parse_local_time(form.get(f"opens-{k}", ""), f"opens-{k}", errors),
+                closes_at=parse_local_time(form.get(f"closes-{k}", ""), f"closes-{k}", errors),
             )
         )
     return plan, errors
