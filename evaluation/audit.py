@@ -45,6 +45,8 @@ from evaluation.models import (
     NoticeReceipt,
     Organization,
     PanelMember,
+    PeerAssignment,
+    PeerReviewSetup,
     ResultsVersion,
     ReviewComment,
     Score,
@@ -103,6 +105,9 @@ AUDITED = (
     CampaignPolicy,
     ResultsVersion,
     Appeal,
+    # 互评: the setup, each assignment and every draft save / submission of a sheet.
+    PeerReviewSetup,
+    PeerAssignment,
 )
 # Bookkeeping that changes with every event; an update of these alone is not worth a record.
 QUIET = {"revision"}

@@ -53,6 +53,13 @@ from evaluation.models.live import (
     VoidDecision,
     VoidRequest,
 )
+from evaluation.models.peer import (
+    PeerAssignment,
+    PeerMarking,
+    PeerMode,
+    PeerReviewSetup,
+    PeerSheetStatus,
+)
 from evaluation.models.publicity import (
     CommentStatus,
     PublicityComment,
@@ -99,6 +106,11 @@ __all__ = [
     "IdentityMode",
     "SmsChallenge",
     "VoteCode",
+    "PeerAssignment",
+    "PeerMarking",
+    "PeerMode",
+    "PeerReviewSetup",
+    "PeerSheetStatus",
     "CommentStatus",
     "PublicityComment",
     "PublicityOutlet",

@@ -30,7 +30,7 @@ from evaluation.services.results_data import (
 )
 from evaluation.services.results_history import past_results
 from evaluation.services.results_inputs import build_inputs
-from evaluation.services.results_marks import JUDGE, RawMark, gather_marks
+from evaluation.services.results_marks import JUDGE, REVIEWER, SELF, RawMark, gather_marks
 from evaluation.services.results_policy import load_policy
 from scoring import ScoringError, ScoringPolicy, evaluate
 
@@ -117,8 +117,8 @@ def compose(db: Session, campaign: Campaign, policy: ScoringPolicy | None = None
 
 
 def reviewer_names(db: Session, marks: list[RawMark]) -> dict[str, str]:
-    """Panel keys of reviewer marks ("U<user id>") → the reviewer's display name."""
-    ids = {row.scorer_id for row in marks if row.source == "reviewer"}
+    """Panel keys of reviewer and self-score marks ("U<user id>") → the person's name."""
+    ids = {row.scorer_id for row in marks if row.source in (REVIEWER, SELF)}
     if not ids:
         return {}
     users = db.exec(select(User).where(User.id.in_(ids))).all()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -30,11 +31,15 @@ from evaluation.models import (
     ScoreStatus,
     Stage,
     StageKind,
+    Submission,
+    SubmissionVersion,
     User,
 )
+from evaluation.models.self_assessment import ReviewDecision
 
 # Sources of a mark. A satisfaction row carries a level and a count instead of a scorer.
 JUDGE, REVIEWER, PEER, SATISFACTION = "judge", "reviewer", "peer", "satisfaction"
+SELF = "self"  # an agency's self-score, as the organizer accepted it (自查自评)
 # scoring/'s satisfaction scales name their levels in Chinese; the database stores codes.
 LEVEL_NAMES = {
     Satisfaction.SATISFIED.value: "满意",
@@ -158,6 +163,38 @@ def peer_marks(db: Session, stage: Stage) -> list[RawMark]:
     return rows
 
 
+def accepted_self_scores(db: Session, stage: Stage) -> list[RawMark]:
+    """自查自评: per indicator, the self-scores of the version the organizer *accepted*.
+
+    The accepted version, not the agency's latest draft or latest submission: a self-score
+    is the agency's own claim, and only acceptance says the organizer checked it against
+    the evidence (a returned version's points are exactly the ones in dispute, and a version
+    awaiting review has not been checked yet). The organizer's review does not type in a
+    score of its own, so the accepted self-score is the figure that counts; an agency with
+    no accepted version has no self-assessment mark (the policy decides what a missing
+    stage means). Scores the organizers entered themselves (`Score` rows of this stage,
+    e.g. earlier years keyed in from paper) still come from `judge_and_reviewer_marks`.
+    """
+    leaves = _leaf_indicators(db, stage.campaign_id)
+    versions = db.exec(
+        select(Submission.agency_id, SubmissionVersion)
+        .join(SubmissionVersion, SubmissionVersion.submission_id == Submission.id)
+        .where(Submission.campaign_id == stage.campaign_id,
+               SubmissionVersion.decision == ReviewDecision.ACCEPTED)
+        .order_by(SubmissionVersion.number)
+    ).all()
+    accepted = {agency_id: version for agency_id, version in versions}  # the latest wins
+    rows = []
+    for agency_id, version in accepted.items():
+        for line in json.loads(version.scores_json):
+            leaf = leaves.get(line.get("indicator_id"))
+            if leaf is None or line.get("points") in (None, ""):
+                continue
+            rows.append(RawMark(stage.kind.value, agency_id, SELF, version.submitted_by, "",
+                                leaf[0], Decimal(line["points"]), leaf[1]))
+    return rows
+
+
 def audience_panel_counts(db: Session, stage: Stage) -> list[RawMark]:
     """大众评审团 votes cast during the live on-site review, per agency and level."""
     votes = db.exec(
@@ -205,7 +242,7 @@ def _merge_counts(rows: list[RawMark]) -> list[RawMark]:
 
 # Which sources feed which stage. Deployment is not scored.
 COLLECTORS: dict[StageKind, tuple[Collector, ...]] = {
-    StageKind.SELF_ASSESSMENT: (judge_and_reviewer_marks,),
+    StageKind.SELF_ASSESSMENT: (accepted_self_scores, judge_and_reviewer_marks),
     StageKind.MEDIA_PUBLICITY: (judge_and_reviewer_marks,),
     StageKind.PUBLIC_REVIEW: (audience_panel_counts, public_ballot_counts),
     StageKind.FIELD_INSPECTION: (judge_and_reviewer_marks,),

@@ -132,6 +132,7 @@ from evaluation.views import (  # noqa: E402,F401  (routes register on bp)
     admin_indicators,
     admin_judges,
     admin_live,
+    admin_peer_review,
     admin_publicity,
     admin_reports,
     admin_results,
