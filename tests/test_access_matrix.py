@@ -223,6 +223,17 @@ ROUTES = [  # (method, url template, endpoint, expected, form data)
         CONTACT,
         None,
     ),
+    # 互评: contact_a's agency reviews {peer_target}; invalid marks / setup answer 400.
+    ("GET", "/agency/campaigns/{campaign}/peer-review", "agency.peer_review", CONTACT, None),
+    ("GET", "/agency/campaigns/{campaign}/peer-review/{peer_target}", "agency.peer_sheet",
+     CONTACT, None),
+    ("POST", "/agency/campaigns/{campaign}/peer-review/{peer_target}", "agency.peer_sheet_save",
+     (LOGIN, 403, 403, 403, 400, 403), {"mark-total": "x"}),
+    ("GET", "/admin/campaigns/{campaign}/peer-review", "admin.peer_review", ORG_A, None),
+    ("POST", "/admin/campaigns/{campaign}/peer-review/setup", "admin.peer_review_setup",
+     POST_ORG_A, {"mode": ""}),
+    ("POST", "/admin/campaigns/{campaign}/peer-review/reopen", "admin.peer_review_reopen",
+     POST_ORG_A, {"agency": ""}),
     ("GET", "/admin/campaigns/{campaign}/deployment", "admin.deployment", ORG_A, None),
     (
         "POST",
@@ -538,6 +549,20 @@ def _self_assessment_world(app, db, campaign, agency, users) -> dict:
         "submission": submission.id,
         "invitation": issued.token,
     }
+def _peer_world(db, campaign, organization, users) -> dict:
+    """A second agency in contact_a's group; everyone reviews everyone else, by total."""
+    from evaluation.models import PeerMarking, PeerMode
+    from evaluation.services.peer_review import SetupFields, set_up
+
+    other = f.agency(db, organization)
+    db.add(CampaignAgency(campaign_id=campaign.id, agency_id=other.id, group_name="市直组"))
+    db.commit()
+    stage = f.stage(db, campaign, StageKind.PEER_REVIEW)
+    fields = SetupFields(PeerMode.ALL, None, PeerMarking.TOTAL, Decimal(100), None, "matrix")
+    set_up(db, stage, fields, users["organizer_a"])
+    return {"peer_target": other.id}
+
+
 def _report_job(app, tmp_path, campaign_id: int, monkeypatch) -> str:
     """Results for the report pages (no marks needed) and a finished workbook export."""
     from evaluation.reports.chart_cache import chart_path
@@ -590,6 +615,7 @@ def world(app, db, tmp_path, monkeypatch):
     results = _results(db, org_a)
     ids = {
         **_self_assessment_world(app, db, campaign, agency, users),
+        **_peer_world(db, campaign, org_a, users),
         **results,
         "live": live.id,
         "campaign": campaign.id,
