@@ -158,7 +158,8 @@ def test_demo_has_published_results_since_2018(db, tmp_path):
     from evaluation.services.results_bundle import export_bundle, verify_bundle
     from evaluation.services.results_history import history_rows
 
-    versions = db.exec(select(ResultsVersion)).all()
+    versions = [v for v in db.exec(select(ResultsVersion)).all()
+                if db.get(Campaign, v.campaign_id).year < 2024]
     years = sorted(db.get(Campaign, v.campaign_id).year for v in versions)
     assert years == list(range(2018, 2024))
     assert all(v.status == VersionStatus.PUBLISHED and v.certified_by != v.composed_by
@@ -171,3 +172,32 @@ def test_demo_has_published_results_since_2018(db, tmp_path):
     latest = max(versions, key=lambda v: v.campaign_id)
     export_bundle(db, db.get(Campaign, latest.campaign_id), tmp_path / "bundle")
     assert verify_bundle(tmp_path / "bundle") == []
+
+
+def test_demo_peer_review_has_complete_late_and_flagged_reviewers(db):
+    from evaluation.demo_peer_review import LATE, REOPENED
+    from evaluation.services.peer_review import peer_stage
+    from evaluation.services.peer_review_overview import overview
+
+    campaign = _campaign(db, CITY_CAMPAIGN)
+    view = overview(db, campaign, peer_stage(db, campaign.id))
+    complete = [row.name for row in view.progress if row.complete]
+    assert len(complete) == sum(_groups(db, campaign).values()) - 2
+    assert [row.name for row in view.progress if row.late] == [LATE]
+    reopened = next(row for row in view.progress if row.name == REOPENED)
+    assert reopened.drafts == 1 and not reopened.late  # the demo contact can finish it
+    assert len(view.flags.blocs) == 1 and len(view.flags.reciprocity) == 3
+
+
+def test_demo_2024_results_are_composed_from_the_stages_in_so_far(db):
+    from evaluation.models import ResultsVersion, VersionStatus
+    from evaluation.services.results_freeze import FrozenView
+
+    campaign = _campaign(db, CITY_CAMPAIGN)
+    [version] = db.exec(select(ResultsVersion).where(ResultsVersion.campaign_id == campaign.id))
+    assert version.status == VersionStatus.CERTIFIED
+    entries = FrozenView.load(version.results_json).data["agencies"]
+    assert len(entries) == sum(_groups(db, campaign).values())
+    assert all(Decimal(entry["total"]) > 0 for entry in entries)
+    stages = {code for entry in entries for code in entry["stages"]}
+    assert {"self_assessment", "public_review", "peer_review"} <= stages

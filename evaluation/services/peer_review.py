@@ -148,7 +148,8 @@ def _decimal(raw: str, key: str, errors: dict) -> Decimal:
         return Decimal(0)
 
 
-def set_up(db: Session, stage: Stage, fields: SetupFields, user: User) -> PeerReviewSetup:
+def set_up(db: Session, stage: Stage, fields: SetupFields, user: User, *,
+           now: datetime | None = None) -> PeerReviewSetup:
     """Store the setup and draw the assignments (again), with the seed and the pairs in the
     audit log. Refused once any reviewer has started: redrawing would discard their work."""
     existing = assignments_of(db, stage)
@@ -167,7 +168,7 @@ def set_up(db: Session, stage: Stage, fields: SetupFields, user: User) -> PeerRe
                                                    drawn_by=user.id)
     setup.mode, setup.sample_size, setup.marking = fields.mode, size, fields.marking
     setup.max_total, setup.step, setup.seed = fields.max_total, fields.step, seed
-    setup.drawn_at, setup.drawn_by = utcnow(), user.id
+    setup.drawn_at, setup.drawn_by = now or utcnow(), user.id
     db.add(setup)
     db.flush()
     db.add_all(PeerAssignment(stage_id=stage.id, reviewer_agency_id=reviewer,
@@ -291,20 +292,21 @@ def _checked(lines: list[SheetLine], values: dict[str, str], *, complete: bool):
 
 
 def save_draft(db: Session, stage: Stage, sheet: PeerAssignment, lines: list[SheetLine],
-               values: dict[str, str]) -> None:
+               values: dict[str, str], *, now: datetime | None = None) -> None:
     """Keep the marks typed so far (each one checked; a draft may be incomplete)."""
-    reason = closed_reason(stage, sheet)
+    now = now or utcnow()
+    reason = closed_reason(stage, sheet, now)
     if reason:
         raise ValidationFailed({"form": reason})
     clean = _checked(lines, values, complete=False)
     sheet.draft_json = json.dumps({k: f"{v:f}" for k, v in clean.items() if v is not None})
-    sheet.updated_at = utcnow()
+    sheet.updated_at = now
     db.add(sheet)
     commit_or_fail(db)
 
 
 def submit(db: Session, stage: Stage, sheet: PeerAssignment, lines: list[SheetLine],
-           values: dict[str, str], user: User) -> bool:
+           values: dict[str, str], user: User, *, now: datetime | None = None) -> bool:
     """Submit the sheet: its marks become Score rows. True when stored now; False when the
     same marks were already submitted (a double click or a resent form: nothing changes)."""
     if sheet.status == PeerSheetStatus.SUBMITTED:
@@ -312,18 +314,18 @@ def submit(db: Session, stage: Stage, sheet: PeerAssignment, lines: list[SheetLi
         if {k: f"{v:f}" for k, v in clean.items() if v is not None} == draft_values(sheet):
             return False
         raise ValidationFailed({"form": _("已提交，不能再修改。")})
-    reason = closed_reason(stage, sheet)
+    now = now or utcnow()
+    reason = closed_reason(stage, sheet, now)
     if reason:
         raise ValidationFailed({"form": reason})
     clean = _checked(lines, values, complete=True)
-    now = utcnow()
     by_key = {line.key: line for line in lines}
     for key, mark in clean.items():
         if mark is None:
             continue
         db.add(Score(stage_id=stage.id, agency_id=sheet.target_agency_id, reviewer_id=user.id,
                      indicator_id=by_key[key].indicator_id, value=mark,
-                     client_request_id=f"peer-{sheet.id}-{key}"))
+                     client_request_id=f"peer-{sheet.id}-{key}", created_at=now))
     sheet.draft_json = json.dumps({k: f"{v:f}" for k, v in clean.items() if v is not None})
     sheet.status, sheet.submitted_at, sheet.submitted_by = PeerSheetStatus.SUBMITTED, now, user.id
     sheet.updated_at = now
