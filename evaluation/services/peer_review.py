@@ -101,6 +101,11 @@ def _started(sheet: PeerAssignment) -> bool:
     return sheet.status == PeerSheetStatus.SUBMITTED or sheet.draft_json not in ("", "{}")
 
 
+def draw_locked(db: Session, stage: Stage) -> bool:
+    """True once a reviewer has started: the setup and the draw are then final."""
+    return any(_started(sheet) for sheet in assignments_of(db, stage))
+
+
 # --- the organizer's setup -------------------------------------------------------------
 
 def parse_setup(form) -> SetupFields:
@@ -285,10 +290,19 @@ def _checked(lines: list[SheetLine], values: dict[str, str], *, complete: bool):
                 raise ScoringError(_("%(label)s的得分最多保留两位小数。", label=line.node.label))
             clean[line.key] = mark
         except ScoringError as problem:
-            errors[f"mark-{line.key}"] = str(problem)
+            errors[f"mark-{line.key}"] = _total_problem(line, raw) or str(problem)
     if errors:
         raise ValidationFailed(errors)
     return clean
+
+
+def _total_problem(line: SheetLine, raw: str) -> str | None:
+    """The total's own wording (scoring's names an indicator, which a total is not)."""
+    if line.key != TOTAL:
+        return None
+    step = line.node.step or CENT
+    return _("总分“%(raw)s”无效：应在 0 到 %(max)s 之间，且为 %(step)s 的整数倍。",
+             raw=raw, max=f"{line.node.max_points.normalize():f}", step=f"{step.normalize():f}")
 
 
 def save_draft(db: Session, stage: Stage, sheet: PeerAssignment, lines: list[SheetLine],

@@ -13,7 +13,14 @@ from evaluation.clock import LOCAL_TZ
 from evaluation.db import get_session
 from evaluation.models import PeerMarking, PeerMode
 from evaluation.services.errors import ValidationFailed
-from evaluation.services.peer_review import parse_setup, peer_stage, reopen, set_up, setup_of
+from evaluation.services.peer_review import (
+    draw_locked,
+    parse_setup,
+    peer_stage,
+    reopen,
+    set_up,
+    setup_of,
+)
 from evaluation.services.peer_review_overview import overview
 from evaluation.views.admin import bp
 from evaluation.views.admin_stages import DATETIME_INPUT
@@ -43,6 +50,7 @@ def _page(campaign, stage, errors=None, values=None, status=200):
         campaign=campaign,
         stage=stage,
         setup=setup,
+        locked=draw_locked(db, stage),
         view=overview(db, campaign, stage),
         modes=list(PeerMode),
         markings=list(PeerMarking),

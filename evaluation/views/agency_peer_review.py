@@ -48,8 +48,10 @@ def peer_review(campaign_id: int):
     sheets = sheets_of_reviewer(db, stage, current_user.agency_id)
     rows = [(sheet, db.get(Agency, sheet.target_agency_id), deadline_of(stage, sheet),
              closed_reason(stage, sheet)) for sheet in sheets]
+    # This reviewer's own deadline: later than the stage's when the organizer reopened it.
+    deadline = max((row[2] for row in rows if row[2]), default=stage.closes_at)
     return render_template("agency/peer_review.html", campaign=campaign, stage=stage,
-                           setup=setup, rows=rows)
+                           setup=setup, rows=rows, deadline=deadline)
 
 
 def _sheet_page(campaign, stage, setup, sheet, errors=None, values=None, status=200):
