@@ -97,8 +97,12 @@ def assignments_of(db: Session, stage: Stage) -> list[PeerAssignment]:
     ).all())
 
 
+def has_draft(sheet: PeerAssignment) -> bool:
+    return sheet.status == PeerSheetStatus.DRAFT and sheet.draft_json not in ("", "{}")
+
+
 def _started(sheet: PeerAssignment) -> bool:
-    return sheet.status == PeerSheetStatus.SUBMITTED or sheet.draft_json not in ("", "{}")
+    return sheet.status == PeerSheetStatus.SUBMITTED or has_draft(sheet)
 
 
 def draw_locked(db: Session, stage: Stage) -> bool:
@@ -296,6 +300,11 @@ def _checked(lines: list[SheetLine], values: dict[str, str], *, complete: bool):
     return clean
 
 
+def _as_text(clean: dict) -> dict[str, str]:
+    """The marks given, as stored in the sheet (blank lines left out)."""
+    return {key: f"{mark:f}" for key, mark in clean.items() if mark is not None}
+
+
 def _total_problem(line: SheetLine, raw: str) -> str | None:
     """The total's own wording (scoring's names an indicator, which a total is not)."""
     if line.key != TOTAL:
@@ -313,7 +322,7 @@ def save_draft(db: Session, stage: Stage, sheet: PeerAssignment, lines: list[She
     if reason:
         raise ValidationFailed({"form": reason})
     clean = _checked(lines, values, complete=False)
-    sheet.draft_json = json.dumps({k: f"{v:f}" for k, v in clean.items() if v is not None})
+    sheet.draft_json = json.dumps(_as_text(clean))
     sheet.updated_at = now
     db.add(sheet)
     commit_or_fail(db)
@@ -325,7 +334,7 @@ def submit(db: Session, stage: Stage, sheet: PeerAssignment, lines: list[SheetLi
     same marks were already submitted (a double click or a resent form: nothing changes)."""
     if sheet.status == PeerSheetStatus.SUBMITTED:
         clean = _checked(lines, values, complete=True)
-        if {k: f"{v:f}" for k, v in clean.items() if v is not None} == draft_values(sheet):
+        if _as_text(clean) == draft_values(sheet):
             return False
         raise ValidationFailed({"form": _("已提交，不能再修改。")})
     now = now or utcnow()
@@ -340,7 +349,7 @@ def submit(db: Session, stage: Stage, sheet: PeerAssignment, lines: list[SheetLi
         db.add(Score(stage_id=stage.id, agency_id=sheet.target_agency_id, reviewer_id=user.id,
                      indicator_id=by_key[key].indicator_id, value=mark,
                      client_request_id=f"peer-{sheet.id}-{key}", created_at=now))
-    sheet.draft_json = json.dumps({k: f"{v:f}" for k, v in clean.items() if v is not None})
+    sheet.draft_json = json.dumps(_as_text(clean))
     sheet.status, sheet.submitted_at, sheet.submitted_by = PeerSheetStatus.SUBMITTED, now, user.id
     sheet.updated_at = now
     db.add(sheet)

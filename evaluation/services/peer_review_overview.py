@@ -23,7 +23,7 @@ from evaluation.models import (
 )
 from evaluation.models.base import utcnow
 from evaluation.services.errors import ValidationFailed
-from evaluation.services.peer_review import assignments_of, deadline_of
+from evaluation.services.peer_review import assignments_of, deadline_of, has_draft
 from evaluation.services.results_inputs import scorer_totals
 from evaluation.services.results_marks import peer_marks
 from evaluation.services.results_policy import load_policy
@@ -120,8 +120,7 @@ def overview(db: Session, campaign: Campaign, stage: Stage,
         deadline = max((d for d in open_deadlines if d), default=stage.closes_at)
         progress.append(ReviewerProgress(
             agency.id, agency.name, entry.group_name, len(mine), done,
-            sum(s.status == PeerSheetStatus.DRAFT and s.draft_json not in ("", "{}")
-                for s in mine),
+            sum(has_draft(s) for s in mine),
             deadline, bool(open_deadlines) and deadline is not None and deadline <= now,
         ))
     matrices: dict[str, GroupMatrix] = {}
@@ -137,6 +136,6 @@ def overview(db: Session, campaign: Campaign, stage: Stage,
         if sheet.status == PeerSheetStatus.SUBMITTED:
             group.cells[key] = totals.get(key[0], {}).get(key[1])
         else:
-            group.cells[key] = "draft" if sheet.draft_json not in ("", "{}") else "assigned"
+            group.cells[key] = "draft" if has_draft(sheet) else "assigned"
     rule = peer_rule(db, campaign)
     return PeerOverview(progress, list(matrices.values()), rule.apply(totals), names, rule)

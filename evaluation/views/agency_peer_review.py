@@ -19,6 +19,7 @@ from evaluation.services.peer_review import (
     closed_reason,
     deadline_of,
     draft_values,
+    has_draft,
     peer_stage,
     save_draft,
     setup_of,
@@ -47,7 +48,7 @@ def peer_review(campaign_id: int):
     db = get_session()
     sheets = sheets_of_reviewer(db, stage, current_user.agency_id)
     rows = [(sheet, db.get(Agency, sheet.target_agency_id), deadline_of(stage, sheet),
-             closed_reason(stage, sheet)) for sheet in sheets]
+             closed_reason(stage, sheet), has_draft(sheet)) for sheet in sheets]
     # This reviewer's own deadline: later than the stage's when the organizer reopened it.
     deadline = max((row[2] for row in rows if row[2]), default=stage.closes_at)
     return render_template("agency/peer_review.html", campaign=campaign, stage=stage,
