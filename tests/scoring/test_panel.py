@@ -189,3 +189,20 @@ def test_rule_is_frozen_and_result_carries_fingerprint():
         TRIM_1_1.drop_high = 3
     result = TRIM_1_1.apply(["1", "2", "3"])
     assert len(result.fingerprint) == 64
+
+
+def test_factor_applied_to_the_exact_value_when_declared():
+    # ISU GOE: grades 3 2 2 3 3, drop one 3 and one 2: exact mean 8/3; x 0.95 = 2.5333 -> 2.53
+    # (the default rounds first: 2.67 x 0.95 = 2.5365 -> 2.54)
+    grades = ["3", "2", "2", "3", "3"]
+    exact = PanelRule(1, 1, factor="0.95", round_before_factor=False).apply(grades)
+    assert (exact.base, exact.value) == (D("2.67"), D("2.53"))
+    assert PanelRule(1, 1, factor="0.95").apply(grades).value == D("2.54")
+    # median of an even count: (8 + 9) / 2 = 8.5 exactly; x 1.5 = 12.75 (rounded first: same)
+    median = PanelRule(combine="median", factor="1.5", round_before_factor=False)
+    assert median.apply(["7", "8", "9", "10"]).value == D("12.75")
+    # sum: 8.25 + 8.5 = 16.75; x 0.3 = 5.025 -> 5.03 with places=2
+    assert PanelRule(combine="sum", factor="0.3", round_before_factor=False).apply(
+        ["8.25", "8.5"]).value == D("5.03")
+    with pytest.raises(PolicyError, match="round_before_factor"):
+        PanelRule(round_before_factor="no")
