@@ -206,3 +206,28 @@ def test_factor_applied_to_the_exact_value_when_declared():
         ["8.25", "8.5"]).value == D("5.03")
     with pytest.raises(PolicyError, match="round_before_factor"):
         PanelRule(round_before_factor="no")
+
+
+def test_outlier_replacement_needs_three_marks():
+    # of two judges, 80 and 100, each is 20 from the other: neither is the outlier, nothing
+    # is replaced (replacing both would swap them); (80 + 100) / 2 = 90.00
+    rule = PanelRule(outliers=OutlierReplacement(tolerance="10"))
+    result = rule.apply({"J1": "80", "J2": "100"})
+    assert result.replaced == () and result.value == D("90.00")
+    # a recused third judge does not count: still two present marks
+    assert rule.apply({"J1": "80", "J2": "100", "J3": None}).replaced == ()
+
+
+def test_outlier_replacement_judges_every_mark_against_the_original_others():
+    # J1 60: others (80 + 100) / 2 = 90, |60 - 90| = 30 > 15 -> 90.00
+    # J2 80: others (60 + 100) / 2 = 80, 0 -> kept
+    # J3 100: others (60 + 80) / 2 = 70, 30 > 15 -> 70.00
+    # (replacing J1 first and then judging J3 against 90 and 80 would give 85.00)
+    rule = PanelRule(outliers=OutlierReplacement(tolerance="15"))
+    result = rule.apply({"J1": "60", "J2": "80", "J3": "100"})
+    assert [(r.judge, r.replacement) for r in result.replaced] == [
+        ("J1", D("90.00")),
+        ("J3", D("70.00")),
+    ]
+    # (90 + 80 + 70) / 3 = 80.00
+    assert result.value == D("80.00")
