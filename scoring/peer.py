@@ -16,6 +16,7 @@ from itertools import combinations
 
 from .numbers import divide, to_decimal
 from .panel import PanelResult, PanelRule
+from .policy import policy_fingerprint
 from .ranking import AgencyId
 
 PeerMarks = Mapping[AgencyId, Mapping[AgencyId, object]]  # rater -> target -> mark
@@ -35,6 +36,12 @@ class PeerResult:
     self_marks: tuple[AgencyId, ...]        # raters whose self-mark was excluded
     reciprocity: tuple[ReciprocityFlag, ...]
     blocs: tuple[tuple[AgencyId, ...], ...]
+    review: PeerReview | None = field(default=None, repr=False)   # the rule that produced it
+
+    @property
+    def fingerprint(self) -> str:
+        """SHA-256 of the PeerReview rule (see policy.py), like every other result."""
+        return policy_fingerprint(self.review) if self.review is not None else ""
 
 
 @dataclass(frozen=True)
@@ -57,7 +64,7 @@ class PeerReview:
             ReciprocityFlag(a, b, excess[(a, b)], excess[(b, a)])
             for a, b in _ordered_pairs(favors, list(marks) + list(received))
         )
-        return PeerResult(results, self_marks, flags, self._blocs(flags))
+        return PeerResult(results, self_marks, flags, self._blocs(flags), self)
 
     def _excess(self, received: dict) -> dict[tuple, Decimal]:
         """(rater, target) -> rater's mark minus the mean of the other raters' marks."""
