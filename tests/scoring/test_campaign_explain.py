@@ -204,3 +204,26 @@ def test_panel_explanation_says_when_the_factor_applies_to_the_exact_mean():
     factor_step = explanation.data["steps"][1]
     assert factor_step["of"] == "8/3" and factor_step["rounded_before_factor"] is False
     assert factor_step["result"] == "2.53"
+
+
+def test_renormalized_agency_without_the_tie_break_stage_is_still_ranked():
+    policy = ScoringPolicy(
+        stage_rules={"onsite_review": PanelRule()},
+        composition=Composition(
+            (StageSpec("self_assessment", 50), StageSpec("onsite_review", 50)),
+            missing="renormalize",
+        ),
+        tie_breakers=("onsite_review",),
+    )
+    inputs = {
+        "X": {"self_assessment": "90", "onsite_review": {"E1": "80", "E2": "90"}},
+        # no on-site review: renormalized over self-assessment alone, 70 x 50 / 50 = 70.00
+        "W": {"self_assessment": "70"},
+    }
+    # X: 90 x 50% = 45.00 + 85.00 x 50% = 42.50 -> 87.50; W ties nobody, so no tie-breaker
+    campaign = evaluate(policy, inputs)
+    assert [(a.agency, a.total, a.ranked.rank) for a in campaign.agencies] == [
+        ("X", D("87.50"), 1),
+        ("W", D("70.00"), 2),
+    ]
+    assert campaign.by_agency["W"].composition.renormalized
