@@ -14,7 +14,7 @@ from typing import Any
 
 from .groups import GroupResult
 from .numbers import format_score
-from .panel import PanelResult, exact_ratio
+from .panel import PanelResult
 from .policy import to_plain
 from .satisfaction import SatisfactionResult
 
@@ -80,7 +80,7 @@ def _panel_steps(result: PanelResult) -> list[dict[str, Any]]:
     if rule.factor is not None:
         # "of": the rounded value, or (round_before_factor=False) the exact one as a fraction
         of = num(result.base) if rule.round_before_factor else \
-            _fraction(*exact_ratio(rule.combine, result.total, list(result.kept)))
+            _fraction(*result.exact)
         steps.append({"step": "factor", "factor": num(rule.factor), "of": of,
                       "rounded_before_factor": rule.round_before_factor,
                       "places": rule.places, "rounding": "ROUND_HALF_UP",

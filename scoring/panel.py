@@ -200,6 +200,13 @@ class PanelResult:
         return MarkTuple(tuple(judges[i] for i in sorted(self._recused)) + self._extra_recused)
 
     @property
+    def exact(self) -> tuple[Decimal, int]:
+        """The unrounded combined value as (numerator, denominator), e.g. (8, 3): what the
+        factor multiplies when the rule says round_before_factor=False."""
+        kept = [self._marks.values[i] for i in self._kept]
+        return exact_ratio(self.rule.combine, self.total, kept)
+
+    @property
     def judges(self) -> tuple[JudgeId, ...]:
         return self._marks.judges
 
