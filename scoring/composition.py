@@ -18,7 +18,7 @@ from decimal import Decimal
 from functools import cached_property
 
 from .errors import MissingStageError, PolicyError, ScoringError
-from .numbers import divide, round_half_up, to_decimal
+from .numbers import divide, exact_arithmetic, round_half_up, to_decimal
 from .policy import policy_fingerprint
 from .stages import stage_name
 from .weights import HUNDRED, read_weights, weighted_product
@@ -112,6 +112,7 @@ class Composition:
         if self.missing not in ("error", "renormalize"):
             raise PolicyError(f"missing={self.missing!r} 无效，应为 error/renormalize")
 
+    @exact_arithmetic
     def compose(self, stage_scores: Mapping[str, object],
                 adjustments: Mapping[str, object] | None = None) -> CompositionResult:
         unknown = set(stage_scores) - {s.code for s in self.stages}

@@ -26,7 +26,7 @@ from functools import cached_property
 
 from .errors import InsufficientMarksError, PolicyError
 from .marks import JudgeId, Mark, Marks, MarkSet, MarkTuple, read_marks
-from .numbers import divide, round_half_up, to_decimal
+from .numbers import divide, exact_arithmetic, round_half_up, to_decimal
 from .outliers import OutlierReplacement, Replacement
 from .policy import OMIT_AT_DEFAULT, policy_fingerprint
 
@@ -77,6 +77,7 @@ class PanelRule:
     def needs(self) -> int:
         return self.min_marks if self.min_marks is not None else self.trimmed_needs
 
+    @exact_arithmetic
     def apply(self, marks: Marks, *, recused: Iterable[JudgeId] = ()) -> PanelResult:
         mark_set = read_marks(marks)
         recused_idx, extra_recused = _split_recused(mark_set, tuple(recused))
@@ -131,6 +132,7 @@ class PanelRule:
         return divide(ordered[middle - 1] + ordered[middle], 2, self.places, what="中位数")
 
 
+@exact_arithmetic
 def exact_ratio(combine: str, total: Decimal, kept: list[Decimal]) -> tuple[Decimal, int]:
     """The unrounded combined value as numerator / denominator."""
     if combine == "mean":

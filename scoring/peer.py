@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from itertools import combinations
 
-from .numbers import divide, to_decimal
+from .numbers import divide, exact_arithmetic, to_decimal
 from .panel import PanelResult, PanelRule
 from .policy import policy_fingerprint
 from .ranking import AgencyId
@@ -54,6 +54,7 @@ class PeerReview:
     def __post_init__(self) -> None:
         object.__setattr__(self, "tolerance", to_decimal(self.tolerance, what="互评容差"))
 
+    @exact_arithmetic
     def apply(self, marks: PeerMarks) -> PeerResult:
         received = _received(marks)
         self_marks = tuple(r for r, row in marks.items() if row.get(r) is not None)

@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from .errors import ScoringError
-from .numbers import to_decimal
+from .numbers import exact_arithmetic, to_decimal
 
 AgencyId = Any
 TieBreakers = Sequence[tuple[str, Mapping[AgencyId, object]]]
@@ -34,6 +34,7 @@ class Ranked:
     shared: bool = False             # still tied after the whole chain
 
 
+@exact_arithmetic
 def rank(totals: Mapping[AgencyId, object], *, tie_breakers: TieBreakers = (),
          groups: Mapping[AgencyId, str] | None = None) -> tuple[Ranked, ...]:
     """Rank `totals` (higher is better) within `groups`; see the module docstring."""
