@@ -20,6 +20,7 @@ from evaluation.reports.fonts import use_cjk_font
 from evaluation.services.results_data import ComposedResults
 
 Progress = Callable[[int, int], None]
+PREVIEW = 0                 # the revision of results composed now, not of a results version
 INLINE_BELOW = 8            # fewer charts than this are not worth starting processes
 _worker_composed: ComposedResults | None = None
 
@@ -54,6 +55,9 @@ def render_all(folder: Path, composed: ComposedResults,
     """The charts `items` (name, format), by default every chart of an export, from the
     cache where present; returns their files."""
     wanted = list(charts.all_chart_items(composed) if items is None else items)
+    if composed.revision == PREVIEW:     # a preview's marks may have changed since: redraw
+        for item in wanted:
+            cached_path(folder, composed, *item).unlink(missing_ok=True)
     missing = [item for item in wanted if not cached_path(folder, composed, *item).exists()]
     done = len(wanted) - len(missing)
     workers = workers or os.cpu_count() or 1
