@@ -239,8 +239,9 @@ def radar_chart(composed: ComposedResults, agency):
     axes.tick_params(axis="x", pad=8)
     axes.set_ylim(0, 100)
     axes.set_yticks([20, 40, 60, 80, 100], ["20%", "40%", "60%", "80%", "100%"], fontsize=7)
-    axes.set_title(title, fontsize=11, pad=18, y=FIXED)
-    figure.subplots_adjust(left=0.12, right=0.88, top=0.8, bottom=0.1)
+    # a figure title above the labels: the axes title sits where the top label is drawn
+    figure.suptitle(title, fontsize=11, y=0.98)
+    figure.subplots_adjust(left=0.12, right=0.88, top=0.76, bottom=0.08)
     return figure
 
 
