@@ -13,11 +13,11 @@ from evaluation.services.results_versions import compose_version
 def counting_render(monkeypatch) -> list:
     calls = []
 
-    def render(composed, name, fmt):
-        calls.append((composed.revision, name, fmt))
-        return f"{composed.revision}:{name}.{fmt}".encode()
+    def render_many(composed, name, fmts):
+        calls.extend((composed.revision, name, fmt) for fmt in fmts)
+        return {fmt: f"{composed.revision}:{name}.{fmt}".encode() for fmt in fmts}
 
-    monkeypatch.setattr(charts, "render", render)
+    monkeypatch.setattr(charts, "render_many", render_many)
     return calls
 
 
