@@ -141,7 +141,9 @@ def _figure(width: float, height: float, **options):
 
 # Agency charts share their layout: the figure and axes of one agency's chart are kept and
 # refilled for the next (per process), instead of built anew. Building axes and their ticks
-# is about a third of such a chart's time, and 400 agencies have 1,200 of them.
+# is about a third of such a chart's time, and 400 agencies have 1,200 of them. So a process
+# draws one chart at a time (the chart pool's processes, the job worker, a test), never
+# from several threads; `draw` hands out a kept figure until the next chart of its kind.
 _KEPT_FIGURES: dict[tuple, object] = {}
 
 
