@@ -35,6 +35,9 @@ from evaluation.models import (
     EvidenceFile,
     Indicator,
     InspectionAssignment,
+    InspectionLine,
+    InspectionPhoto,
+    InspectionSheet,
     Invitation,
     Judge,
     LiveSeat,
@@ -103,6 +106,10 @@ AUDITED = (
     CampaignPolicy,
     ResultsVersion,
     Appeal,
+    # 实地考察: each sheet (status changes, confirmations, returns), its lines and photos.
+    InspectionSheet,
+    InspectionLine,
+    InspectionPhoto,
 )
 # Bookkeeping that changes with every event; an update of these alone is not worth a record.
 QUIET = {"revision"}
