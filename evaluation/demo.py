@@ -12,6 +12,7 @@ from sqlmodel import Session, select
 from evaluation import demo_data as data
 from evaluation.clock import LOCAL_TZ
 from evaluation.demo_ballots import load_public_review
+from evaluation.demo_inspection import load_inspections
 from evaluation.demo_publicity import load_publicity
 from evaluation.demo_self_assessment import load_self_assessment_demo
 from evaluation.models import (
@@ -109,6 +110,7 @@ def _load(session: Session) -> None:
     _live_session(session, city_campaign)
     _sheet_session(session, county_campaign)
     load_self_assessment_demo(session, city_campaign, _files_root())
+    load_inspections(session, city_campaign)  # after the declared conflicts
     _past_results(session, city, city_agencies)
 
 
