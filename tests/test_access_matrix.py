@@ -170,6 +170,7 @@ ROUTES = [  # (method, url template, endpoint, expected, form data)
     ("POST", "/admin/users/new", "admin.user_new", POST_ANY_ORGANIZER, {"username": ""}),
     ("GET", "/agency/", "agency.home", CONTACT, None),
     ("GET", "/inspector/", "inspector.home", INSPECTOR, None),
+    ("GET", "/inspector/sw.js", "inspector.service_worker", PUBLIC, None),
     ("GET", "/inspector/visits/{visit}", "inspector.visit", (LOGIN, 403, 403, 403, 403, 302), None),
     ("GET", "/inspector/visits/{other_visit}", "inspector.visit", NOT_ASSIGNED, None),
     # 实地考察: inspector_a's own draft sheet ({sheet}, with a photo) and the submitted sheet of

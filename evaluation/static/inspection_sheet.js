@@ -98,6 +98,11 @@
   function send() {
     var record = read();
     if (state.inFlight || !record || !record.pending || record.blocked) { return Promise.resolve(); }
+    if (navigator.onLine === false) {
+      // Certainly offline: keep it here; the "online" event sends it.
+      show(data.msgOffline, "offline");
+      return Promise.resolve();
+    }
     if (!record.saveId) {
       record.saveId = newId();
       record.base = state.version;
@@ -254,5 +259,24 @@
     window.addEventListener("online", send);
   }
 
+  function keepForOffline() {
+    // The service worker keeps this page, so a reload without network still shows the sheet.
+    if (!("serviceWorker" in navigator) || !data.swUrl) { return; }
+    navigator.serviceWorker.register(data.swUrl).then(function () {
+      return navigator.serviceWorker.ready;
+    }).then(function (registration) {
+      var channel = new MessageChannel();
+      channel.port1.onmessage = function (event) {
+        if (event.data === "cached") { document.documentElement.dataset.offlineReady = "true"; }
+      };
+      var urls = [location.href];
+      document.querySelectorAll("script[src], link[rel=stylesheet]").forEach(function (el) {
+        urls.push(el.src || el.href);
+      });
+      registration.active.postMessage({ cache: urls }, [channel.port2]);
+    }).catch(function () { /* no offline copy: the draft is still kept in localStorage */ });
+  }
+
   start();
+  if (data.editable === "true") { keepForOffline(); }
 }());

@@ -114,6 +114,15 @@ def render_sheet(visit: sheets.Visit, *, errors=None, values=None, status=200, n
     ), status
 
 
+@bp.get("/sw.js")
+def service_worker():
+    """Served from /inspector/ so that its scope covers the sheet pages (code, no data)."""
+    response = current_app.send_static_file("inspection_sw.js")
+    response.headers["Content-Type"] = "text/javascript; charset=utf-8"
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
 @bp.get("/sheets/<int:sheet_id>")
 @roles_required(*VIEWERS)
 def sheet(sheet_id: int):
