@@ -79,7 +79,17 @@
     });
   }
 
+  function progress() {
+    var shown = document.getElementById("progress");
+    if (!shown) { return; }
+    var fields = form.querySelectorAll("[data-field=points]");
+    var done = Array.prototype.filter.call(fields, function (el) { return el.value.trim(); });
+    shown.textContent = shown.dataset.template.replace("{n}", done.length)
+      .replace("{total}", fields.length);
+  }
+
   function edited() {
+    progress();
     var record = read() || {};
     record.lines = collect();
     record.saveId = null;      // new content: a new save id when it is sent
@@ -198,6 +208,7 @@
     document.getElementById("take-theirs").onclick = function () {
       state.version = server.version;
       apply(server.lines);
+      progress();
       forget();
       panel.hidden = true;
       show(data.msgSaved.replace("{v}", server.version), "saved");
@@ -278,5 +289,6 @@
   }
 
   start();
+  progress();
   if (data.editable === "true") { keepForOffline(); }
 }());
