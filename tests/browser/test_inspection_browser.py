@@ -4,6 +4,7 @@ inspection pages at tablet (1024x768) and phone (360 px) sizes."""
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from decimal import Decimal
 
@@ -38,7 +39,7 @@ def _points(instance, sheet_id: int, code: str) -> Decimal | None:
             "SELECT l.points FROM inspection_line l JOIN indicator i ON i.id = l.indicator_id "
             "WHERE l.sheet_id = ? AND i.code = ?", (sheet_id, code)
         ).fetchone()
-    return None if row is None else Decimal(str(row[0]))
+    return None if row is None or row[0] is None else Decimal(str(row[0]))
 
 
 def test_offline_reload_then_back_saves_the_draft_exactly_once(demo_server, page_for):
@@ -77,10 +78,27 @@ def test_offline_reload_then_back_saves_the_draft_exactly_once(demo_server, page
     tablet.wait_for_timeout(1500)  # a stray resend would land here
     assert _stored(instance, sheet_id) == (before[0] + 1, before[1] + 1)
 
+    # A second device saves meanwhile: this one's next save is a conflict, shown, not merged.
+    other = page_for(1024, 768)
+    login(other, base, "inspector")
+    other.goto(f"{base}/inspector/sheets/{sheet_id}")
+    other.get_by_label("C1 得分", exact=True).fill("8")
+    expect(other.locator("#sync")).to_contain_text("草稿已保存到服务器", timeout=10_000)
+    tablet.get_by_label("C2 得分", exact=True).fill("7")
+    conflict = tablet.get_by_role("alertdialog")
+    expect(conflict).to_contain_text("另一台设备修改了这份考察表", timeout=10_000)
+    expect(conflict.get_by_role("row", name=re.compile("C1"))).to_contain_text("8")
+    snap(tablet, "inspector-sheet-conflict")
+    conflict.get_by_role("button", name="保留本设备的草稿").click()
+    expect(tablet.locator("#sync")).to_contain_text("草稿已保存到服务器", timeout=10_000)
+    expect(conflict).to_be_hidden()
+    assert _points(instance, sheet_id, "C2") == Decimal(7)
+    assert _points(instance, sheet_id, "C1") is None  # this device's draft was kept, whole
+
     # Points above the indicator's maximum: refused by the server, named, nothing stored.
     tablet.get_by_label("B2 得分", exact=True).fill("9")
     expect(tablet.locator(f"#points-{_indicator(tablet, 'B2')}-error")).to_contain_text("超出")
-    assert _stored(instance, sheet_id)[0] == before[0] + 1
+    assert _stored(instance, sheet_id)[0] == before[0] + 3  # + the two conflict saves
 
     phone = page_for(360, 740)
     login(phone, base, "inspector")
