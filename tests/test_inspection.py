@@ -317,9 +317,9 @@ def test_photos_are_images_by_content_and_served_as_attachments_to_the_team(app,
 
 
 def test_photo_count_per_indicator_is_limited(app, db, world, monkeypatch):
-    from evaluation.services import inspection_sheets
+    from evaluation.services import inspection_photos
 
-    monkeypatch.setattr(inspection_sheets, "MAX_PHOTOS_PER_INDICATOR", 1)
+    monkeypatch.setattr(inspection_photos, "MAX_PHOTOS_PER_INDICATOR", 1)
     w = world
     alice = w.web(app, w.alice)
     sheet = w.sheet_of(db, w.alice)

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from pathlib import Path
 
 from flask_babel import gettext as _
 from sqlalchemy import update
@@ -31,7 +30,6 @@ from evaluation.models import (
     Indicator,
     InspectionAssignment,
     InspectionLine,
-    InspectionPhoto,
     InspectionSave,
     InspectionSheet,
     Role,
@@ -39,23 +37,17 @@ from evaluation.models import (
     SheetStatus,
     Stage,
     StageStatus,
-    StoredFile,
     User,
 )
 from evaluation.models.base import utcnow
 from evaluation.services.conflicts import is_recused
 from evaluation.services.errors import ValidationFailed
-from evaluation.services.file_store import Upload, check_upload, safe_display_name, store_upload
 from evaluation.services.indicators import campaign_indicators
 from evaluation.services.persistence import commit_or_fail
 from evaluation.services.self_assessment import check_points, leaf_indicators, missing_leaves
 
 MAX_NOTES_CHARS = 1000
 MAX_COMMENT_CHARS = 500
-MAX_PHOTOS_PER_INDICATOR = 6
-MAX_PHOTOS_PER_SHEET = 40
-MAX_PHOTO_BYTES = 8 * 1024 * 1024
-IMAGE_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp")
 EDITABLE = (SheetStatus.DRAFT, SheetStatus.RETURNED)
 MAX_CLIENT_ID = 64
 
@@ -146,17 +138,6 @@ def lines_of(db: Session, sheet_id: int) -> dict[int, InspectionLine]:
     return {line.indicator_id: line for line in rows}
 
 
-def photos_of(db: Session, sheet_id: int) -> list[tuple[InspectionPhoto, StoredFile]]:
-    return list(
-        db.exec(
-            select(InspectionPhoto, StoredFile)
-            .join(StoredFile, StoredFile.id == InspectionPhoto.file_id)
-            .where(InspectionPhoto.sheet_id == sheet_id)
-            .order_by(InspectionPhoto.id)
-        ).all()
-    )
-
-
 def snapshot(db: Session, sheet: InspectionSheet) -> dict:
     """The stored draft as the device sees it (JSON-ready)."""
     return {
@@ -184,12 +165,12 @@ def closed_reason(visit: Visit, user: User) -> str | None:
     return None
 
 
-def _require(condition: str | None) -> None:
+def require(condition: str | None) -> None:
     if condition:
         raise ValidationFailed({"form": condition})
 
 
-def _check_client_id(value: str, field: str) -> str:
+def check_client_id(value: str, field: str) -> str:
     value = (value or "").strip()
     if not value or len(value) > MAX_CLIENT_ID:
         raise ValidationFailed({field: _("缺少或无效的客户端编号（1–64 个字符）。")})
@@ -242,7 +223,7 @@ def _apply_save(
     db: Session, visit: Visit, user: User, save_id: str, base_version: int, lines: dict
 ) -> bool:
     """Store one save (flushed, not committed); False when `save_id` was stored before."""
-    save_id = _check_client_id(save_id, "save_id")
+    save_id = check_client_id(save_id, "save_id")
     earlier = db.exec(
         select(InspectionSave).where(InspectionSave.client_save_id == save_id)
     ).first()
@@ -250,7 +231,7 @@ def _apply_save(
         if earlier.sheet_id != visit.sheet.id:
             raise ValidationFailed({"save_id": _("该保存编号属于另一份考察表。")})
         return False
-    _require(closed_reason(visit, user))
+    require(closed_reason(visit, user))
     sheet = visit.sheet
     if base_version != sheet.version:
         raise DraftConflict(snapshot(db, sheet))
@@ -287,7 +268,7 @@ def submit(
     """Save the last edits and submit, in one transaction: all of it or nothing."""
     try:
         _apply_save(db, visit, user, save_id, base_version, lines)
-        _require(closed_reason(visit, user))
+        require(closed_reason(visit, user))
         leaves = sheet_leaves(db, visit.campaign.id)
         marked = {i for i, line in lines_of(db, visit.sheet.id).items() if line.points is not None}
         missing = missing_leaves(leaves, marked)
@@ -325,7 +306,7 @@ def _confirmer_problem(db: Session, visit: Visit, user: User) -> str | None:
 
 def confirm(db: Session, visit: Visit, user: User) -> list[Score]:
     """A second team member confirms: the sheet's marks become `score` rows (raw marks)."""
-    _require(_confirmer_problem(db, visit, user))
+    require(_confirmer_problem(db, visit, user))
     sheet, now = visit.sheet, utcnow()
     scores = [
         Score(
@@ -353,7 +334,7 @@ def confirm(db: Session, visit: Visit, user: User) -> list[Score]:
 
 def return_sheet(db: Session, visit: Visit, user: User, comment: str) -> None:
     """A second team member sends the sheet back to its author, saying why."""
-    _require(_confirmer_problem(db, visit, user))
+    require(_confirmer_problem(db, visit, user))
     comment = comment.strip()
     if not comment:
         raise ValidationFailed({"comment": _("退回时请写明需要修改的内容。")})
@@ -368,68 +349,4 @@ def return_sheet(db: Session, visit: Visit, user: User, comment: str) -> None:
     db.flush()
     record(db, "inspection_sheet_returned", "inspection_sheet", sheet.id,
            {"agency_id": visit.agency.id, "comment": comment})  # fmt: skip
-    commit_or_fail(db)
-
-
-def check_photo(upload: Upload, field: str) -> str:
-    """An image by its content (PNG, JPEG, GIF, WebP) within the size limit, or refused."""
-    name = safe_display_name(upload.name)
-    if len(upload.data) > MAX_PHOTO_BYTES:
-        raise ValidationFailed({field: _(
-            "照片“%(name)s”超过大小上限 %(mb)d MB。", name=name, mb=MAX_PHOTO_BYTES // 2**20,
-        )})  # fmt: skip
-    try:
-        media_type = check_upload(upload, field)
-    except ValidationFailed:
-        media_type = None
-    if media_type not in IMAGE_TYPES:
-        raise ValidationFailed({field: _(
-            "文件“%(name)s”的内容不是图片（PNG、JPEG、GIF、WebP），与文件扩展名无关。", name=name,
-        )})  # fmt: skip
-    return media_type
-
-
-def add_photo(
-    db: Session, root: Path, visit: Visit, user: User, *, indicator_id: int, client_id: str,
-    upload: Upload,
-) -> tuple[InspectionPhoto, bool]:
-    """(the photo, whether it is new): a resend with the same client id is the same photo."""
-    client_id = _check_client_id(client_id, "client_id")
-    earlier = db.exec(
-        select(InspectionPhoto).where(InspectionPhoto.client_id == client_id)
-    ).first()
-    if earlier is not None and earlier.sheet_id == visit.sheet.id:
-        return earlier, False
-    if earlier is not None:
-        raise ValidationFailed({"client_id": _("该照片编号属于另一份考察表。")})
-    _require(closed_reason(visit, user))
-    field = f"photo-{indicator_id}"
-    node = next((n for n in sheet_leaves(db, visit.campaign.id) if n.id == indicator_id), None)
-    if node is None:
-        raise ValidationFailed({field: _("指标 %(id)s 不是本次评议的末级指标。", id=indicator_id)})
-    check_photo(upload, field)
-    photos = [photo for photo, _file in photos_of(db, visit.sheet.id)]
-    if sum(p.indicator_id == indicator_id for p in photos) >= MAX_PHOTOS_PER_INDICATOR:
-        raise ValidationFailed({field: _(
-            "指标 %(code)s「%(name)s」最多 %(n)d 张照片，请先删除不需要的照片。",
-            code=node.code, name=node.name, n=MAX_PHOTOS_PER_INDICATOR,
-        )})  # fmt: skip
-    if len(photos) >= MAX_PHOTOS_PER_SHEET:
-        raise ValidationFailed({field: _(
-            "每份考察表最多 %(n)d 张照片。", n=MAX_PHOTOS_PER_SHEET)})  # fmt: skip
-    stored = store_upload(db, root, upload, user_id=user.id, field=field)
-    photo = InspectionPhoto(
-        sheet_id=visit.sheet.id, indicator_id=indicator_id, file_id=stored.id, client_id=client_id
-    )
-    db.add(photo)
-    commit_or_fail(db)
-    return photo, True
-
-
-def remove_photo(db: Session, visit: Visit, user: User, photo_id: int) -> None:
-    _require(closed_reason(visit, user))
-    photo = db.get(InspectionPhoto, photo_id)
-    if photo is None or photo.sheet_id != visit.sheet.id:
-        raise ValidationFailed({"form": _("没有这张照片。")})
-    db.delete(photo)
     commit_or_fail(db)

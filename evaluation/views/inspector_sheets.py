@@ -17,6 +17,7 @@ from evaluation.access import roles_required
 from evaluation.db import get_session
 from evaluation.forms import CsrfOnlyForm
 from evaluation.models import InspectionPhoto, Role, SheetStatus, StoredFile
+from evaluation.services import inspection_photos as photos
 from evaluation.services import inspection_sheets as sheets
 from evaluation.services.errors import ValidationFailed
 from evaluation.services.file_store import files_root
@@ -86,16 +87,16 @@ def render_sheet(visit: sheets.Visit, *, errors=None, values=None, status=200, n
         and visit.sheet.status == SheetStatus.SUBMITTED
         and any(m.inspector.id == current_user.id for m in team)
     )
-    photos: dict[int, list] = {}
-    for photo, stored in sheets.photos_of(db, visit.sheet.id):
-        photos.setdefault(photo.indicator_id, []).append((photo, stored))
+    by_indicator: dict[int, list] = {}
+    for photo, stored in photos.photos_of(db, visit.sheet.id):
+        by_indicator.setdefault(photo.indicator_id, []).append((photo, stored))
     names = {m.inspector.id: m.inspector.display_name for m in team}
     return render_template(
         "inspector/sheet.html",
         visit=visit,
         leaves=sheets.sheet_leaves(db, visit.campaign.id),
         lines=sheets.lines_of(db, visit.sheet.id),
-        photos=photos,
+        photos=by_indicator,
         team=team,
         names=names,
         editable=editable,
@@ -106,8 +107,8 @@ def render_sheet(visit: sheets.Visit, *, errors=None, values=None, status=200, n
         notice=notice,
         new_client_id=uuid.uuid4().hex,
         limits={
-            "photos": sheets.MAX_PHOTOS_PER_INDICATOR,
-            "mb": sheets.MAX_PHOTO_BYTES // 2**20,
+            "photos": photos.MAX_PHOTOS_PER_INDICATOR,
+            "mb": photos.MAX_PHOTO_BYTES // 2**20,
             "notes": sheets.MAX_NOTES_CHARS,
         },
         form=CsrfOnlyForm(),
@@ -227,7 +228,7 @@ def photo_upload(sheet_id: int):
     try:
         if len(uploads) != 1:
             raise ValidationFailed({f"photo-{indicator_id}": _("请选择一张照片。")})
-        _photo, new = sheets.add_photo(
+        _photo, new = photos.add_photo(
             db, files_root(current_app), visit, current_user,
             indicator_id=indicator_id, client_id=request.form.get("client_id", ""),
             upload=uploads[0],
@@ -246,7 +247,7 @@ def photo_delete(sheet_id: int, photo_id: int):
     visit = _own_visit(sheet_id)
     db = get_session()
     try:
-        sheets.remove_photo(db, visit, current_user, photo_id)
+        photos.remove_photo(db, visit, current_user, photo_id)
     except ValidationFailed as failure:
         db.rollback()
         return render_sheet(sheets.load_visit(db, sheet_id), errors=failure.errors, status=404)
