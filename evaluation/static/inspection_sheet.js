@@ -172,7 +172,9 @@
       show(data.msgPending, "offline");
       retryLater();
     } else {
-      show((body.errors && body.errors.form) || data.msgError, "error");
+      // e.g. an expired form token (the page must be reloaded): the draft stays on this device.
+      var problem = body.error || {};
+      show(problem.detail || problem.message || data.msgError, "error");
     }
   }
 
