@@ -357,3 +357,17 @@ def test_only_confirmed_sheets_give_marks_and_results_use_them(app, db, world):
     declare_conflict(db, w.campaign, agency_id=w.agency.id, reason="考察后发现亲属任职",
                      recorded_by=w.organizer, inspector_id=w.bob.id)
     assert {m.scorer_id for m in inspection_marks(db, w.stage)} == {w.alice.id}
+
+
+def test_a_teammate_who_declared_a_conflict_cannot_confirm(app, db, world):
+    w = world
+    alice, bob = w.web(app, w.alice), w.web(app, w.bob)
+    sheet = w.sheet_of(db, w.alice)
+    _submit(alice, w, sheet, 0)
+    declare_conflict(db, w.campaign, agency_id=w.agency.id, reason="近亲属在该局任职",
+                     recorded_by=w.bob, inspector_id=w.bob.id)
+    refused = bob.post(f"/inspector/sheets/{sheet.id}/confirm", {})
+    assert refused.status_code == 400 and "须回避该单位" in refused.get_data(as_text=True)
+    db.refresh(sheet)
+    assert sheet.status == SheetStatus.SUBMITTED
+    assert _count(db, Score, Score.stage_id == w.stage.id) == 0
