@@ -35,6 +35,9 @@ from evaluation.models import (
     EvidenceFile,
     Indicator,
     InspectionAssignment,
+    InspectionLine,
+    InspectionPhoto,
+    InspectionSheet,
     Invitation,
     Judge,
     LiveSeat,
@@ -108,6 +111,10 @@ AUDITED = (
     # 互评: the setup, each assignment and every draft save / submission of a sheet.
     PeerReviewSetup,
     PeerAssignment,
+    # 实地考察: each sheet (status changes, confirmations, returns), its lines and photos.
+    InspectionSheet,
+    InspectionLine,
+    InspectionPhoto,
 )
 # Bookkeeping that changes with every event; an update of these alone is not worth a record.
 QUIET = {"revision"}

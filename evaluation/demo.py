@@ -12,6 +12,7 @@ from sqlmodel import Session, select
 from evaluation import demo_data as data
 from evaluation.clock import LOCAL_TZ
 from evaluation.demo_ballots import load_public_review
+from evaluation.demo_inspection import load_inspections
 from evaluation.demo_peer_review import compose_2024_results, load_peer_review
 from evaluation.demo_publicity import load_publicity
 from evaluation.demo_self_assessment import load_self_assessment_demo
@@ -111,6 +112,7 @@ def _load(session: Session) -> None:
     _sheet_session(session, county_campaign)
     load_self_assessment_demo(session, city_campaign, _files_root())
     load_peer_review(session, city_campaign)
+    load_inspections(session, city_campaign)  # after the declared conflicts
     _past_results(session, city, city_agencies)
     compose_2024_results(session, city_campaign)
 

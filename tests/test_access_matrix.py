@@ -170,8 +170,37 @@ ROUTES = [  # (method, url template, endpoint, expected, form data)
     ("POST", "/admin/users/new", "admin.user_new", POST_ANY_ORGANIZER, {"username": ""}),
     ("GET", "/agency/", "agency.home", CONTACT, None),
     ("GET", "/inspector/", "inspector.home", INSPECTOR, None),
-    ("GET", "/inspector/visits/{visit}", "inspector.visit", INSPECTOR, None),
+    ("GET", "/inspector/sw.js", "inspector.service_worker", PUBLIC, None),
+    ("GET", "/inspector/visits/{visit}", "inspector.visit", (LOGIN, 403, 403, 403, 403, 302), None),
     ("GET", "/inspector/visits/{other_visit}", "inspector.visit", NOT_ASSIGNED, None),
+    # 实地考察: inspector_a's own draft sheet ({sheet}, with a photo) and the submitted sheet of
+    # their teammate ({other_sheet}); organizers of the campaign see both, read-only.
+    ("GET", "/inspector/sheets/{sheet}", "inspector.sheet", (LOGIN, 200, 200, 404, 403, 200), None),
+    ("GET", "/inspector/sheets/{other_sheet}", "inspector.sheet",
+     (LOGIN, 200, 200, 404, 403, 200), None),
+    ("POST", "/inspector/sheets/{sheet}/draft", "inspector.sheet_draft",
+     (LOGIN, 403, 403, 403, 403, 400), {"lines": ""}),
+    ("POST", "/inspector/sheets/{other_sheet}/draft", "inspector.sheet_draft",
+     (LOGIN, 403, 403, 403, 403, 403), {"lines": ""}),
+    ("POST", "/inspector/sheets/{sheet}/submit", "inspector.sheet_submit",
+     (LOGIN, 403, 403, 403, 403, 400), {}),
+    # Confirming one's own sheet is refused by the service (400), never a silent success.
+    ("POST", "/inspector/sheets/{sheet}/confirm", "inspector.sheet_confirm",
+     (LOGIN, 403, 403, 403, 403, 400), {}),
+    ("POST", "/inspector/sheets/{sheet}/return", "inspector.sheet_return",
+     (LOGIN, 403, 403, 403, 403, 400), {"comment": ""}),
+    ("POST", "/inspector/sheets/{sheet}/photos", "inspector.photo_upload",
+     (LOGIN, 403, 403, 403, 403, 400), {}),
+    ("POST", "/inspector/sheets/{sheet}/photos/999999/delete", "inspector.photo_delete",
+     (LOGIN, 403, 403, 403, 403, 404), {}),
+    ("GET", "/inspector/photos/{photo}", "inspector.photo_download",
+     (LOGIN, 200, 200, 404, 403, 200), None),
+    ("GET", "/admin/campaigns/{campaign}/inspection", "admin.inspection", ORG_A, None),
+    ("POST", "/admin/campaigns/{campaign}/inspection", "admin.inspection_assign", POST_ORG_A,
+     {"agency_id": ""}),
+    # The teammate's sheet is submitted: taking them off the team is refused (409).
+    ("POST", "/admin/campaigns/{campaign}/inspection/{other_visit}/delete",
+     "admin.inspection_unassign", (LOGIN, 409, 409, 404, 403, 403), {}),
     # 部署安排 / 自查自评 / 回避登记 (contact_a's agency takes part; see `world`)
     ("GET", "/agency/campaigns/{campaign}/notice", "agency.notice", CONTACT, None),
     (
@@ -591,7 +620,7 @@ def world(app, db, tmp_path, monkeypatch):
     agency = f.agency(db, org_a)
     judge = f.judge(db, campaign)
     parent = create_indicator(db, campaign, IndicatorFields("A", "组织领导", Decimal("20")))
-    create_indicator(db, campaign, IndicatorFields("A1", "责任清单", Decimal("20")), parent)
+    a1 = create_indicator(db, campaign, IndicatorFields("A1", "责任清单", Decimal("20")), parent)
     users = {
         "admin": f.user(db, Role.ADMIN),
         "organizer_a": f.user(db, Role.ORGANIZER, org_a),
@@ -610,6 +639,7 @@ def world(app, db, tmp_path, monkeypatch):
     db.add_all([visit, other])
     db.add(CampaignAgency(campaign_id=campaign.id, agency_id=agency.id, group_name="市直组"))
     db.commit()
+    sheet, other_sheet, photo = _inspection_sheets(app, db, visit, other, a1)
     onsite = f.stage(db, campaign, StageKind.ONSITE_REVIEW)
     live = create_session(db, onsite, "第一场", [agency.id], [judge.id])
     results = _results(db, org_a)
@@ -624,10 +654,34 @@ def world(app, db, tmp_path, monkeypatch):
         "indicator": parent.id,
         "visit": visit.id,
         "other_visit": other.id,
+        "sheet": sheet.id,
+        "other_sheet": other_sheet.id,
+        "photo": photo.id,
         "job": _import_job(app, tmp_path, campaign.id),
         "report": _report_job(app, tmp_path, campaign.id, monkeypatch),
     }
     return users, ids
+
+
+def _inspection_sheets(app, db, visit, other, indicator):
+    """inspector_a's draft with one photo; the teammate's sheet submitted."""
+    from evidence_samples import PNG
+
+    from evaluation.models import InspectionPhoto, InspectionSheet, SheetStatus
+    from evaluation.services.file_store import Upload, files_root, store_upload
+
+    sheet = InspectionSheet(assignment_id=visit.id, inspector_id=visit.inspector_id)
+    other_sheet = InspectionSheet(assignment_id=other.id, inspector_id=other.inspector_id,
+                                  status=SheetStatus.SUBMITTED)
+    db.add_all([sheet, other_sheet])
+    db.flush()
+    stored = store_upload(db, files_root(app), Upload("台账.png", PNG),
+                          user_id=visit.inspector_id)
+    photo = InspectionPhoto(sheet_id=sheet.id, indicator_id=indicator.id, file_id=stored.id,
+                            client_id="access-matrix-photo")
+    db.add(photo)
+    db.commit()
+    return sheet, other_sheet, photo
 
 
 def _results(db, organization) -> dict[str, int]:

@@ -201,3 +201,23 @@ def test_demo_2024_results_are_composed_from_the_stages_in_so_far(db):
     assert all(Decimal(entry["total"]) > 0 for entry in entries)
     stages = {code for entry in entries for code in entry["stages"]}
     assert {"self_assessment", "public_review", "peer_review"} <= stages
+
+
+def test_demo_inspections_are_assigned_confirmed_returned_and_drafted(db):
+    from evaluation.models import InspectionSheet, Score, SheetStatus, StageKind
+    from evaluation.services.conflicts import recusals
+
+    campaign = _campaign(db, CITY_CAMPAIGN)
+    stage = db.exec(select(Stage).where(Stage.campaign_id == campaign.id,
+                                        Stage.kind == StageKind.FIELD_INSPECTION)).one()
+    statuses = Counter(s.status for s in db.exec(select(InspectionSheet)))
+    assert statuses[SheetStatus.CONFIRMED] >= 4 and statuses[SheetStatus.RETURNED] == 1
+    assert statuses[SheetStatus.DRAFT] == 1 and statuses[SheetStatus.SUBMITTED] >= 1
+    confirmed = [s for s in db.exec(select(InspectionSheet))
+                 if s.status == SheetStatus.CONFIRMED]
+    assert all(s.confirmed_by != s.inspector_id for s in confirmed)
+    marks = db.exec(select(Score).where(Score.stage_id == stage.id)).all()
+    assert {m.reviewer_id for m in marks} == {s.inspector_id for s in confirmed}
+    register = {(r.person_name, r.agency_name) for r in recusals(db, campaign)
+                if r.person_kind == "inspector"}
+    assert ("周晓红", "市税务局") in register

@@ -30,6 +30,13 @@ from evaluation.models.deployment import (
     NoticeReceipt,
     StoredFile,
 )
+from evaluation.models.inspection import (
+    InspectionLine,
+    InspectionPhoto,
+    InspectionSave,
+    InspectionSheet,
+    SheetStatus,
+)
 from evaluation.models.judging import (
     AccessToken,
     InspectionAssignment,
@@ -143,6 +150,11 @@ __all__ = [
     "Indicator",
     "IndicatorKind",
     "InspectionAssignment",
+    "InspectionLine",
+    "InspectionPhoto",
+    "InspectionSave",
+    "InspectionSheet",
+    "SheetStatus",
     "Judge",
     "Organization",
     "OrganizationKind",

@@ -1,7 +1,8 @@
 """Conflicts of interest and the recusal register (回避登记).
 
 A person is recused from scoring an agency when
-  * a judge's affiliation is that agency (automatic: nobody has to remember to declare it), or
+  * a judge's or an inspector's affiliation (an inspector's account's 所属单位) is that agency
+    (automatic: nobody has to remember to declare it), or
   * a judge or inspector has declared a conflict with it (with a reason).
 `recusals(db, campaign)` is the one list other stages (results, inspection, live) consult.
 """
@@ -78,6 +79,19 @@ def recusals(db: Session, campaign: Campaign) -> list[Recusal]:
                 Recusal("judge", judge.id, judge.name, agency.id, agency.name, AFFILIATION,
                         _("评委所属单位为被评议单位"))
             )  # fmt: skip
+    inspectors = db.exec(
+        select(User).where(
+            User.role == Role.INSPECTOR,
+            User.organization_id == campaign.organization_id,
+            User.agency_id.in_(list(agencies)),
+        )
+    ).all()
+    for inspector in inspectors:
+        agency = agencies[inspector.agency_id]
+        found.append(
+            Recusal("inspector", inspector.id, inspector.display_name, agency.id, agency.name,
+                    AFFILIATION, _("考察员所属单位为被评议单位"))
+        )  # fmt: skip
     names = {j.id: j.name for j in judges}
     declarations = db.exec(
         select(ConflictDeclaration, User)

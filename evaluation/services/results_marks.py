@@ -36,7 +36,7 @@ from evaluation.models import (
     User,
 )
 from evaluation.models.self_assessment import ReviewDecision
-from evaluation.services.conflicts import declared_judge_conflicts, judge_recused
+from evaluation.services.conflicts import declared_judge_conflicts, judge_recused, recusals
 
 # Sources of a mark. A satisfaction row carries a level and a count instead of a scorer.
 JUDGE, REVIEWER, PEER, SATISFACTION = "judge", "reviewer", "peer", "satisfaction"
@@ -198,6 +198,30 @@ def accepted_self_scores(db: Session, stage: Stage) -> list[RawMark]:
     return rows
 
 
+def inspection_marks(db: Session, stage: Stage) -> list[RawMark]:
+    """实地考察: each inspector's marks, the author of a sheet being its scorer.
+
+    A sheet's `score` rows are written only when a second member of the team confirms it
+    (services/inspection_sheets.py), so drafts, submitted and returned sheets give none; a
+    total entered by the organizers (an earlier year's paper sheet) counts as it is. Marks of
+    an inspector for an agency they must be recused from (their 所属单位, or a declared
+    conflict, perhaps declared after the visit) are set aside.
+    """
+    campaign = db.get(Campaign, stage.campaign_id)
+    recused = {(r.person_id, r.agency_id) for r in recusals(db, campaign)
+               if r.person_kind == "inspector"}
+    leaves = _leaf_indicators(db, stage.campaign_id)
+    rows = []
+    for score in _valid_scores(db, stage):
+        line = _line(score, leaves)
+        if score.reviewer_id is None or line is None \
+                or (score.reviewer_id, score.agency_id) in recused:
+            continue
+        rows.append(RawMark(stage.kind.value, score.agency_id, REVIEWER, score.reviewer_id,
+                            "", line[0], score.value, line[1]))
+    return rows
+
+
 def audience_panel_counts(db: Session, stage: Stage) -> list[RawMark]:
     """大众评审团 votes cast during the live on-site review, per agency and level."""
     votes = db.exec(
@@ -248,7 +272,7 @@ COLLECTORS: dict[StageKind, tuple[Collector, ...]] = {
     StageKind.SELF_ASSESSMENT: (accepted_self_scores, judge_and_reviewer_marks),
     StageKind.MEDIA_PUBLICITY: (judge_and_reviewer_marks,),
     StageKind.PUBLIC_REVIEW: (audience_panel_counts, public_ballot_counts),
-    StageKind.FIELD_INSPECTION: (judge_and_reviewer_marks,),
+    StageKind.FIELD_INSPECTION: (inspection_marks,),
     StageKind.ONSITE_REVIEW: (judge_and_reviewer_marks,),
     StageKind.PEER_REVIEW: (peer_marks,),
 }

@@ -130,6 +130,7 @@ from evaluation.views import (  # noqa: E402,F401  (routes register on bp)
     admin_deployment,
     admin_imports,
     admin_indicators,
+    admin_inspection,
     admin_judges,
     admin_live,
     admin_peer_review,

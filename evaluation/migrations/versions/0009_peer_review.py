@@ -1,7 +1,7 @@
 """互评 peer review: the stage's setup (marking, draw seed) and who reviews whom
 
 Revision ID: 0009_peer_review
-Revises: 0007
+Revises: 0008_field_inspection
 Create Date: 2026-11-28 14:02:36.521129
 
 Submitted peer marks are `score` rows (reviewer_id = the agency's contact); these tables
@@ -13,7 +13,7 @@ import sqlmodel
 from alembic import op
 
 revision = "0009_peer_review"
-down_revision = "0007"
+down_revision = "0008_field_inspection"
 branch_labels = None
 depends_on = None
 
