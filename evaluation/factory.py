@@ -13,6 +13,7 @@ from flask import Flask
 
 from evaluation import audit, config, db, display, errors, i18n, security
 from evaluation.extensions import csrf, limiter, login_manager, socketio
+from evaluation.services import tokens
 from evaluation.url_converters import DatabaseIntegerConverter
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -32,6 +33,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     _register_blueprints(app)
     errors.init_app(app)
     security.init_app(app)
+    tokens.init_app(app)
     from evaluation.cli import register_commands
 
     register_commands(app)

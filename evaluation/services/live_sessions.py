@@ -25,7 +25,7 @@ from evaluation.models.base import utcnow
 from evaluation.services.errors import ValidationFailed
 from evaluation.services.tokens import (
     IssuedToken,
-    digest,
+    code_digest,
     issue_token,
     new_short_code,
     normalize_code,
@@ -212,7 +212,7 @@ def issue_panel_codes(db: Session, live: LiveSession, count: int) -> list[tuple[
     issued = []
     for number in range(start + 1, start + count + 1):
         code = new_short_code()
-        db.add(PanelMember(session_id=live.id, number=number, code_digest=digest(code)))
+        db.add(PanelMember(session_id=live.id, number=number, code_digest=code_digest(code)))
         issued.append((number, code))
     db.commit()
     return issued
@@ -220,5 +220,5 @@ def issue_panel_codes(db: Session, live: LiveSession, count: int) -> list[tuple[
 
 def find_panel_member(db: Session, code: str) -> PanelMember | None:
     return db.exec(
-        select(PanelMember).where(PanelMember.code_digest == digest(normalize_code(code)))
+        select(PanelMember).where(PanelMember.code_digest == code_digest(normalize_code(code)))
     ).first()

@@ -24,7 +24,7 @@ from sqlmodel import Session, select
 from evaluation.models import SmsChallenge, Stage
 from evaluation.models.base import utcnow
 from evaluation.services.errors import ValidationFailed
-from evaluation.services.tokens import digest
+from evaluation.services.tokens import code_digest
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +74,7 @@ def send_challenge(db: Session, stage: Stage, raw_phone: str) -> str:
         SmsChallenge(
             stage_id=stage.id,
             phone_digest=phone_digest(phone),
-            code_digest=digest(code),
+            code_digest=code_digest(code),
             expires_at=utcnow() + VALID_FOR,
         )
     )
@@ -97,7 +97,7 @@ def verify_challenge(db: Session, stage: Stage, raw_phone: str, code: str) -> st
         raise ValidationFailed({"sms_code": _("验证码已过期或尚未获取，请重新获取。")})
     if challenge.attempts >= MAX_ATTEMPTS:
         raise ValidationFailed({"sms_code": _("验证码错误次数过多，请重新获取。")})
-    if not hmac.compare_digest(challenge.code_digest, digest((code or "").strip())):
+    if not hmac.compare_digest(challenge.code_digest, code_digest((code or "").strip())):
         challenge.attempts += 1
         db.add(challenge)
         db.commit()
