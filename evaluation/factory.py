@@ -90,6 +90,7 @@ def _register_blueprints(app: Flask) -> None:
         public,
         public_ballots,
         public_publicity,
+        two_factor,  # noqa: F401  (its routes register on auth.bp)
     )
 
     for blueprint in (auth.bp, public.bp, admin.bp, agency_portal.bp, inspector_portal.bp,

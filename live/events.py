@@ -14,6 +14,7 @@ from evaluation.audit import acting_as
 from evaluation.db import get_session
 from evaluation.extensions import socketio
 from evaluation.models import Judge, LiveSeat, LiveSession
+from evaluation.security_log import security_event
 from live import broadcast, presence, sweeper
 from live.audience import cast_vote, my_votes
 from live.direction import run_command
@@ -67,6 +68,7 @@ def on_connect(auth):
                 bind_device(db, who, str(auth.get("device") or "")[:64] or request.sid)
     except LiveRefusal as refusal:
         db.rollback()
+        security_event("live_connect_refused", session=session_id, reason=refusal.code)
         # The client sees `message`, and the whole error (code, field) as `data`.
         raise ConnectionRefusedError(refusal.message, refusal.ack()["error"]) from None
     connections()[request.sid] = who

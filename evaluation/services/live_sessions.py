@@ -22,6 +22,7 @@ from evaluation.models import (
     TokenKind,
 )
 from evaluation.models.base import utcnow
+from evaluation.security_log import security_event
 from evaluation.services.errors import ValidationFailed
 from evaluation.services.tokens import (
     IssuedToken,
@@ -176,6 +177,7 @@ def revoke_session_tokens(db: Session, live: LiveSession) -> int:
         token.revoked_at = utcnow()
         db.add(token)
     db.commit()
+    security_event("tokens_revoked", scope=token_scope(live.id), count=len(tokens))
     return len(tokens)
 
 

@@ -74,7 +74,7 @@ def code_key() -> bytes:
 
 def migration_code_key() -> bytes:
     """The key while migrating: the app's when `pingyi db upgrade` runs, else the environment."""
-    from flask import current_app, has_app_context
+    from flask import has_app_context
 
     if has_app_context():
         return code_key()
@@ -146,15 +146,19 @@ def check_token(
 
 def find_short_code(session: Session, code: str) -> AccessToken | None:
     """The live judge token a typed short code belongs to (for the join page)."""
-    found = session.exec(
-        select(AccessToken).where(AccessToken.short_code_digest == code_digest(normalize_code(code)))
-    ).first()
+    wanted = code_digest(normalize_code(code))
+    found = session.exec(select(AccessToken).where(AccessToken.short_code_digest == wanted)).first()
     if found is None or found.kind != TokenKind.JUDGE or found.revoked_at is not None:
         return None
     return found if found.expires_at > utcnow() else None
 
 
 def revoke_token(session: Session, record: AccessToken) -> None:
+    from evaluation.security_log import security_event
+
     record.revoked_at = utcnow()
     session.add(record)
     session.flush()
+    security_event(
+        "token_revoked", token=record.id, kind=record.kind.value, scope=record.scope
+    )

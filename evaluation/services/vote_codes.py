@@ -5,9 +5,9 @@ A code is 12 characters from a 31-letter alphabet without look-alikes (no 0/O, 1
 chance of about 1 in 8·10^11 of hitting any; under the per-IP, per-device and per-code rate
 limits (tens of tries a minute) guessing is hopeless. The code is printed as XXXX-XXXX-XXXX.
 
-Only a keyed digest is stored (`tokens.code_digest`), so codes are shown once, in the response that issues
-them (a printable page, an XLSX or a CSV download): what the organizer does not save then
-cannot be shown again, and a lost batch is revoked and replaced.
+Only a keyed digest is stored (tokens.code_digest), so codes are shown once, in the
+response that issues them (a printable page, an XLSX or a CSV download): what the organizer
+does not save then cannot be shown again, and a lost batch is revoked and replaced.
 """
 
 from __future__ import annotations
@@ -63,7 +63,9 @@ def issue_batch(db: Session, stage: Stage, count: int, issued_by: str) -> list[I
     batch = next_batch(db, stage)
     issued = [IssuedCode(batch, serial, new_code()) for serial in range(1, count + 1)]
     db.add_all(
-        VoteCode(stage_id=stage.id, batch=batch, serial=code.serial, code_digest=code_digest(code.code))
+        VoteCode(
+            stage_id=stage.id, batch=batch, serial=code.serial, code_digest=code_digest(code.code)
+        )
         for code in issued
     )
     record(
