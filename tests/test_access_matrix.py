@@ -48,6 +48,20 @@ ROUTES = [  # (method, url template, endpoint, expected, form data)
     ("GET", "/account/password", "auth.password", SIGNED_IN, None),
     ("POST", "/account/password", "auth.password", POST_SIGNED_IN, {"current_password": ""}),
     ("POST", "/account/language", "auth.language", (400,) * 6, {"lang": "xx"}),
+    # The second factor: only after a right password (else back to the login page); a
+    # logged-in user is sent home. Enrolment and recovery codes: any signed-in user.
+    ("GET", "/login/2fa", "auth.second_factor", (LOGIN,) + (302,) * 5, None),
+    ("POST", "/login/2fa", "auth.second_factor", (LOGIN,) + (302,) * 5, {"code": "1"}),
+    ("GET", "/login/2fa/setup", "auth.second_factor_setup", (LOGIN,) + (302,) * 5, None),
+    (
+        "POST",
+        "/login/2fa/setup",
+        "auth.second_factor_setup",
+        (LOGIN,) + (302,) * 5,
+        {"code": "1"},
+    ),
+    ("GET", "/account/2fa", "auth.two_factor_page", SIGNED_IN, None),
+    ("POST", "/account/2fa", "auth.two_factor_page", POST_SIGNED_IN, {"code": ""}),
     ("GET", "/admin/", "admin.dashboard", ANY_ORGANIZER, None),
     ("GET", "/admin/campaigns/new", "admin.campaign_new", ANY_ORGANIZER, None),
     ("POST", "/admin/campaigns/new", "admin.campaign_new", POST_ANY_ORGANIZER, {"title": ""}),

@@ -314,3 +314,44 @@ def test_a_session_cookie_signed_with_sha1_is_refused(app, web, organizer):
     assert forged.get("/admin/").status_code == 302
     forged.set_cookie("session", cookie)
     assert forged.get("/admin/").status_code == 200
+
+
+# --- production refuses the demo (ASVS V6.3.2, V15.2.3) ----------------------------------
+
+
+@pytest.fixture
+def production(app):
+    app.config.update(TESTING=False, PINGYI_ENV="production")
+    return app
+
+
+def test_the_demo_is_refused_in_production(production, db):
+    from sqlmodel import select
+
+    from evaluation.models import User
+
+    result = production.test_cli_runner().invoke(args=["demo"])
+    assert result.exit_code != 0 and "PINGYI_ENV=production" in result.output
+    assert db.exec(select(User)).all() == []
+
+
+def test_the_demo_password_opens_nothing_in_production(production, db, web):
+    from werkzeug.security import generate_password_hash
+
+    from evaluation.services.passwords import DEFAULT_DEMO_PASSWORD
+
+    # An account left with the demo's published password (copied from a training machine).
+    user = f.user(db, Role.ORGANIZER, f.org(db), username="organizer")
+    user.password_hash = generate_password_hash(DEFAULT_DEMO_PASSWORD)
+    db.add(user)
+    db.commit()
+    production.config["REQUIRE_2FA"] = False  # the password step is what is tested here
+    assert web.login("organizer", DEFAULT_DEMO_PASSWORD).status_code == 401
+    production.config["PINGYI_ENV"] = "development"
+    assert web.login("organizer", DEFAULT_DEMO_PASSWORD).status_code == 302
+
+
+def test_organizers_need_the_second_factor_in_production_by_default(production, db, web):
+    f.user(db, Role.ORGANIZER, f.org(db), username="zhang")
+    assert production.config["REQUIRE_2FA"] is None  # the default: decided by PINGYI_ENV
+    assert web.login("zhang").location.endswith("/login/2fa/setup")
