@@ -11,7 +11,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from evaluation import audit, config, db, display, errors, i18n, security
+from evaluation import audit, config, db, display, errors, i18n, security, security_log
 from evaluation.extensions import csrf, limiter, login_manager, socketio
 from evaluation.services import tokens
 from evaluation.url_converters import DatabaseIntegerConverter
@@ -34,6 +34,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     errors.init_app(app)
     security.init_app(app)
     tokens.init_app(app)
+    security_log.init_app(app)
     from evaluation.cli import register_commands
 
     register_commands(app)

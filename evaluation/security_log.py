@@ -14,10 +14,26 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import sys
+import time
 
 from flask import has_request_context, request
 
 logger = logging.getLogger("pingyi.security")
+LINE_FORMAT = "%(asctime)sZ %(levelname)s %(name)s %(message)s"
+
+
+def init_app(app) -> None:
+    """Security events are INFO: make sure they reach stderr when nobody configured logging
+    (`pingyi serve`), in UTC, without doubling lines where a handler already exists."""
+    logger.setLevel(logging.INFO)
+    if logger.handlers or logging.getLogger().handlers:
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    formatter = logging.Formatter(LINE_FORMAT, datefmt="%Y-%m-%dT%H:%M:%S")
+    formatter.converter = time.gmtime
+    handler.setFormatter(formatter)
+    logger.addHandler(handler)
 
 
 def _clean(value: object) -> str:
