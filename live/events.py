@@ -123,6 +123,8 @@ def _checked(role: str, refusal: str, model, payload):
     """(caller, validated payload) or (None, error ack): role, rate limit, then the payload."""
     who = _caller()
     if who is None or who.role != role:
+        security_event("live_event_forbidden", role=who.role if who else None,
+                       actor=who.actor if who else None)
         return None, _refused("forbidden", refusal)
     if not allow(request.sid):
         return None, _refused("rate_limited", "too many messages, slow down")

@@ -65,3 +65,9 @@ def test_a_crafted_name_cannot_forge_a_log_line(web, log):
     lines = _events(log)
     assert len(lines) == 1 and lines[0].startswith("event=login_failed")
     assert "\n" not in lines[0] and "login_succeeded" not in lines[0]  # unknown: hashed
+
+
+def test_a_wrong_short_code_at_join_is_logged_without_the_code(web, log):
+    assert web.post("/live/join", {"code": "WRONGCODE22"}).status_code == 400
+    line = next(e for e in _events(log) if e.startswith("event=live_join_refused"))
+    assert "WRONGCODE22" not in line
