@@ -17,7 +17,9 @@ from evaluation.models import (
     LiveSubmission,
     Score,
     ScoreStatus,
+    Stage,
 )
+from evaluation.services.conflicts import declared_judge_conflicts, judge_recused
 from scoring import PanelResult, PanelRule
 
 
@@ -59,10 +61,20 @@ def seat_states_by_slot(
         (row.slot_id, row.seat_id): (row.id, totals[row.id] if value is None else value)
         for row, value in rows
     }
+    declared = _declared_conflicts(db, session_id, slots)
     return {
-        slot.id: [_state(slot, seat, judge, marks.get((slot.id, seat.id))) for seat, judge in seats]
+        slot.id: [
+            _state(slot, seat, judge, marks.get((slot.id, seat.id)), declared)
+            for seat, judge in seats
+        ]
         for slot in slots
     }
+
+
+def _declared_conflicts(db: Session, session_id: int, slots: list[LiveSlot]) -> set:
+    live = db.get(LiveSession, session_id)
+    stage = db.get(Stage, live.stage_id)
+    return declared_judge_conflicts(db, stage.campaign_id, [slot.agency_id for slot in slots])
 
 
 def _sheet_totals(db: Session, session_id: int, submission_ids: list[int]) -> dict:
@@ -80,10 +92,10 @@ def _sheet_totals(db: Session, session_id: int, submission_ids: list[int]) -> di
     return {submission_id: sheet.total(lines[submission_id]) for submission_id in submission_ids}
 
 
-def _state(slot: LiveSlot, seat: LiveSeat, judge: Judge, mark) -> SeatState:
+def _state(slot: LiveSlot, seat: LiveSeat, judge: Judge, mark, declared: set) -> SeatState:
     submission_id, value = mark if mark else (None, None)
     return SeatState(
-        seat, judge, judge.affiliation_agency_id == slot.agency_id, value, submission_id
+        seat, judge, judge_recused(judge, slot.agency_id, declared), value, submission_id
     )
 
 

@@ -101,6 +101,27 @@ def recusals(db: Session, campaign: Campaign) -> list[Recusal]:
     return sorted(found, key=lambda r: (r.person_kind, r.person_name, r.agency_name))
 
 
+def declared_judge_conflicts(
+    db: Session, campaign_id: int, agency_ids: list[int] | None = None
+) -> set[tuple[int, int]]:
+    """(judge id, agency id) of every conflict a judge of the campaign declared.
+
+    One small query, for the paths that decide a recusal often (live scoring, composing):
+    a judge is recused where `judge_recused` says so.
+    """
+    query = select(ConflictDeclaration.judge_id, ConflictDeclaration.agency_id).where(
+        ConflictDeclaration.campaign_id == campaign_id, ConflictDeclaration.judge_id.is_not(None)
+    )
+    if agency_ids is not None:
+        query = query.where(ConflictDeclaration.agency_id.in_(agency_ids))
+    return {(judge_id, agency_id) for judge_id, agency_id in db.exec(query).all()}
+
+
+def judge_recused(judge: Judge, agency_id: int, declared: set[tuple[int, int]]) -> bool:
+    """By affiliation (automatic) or by the judge's own declaration."""
+    return judge.affiliation_agency_id == agency_id or (judge.id, agency_id) in declared
+
+
 def is_recused(
     db: Session,
     campaign: Campaign,

@@ -32,6 +32,7 @@ from evaluation.models import (
     StageKind,
     User,
 )
+from evaluation.services.conflicts import declared_judge_conflicts, judge_recused
 
 # Sources of a mark. A satisfaction row carries a level and a count instead of a scorer.
 JUDGE, REVIEWER, PEER, SATISFACTION = "judge", "reviewer", "peer", "satisfaction"
@@ -108,14 +109,15 @@ def _line(score: Score, leaves: dict[int, tuple[str, str]]) -> tuple[str, str] |
 def judge_and_reviewer_marks(db: Session, stage: Stage) -> list[RawMark]:
     """Judges' and reviewers' marks (total or per indicator) for every agency.
 
-    A judge whose affiliation is the agency is recused: any mark from them for it is set
-    aside, and every judge of the stage's panel affiliated with an agency is listed as
-    recused there, so the published explanation names the recusal.
+    A judge whose affiliation is the agency, or who declared a conflict with it, is recused:
+    any mark from them for it is set aside, and every judge of the stage's panel is listed as
+    recused at each such agency, so the published explanation names the recusal.
     """
     leaves = _leaf_indicators(db, stage.campaign_id)
     judges = {
         j.id: j for j in db.exec(select(Judge).where(Judge.campaign_id == stage.campaign_id))
     }
+    declared = declared_judge_conflicts(db, stage.campaign_id)
     rows: list[RawMark] = []
     panel: set[int] = set()
     agencies: set[int] = set()
@@ -127,7 +129,7 @@ def judge_and_reviewer_marks(db: Session, stage: Stage) -> list[RawMark]:
         if score.judge_id is not None:
             judge = judges[score.judge_id]
             panel.add(judge.id)
-            if judge.affiliation_agency_id == score.agency_id:
+            if judge_recused(judge, score.agency_id, declared):
                 continue
             rows.append(RawMark(stage.kind.value, score.agency_id, JUDGE, judge.id,
                                 judge.group_name, line[0], score.value, line[1]))
@@ -136,9 +138,10 @@ def judge_and_reviewer_marks(db: Session, stage: Stage) -> list[RawMark]:
                                 "", line[0], score.value, line[1]))
     for judge_id in sorted(panel):
         judge = judges[judge_id]
-        if judge.affiliation_agency_id in agencies:
-            rows.append(RawMark(stage.kind.value, judge.affiliation_agency_id, JUDGE, judge.id,
-                                judge.group_name, "", None))
+        for agency_id in sorted(agencies):
+            if judge_recused(judge, agency_id, declared):
+                rows.append(RawMark(stage.kind.value, agency_id, JUDGE, judge.id,
+                                    judge.group_name, "", None))
     return rows
 
 

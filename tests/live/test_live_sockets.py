@@ -4,11 +4,20 @@ from __future__ import annotations
 
 import json
 
+import factories as f
 import pytest
 from conftest import NS, command, snapshots, submit, to_scoring
 from sqlmodel import select
 
-from evaluation.models import AuditEvent, LiveSeat, LiveSubmission, Score
+from evaluation.models import (
+    AuditEvent,
+    ConflictDeclaration,
+    Judge,
+    LiveSeat,
+    LiveSubmission,
+    Role,
+    Score,
+)
 
 
 def _count(db, model) -> int:
@@ -282,3 +291,28 @@ def test_per_connection_rate_limit(show):
     judge = show.judge(1)
     answers = [judge.emit("submit_mark", {}, namespace=NS, callback=True) for _ in range(30)]
     assert any(a["error"]["code"] == "rate_limited" for a in answers)
+
+
+def test_a_judge_who_declared_a_conflict_is_recused_like_an_affiliated_one(show, db):
+    # Seat 2 declared a conflict with the agency of the first slot (not its affiliation).
+    seat = db.exec(select(LiveSeat).where(LiveSeat.session_id == show.live_id,
+                                          LiveSeat.seat_no == 2)).one()
+    organizer = f.user(db, Role.ORGANIZER, show.organization)
+    db.add(ConflictDeclaration(campaign_id=db.get(Judge, seat.judge_id).campaign_id,
+                               agency_id=show.agency_ids[0], judge_id=seat.judge_id,
+                               reason="曾在该局任职", recorded_by=organizer.id))
+    db.commit()
+    director = show.director()
+    to_scoring(director)
+    ack = submit(show.judge(2), show.slot_ids[0], "99", "declared-conflict")
+    assert ack["error"]["code"] == "recused"
+    assert _count(db, Score) == 0
+    view = snapshots(director)[-1]["current"]
+    assert view["progress"]["expected"] == 4
+    assert [s["recused"] for s in view["seats"]] == [False, True, False, False, False]
+    # The other four marks complete the panel: reveal does not wait for seat 2.
+    _all_mark(show, 0, {1: "80", 3: "82", 4: "84", 5: "86"})
+    assert command(director, "next")["ok"]  # close scoring
+    assert command(director, "next")["ok"]  # all present seats in: reveal without a reason
+    current = snapshots(director)[-1]["current"]
+    assert current["segment"] == "revealed" and current["result"]["kept_count"] == 2
