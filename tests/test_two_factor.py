@@ -163,3 +163,31 @@ def test_security_events_are_logged_without_secrets(web, enrolled, caplog):
     assert "ip=" in text
     for secret in (f.PASSWORD, "wrong password 1", "nobody-my-secret-pw", good, SECRET):
         assert secret not in text
+
+
+def test_an_admin_resets_a_factor_or_disables_an_account_from_the_web(app, web, db, enrolled):
+    web.login("zhang")
+    web.post("/login/2fa", {"code": _code()})
+    admin = Browserless(app.test_client())
+    f.user(db, Role.ADMIN, None, username="root")
+    app.config["REQUIRE_2FA"] = False  # the admin's own login is not what is tested here
+    admin.login("root")
+    page = admin.client.get("/admin/users").get_data(as_text=True)
+    assert "重置两步验证" in page and "强制下线" in page
+    organizer = db.exec(select(User).where(User.username == "zhang")).one()
+    response = admin.post(f"/admin/users/{organizer.id}/security", {"action": "reset_2fa"})
+    assert response.status_code == 302
+    assert web.client.get("/admin/").status_code == 302  # zhang's session has ended
+    db.expire_all()
+    assert db.get(User, organizer.id).totp_secret is None
+    # An organizer cannot do this to anyone; an admin not to themselves.
+    assert web.login("zhang").status_code == 302
+    assert web.post(f"/admin/users/{organizer.id}/security", {"action": "disable"}).status_code \
+        == 403
+    root = db.exec(select(User).where(User.username == "root")).one()
+    assert admin.post(f"/admin/users/{root.id}/security", {"action": "disable"}).status_code \
+        == 400
+    assert admin.post(f"/admin/users/{organizer.id}/security", {"action": "disable"}).status_code \
+        == 302
+    assert web.client.get("/admin/").status_code == 302
+    assert web.login("zhang").status_code == 401
