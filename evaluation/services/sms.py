@@ -1,7 +1,7 @@
 """Phone number + SMS code: a pluggable sender and the challenge it answers.
 
 The sender is chosen by the `SMS_SENDER` setting: "console" (the default, development: the
-message goes to the log) or "package.module:Class" for a provider's gateway, a class with
+message goes to the log; refused in production, where it would log numbers and codes) or "package.module:Class" for a provider's gateway, a class with
 `send(phone, text)`. The phone number is kept only as a keyed digest (HMAC with the
 secret key), so the database never holds a list of voters' numbers.
 """
@@ -54,6 +54,20 @@ def sender() -> SmsSender:
     return getattr(importlib.import_module(module_name), class_name)()
 
 
+def _refuse_the_console_in_production() -> None:
+    """The console sender writes numbers and codes to the log: development only."""
+    from evaluation.config import is_production
+    from evaluation.security_log import security_event
+
+    if current_app.config.get("SMS_SENDER", "console") == "console" and is_production(
+        current_app.config
+    ):
+        security_event("sms_sender_not_configured", level=logging.ERROR)
+        raise ValidationFailed(
+            {"phone": _("短信发送服务尚未配置，暂时无法用手机号码参与评议，请联系组织方。")}
+        )
+
+
 def normalize_phone(raw: str) -> str | None:
     match = PHONE.match(re.sub(r"[\s-]", "", raw or ""))
     return match.group(1) if match else None
@@ -69,6 +83,7 @@ def send_challenge(db: Session, stage: Stage, raw_phone: str) -> str:
     phone = normalize_phone(raw_phone)
     if phone is None:
         raise ValidationFailed({"phone": _("请输入 11 位手机号码，如 13800138000。")})
+    _refuse_the_console_in_production()
     code = "".join(secrets.choice("0123456789") for _ in range(SMS_CODE_LENGTH))
     db.add(
         SmsChallenge(
