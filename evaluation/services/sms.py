@@ -1,9 +1,10 @@
 """Phone number + SMS code: a pluggable sender and the challenge it answers.
 
 The sender is chosen by the `SMS_SENDER` setting: "console" (the default, development: the
-message goes to the log; refused in production, where it would log numbers and codes) or "package.module:Class" for a provider's gateway, a class with
-`send(phone, text)`. The phone number is kept only as a keyed digest (HMAC with the
-secret key), so the database never holds a list of voters' numbers.
+message goes to the log; refused in production, where it would log numbers and codes) or
+"package.module:Class" for a provider's gateway, a class with `send(phone, text)`. The
+phone number is kept only as a keyed digest (HMAC with the secret key), so the database
+never holds a list of voters' numbers.
 """
 
 from __future__ import annotations
