@@ -14,7 +14,7 @@ from sqlmodel import select
 
 from evaluation.db import get_session
 from evaluation.models import Agency, Campaign, Indicator, Judge, Role, User
-from evaluation.security_log import security_event
+from evaluation.security_log import account, security_event
 
 
 def roles_required(*roles: Role):
@@ -55,7 +55,7 @@ def _owned_or_404(obj, organization_id_of):
         # Another organization's object: 404 to them, a line in the security log for us.
         security_event(
             "authorization_failed",
-            user=f"{current_user.id}:{current_user.username}",
+            user=account(current_user),
             object=f"{type(obj).__tablename__}:{obj.id}",
         )
         abort(404)

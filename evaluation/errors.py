@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from evaluation.security_log import security_event
+from evaluation.security_log import account, security_event
 
 MESSAGES = {
     400: lambda: _("请求有误，请检查后重试。"),
@@ -60,7 +60,7 @@ def _who() -> str | None:
     from flask import g
 
     user = g.get("_login_user")
-    return f"{user.id}:{user.username}" if user is not None and user.is_authenticated else None
+    return account(user) if user is not None and user.is_authenticated else None
 
 
 def handle_csrf(exc: CSRFError):

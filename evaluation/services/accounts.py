@@ -10,7 +10,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from evaluation.config import is_production
 from evaluation.models import Role, User
 from evaluation.models.base import utcnow
-from evaluation.security_log import security_event
+from evaluation.security_log import account, security_event
 from evaluation.services.errors import ValidationFailed
 from evaluation.services.passwords import DEFAULT_DEMO_PASSWORD, password_problem
 
@@ -27,7 +27,7 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
         return None
     if password == DEFAULT_DEMO_PASSWORD and is_production(current_app.config):
         # The demo's password is published in the README: in production it opens nothing.
-        security_event("demo_password_refused", user=f"{user.id}:{user.username}")
+        security_event("demo_password_refused", user=account(user))
         return None
     return user
 
