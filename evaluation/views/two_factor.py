@@ -60,8 +60,10 @@ def second_factor():
     if current_user.is_authenticated:
         return redirect(url_for(HOME_BY_ROLE[current_user.role]))
     user = _pending_user()
-    if user is None or not user.has_totp:
+    if user is None:
         return _start_over()
+    if not user.has_totp:  # the policy asks for enrolment first
+        return redirect(url_for("auth.second_factor_setup"))
     form = SecondFactorForm()
     if not form.validate_on_submit():
         return render_template("auth/second_factor.html", form=form), 400 if form.errors else 200
