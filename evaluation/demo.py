@@ -35,9 +35,9 @@ from evaluation.models import (
 from evaluation.services.accounts import create_user
 from evaluation.services.campaigns import DEFAULT_WEIGHTS, STAGE_ORDER
 from evaluation.services.live_sessions import create_session
+from evaluation.services.passwords import DEFAULT_DEMO_PASSWORD
 
 SEED = 2024
-DEFAULT_DEMO_PASSWORD = "pingyi-demo-2024"
 DEMO_ACCOUNTS = [  # (username, display name, role, organization, agency)
     ("admin", "系统管理员", Role.ADMIN, None, None),
     ("organizer", "韶关市普法办", Role.ORGANIZER, data.CITY_ORGANIZATION, None),
@@ -313,4 +313,5 @@ def _accounts(session, orgs: dict[str, Organization], city_agencies) -> None:
             role=role,
             organization_id=orgs[org_name].id if org_name else None,
             agency_id=agency_ids.get(agency_name),
+            enforce_policy=False,
         )
