@@ -422,3 +422,32 @@ def test_judges_list_in_the_customary_group_order_with_their_affiliation(signed_
     assert [row.split("<td>")[2].split("<")[0] for row in rows] == [
         "人大代表", "政协委员", "专家", "媒体代表"]
     assert "市公安局" in rows[2]
+
+
+def test_campaign_judge_and_indicator_edits_are_saved_and_audited(signed_in, db, organizer):
+    campaign = f.campaign(db, organizer[1])
+    judge = f.judge(db, campaign)
+    node = create_indicator(db, campaign, IndicatorFields("A", "组织领导", Decimal("100")))
+    edits = [
+        (f"/admin/campaigns/{campaign.id}/edit",
+         {"title": "改名后的活动", "year": "2026", "lookback_years": "2", "status": "active"}),
+        (f"/admin/judges/{judge.id}/edit",
+         {"name": "改名后的评委", "group_name": "媒体代表", "title": "", "contact": "",
+          "affiliation_agency_id": "0"}),
+        (f"/admin/indicators/{node.id}/edit",
+         {"code": "A", "name": "改名后的指标", "max_points": "90", "kind": "normal"}),
+    ]
+    for url, data in edits:
+        assert signed_in.post(url, data).status_code == 302, url
+    db.expire_all()
+    saved = db.get(Campaign, campaign.id)
+    assert (saved.title, saved.year, saved.lookback_years) == ("改名后的活动", 2026, 2)
+    assert (db.get(Judge, judge.id).name, db.get(Judge, judge.id).group_name) == (
+        "改名后的评委", "媒体代表")
+    assert db.get(Indicator, node.id).max_points == Decimal("90")
+    updates = {e.object_type for e in db.exec(select(AuditEvent)) if e.action == "update"}
+    assert {"campaign", "judge", "indicator"} <= updates
+    # The tree now falls short of 100, and the page says so.
+    html = signed_in.client.get(f"/admin/campaigns/{campaign.id}/indicators").get_data(
+        as_text=True)
+    assert "一级常规指标合计 90.00 分，应为 100.00 分" in html
