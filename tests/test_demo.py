@@ -65,9 +65,9 @@ def test_demo_city_campaign_is_complete(db):
     } <= names
     assert {f"{county}人民政府" for county in COUNTIES} <= names
     by_group = {
-        group: {name for (name,) in db.exec(
+        group: set(db.exec(
             select(Agency.name).join(CampaignAgency).where(
-                CampaignAgency.campaign_id == campaign.id, CampaignAgency.group_name == group))}
+                CampaignAgency.campaign_id == campaign.id, CampaignAgency.group_name == group)))
         for group in ("市直组", "县区组")
     }
     assert by_group["县区组"] == {f"{county}人民政府" for county in COUNTIES}
