@@ -19,10 +19,11 @@ SECURITY_FLOORS = {"python-socketio": (5, 16, 3), "python-engineio": (4, 13, 2)}
 
 
 def _dry_run(target: str) -> list[str]:
-    """What `make TARGET` would run, without running it (`make -n`)."""
+    """What `make TARGET` would run on a fresh clone, without running it (`make -n -B`:
+    every target out of date, as when .venv does not exist yet)."""
     if not shutil.which("make"):
         pytest.skip("make is not installed")
-    result = subprocess.run(["make", "-n", target], cwd=ROOT, capture_output=True, text=True,
+    result = subprocess.run(["make", "-n", "-B", target], cwd=ROOT, capture_output=True, text=True,
                             timeout=30, env={"PATH": "/usr/bin:/bin"})
     assert result.returncode == 0, result.stderr
     return result.stdout.splitlines()
