@@ -100,6 +100,10 @@ def test_stage_weights_totalling_99_are_refused_and_nothing_changes(signed_in, d
     html = response.get_data(as_text=True)
     assert response.status_code == 400
     assert "合计为 99.00" in html and "100.00" in html
+    # The message sits beside the running total under the weights, which all point to it.
+    after_table = html.split("</table>")[1]
+    assert after_table.index('id="weight-total"') < after_table.index('id="total-error"')
+    assert html.count('aria-describedby="total-error"') == len(STAGE_ORDER)
     assert 'value="9"' in html  # what the user typed is still there
     db.expire_all()
     assert f.stage(db, campaign, StageKind.PEER_REVIEW).weight == Decimal("10")
