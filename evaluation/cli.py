@@ -96,7 +96,10 @@ def audit_verify() -> None:
         for problem in problems:
             click.echo(f"TAMPERED {problem}", err=True)
         sys.exit(1)
-    click.echo(f"OK {report.count} events, head {report.head_hash}; marks match the log")
+    click.echo(
+        f"OK {report.count} events, head {report.head_hash}; "
+        "marks and campaign records match the log"
+    )
 
 
 @click.group()
