@@ -3,6 +3,7 @@ on every public page (normal, elder mode, Traditional Chinese) with zero violati
 
 from __future__ import annotations
 
+import secrets
 from datetime import timedelta
 from pathlib import Path
 
@@ -27,10 +28,13 @@ def voting(tmp_path_factory):
     reopened until tomorrow."""
     instance = tmp_path_factory.mktemp("public-review-browser")
     demo_instance(instance)
+    key_file = instance / "secret_key"  # the served instance's key: codes are keyed with it
+    if not key_file.exists():
+        key_file.write_text(secrets.token_hex(32))
     app = create_app(
         {
             "TESTING": True,
-            "SECRET_KEY": "setup-only",
+            "SECRET_KEY": key_file.read_text().strip(),
             "DATABASE_URL": f"sqlite:///{instance / 'pingyi.sqlite3'}",
         }
     )
