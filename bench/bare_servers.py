@@ -5,8 +5,9 @@
 
 Both do exactly what pingyi does on a mark, minus the mark: on a judge's `submit`, take the
 next sequence number, send the payload (tagged `"revision": seq`) to every viewer, then to
-every judge, and acknowledge the sender with `{"ok": true, "revision": seq}`. The same
-order as pingyi (publish, then the ack), the same messages on the wire (viewers + judges).
+every judge, and acknowledge the sender with `{"ok": true, "revision": seq}`: the same
+messages on the wire as pingyi (viewers + judges); pingyi acknowledges first (see
+`--ack-first`).
 `--ack-first` (flask-socketio only) acknowledges first and broadcasts from a greenlet: what
 an ack costs when it does not wait behind the broadcast.
 

@@ -36,10 +36,10 @@ def _url(address: str, port: int) -> str:
 class LowLatencyHandler(WebSocketHandler):
     """gevent-websocket's handler with Nagle's algorithm off on each connection.
 
-    With Nagle on, a small frame (an ack, a snapshot) written while an earlier frame on the
-    same connection is still unacknowledged waits for the client's TCP ACK, which clients
-    delay by up to 40 ms: measured, half the judges' acks took 40 ms on loopback.
-    Each frame here is written whole, so there is nothing for Nagle to coalesce.
+    With Nagle on, a small frame (an ack) written while an earlier frame on the same
+    connection is still unacknowledged may wait for the client's delayed TCP ACK (up to
+    40 ms). Each frame here is written whole, so there is nothing for Nagle to coalesce.
+    (On the loopback bench it made no measurable difference; over venue Wi-Fi it can.)
     """
 
     def __init__(self, sock, address, server, rfile=None):
@@ -56,11 +56,12 @@ def settle_garbage_collector() -> None:
     """Keep the cyclic garbage collector's pauses off the judges' acks.
 
     Objects alive after start-up never need collecting: frozen, no collection scans them.
-    Connections come later: 1,050 of them are ~100k long-lived objects, and a full collection
-    over them stopped the server for tens of milliseconds (hundreds on the loaded bench
-    machine); with CPython's default thresholds a publish's ORM objects triggered one every
-    ~15 s, and several young collections per mark. With a young threshold of 50,000 the full
-    collections all but stop; the garbage waiting between collections stays a few MB.
+    Connections come later: with 1,050 of them, a full collection cost 100-290 ms of CPU
+    (0.3-1.2 s of wall time on the loaded bench machine), and with CPython's default young
+    threshold (700) the allocations of marks and publishes brought one about every 50 s,
+    plus ~25 young collections every 10 s. At 10,000, full collections came while the
+    clients connected and none in the 2.5 minutes of marks that followed; a young collection
+    cost ~4 ms of CPU, and GC CPU per second halved (bench/live_bench.py, 2026-11-28).
     """
     gc.freeze()
     _young, middle, old = gc.get_threshold()
