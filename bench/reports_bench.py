@@ -36,7 +36,9 @@ import tempfile  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
+# REPORTS_BENCH_CODE=/path/to/another/checkout measures that code with this bench (a
+# before/after comparison in one run, on the same machine load)
+ROOT = Path(os.environ.get("REPORTS_BENCH_CODE") or Path(__file__).resolve().parents[1])
 sys.path.insert(0, str(ROOT))
 
 from evaluation.reports.sample import sample_composed  # noqa: E402
@@ -89,10 +91,21 @@ def bench_workbook(composed, repeat: int) -> None:
           f"{base_wall:.2f} s; ratio {wall / base_wall:.2f}x")
 
 
+def cpu_with_children() -> float:
+    """CPU seconds of this process and of its finished children (the chart pool)."""
+    import resource
+
+    mine, children = (resource.getrusage(who) for who in (resource.RUSAGE_SELF,
+                                                           resource.RUSAGE_CHILDREN))
+    return mine.ru_utime + mine.ru_stime + children.ru_utime + children.ru_stime
+
+
 def bench_charts(composed, agencies: int, all_charts: bool) -> None:
     from evaluation.reports import chart_cache, charts
 
+    print(f"          (chart code from {Path(charts.__file__).parents[2]})")
     workers = os.cpu_count() or 1
+    started = cpu_with_children()
     with tempfile.TemporaryDirectory() as folder:
         campaign = [(name, fmt) for name in charts.campaign_chart_names(composed)
                     for fmt in charts.FORMATS]
@@ -114,6 +127,9 @@ def bench_charts(composed, agencies: int, all_charts: bool) -> None:
               f"{wall_agency:.2f} s ({per_chart * 1000:.0f} ms a chart with the pool)")
         print(f"          every chart of an export ({len(campaign) + every} files): "
               f"{total:.1f} s ({how})   target < 5 s")
+        cpu = cpu_with_children() - started
+        print(f"          CPU of all chart processes: {cpu:.1f} s for {len(campaign)} + "
+              f"{len(paths)} files (less load-dependent than the wall times)")
         hit, _cpu, _paths = timed(chart_cache.render_all, Path(folder), composed,
                                   campaign + items)
         print(f"          second call, every chart a cache hit: {hit * 1000:.0f} ms")

@@ -15,6 +15,7 @@ Run: python bench/scoring_bench.py [--repeat N]
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import statistics
 import sys
@@ -116,9 +117,11 @@ def baseline(sheets):
 
 
 def timed(function, *args):
-    start = time.perf_counter()
+    """(wall seconds, CPU seconds of this process, result): on a shared machine the CPU time
+    is the steadier figure, the wall time includes waiting for a core."""
+    start, cpu = time.perf_counter(), time.process_time()
     result = function(*args)
-    return time.perf_counter() - start, result
+    return time.perf_counter() - start, time.process_time() - cpu, result
 
 
 def main() -> None:
@@ -128,17 +131,20 @@ def main() -> None:
     judges, sheets, others, groups = synthetic_campaign()
     marks = sum(len(m) for by_judge in sheets.values() for m in by_judge.values() if m)
     slots = AGENCIES * sum(JUDGE_GROUPS.values()) * INDICATORS
-    engine_times, baseline_times = [], []
+    engine_times, engine_cpu, baseline_times = [], [], []
     for _ in range(repeat):  # interleaved, so both see the same machine load
         baseline_times.append(timed(baseline, sheets)[0])
-        elapsed, (campaign, leniency, concordance) = timed(run_engine, judges, sheets,
-                                                           others, groups)
+        elapsed, cpu, (campaign, leniency, concordance) = timed(run_engine, judges, sheets,
+                                                                others, groups)
         engine_times.append(elapsed)
+        engine_cpu.append(cpu)
     engine, base = statistics.median(engine_times), statistics.median(baseline_times)
     print(f"campaign: {AGENCIES} agencies × {sum(JUDGE_GROUPS.values())} judges × "
           f"{INDICATORS} indicators = {slots:,} mark slots, {marks:,} marks (rest recused)")
     print(f"engine:   median {engine:.3f} s (best {min(engine_times):.3f} s) over {repeat} runs,"
           f" {marks / engine:,.0f} marks/s")
+    print(f"cpu:      median {statistics.median(engine_cpu):.3f} s of CPU per run "
+          f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
     print(f"baseline: median {base * 1000:.1f} ms (plain Decimal sum of the same marks)")
     print(f"ratio:    engine / baseline = {engine / base:.1f}x   (target: engine under 1 s)")
     top = campaign.agencies[0]

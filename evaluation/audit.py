@@ -35,6 +35,9 @@ from evaluation.models import (
     EvidenceFile,
     Indicator,
     InspectionAssignment,
+    InspectionLine,
+    InspectionPhoto,
+    InspectionSheet,
     Invitation,
     Judge,
     LiveSeat,
@@ -45,6 +48,8 @@ from evaluation.models import (
     NoticeReceipt,
     Organization,
     PanelMember,
+    PeerAssignment,
+    PeerReviewSetup,
     ResultsVersion,
     ReviewComment,
     Score,
@@ -103,11 +108,24 @@ AUDITED = (
     CampaignPolicy,
     ResultsVersion,
     Appeal,
+    # 互评: the setup, each assignment and every draft save / submission of a sheet.
+    PeerReviewSetup,
+    PeerAssignment,
+    # 实地考察: each sheet (status changes, confirmations, returns), its lines and photos.
+    InspectionSheet,
+    InspectionLine,
+    InspectionPhoto,
 )
 # Bookkeeping that changes with every event; an update of these alone is not worth a record.
 QUIET = {"revision"}
 # Never copied into the log: a hash of a password hash is still a secret's fingerprint.
-REDACTED = {"password_hash", "token_digest", "short_code_digest", "code_digest"}
+REDACTED = {
+    "password_hash",
+    "token_digest",
+    "short_code_digest",
+    "code_digest",
+    "totp_secret",
+}
 # Any constant: serializes appends on PostgreSQL so two writers cannot share a head.
 _PG_AUDIT_LOCK = 0x70696E6779
 

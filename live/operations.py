@@ -22,6 +22,7 @@ from evaluation.models import (
     ScoreStatus,
     Segment,
 )
+from evaluation.services.conflicts import declared_judge_conflicts, judge_recused
 from live.errors import LiveRefusal
 from live.identity import Identity
 from live.payloads import MarkSubmission
@@ -168,7 +169,8 @@ def _open_slot_for(db: Session, live: LiveSession, who: Identity, slot_id: int) 
     if slot.segment != Segment.SCORING:
         raise LiveRefusal("scoring_closed", _("评分尚未开始或已经结束。"))
     judge = db.get(Judge, who.judge_id)
-    if judge.affiliation_agency_id == slot.agency_id:
+    declared = declared_judge_conflicts(db, judge.campaign_id, [slot.agency_id])
+    if judge_recused(judge, slot.agency_id, declared):
         raise LiveRefusal("recused", _("您与该单位有关联，需回避，不能评分。"))
     return slot
 

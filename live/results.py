@@ -17,7 +17,9 @@ from evaluation.models import (
     LiveSubmission,
     Score,
     ScoreStatus,
+    Stage,
 )
+from evaluation.services.conflicts import declared_judge_conflicts, judge_recused
 from scoring import PanelResult, PanelRule
 
 _UNREAD = object()  # "the caller has not read the sheet": None means "one total"
@@ -48,8 +50,8 @@ def seat_states_by_slot(
     judges and their sheets as tracked instances was most of a publish's database time.
     """
     seats = db.exec(
-        select(LiveSeat.id, LiveSeat.seat_no, Judge.name, Judge.group_name,
-               Judge.affiliation_agency_id)
+        select(LiveSeat.id.label("seat_id"), LiveSeat.seat_no, Judge.id, Judge.name,
+               Judge.group_name, Judge.affiliation_agency_id)
         .join(Judge, Judge.id == LiveSeat.judge_id)
         .where(LiveSeat.session_id == session_id)
         .order_by(LiveSeat.seat_no)
@@ -70,10 +72,18 @@ def seat_states_by_slot(
         (slot_id, seat_id): (submission_id, totals[submission_id] if value is None else value)
         for submission_id, slot_id, seat_id, value in rows
     }
+    declared = _declared_conflicts(db, session_id, slots)
     return {
-        slot.id: [_state(slot, seat, marks.get((slot.id, seat[0]))) for seat in seats]
+        slot.id: [_state(slot, seat, marks.get((slot.id, seat.seat_id)), declared)
+                  for seat in seats]
         for slot in slots
     }
+
+
+def _declared_conflicts(db: Session, session_id: int, slots: list[LiveSlot]) -> set:
+    live = db.get(LiveSession, session_id)
+    stage = db.get(Stage, live.stage_id)
+    return declared_judge_conflicts(db, stage.campaign_id, [slot.agency_id for slot in slots])
 
 
 def _sheet_totals(db: Session, session_id: int, submission_ids: list[int], sheet) -> dict:
@@ -93,11 +103,12 @@ def _sheet_totals(db: Session, session_id: int, submission_ids: list[int], sheet
     return {submission_id: sheet.total(lines[submission_id]) for submission_id in submission_ids}
 
 
-def _state(slot: LiveSlot, seat, mark) -> SeatState:
-    seat_id, seat_no, judge_name, judge_group, affiliation = seat
+def _state(slot: LiveSlot, seat, mark, declared: set) -> SeatState:
+    """`seat`: a row of seat and judge columns; its `id` and `affiliation_agency_id` are the
+    judge's, all that `judge_recused` reads."""
     submission_id, value = mark if mark else (None, None)
-    return SeatState(seat_id, seat_no, judge_name, judge_group, affiliation == slot.agency_id,
-                     value, submission_id)
+    return SeatState(seat.seat_id, seat.seat_no, seat.name, seat.group_name,
+                     judge_recused(seat, slot.agency_id, declared), value, submission_id)
 
 
 def panel_rule(live: LiveSession) -> PanelRule:

@@ -35,6 +35,7 @@ from .explain import Explanation, explain_groups, explain_panel, explain_satisfa
 from .explain_total import explain, explain_agency, explain_composition
 from .grading import Graded, GradeScale
 from .groups import GroupPart, GroupResult, GroupWeighting, split_by_group
+from .indicator_scores import FirstLevelIndex, IndicatorScore, first_level_scores
 from .marks import Mark
 from .numbers import divide, format_score, round_half_up, to_decimal
 from .outliers import OutlierReplacement, Replacement
@@ -66,15 +67,18 @@ def grade(ranked, scale: GradeScale) -> tuple[Graded, ...]:
 
 __all__ = [
     "AdjustmentPart", "AdjustmentRule", "AgencyResult", "CampaignResult", "Composition",
-    "CompositionResult", "Concordance", "Explanation", "FIVE_LEVEL", "FloatMarkError",
+    "CompositionResult", "Concordance", "Explanation", "FIVE_LEVEL", "FirstLevelIndex",
+    "FloatMarkError",
     "GradeScale", "Graded", "GroupPart", "GroupResult", "GroupWeighting", "Indicator",
+    "IndicatorScore",
     "InexactResultError", "InsufficientMarksError", "InvalidMarkError", "JudgeDiagnostics",
     "Mark", "MissingStageError", "OutlierReplacement", "PanelResult", "PanelRule", "PeerResult",
     "PeerReview", "PolicyError", "Ranked", "ReciprocityFlag", "Replacement", "RubricError",
     "RubricSheet", "STAGE_NAMES", "SatisfactionResult", "SatisfactionScale", "ScoringError",
     "ScoringPolicy", "StagePart", "StageSpec", "THREE_LEVEL", "WeightError", "canonical_json",
     "check_mark", "divide", "evaluate", "explain", "explain_agency", "explain_composition",
-    "explain_groups", "explain_panel", "explain_satisfaction", "format_score", "grade",
+    "explain_groups", "explain_panel", "explain_satisfaction", "first_level_scores",
+    "format_score", "grade",
     "judge_diagnostics", "kendalls_w", "panel_concordance", "policy_fingerprint",
     "policy_from_plain", "rank", "register", "round_half_up", "rubric_problems", "score_sheet",
     "split_by_group", "stage_name", "to_decimal", "to_plain", "validate_rubric",

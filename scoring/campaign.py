@@ -20,7 +20,7 @@ from .composition import Composition, CompositionResult
 from .errors import PolicyError, ScoringError
 from .grading import Graded, GradeScale
 from .groups import GroupWeighting
-from .numbers import to_decimal
+from .numbers import exact_arithmetic, to_decimal
 from .panel import PanelRule
 from .peer import PeerResult, PeerReview
 from .policy import policy_fingerprint
@@ -79,6 +79,7 @@ class CampaignResult:
     by_agency: dict[AgencyId, AgencyResult] = field(default_factory=dict, repr=False)
 
 
+@exact_arithmetic
 def evaluate(policy: ScoringPolicy, inputs: Mapping[AgencyId, Mapping[str, Any]], *,
              groups: Mapping[AgencyId, str] | None = None,
              adjustments: Mapping[AgencyId, Mapping[str, Any]] | None = None) -> CampaignResult:

@@ -5,8 +5,9 @@ Rounding points, in order and only these:
   2. each weighted product (normalized × weight / 100), rounded to `product_places`;
   3. the total (sum of products + capped bonus - capped deduction), rounded to `places`.
 The ISU reading is the same: round each component, then each factored component, then sum.
-A missing stage raises MissingStageError unless missing="renormalize": products are then
-divided by the weights of the stages present (not 100) and the result says `renormalized`.
+A missing stage (no score, or a result whose value is None such as a survey with no answers)
+raises MissingStageError unless missing="renormalize": products are then divided by the
+weights of the stages present (not 100) and the result says `renormalized`.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from decimal import Decimal
 from functools import cached_property
 
 from .errors import MissingStageError, PolicyError, ScoringError
-from .numbers import divide, round_half_up, to_decimal
+from .numbers import divide, exact_arithmetic, round_half_up, to_decimal
 from .policy import policy_fingerprint
 from .stages import stage_name
 from .weights import HUNDRED, read_weights, weighted_product
@@ -111,13 +112,14 @@ class Composition:
         if self.missing not in ("error", "renormalize"):
             raise PolicyError(f"missing={self.missing!r} 无效，应为 error/renormalize")
 
+    @exact_arithmetic
     def compose(self, stage_scores: Mapping[str, object],
                 adjustments: Mapping[str, object] | None = None) -> CompositionResult:
         unknown = set(stage_scores) - {s.code for s in self.stages}
         if unknown:
             raise ScoringError(f"未定义的阶段：{sorted(unknown)}")
-        present = [s for s in self.stages if stage_scores.get(s.code) is not None]
-        missing = tuple(s.code for s in self.stages if stage_scores.get(s.code) is None)
+        present = [s for s in self.stages if _score_of(stage_scores.get(s.code)) is not None]
+        missing = tuple(s.code for s in self.stages if s not in present)
         if missing and (self.missing == "error" or not present):
             names = "、".join(f"{stage_name(c)}({c})" for c in missing)
             raise MissingStageError(f"缺少阶段得分：{names}")
@@ -134,7 +136,7 @@ class Composition:
 
     def _stage_part(self, spec: StageSpec, score: object, divisor: Decimal) -> StagePart:
         what = f"阶段 {stage_name(spec.code)}({spec.code}) 得分"
-        raw = to_decimal(getattr(score, "value", score), what=what)
+        raw = to_decimal(_score_of(score), what=what)
         if not ZERO <= raw <= spec.max_points:
             raise ScoringError(f"{what} {raw} 超出 0–{spec.max_points} 的范围")
         normalized = divide(raw * HUNDRED, spec.max_points, self.stage_places, what=what)
@@ -156,6 +158,12 @@ class Composition:
                 raise ScoringError(f"加减分项 {code} 的分值 {points} 不能为负（扣分填正数）")
             parts.append(AdjustmentPart(code, rule.kind, points, _capped(points, rule.cap)))
         return tuple(parts)
+
+
+def _score_of(score: object) -> object:
+    """A stage score, or the value of a stage result; a result without a value (a survey
+    with no answers) counts as a missing stage, not as a bad number."""
+    return getattr(score, "value", score)
 
 
 def _capped(points: Decimal, cap: Decimal | None) -> Decimal:

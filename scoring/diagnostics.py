@@ -14,7 +14,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 from .marks import JudgeId
-from .numbers import divide, to_decimal
+from .numbers import divide, exact_arithmetic, to_decimal
 from .panel import PanelResult
 
 
@@ -36,6 +36,7 @@ class Concordance:
     excluded_judges: tuple[JudgeId, ...]
 
 
+@exact_arithmetic
 def judge_diagnostics(results: Mapping[object, PanelResult], *, tolerance: object = 10,
                       places: int = 2) -> tuple[JudgeDiagnostics, ...]:
     """Per judge across `results` (e.g. one panel result per agency); judges in first-seen order."""
@@ -66,6 +67,7 @@ def _tally_panel(result: PanelResult, tolerance: Decimal, tallies: dict) -> None
         tallies.setdefault(judge, [0, Decimal(0), 0, 0, 0])
 
 
+@exact_arithmetic
 def kendalls_w(marks_by_judge: Mapping[JudgeId, Mapping[object, object]],
                places: int = 4) -> Concordance:
     """Kendall's coefficient of concordance over agencies, with the correction for ties.

@@ -78,10 +78,18 @@ def _panel_steps(result: PanelResult) -> list[dict[str, Any]]:
     steps = [{"step": rule.combine, "of": result.count, "total": num(result.total),
               "places": rule.places, "rounding": "ROUND_HALF_UP", "result": num(result.base)}]
     if rule.factor is not None:
-        steps.append({"step": "factor", "factor": num(rule.factor), "of": num(result.base),
+        # "of": the rounded value, or (round_before_factor=False) the exact one as a fraction
+        of = num(result.base) if rule.round_before_factor else \
+            _fraction(*result.exact)
+        steps.append({"step": "factor", "factor": num(rule.factor), "of": of,
+                      "rounded_before_factor": rule.round_before_factor,
                       "places": rule.places, "rounding": "ROUND_HALF_UP",
                       "result": num(result.value)})
     return steps
+
+
+def _fraction(numerator: Decimal, denominator: int) -> str:
+    return num(numerator) if denominator == 1 else f"{num(numerator)}/{denominator}"
 
 
 def panel_sentence(result: PanelResult, places: int | None) -> str:
@@ -106,7 +114,9 @@ def panel_sentence(result: PanelResult, places: int | None) -> str:
     sentence.append(f"{'其余 ' if drops else ''}{result.count} 位评委"
                     f"{COMBINE_WORDS[result.rule.combine]} {show(result.base)}")
     if result.rule.factor is not None:
-        sentence.append(f"乘以系数 {result.rule.factor:f} 得 {show(result.value)}")
+        exact = "" if result.rule.round_before_factor else \
+            f"按未取整的{COMBINE_WORDS[result.rule.combine]}值"
+        sentence.append(f"{exact}乘以系数 {result.rule.factor:f} 得 {show(result.value)}")
     return "".join(f"{note}；" for note in notes) + "，".join(sentence)
 
 

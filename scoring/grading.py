@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
 
 from .errors import PolicyError
-from .numbers import to_decimal
+from .numbers import exact_arithmetic, to_decimal
 from .ranking import AgencyId, Ranked
 
 Pairs = tuple[tuple[str, Decimal], ...]
@@ -68,6 +68,7 @@ class GradeScale:
             return None
         return int((group_size * percent / 100).to_integral_value(rounding=ROUND_DOWN))
 
+    @exact_arithmetic
     def grade(self, ranked: Iterable[Ranked]) -> tuple[Graded, ...]:
         """Grade ranked agencies (from `rank`), applying quotas within each group."""
         ranked = tuple(ranked)

@@ -15,7 +15,7 @@ from functools import cached_property
 
 from .errors import InsufficientMarksError, MissingStageError, PolicyError
 from .marks import JudgeId, Marks
-from .numbers import round_half_up
+from .numbers import exact_arithmetic, round_half_up
 from .panel import PanelResult, PanelRule
 from .policy import policy_fingerprint
 from .weights import HUNDRED, Weights, read_weights, weighted_product
@@ -70,6 +70,7 @@ class GroupWeighting:
     def rule_for(self, group: str) -> PanelRule:
         return dict(self.group_rules).get(group, self.rule)
 
+    @exact_arithmetic
     def apply(self, marks_by_group: Mapping[str, Marks], *,
               recused: Iterable[JudgeId] = ()) -> GroupResult:
         unknown = set(marks_by_group) - {g for g, _ in self.weights}

@@ -3,17 +3,52 @@
 Every published figure passes through `round_half_up` or `divide`; both round half away from
 zero (ROUND_HALF_UP) and both work on the exact value, so a figure is never rounded twice by
 accident. Binary floats are refused: 52.2 as a float is 52.2000000000000028421709...
+
+The engine's entry points compute in `EXACT_CONTEXT` (`@exact_arithmetic`), never in the
+caller's thread context: with a caller's precision of 5 digits, 1234.75 + 1000.25 + 999.50
+would be summed as 3234.5 and the mean silently lose its last digit.
 """
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from collections.abc import Callable
+from decimal import (
+    MAX_EMAX,
+    MIN_EMIN,
+    ROUND_HALF_UP,
+    Context,
+    Decimal,
+    DivisionByZero,
+    InvalidOperation,
+    Overflow,
+    getcontext,
+    localcontext,
+)
+from functools import wraps
+from typing import TypeVar
 
 from .errors import FloatMarkError, InexactResultError, InvalidMarkError
 
 Number = Decimal | int | str
 
 _QUANTA = {places: Decimal(1).scaleb(-places) for places in range(0, 13)}
+
+# 1,000 significant digits: every sum and product of real marks and weights is exact in it,
+# and (unlike MAX_PREC) a stray inexact division stays cheap instead of exhausting memory.
+EXACT_CONTEXT = Context(prec=1000, rounding=ROUND_HALF_UP, Emax=MAX_EMAX, Emin=MIN_EMIN,
+                        traps=[InvalidOperation, DivisionByZero, Overflow])
+F = TypeVar("F", bound=Callable)
+
+
+def exact_arithmetic(function: F) -> F:
+    """Run `function` in EXACT_CONTEXT, whatever decimal context the caller's thread has."""
+    @wraps(function)
+    def in_exact_context(*args, **kwargs):
+        if getcontext().prec == EXACT_CONTEXT.prec:   # called from another entry point
+            return function(*args, **kwargs)
+        with localcontext(EXACT_CONTEXT):
+            return function(*args, **kwargs)
+    return in_exact_context  # type: ignore[return-value]
 
 
 def quantum(places: int) -> Decimal:
@@ -55,7 +90,7 @@ def round_half_up(value: Decimal, places: int | None) -> Decimal:
     """Round to `places` decimals, half away from zero; None means keep the value as is."""
     if places is None:
         return value
-    return value.quantize(quantum(places), rounding=ROUND_HALF_UP)
+    return value.quantize(quantum(places), rounding=ROUND_HALF_UP, context=EXACT_CONTEXT)
 
 
 def divide(numerator: Decimal | int, denominator: Decimal | int, places: int | None,

@@ -4,6 +4,8 @@ A mark further than `tolerance` points from the mean of the *other* present mark
 by that mean, rounded half up to `places`. Every mark is judged against the original marks of
 the others (simultaneously, not iteratively), so the outcome does not depend on judge order.
 Replacement happens before trimming: the replaced value is what gets kept or dropped.
+It needs at least three present marks: of two judges each is exactly as far from the other,
+so neither can be called the outlier (replacing both would only swap their marks).
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ class OutlierReplacement:
 
     def replace(self, values: list, present: list[int], judges: tuple) -> list[Replacement]:
         """Rewrite `values` in place for outliers among `present`; return what was replaced."""
-        if len(present) < 2:
+        if len(present) < 3:
             return []
         total = sum(values[i] for i in present)
         others = len(present) - 1

@@ -9,7 +9,10 @@ Order of operations (each step is recorded on the result):
   5. the kept marks are combined ("mean", "sum" or "median") and rounded half up to `places`
      from the exact value (places=None: exact, or InexactResultError if it does not terminate);
   6. with a `factor` (ISU component factor, diving DD), the *rounded* value is multiplied by
-     it and rounded half up to `places` again: the ISU rounds before the factor is applied.
+     it and rounded half up to `places` again: the ISU rounds a program component before its
+     factor is applied. `round_before_factor=False` instead multiplies the *exact* combined
+     value and rounds once, which is how the ISU turns a GOE panel into points (trimmed mean
+     of the grades × 10% of the base value: 8/3 × 0.95 = 2.5333 -> 2.53, not 2.67 × 0.95 -> 2.54).
 Ties: marks are ordered by a stable descending sort, so among equal marks the highest dropped
 is the first judge in input order and the lowest dropped is the last judge in input order.
 """
@@ -23,9 +26,9 @@ from functools import cached_property
 
 from .errors import InsufficientMarksError, PolicyError
 from .marks import JudgeId, Mark, Marks, MarkSet, MarkTuple, read_marks
-from .numbers import divide, round_half_up, to_decimal
+from .numbers import divide, exact_arithmetic, round_half_up, to_decimal
 from .outliers import OutlierReplacement, Replacement
-from .policy import policy_fingerprint
+from .policy import OMIT_AT_DEFAULT, policy_fingerprint
 
 COMBINES = ("mean", "sum", "median")
 FALLBACKS = ("error", "use_all")
@@ -41,6 +44,8 @@ class PanelRule:
     fallback: str = "error"
     outliers: OutlierReplacement | None = None
     factor: Decimal | None = None
+    # Added after policies were stored: left out of the canonical JSON while True.
+    round_before_factor: bool = field(default=True, metadata=OMIT_AT_DEFAULT)
 
     def __post_init__(self) -> None:
         if self.factor is not None:
@@ -53,6 +58,8 @@ class PanelRule:
             count = getattr(self, name)
             if not isinstance(count, int) or isinstance(count, bool) or count < 0:
                 raise PolicyError(f"{name}={count!r} 应为非负整数")
+        if not isinstance(self.round_before_factor, bool):
+            raise PolicyError(f"round_before_factor={self.round_before_factor!r} 应为 True/False")
         if self.places is not None and (not isinstance(self.places, int) or self.places < 0):
             raise PolicyError(f"places={self.places!r} 应为非负整数或 None")
         if self.min_marks is not None and self.min_marks < self.trimmed_needs:
@@ -70,6 +77,7 @@ class PanelRule:
     def needs(self) -> int:
         return self.min_marks if self.min_marks is not None else self.trimmed_needs
 
+    @exact_arithmetic
     def apply(self, marks: Marks, *, recused: Iterable[JudgeId] = ()) -> PanelResult:
         mark_set = read_marks(marks)
         recused_idx, extra_recused = _split_recused(mark_set, tuple(recused))
@@ -87,7 +95,7 @@ class PanelRule:
         total = sum(kept_values)
         base = self._combine(total, kept_values)
         return PanelResult(
-            value=base if self.factor is None else round_half_up(base * self.factor, self.places),
+            value=base if self.factor is None else self._factored(base, total, kept_values),
             base=base, rule=self, total=total,
             count=len(kept_idx), fallback=fallback, replaced=tuple(replaced),
             _marks=MarkSet(mark_set.judges, values), _given=mark_set.values,
@@ -106,6 +114,12 @@ class PanelRule:
             "且规则未声明回退办法 (fallback)"
         )
 
+    def _factored(self, base: Decimal, total: Decimal, kept: list[Decimal]) -> Decimal:
+        if self.round_before_factor:
+            return round_half_up(base * self.factor, self.places)
+        numerator, denominator = exact_ratio(self.combine, total, kept)
+        return divide(numerator * self.factor, denominator, self.places, what="乘以系数后的得分")
+
     def _combine(self, total: Decimal, kept: list[Decimal]) -> Decimal:
         if self.combine == "mean":
             return divide(total, len(kept), self.places, what="平均分")
@@ -116,6 +130,19 @@ class PanelRule:
         if len(ordered) % 2:
             return round_half_up(ordered[middle], self.places)
         return divide(ordered[middle - 1] + ordered[middle], 2, self.places, what="中位数")
+
+
+@exact_arithmetic
+def exact_ratio(combine: str, total: Decimal, kept: list[Decimal]) -> tuple[Decimal, int]:
+    """The unrounded combined value as numerator / denominator."""
+    if combine == "mean":
+        return total, len(kept)
+    if combine == "sum":
+        return total, 1
+    ordered, middle = sorted(kept), len(kept) // 2
+    if len(ordered) % 2:
+        return ordered[middle], 1
+    return ordered[middle - 1] + ordered[middle], 2
 
 
 def _split_recused(mark_set: MarkSet, recused: tuple) -> tuple[frozenset, tuple]:
@@ -173,6 +200,13 @@ class PanelResult:
         """Judges set aside: no mark (None) or declared recused, in input order."""
         judges = self._marks.judges
         return MarkTuple(tuple(judges[i] for i in sorted(self._recused)) + self._extra_recused)
+
+    @property
+    def exact(self) -> tuple[Decimal, int]:
+        """The unrounded combined value as (numerator, denominator), e.g. (8, 3): what the
+        factor multiplies when the rule says round_before_factor=False."""
+        kept = [self._marks.values[i] for i in self._kept]
+        return exact_ratio(self.rule.combine, self.total, kept)
 
     @property
     def judges(self) -> tuple[JudgeId, ...]:

@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from itertools import combinations
 
-from .numbers import divide, to_decimal
+from .numbers import divide, exact_arithmetic, to_decimal
 from .panel import PanelResult, PanelRule
+from .policy import policy_fingerprint
 from .ranking import AgencyId
 
 PeerMarks = Mapping[AgencyId, Mapping[AgencyId, object]]  # rater -> target -> mark
@@ -35,6 +36,12 @@ class PeerResult:
     self_marks: tuple[AgencyId, ...]        # raters whose self-mark was excluded
     reciprocity: tuple[ReciprocityFlag, ...]
     blocs: tuple[tuple[AgencyId, ...], ...]
+    review: PeerReview | None = field(default=None, repr=False)   # the rule that produced it
+
+    @property
+    def fingerprint(self) -> str:
+        """SHA-256 of the PeerReview rule (see policy.py), like every other result."""
+        return policy_fingerprint(self.review) if self.review is not None else ""
 
 
 @dataclass(frozen=True)
@@ -47,6 +54,7 @@ class PeerReview:
     def __post_init__(self) -> None:
         object.__setattr__(self, "tolerance", to_decimal(self.tolerance, what="互评容差"))
 
+    @exact_arithmetic
     def apply(self, marks: PeerMarks) -> PeerResult:
         received = _received(marks)
         self_marks = tuple(r for r, row in marks.items() if row.get(r) is not None)
@@ -57,7 +65,7 @@ class PeerReview:
             ReciprocityFlag(a, b, excess[(a, b)], excess[(b, a)])
             for a, b in _ordered_pairs(favors, list(marks) + list(received))
         )
-        return PeerResult(results, self_marks, flags, self._blocs(flags))
+        return PeerResult(results, self_marks, flags, self._blocs(flags), self)
 
     def _excess(self, received: dict) -> dict[tuple, Decimal]:
         """(rater, target) -> rater's mark minus the mean of the other raters' marks."""

@@ -6,6 +6,10 @@ keys sorted, no insignificant whitespace, UTF-8, Decimals as plain strings with 
 removed (so weight 40 and 40.0 fingerprint alike), tuples as lists, each object tagged with its
 class name in "type". `policy_from_plain` rebuilds the objects, so a stored policy can be
 re-applied years later and proven to be the same by its fingerprint.
+
+A field added to a rule after policies were stored is declared with `OMIT_AT_DEFAULT` metadata:
+it is left out of the plain form while it holds its default, so every policy stored before the
+field existed keeps its fingerprint (and loads back with the default).
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from typing import Any
 from .errors import PolicyError
 
 _REGISTRY: dict[str, type] = {}
+OMIT_AT_DEFAULT = {"omit_at_default": True}
 
 
 def register(cls: type) -> type:
@@ -33,8 +38,11 @@ def to_plain(obj: Any) -> Any:
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
         plain = {"type": type(obj).__name__}
         for field in dataclasses.fields(obj):
-            if not field.name.startswith("_"):
-                plain[field.name] = to_plain(getattr(obj, field.name))
+            value = getattr(obj, field.name)
+            if field.name.startswith("_") or (
+                    field.metadata.get("omit_at_default") and value == field.default):
+                continue
+            plain[field.name] = to_plain(value)
         return plain
     if isinstance(obj, Decimal):
         return f"{obj.normalize():f}" if obj else "0"

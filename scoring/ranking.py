@@ -1,19 +1,23 @@
 """Competition ranking (1, 2, 2, 4) within groups, with a named tie-break chain.
 
 Agencies are ordered by total, then by each tie-breaker in turn (higher is better); agencies
-still equal on every key share a rank and the next rank is skipped. Output order: groups in
+still equal on every key share a rank and the next rank is skipped. A tie-breaker value may be
+missing (None, e.g. a stage re-normalized away) unless it is needed: an agency still tied with
+another of its group when that tie-breaker's turn comes must have it, or ranking fails naming
+the agency and the tie-breaker. Output order: groups in
 order of first appearance, then rank, then input order (so equal ranks list stably).
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from .errors import ScoringError
-from .numbers import to_decimal
+from .numbers import exact_arithmetic, to_decimal
 
 AgencyId = Any
 TieBreakers = Sequence[tuple[str, Mapping[AgencyId, object]]]
@@ -25,11 +29,12 @@ class Ranked:
     group: str | None
     rank: int
     total: Decimal
-    keys: tuple[Decimal, ...]        # the tie-breaker values, in chain order
+    keys: tuple[Decimal | None, ...]  # the tie-breaker values, in chain order (None: not needed)
     decided_by: str | None = None    # the tie-breaker that separated it from equal totals
     shared: bool = False             # still tied after the whole chain
 
 
+@exact_arithmetic
 def rank(totals: Mapping[AgencyId, object], *, tie_breakers: TieBreakers = (),
          groups: Mapping[AgencyId, str] | None = None) -> tuple[Ranked, ...]:
     """Rank `totals` (higher is better) within `groups`; see the module docstring."""
@@ -40,6 +45,7 @@ def rank(totals: Mapping[AgencyId, object], *, tie_breakers: TieBreakers = (),
     names = [name for name, _ in tie_breakers]
     ranked: list[Ranked] = []
     for group, members in by_group.items():
+        _check_needed_keys(members, keys, names)
         ranked.extend(_rank_group(group, members, keys, names))
     return tuple(ranked)
 
@@ -52,13 +58,22 @@ def _group_of(agency: AgencyId, groups: Mapping[AgencyId, str] | None) -> str | 
     return groups[agency]
 
 
-def _keys(agency: AgencyId, total: object, tie_breakers: TieBreakers) -> tuple[Decimal, ...]:
+def _keys(agency: AgencyId, total: object, tie_breakers: TieBreakers) -> tuple:
     values = [to_decimal(total, what=f"单位 {agency} 总分")]
     for name, mapping in tie_breakers:
-        if mapping.get(agency) is None:
-            raise ScoringError(f"单位 {agency} 缺少并列决胜项 {name} 的得分")
-        values.append(to_decimal(mapping[agency], what=f"单位 {agency} 的 {name}"))
+        value = mapping.get(agency)
+        values.append(None if value is None else to_decimal(value, what=f"单位 {agency} 的 {name}"))
     return tuple(values)
+
+
+def _check_needed_keys(members: list, keys: dict, names: list[str]) -> None:
+    """Refuse a missing tie-breaker value where it would decide a tie (never compare None)."""
+    for level, name in enumerate(names, start=1):
+        tied = Counter(keys[agency][:level] for agency in members)
+        for agency in members:
+            if keys[agency][level] is None and tied[keys[agency][:level]] > 1:
+                raise ScoringError(f"单位 {agency} 缺少并列决胜项 {name} 的得分（与同组单位同分，"
+                                   "需要此项决出名次）")
 
 
 def _rank_group(group, members, keys, names) -> list[Ranked]:

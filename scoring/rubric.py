@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from .errors import RubricError, ScoringError
-from .numbers import to_decimal
+from .numbers import exact_arithmetic, to_decimal
 
 KINDS = ("normal", "bonus", "deduction")
 
@@ -49,6 +49,7 @@ class Indicator:
         return [node for node in self.walk() if not node.children]
 
 
+@exact_arithmetic
 def rubric_problems(root: Indicator) -> list[str]:
     """Every problem in the tree, each naming its node; an empty list means valid."""
     problems: list[str] = []
@@ -88,6 +89,7 @@ def validate_rubric(root: Indicator) -> Indicator:
     return root
 
 
+@exact_arithmetic
 def check_mark(node: Indicator, value: object) -> Decimal:
     """A mark for `node`, validated against its max and step."""
     mark = to_decimal(value, what=f"{node.label}的得分")
@@ -131,6 +133,7 @@ class RubricSheet:
         for child in node.children:
             self._collect(child, kind)
 
+    @exact_arithmetic
     def total(self, marks: Mapping[str, object]) -> Decimal:
         if marks.keys() != self._required:       # optional leaves, or missing / unknown codes
             return self._total_with_optional(marks)

@@ -14,7 +14,7 @@ from decimal import Decimal
 from functools import cached_property
 
 from .errors import PolicyError, ScoringError
-from .numbers import divide, to_decimal
+from .numbers import divide, exact_arithmetic, to_decimal
 from .policy import policy_fingerprint
 
 HUNDRED = Decimal(100)
@@ -59,6 +59,7 @@ class SatisfactionScale:
         if unknown:
             raise PolicyError(f"“满意”口径包含未定义的等级：{sorted(unknown)}")
 
+    @exact_arithmetic
     def apply(self, counts: Mapping[str, int]) -> SatisfactionResult:
         points = dict(self.levels)
         unknown = set(counts) - set(points)

@@ -6,12 +6,13 @@ from collections.abc import Iterable, Mapping
 from decimal import Decimal
 
 from .errors import WeightError
-from .numbers import divide, to_decimal
+from .numbers import divide, exact_arithmetic, to_decimal
 
 Weights = tuple[tuple[str, Decimal], ...]
 HUNDRED = Decimal(100)
 
 
+@exact_arithmetic
 def read_weights(weights: Mapping[str, object] | Iterable[tuple[str, object]],
                  *, what: str = "权重") -> Weights:
     """Validate and freeze weights; the message names the item or the wrong total."""

@@ -48,6 +48,20 @@ ROUTES = [  # (method, url template, endpoint, expected, form data)
     ("GET", "/account/password", "auth.password", SIGNED_IN, None),
     ("POST", "/account/password", "auth.password", POST_SIGNED_IN, {"current_password": ""}),
     ("POST", "/account/language", "auth.language", (400,) * 6, {"lang": "xx"}),
+    # The second factor: only after a right password (else back to the login page); a
+    # logged-in user is sent home. Enrolment and recovery codes: any signed-in user.
+    ("GET", "/login/2fa", "auth.second_factor", (LOGIN,) + (302,) * 5, None),
+    ("POST", "/login/2fa", "auth.second_factor", (LOGIN,) + (302,) * 5, {"code": "1"}),
+    ("GET", "/login/2fa/setup", "auth.second_factor_setup", (LOGIN,) + (302,) * 5, None),
+    (
+        "POST",
+        "/login/2fa/setup",
+        "auth.second_factor_setup",
+        (LOGIN,) + (302,) * 5,
+        {"code": "1"},
+    ),
+    ("GET", "/account/2fa", "auth.two_factor_page", SIGNED_IN, None),
+    ("POST", "/account/2fa", "auth.two_factor_page", POST_SIGNED_IN, {"code": ""}),
     ("GET", "/admin/", "admin.dashboard", ANY_ORGANIZER, None),
     ("GET", "/admin/campaigns/new", "admin.campaign_new", ANY_ORGANIZER, None),
     ("POST", "/admin/campaigns/new", "admin.campaign_new", POST_ANY_ORGANIZER, {"title": ""}),
@@ -168,10 +182,46 @@ ROUTES = [  # (method, url template, endpoint, expected, form data)
     ("GET", "/admin/users", "admin.users", ANY_ORGANIZER, None),
     ("GET", "/admin/users/new", "admin.user_new", ANY_ORGANIZER, None),
     ("POST", "/admin/users/new", "admin.user_new", POST_ANY_ORGANIZER, {"username": ""}),
+    (
+        "POST",
+        "/admin/users/{contact_user}/security",
+        "admin.user_security",
+        (LOGIN, 400, 403, 403, 403, 403),
+        {"action": "x"},
+    ),
     ("GET", "/agency/", "agency.home", CONTACT, None),
     ("GET", "/inspector/", "inspector.home", INSPECTOR, None),
-    ("GET", "/inspector/visits/{visit}", "inspector.visit", INSPECTOR, None),
+    ("GET", "/inspector/sw.js", "inspector.service_worker", PUBLIC, None),
+    ("GET", "/inspector/visits/{visit}", "inspector.visit", (LOGIN, 403, 403, 403, 403, 302), None),
     ("GET", "/inspector/visits/{other_visit}", "inspector.visit", NOT_ASSIGNED, None),
+    # 实地考察: inspector_a's own draft sheet ({sheet}, with a photo) and the submitted sheet of
+    # their teammate ({other_sheet}); organizers of the campaign see both, read-only.
+    ("GET", "/inspector/sheets/{sheet}", "inspector.sheet", (LOGIN, 200, 200, 404, 403, 200), None),
+    ("GET", "/inspector/sheets/{other_sheet}", "inspector.sheet",
+     (LOGIN, 200, 200, 404, 403, 200), None),
+    ("POST", "/inspector/sheets/{sheet}/draft", "inspector.sheet_draft",
+     (LOGIN, 403, 403, 403, 403, 400), {"lines": ""}),
+    ("POST", "/inspector/sheets/{other_sheet}/draft", "inspector.sheet_draft",
+     (LOGIN, 403, 403, 403, 403, 403), {"lines": ""}),
+    ("POST", "/inspector/sheets/{sheet}/submit", "inspector.sheet_submit",
+     (LOGIN, 403, 403, 403, 403, 400), {}),
+    # Confirming one's own sheet is refused by the service (400), never a silent success.
+    ("POST", "/inspector/sheets/{sheet}/confirm", "inspector.sheet_confirm",
+     (LOGIN, 403, 403, 403, 403, 400), {}),
+    ("POST", "/inspector/sheets/{sheet}/return", "inspector.sheet_return",
+     (LOGIN, 403, 403, 403, 403, 400), {"comment": ""}),
+    ("POST", "/inspector/sheets/{sheet}/photos", "inspector.photo_upload",
+     (LOGIN, 403, 403, 403, 403, 400), {}),
+    ("POST", "/inspector/sheets/{sheet}/photos/999999/delete", "inspector.photo_delete",
+     (LOGIN, 403, 403, 403, 403, 404), {}),
+    ("GET", "/inspector/photos/{photo}", "inspector.photo_download",
+     (LOGIN, 200, 200, 404, 403, 200), None),
+    ("GET", "/admin/campaigns/{campaign}/inspection", "admin.inspection", ORG_A, None),
+    ("POST", "/admin/campaigns/{campaign}/inspection", "admin.inspection_assign", POST_ORG_A,
+     {"agency_id": ""}),
+    # The teammate's sheet is submitted: taking them off the team is refused (409).
+    ("POST", "/admin/campaigns/{campaign}/inspection/{other_visit}/delete",
+     "admin.inspection_unassign", (LOGIN, 409, 409, 404, 403, 403), {}),
     # 部署安排 / 自查自评 / 回避登记 (contact_a's agency takes part; see `world`)
     ("GET", "/agency/campaigns/{campaign}/notice", "agency.notice", CONTACT, None),
     (
@@ -223,6 +273,17 @@ ROUTES = [  # (method, url template, endpoint, expected, form data)
         CONTACT,
         None,
     ),
+    # 互评: contact_a's agency reviews {peer_target}; invalid marks / setup answer 400.
+    ("GET", "/agency/campaigns/{campaign}/peer-review", "agency.peer_review", CONTACT, None),
+    ("GET", "/agency/campaigns/{campaign}/peer-review/{peer_target}", "agency.peer_sheet",
+     CONTACT, None),
+    ("POST", "/agency/campaigns/{campaign}/peer-review/{peer_target}", "agency.peer_sheet_save",
+     (LOGIN, 403, 403, 403, 400, 403), {"mark-total": "x"}),
+    ("GET", "/admin/campaigns/{campaign}/peer-review", "admin.peer_review", ORG_A, None),
+    ("POST", "/admin/campaigns/{campaign}/peer-review/setup", "admin.peer_review_setup",
+     POST_ORG_A, {"mode": ""}),
+    ("POST", "/admin/campaigns/{campaign}/peer-review/reopen", "admin.peer_review_reopen",
+     POST_ORG_A, {"agency": ""}),
     ("GET", "/admin/campaigns/{campaign}/deployment", "admin.deployment", ORG_A, None),
     (
         "POST",
@@ -538,6 +599,20 @@ def _self_assessment_world(app, db, campaign, agency, users) -> dict:
         "submission": submission.id,
         "invitation": issued.token,
     }
+def _peer_world(db, campaign, organization, users) -> dict:
+    """A second agency in contact_a's group; everyone reviews everyone else, by total."""
+    from evaluation.models import PeerMarking, PeerMode
+    from evaluation.services.peer_review import SetupFields, set_up
+
+    other = f.agency(db, organization)
+    db.add(CampaignAgency(campaign_id=campaign.id, agency_id=other.id, group_name="市直组"))
+    db.commit()
+    stage = f.stage(db, campaign, StageKind.PEER_REVIEW)
+    fields = SetupFields(PeerMode.ALL, None, PeerMarking.TOTAL, Decimal(100), None, "matrix")
+    set_up(db, stage, fields, users["organizer_a"])
+    return {"peer_target": other.id}
+
+
 def _report_job(app, tmp_path, campaign_id: int, monkeypatch) -> str:
     """Results for the report pages (no marks needed) and a finished workbook export."""
     from evaluation.reports.chart_cache import chart_path
@@ -566,7 +641,7 @@ def world(app, db, tmp_path, monkeypatch):
     agency = f.agency(db, org_a)
     judge = f.judge(db, campaign)
     parent = create_indicator(db, campaign, IndicatorFields("A", "组织领导", Decimal("20")))
-    create_indicator(db, campaign, IndicatorFields("A1", "责任清单", Decimal("20")), parent)
+    a1 = create_indicator(db, campaign, IndicatorFields("A1", "责任清单", Decimal("20")), parent)
     users = {
         "admin": f.user(db, Role.ADMIN),
         "organizer_a": f.user(db, Role.ORGANIZER, org_a),
@@ -585,23 +660,50 @@ def world(app, db, tmp_path, monkeypatch):
     db.add_all([visit, other])
     db.add(CampaignAgency(campaign_id=campaign.id, agency_id=agency.id, group_name="市直组"))
     db.commit()
+    sheet, other_sheet, photo = _inspection_sheets(app, db, visit, other, a1)
     onsite = f.stage(db, campaign, StageKind.ONSITE_REVIEW)
     live = create_session(db, onsite, "第一场", [agency.id], [judge.id])
     results = _results(db, org_a)
     ids = {
         **_self_assessment_world(app, db, campaign, agency, users),
+        **_peer_world(db, campaign, org_a, users),
         **results,
         "live": live.id,
+        "contact_user": users["contact_a"].id,
         "campaign": campaign.id,
         "agency": agency.id,
         "judge": judge.id,
         "indicator": parent.id,
         "visit": visit.id,
         "other_visit": other.id,
+        "sheet": sheet.id,
+        "other_sheet": other_sheet.id,
+        "photo": photo.id,
         "job": _import_job(app, tmp_path, campaign.id),
         "report": _report_job(app, tmp_path, campaign.id, monkeypatch),
     }
     return users, ids
+
+
+def _inspection_sheets(app, db, visit, other, indicator):
+    """inspector_a's draft with one photo; the teammate's sheet submitted."""
+    from evidence_samples import PNG
+
+    from evaluation.models import InspectionPhoto, InspectionSheet, SheetStatus
+    from evaluation.services.file_store import Upload, files_root, store_upload
+
+    sheet = InspectionSheet(assignment_id=visit.id, inspector_id=visit.inspector_id)
+    other_sheet = InspectionSheet(assignment_id=other.id, inspector_id=other.inspector_id,
+                                  status=SheetStatus.SUBMITTED)
+    db.add_all([sheet, other_sheet])
+    db.flush()
+    stored = store_upload(db, files_root(app), Upload("台账.png", PNG),
+                          user_id=visit.inspector_id)
+    photo = InspectionPhoto(sheet_id=sheet.id, indicator_id=indicator.id, file_id=stored.id,
+                            client_id="access-matrix-photo")
+    db.add(photo)
+    db.commit()
+    return sheet, other_sheet, photo
 
 
 def _results(db, organization) -> dict[str, int]:

@@ -16,11 +16,14 @@ from evaluation.demo_data import CITY_CAMPAIGN, COUNTIES, COUNTY_CAMPAIGN
 from evaluation.models import (
     Agency,
     AgencyLevel,
+    Ballot,
     Campaign,
     CampaignAgency,
     Indicator,
     IndicatorKind,
     Judge,
+    Score,
+    SelfScore,
     Stage,
     User,
 )
@@ -61,6 +64,15 @@ def test_demo_city_campaign_is_complete(db):
         "市人民检察院",
     } <= names
     assert {f"{county}人民政府" for county in COUNTIES} <= names
+    by_group = {
+        group: set(db.exec(
+            select(Agency.name).join(CampaignAgency).where(
+                CampaignAgency.campaign_id == campaign.id, CampaignAgency.group_name == group)))
+        for group in ("市直组", "县区组")
+    }
+    assert by_group["县区组"] == {f"{county}人民政府" for county in COUNTIES}
+    # 中省驻地 units are ranked with the city departments, in 市直组.
+    assert {"市税务局", "市中级人民法院", "市人民检察院", "市公安局"} <= by_group["市直组"]
     levels = Counter(a.level for a in db.exec(select(Agency)).all())
     assert levels[AgencyLevel.CENTRAL_PROVINCIAL] >= 3
 
@@ -121,8 +133,14 @@ def test_demo_is_deterministic(db, tmp_path):
                 .order_by(Agency.name, Campaign.title)
             ).all()
             orders.append([tuple(r) for r in rows])
+            # Every seeded figure too: marks, ballots, self-assessment points.
+            orders.append(sorted(str(v) for v in session.exec(select(Score.value))))
+            orders.append(sorted((b.status.value, str(b.agency_id))
+                                 for b in session.exec(select(Ballot))))
+            orders.append(sorted(str(p) for p in session.exec(select(SelfScore.points))))
     other.dispose()
-    assert orders[0] == orders[1]
+    assert orders[:4] == orders[4:]
+    assert len(orders[1]) > 100 and len(orders[2]) > 1000
 
 
 def test_demo_public_review_has_ballots_and_a_quarantine(db):
@@ -158,7 +176,8 @@ def test_demo_has_published_results_since_2018(db, tmp_path):
     from evaluation.services.results_bundle import export_bundle, verify_bundle
     from evaluation.services.results_history import history_rows
 
-    versions = db.exec(select(ResultsVersion)).all()
+    versions = [v for v in db.exec(select(ResultsVersion)).all()
+                if db.get(Campaign, v.campaign_id).year < 2024]
     years = sorted(db.get(Campaign, v.campaign_id).year for v in versions)
     assert years == list(range(2018, 2024))
     assert all(v.status == VersionStatus.PUBLISHED and v.certified_by != v.composed_by
@@ -171,3 +190,52 @@ def test_demo_has_published_results_since_2018(db, tmp_path):
     latest = max(versions, key=lambda v: v.campaign_id)
     export_bundle(db, db.get(Campaign, latest.campaign_id), tmp_path / "bundle")
     assert verify_bundle(tmp_path / "bundle") == []
+
+
+def test_demo_peer_review_has_complete_late_and_flagged_reviewers(db):
+    from evaluation.demo_peer_review import LATE, REOPENED
+    from evaluation.services.peer_review import peer_stage
+    from evaluation.services.peer_review_overview import overview
+
+    campaign = _campaign(db, CITY_CAMPAIGN)
+    view = overview(db, campaign, peer_stage(db, campaign.id))
+    complete = [row.name for row in view.progress if row.complete]
+    assert len(complete) == sum(_groups(db, campaign).values()) - 2
+    assert [row.name for row in view.progress if row.late] == [LATE]
+    reopened = next(row for row in view.progress if row.name == REOPENED)
+    assert reopened.drafts == 1 and not reopened.late  # the demo contact can finish it
+    assert len(view.flags.blocs) == 1 and len(view.flags.reciprocity) == 3
+
+
+def test_demo_2024_results_are_composed_from_the_stages_in_so_far(db):
+    from evaluation.models import ResultsVersion, VersionStatus
+    from evaluation.services.results_freeze import FrozenView
+
+    campaign = _campaign(db, CITY_CAMPAIGN)
+    [version] = db.exec(select(ResultsVersion).where(ResultsVersion.campaign_id == campaign.id))
+    assert version.status == VersionStatus.CERTIFIED
+    entries = FrozenView.load(version.results_json).data["agencies"]
+    assert len(entries) == sum(_groups(db, campaign).values())
+    assert all(Decimal(entry["total"]) > 0 for entry in entries)
+    stages = {code for entry in entries for code in entry["stages"]}
+    assert {"self_assessment", "public_review", "peer_review"} <= stages
+
+
+def test_demo_inspections_are_assigned_confirmed_returned_and_drafted(db):
+    from evaluation.models import InspectionSheet, Score, SheetStatus, StageKind
+    from evaluation.services.conflicts import recusals
+
+    campaign = _campaign(db, CITY_CAMPAIGN)
+    stage = db.exec(select(Stage).where(Stage.campaign_id == campaign.id,
+                                        Stage.kind == StageKind.FIELD_INSPECTION)).one()
+    statuses = Counter(s.status for s in db.exec(select(InspectionSheet)))
+    assert statuses[SheetStatus.CONFIRMED] >= 4 and statuses[SheetStatus.RETURNED] == 1
+    assert statuses[SheetStatus.DRAFT] == 1 and statuses[SheetStatus.SUBMITTED] >= 1
+    confirmed = [s for s in db.exec(select(InspectionSheet))
+                 if s.status == SheetStatus.CONFIRMED]
+    assert all(s.confirmed_by != s.inspector_id for s in confirmed)
+    marks = db.exec(select(Score).where(Score.stage_id == stage.id)).all()
+    assert {m.reviewer_id for m in marks} == {s.inspector_id for s in confirmed}
+    register = {(r.person_name, r.agency_name) for r in recusals(db, campaign)
+                if r.person_kind == "inspector"}
+    assert ("周晓红", "市税务局") in register

@@ -93,7 +93,8 @@ def test_cache_by_revision(composed, tmp_path, monkeypatch):
     assert first.parts[-3:] == (str(composed.campaign_id), f"r{composed.revision}",
                                 "ranking-0.png")
     calls = []
-    monkeypatch.setattr(charts, "render", lambda *args: calls.append(args) or b"new")
+    monkeypatch.setattr(charts, "render_many", lambda composed, name, fmts: calls.append(
+        name) or {fmt: b"new" for fmt in fmts})
     assert chart_cache.chart(tmp_path, composed, "ranking-0", "png") == first   # a cache hit
     assert calls == []
     newer = sample_composed(agencies=8, judges=9, indicators=10, revision=composed.revision + 1)
@@ -121,3 +122,21 @@ def test_render_all_in_a_pool_and_zip(composed, tmp_path):
     listed = zipfile.ZipFile(io.BytesIO(archive)).namelist()
     assert "png/ranking-0 市直组总分排名.png" in listed
     assert len(listed) == len(paths)
+
+
+def test_a_refilled_figure_draws_what_a_new_one_does(composed):
+    """Agency charts refill the previous agency's figure: nothing of it may show through."""
+    first, second = (a.agency for a in composed.result.agencies[:2])
+    for kind in ("radar", "marks", "trend"):
+        charts._KEPT_FIGURES.clear()
+        new = charts.render(composed, f"{kind}-{first}", "png")
+        assert charts.render(composed, f"{kind}-{second}", "png") != new
+        assert charts.render(composed, f"{kind}-{first}", "png") == new
+
+
+def test_chart_processes_are_never_forked_from_a_gevent_patched_process(monkeypatch):
+    from gevent import monkey
+
+    assert chart_cache._context().get_start_method() == "fork"     # the job worker
+    monkeypatch.setattr(monkey, "is_module_patched", lambda name: True)
+    assert chart_cache._context().get_start_method() == "spawn"    # the serving process

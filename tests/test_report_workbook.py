@@ -193,3 +193,12 @@ def test_large_campaign_keeps_every_row():
                 for panel in agency_panels(agency))
     assert sum(1 for _ in book["评委打分"].iter_rows()) == marks + 2
     assert sum(1 for _ in book["总成绩"].iter_rows()) == 62
+
+
+def test_rule_text_says_where_a_factor_is_rounded():
+    from evaluation.reports.texts import panel_rule_text
+    from scoring import PanelRule
+
+    assert panel_rule_text(PanelRule(1, 1, factor="1.67")).count("只舍入一次") == 0
+    exact = PanelRule(1, 1, factor="0.95", round_before_factor=False)
+    assert "乘以系数 0.95（按未舍入的值相乘，只舍入一次）" in panel_rule_text(exact)

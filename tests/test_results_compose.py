@@ -9,7 +9,13 @@ import pytest
 import results_world
 from sqlmodel import func, select
 
-from evaluation.models import AuditEvent, CampaignPolicy, ResultsVersion, StageKind
+from evaluation.models import (
+    AuditEvent,
+    CampaignPolicy,
+    ConflictDeclaration,
+    ResultsVersion,
+    StageKind,
+)
 from evaluation.services.errors import ValidationFailed
 from evaluation.services.results import ResultsUnavailable, compose
 from evaluation.services.results_policy import (
@@ -181,3 +187,17 @@ def test_a_sheet_adds_bonus_and_subtracts_deduction_lines_like_scoring(db):
     composed = compose(db, world.campaign)
     assert expected == D("91.0")
     assert composed.result.by_agency[a.id].stages["self_assessment"].value == expected
+
+
+def test_a_declared_conflict_sets_the_judges_mark_aside(db):
+    world = results_world.build(db)
+    b = world.agencies["乙局"].id
+    judges = [j.id for j in world.judges]
+    # Judge 1 gave 乙局 85 before declaring a conflict with it: the mark no longer counts.
+    db.add(ConflictDeclaration(campaign_id=world.campaign.id, agency_id=b, judge_id=judges[0],
+                               reason="近亲属在该局任职", recorded_by=world.composer.id))
+    db.commit()
+    onsite = compose(db, world.campaign).result.by_agency[b].stages["onsite_review"]
+    assert onsite.recused == (judges[0],)
+    trimmed = PanelRule(drop_high=1, drop_low=1, places=2, fallback="use_all")
+    assert onsite.value == trimmed.apply([86, 84, 99, 60]).value == D("85.00")

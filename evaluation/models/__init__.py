@@ -1,6 +1,12 @@
 """All tables, importable from one place (Alembic and the services import from here)."""
 
-from evaluation.models.accounts import Organization, OrganizationKind, Role, User
+from evaluation.models.accounts import (
+    Organization,
+    OrganizationKind,
+    RecoveryCode,
+    Role,
+    User,
+)
 from evaluation.models.audit import AuditEvent
 from evaluation.models.ballots import (
     Ballot,
@@ -30,6 +36,13 @@ from evaluation.models.deployment import (
     NoticeReceipt,
     StoredFile,
 )
+from evaluation.models.inspection import (
+    InspectionLine,
+    InspectionPhoto,
+    InspectionSave,
+    InspectionSheet,
+    SheetStatus,
+)
 from evaluation.models.judging import (
     AccessToken,
     InspectionAssignment,
@@ -52,6 +65,13 @@ from evaluation.models.live import (
     Segment,
     VoidDecision,
     VoidRequest,
+)
+from evaluation.models.peer import (
+    PeerAssignment,
+    PeerMarking,
+    PeerMode,
+    PeerReviewSetup,
+    PeerSheetStatus,
 )
 from evaluation.models.publicity import (
     CommentStatus,
@@ -99,6 +119,11 @@ __all__ = [
     "IdentityMode",
     "SmsChallenge",
     "VoteCode",
+    "PeerAssignment",
+    "PeerMarking",
+    "PeerMode",
+    "PeerReviewSetup",
+    "PeerSheetStatus",
     "CommentStatus",
     "PublicityComment",
     "PublicityOutlet",
@@ -131,6 +156,11 @@ __all__ = [
     "Indicator",
     "IndicatorKind",
     "InspectionAssignment",
+    "InspectionLine",
+    "InspectionPhoto",
+    "InspectionSave",
+    "InspectionSheet",
+    "SheetStatus",
     "Judge",
     "Organization",
     "OrganizationKind",
@@ -141,5 +171,6 @@ __all__ = [
     "StageKind",
     "StageStatus",
     "TokenKind",
+    "RecoveryCode",
     "User",
 ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import sys
 import zipfile
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -20,6 +21,7 @@ from evaluation.reports.fonts import use_cjk_font
 from evaluation.services.results_data import ComposedResults
 
 Progress = Callable[[int, int], None]
+PREVIEW = 0                 # the revision of results composed now, not of a results version
 INLINE_BELOW = 8            # fewer charts than this are not worth starting processes
 _worker_composed: ComposedResults | None = None
 
@@ -42,10 +44,25 @@ def _write(path: Path, data: bytes) -> None:
 
 def chart(folder: Path, composed: ComposedResults, name: str, fmt: str) -> Path:
     """The chart's file, rendered now only if this revision does not have it yet."""
-    path = cached_path(folder, composed, name, fmt)
-    if not path.exists():
-        _write(path, charts.render(composed, name, fmt))
-    return path
+    return charts_of(folder, composed, name, (fmt,))[0]
+
+
+def charts_of(folder: Path, composed: ComposedResults, name: str, fmts) -> list[Path]:
+    """The chart `name` in each format of `fmts`: the missing ones drawn once, together."""
+    paths = [cached_path(folder, composed, name, fmt) for fmt in fmts]
+    missing = [fmt for fmt, path in zip(fmts, paths, strict=True) if not path.exists()]
+    if missing:
+        for fmt, data in charts.render_many(composed, name, tuple(missing)).items():
+            _write(cached_path(folder, composed, name, fmt), data)
+    return paths
+
+
+def _by_name(items: list[tuple[str, str]]) -> list[tuple[str, tuple[str, ...]]]:
+    """(name, formats) in the order the names first appear."""
+    grouped: dict[str, list[str]] = {}
+    for name, fmt in items:
+        grouped.setdefault(name, []).append(fmt)
+    return [(name, tuple(fmts)) for name, fmts in grouped.items()]
 
 
 def render_all(folder: Path, composed: ComposedResults,
@@ -54,13 +71,16 @@ def render_all(folder: Path, composed: ComposedResults,
     """The charts `items` (name, format), by default every chart of an export, from the
     cache where present; returns their files."""
     wanted = list(charts.all_chart_items(composed) if items is None else items)
+    if composed.revision == PREVIEW:     # a preview's marks may have changed since: redraw
+        for item in wanted:
+            cached_path(folder, composed, *item).unlink(missing_ok=True)
     missing = [item for item in wanted if not cached_path(folder, composed, *item).exists()]
     done = len(wanted) - len(missing)
     workers = workers or os.cpu_count() or 1
     if len(missing) < INLINE_BELOW or workers == 1:
-        for name, fmt in missing:
-            chart(folder, composed, name, fmt)
-            done += 1
+        for name, fmts in _by_name(missing):
+            charts_of(folder, composed, name, fmts)
+            done += len(fmts)
             if progress:
                 progress(done, len(wanted))
     else:
@@ -72,10 +92,10 @@ def _render_in_pool(folder: Path, composed: ComposedResults, missing: list, work
                     done: int, total: int, progress: Progress | None) -> None:
     # Chunks: each task carries a few charts, so the pool's overhead stays small; the
     # composed results travel once per worker process (the initializer), not per chart.
-    size = max(1, min(16, len(missing) // (workers * 4)))
-    chunks = [missing[i:i + size] for i in range(0, len(missing), size)]
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context,
+    named = _by_name(missing)
+    size = max(1, min(16, len(named) // (workers * 4)))
+    chunks = [named[i:i + size] for i in range(0, len(named), size)]
+    with ProcessPoolExecutor(max_workers=workers, mp_context=_context(),
                              initializer=_init_worker, initargs=(composed,)) as pool:
         futures = [pool.submit(_render_chunk, str(folder), chunk) for chunk in chunks]
         for future in as_completed(futures):
@@ -84,16 +104,31 @@ def _render_in_pool(folder: Path, composed: ComposedResults, missing: list, work
                 progress(done, total)
 
 
+def _context():
+    """Fork where it is safe: the children start at once with matplotlib, the font and the
+    results already loaded (a spawned one re-imports them and unpickles the results, a
+    second of CPU each). Never from a gevent-patched process (the serving process): forked
+    children would inherit its hub; spawn there, and where fork does not exist."""
+    patched = False
+    if "gevent" in sys.modules:
+        from gevent import monkey
+
+        patched = monkey.is_module_patched("os") or monkey.is_module_patched("threading")
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() and not patched \
+        else "spawn"
+    return multiprocessing.get_context(method)
+
+
 def _init_worker(composed: ComposedResults) -> None:
     global _worker_composed
     _worker_composed = composed
     use_cjk_font()
 
 
-def _render_chunk(folder: str, chunk: list[tuple[str, str]]) -> int:
-    for name, fmt in chunk:
-        chart(Path(folder), _worker_composed, name, fmt)
-    return len(chunk)
+def _render_chunk(folder: str, chunk: list[tuple[str, tuple[str, ...]]]) -> int:
+    for name, fmts in chunk:
+        charts_of(Path(folder), _worker_composed, name, fmts)
+    return sum(len(fmts) for _name, fmts in chunk)
 
 
 def prune_other_revisions(folder: Path, composed: ComposedResults) -> None:

@@ -17,7 +17,6 @@ from decimal import Decimal
 from evaluation.services.results_data import (
     AgencyInfo,
     ComposedResults,
-    IndicatorScore,
     JudgeInfo,
     PastResult,
     Recusal,
@@ -33,8 +32,8 @@ from scoring import (
     RubricSheet,
     ScoringPolicy,
     StageSpec,
-    divide,
     evaluate,
+    first_level_scores,
 )
 
 DEPARTMENTS = [
@@ -156,8 +155,7 @@ def sample_composed(agencies: int = 12, judges: int = 9, indicators: int = 10, *
     for agency in agency_info:
         quality = rng.randint(5, 10)
         onsite: dict[str, dict[int, Decimal | None]] = {g: {} for g in per_group}
-        firsts = [Decimal(0)] * len(leaves)
-        marked = 0
+        sheets = []
         for judge, info in judge_info.items():
             if info.affiliation_agency_id == agency:
                 onsite[info.group][judge] = None
@@ -166,12 +164,8 @@ def sample_composed(agencies: int = 12, judges: int = 9, indicators: int = 10, *
             marks = {code: steps[min(10, max(0, quality + bias[judge] + rng.randint(-1, 1)))]
                      for codes in leaves for code in codes}
             onsite[info.group][judge] = sheet.total(marks)
-            firsts = [total + sum(marks[c] for c in codes)
-                      for total, codes in zip(firsts, leaves, strict=True)]
-            marked += 1
-        indicator_scores[agency] = tuple(
-            IndicatorScore(first.code, first.name, divide(total, marked, 2), first.max_points)
-            for first, total in zip(rubric.children, firsts, strict=True))
+            sheets.append(marks)
+        indicator_scores[agency] = first_level_scores(rubric.children, sheets)
         inputs[agency] = {
             "self_assessment": Decimal(rng.randint(160, 200)) / 2,
             "field_inspection": {i: Decimal(rng.randint(66, 100)) / 2 for i in inspectors},
@@ -194,10 +188,10 @@ def sample_composed(agencies: int = 12, judges: int = 9, indicators: int = 10, *
         for agency in agency_info
     }
     return ComposedResults(
-        campaign_id=campaign_id, title="2024年度国家机关'谁执法谁普法'履职评议", year=2024,
+        campaign_id=campaign_id, title="2024年度国家机关“谁执法谁普法”履职评议", year=2024,
         organization="韶关市普法办", policy=policy, inputs=inputs, result=result,
         agencies=agency_info, judges={**judge_info, **inspectors}, recusals=tuple(recusals),
         generated_at=datetime(2024, 12, 20, 6, 30, tzinfo=UTC),
         audit_head="9f2c" + "0" * 56 + "beef", revision=revision, status="certified",
-        history=history, indicator_scores=indicator_scores,
+        history=history, indicator_scores=indicator_scores, first_level=rubric.children,
     )

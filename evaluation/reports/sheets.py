@@ -46,6 +46,7 @@ class AgencySheet:
     group: str
     result: AgencyResult
     stages: tuple          # (stage name, StagePart)
+    indicators: tuple      # scoring's IndicatorScore per first-level indicator (may be empty)
     panels: tuple[PanelSheet, ...]
     surveys: tuple         # (stage name, SatisfactionResult)
     recusals: tuple        # (stage name, judge name, reason)
@@ -84,6 +85,7 @@ def agency_sheet(composed: ComposedResults, agency: AgencyResult,
     return AgencySheet(
         agency.agency, info.name, info.group, agency,
         tuple((stage_name(part.code), part) for part in agency.composition.parts),
+        tuple(composed.indicator_scores.get(agency.agency, ())),
         tuple(panels), surveys, recusals, explain_agency(agency).lines, charts)
 
 

@@ -45,7 +45,8 @@ def panel_rule_text(rule: PanelRule) -> str:
     if rule.outliers is not None:
         text += (f"；偏离其他评委平均分超过 {rule.outliers.tolerance:f} 的分数按其他评委平均分计")
     if rule.factor is not None:
-        text += f"；乘以系数 {rule.factor:f}"
+        text += f"；乘以系数 {rule.factor:f}" + (
+            "" if rule.round_before_factor else "（按未舍入的值相乘，只舍入一次）")
     if rule.fallback == "use_all":
         text += f"；有效评分少于 {rule.needs} 个时全部计入、不去分"
     else:

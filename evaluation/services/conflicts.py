@@ -1,7 +1,8 @@
 """Conflicts of interest and the recusal register (回避登记).
 
 A person is recused from scoring an agency when
-  * a judge's affiliation is that agency (automatic: nobody has to remember to declare it), or
+  * a judge's or an inspector's affiliation (an inspector's account's 所属单位) is that agency
+    (automatic: nobody has to remember to declare it), or
   * a judge or inspector has declared a conflict with it (with a reason).
 `recusals(db, campaign)` is the one list other stages (results, inspection, live) consult.
 """
@@ -78,6 +79,19 @@ def recusals(db: Session, campaign: Campaign) -> list[Recusal]:
                 Recusal("judge", judge.id, judge.name, agency.id, agency.name, AFFILIATION,
                         _("评委所属单位为被评议单位"))
             )  # fmt: skip
+    inspectors = db.exec(
+        select(User).where(
+            User.role == Role.INSPECTOR,
+            User.organization_id == campaign.organization_id,
+            User.agency_id.in_(list(agencies)),
+        )
+    ).all()
+    for inspector in inspectors:
+        agency = agencies[inspector.agency_id]
+        found.append(
+            Recusal("inspector", inspector.id, inspector.display_name, agency.id, agency.name,
+                    AFFILIATION, _("考察员所属单位为被评议单位"))
+        )  # fmt: skip
     names = {j.id: j.name for j in judges}
     declarations = db.exec(
         select(ConflictDeclaration, User)
@@ -99,6 +113,27 @@ def recusals(db: Session, campaign: Campaign) -> list[Recusal]:
             continue  # already recused by affiliation: one line per person and agency
         found.append(Recusal(kind, pid, name, agency.id, agency.name, DECLARED, declaration.reason))
     return sorted(found, key=lambda r: (r.person_kind, r.person_name, r.agency_name))
+
+
+def declared_judge_conflicts(
+    db: Session, campaign_id: int, agency_ids: list[int] | None = None
+) -> set[tuple[int, int]]:
+    """(judge id, agency id) of every conflict a judge of the campaign declared.
+
+    One small query, for the paths that decide a recusal often (live scoring, composing):
+    a judge is recused where `judge_recused` says so.
+    """
+    query = select(ConflictDeclaration.judge_id, ConflictDeclaration.agency_id).where(
+        ConflictDeclaration.campaign_id == campaign_id, ConflictDeclaration.judge_id.is_not(None)
+    )
+    if agency_ids is not None:
+        query = query.where(ConflictDeclaration.agency_id.in_(agency_ids))
+    return {(judge_id, agency_id) for judge_id, agency_id in db.exec(query).all()}
+
+
+def judge_recused(judge: Judge, agency_id: int, declared: set[tuple[int, int]]) -> bool:
+    """By affiliation (automatic) or by the judge's own declaration."""
+    return judge.affiliation_agency_id == agency_id or (judge.id, agency_id) in declared
 
 
 def is_recused(

@@ -20,10 +20,18 @@ _UNSAFE = re.compile(r'[\\/:*?"<>|\s]+')
 
 
 def composed_results(db, campaign) -> ComposedResults:
-    """The campaign's results as plain data, composed from the database now."""
-    from evaluation.services.results import compose
+    """The campaign's results as plain data: its newest results version, recomputed from that
+    version's frozen marks and policy; before any version, a preview composed now.
 
-    return compose(db, campaign)
+    The chart cache keys on the revision: a version's number names results that never change,
+    so its charts are drawn once. A preview is revision 0 whatever the marks, so its charts
+    are redrawn on every export (chart_cache.render_all).
+    """
+    from evaluation.services.results import compose, composed_for_version
+    from evaluation.services.results_versions import versions_of
+
+    versions = versions_of(db, campaign)
+    return composed_for_version(db, versions[0]) if versions else compose(db, campaign)
 
 
 def reports_folder(config: dict, instance_path: str) -> Path:

@@ -29,10 +29,11 @@ from evaluation.services.results_data import (
     Recusal,
 )
 from evaluation.services.results_history import past_results
+from evaluation.services.results_indicators import first_level_tree, indicator_scores
 from evaluation.services.results_inputs import build_inputs
-from evaluation.services.results_marks import JUDGE, RawMark, gather_marks
+from evaluation.services.results_marks import JUDGE, REVIEWER, SELF, RawMark, gather_marks
 from evaluation.services.results_policy import load_policy
-from scoring import ScoringError, ScoringPolicy, evaluate
+from scoring import Indicator, ScoringError, ScoringPolicy, evaluate
 
 
 class ResultsUnavailable(ValueError):
@@ -83,9 +84,13 @@ def recusals_of(marks: list[RawMark]) -> tuple[Recusal, ...]:
 
 def compose(db: Session, campaign: Campaign, policy: ScoringPolicy | None = None, *,
             marks: list[RawMark] | None = None, revision: int = 0, status: str = "preview",
-            generated_at: datetime | None = None,
-            head: str | None = None) -> ComposedResults:
-    """The campaign's results under `policy` (default: its stored policy). Writes nothing."""
+            generated_at: datetime | None = None, head: str | None = None,
+            first_level: tuple[Indicator, ...] | None = None) -> ComposedResults:
+    """The campaign's results under `policy` (default: its stored policy). Writes nothing.
+
+    `first_level`: the indicator tree the first-level scores are cut by (default: the
+    campaign's tree now; a results version passes the one it froze).
+    """
     policy = policy or load_policy(db, campaign)
     agencies = campaign_agencies(db, campaign)
     if not agencies:
@@ -93,6 +98,8 @@ def compose(db: Session, campaign: Campaign, policy: ScoringPolicy | None = None
     if marks is None:
         marks = gather_marks(db, campaign, [spec.code for spec in policy.composition.stages])
     inputs, result = evaluate_marks(policy, marks, agencies)
+    if first_level is None:
+        first_level = first_level_tree(db, campaign.id)
     judges = db.exec(select(Judge).where(Judge.campaign_id == campaign.id)).all()
     organization = db.get(Organization, campaign.organization_id)
     return ComposedResults(
@@ -113,12 +120,14 @@ def compose(db: Session, campaign: Campaign, policy: ScoringPolicy | None = None
         status=status,
         history=past_results(db, list(agencies), before_year=campaign.year),
         reviewers=reviewer_names(db, marks),
+        first_level=first_level,
+        indicator_scores=indicator_scores(first_level, marks, agencies),
     )
 
 
 def reviewer_names(db: Session, marks: list[RawMark]) -> dict[str, str]:
-    """Panel keys of reviewer marks ("U<user id>") → the reviewer's display name."""
-    ids = {row.scorer_id for row in marks if row.source == "reviewer"}
+    """Panel keys of reviewer and self-score marks ("U<user id>") → the person's name."""
+    ids = {row.scorer_id for row in marks if row.source in (REVIEWER, SELF)}
     if not ids:
         return {}
     users = db.exec(select(User).where(User.id.in_(ids))).all()
@@ -133,6 +142,7 @@ VERSION_STATUS = {"draft": "preview", "certified": "certified", "published": "pu
 def composed_for_version(db: Session, version) -> ComposedResults:
     """A stored version's results, recomputed from *its* frozen policy and raw marks (not the
     marks in the database now), for the workbook, charts and result sheets."""
+    from evaluation.services.results_freeze import frozen_tree
     from evaluation.services.results_marks import marks_from_csv
     from evaluation.services.results_policy import policy_from_json
 
@@ -140,4 +150,5 @@ def composed_for_version(db: Session, version) -> ComposedResults:
     return compose(db, campaign, policy_from_json(version.policy_json),
                    marks=marks_from_csv(version.raw_marks_csv), revision=version.number,
                    status=VERSION_STATUS[version.status.value],
-                   generated_at=version.composed_at, head=version.audit_head)
+                   generated_at=version.composed_at, head=version.audit_head,
+                   first_level=frozen_tree(version.results_json))

@@ -24,6 +24,11 @@ from evaluation.models import Campaign
 from evaluation.services.results import ResultsUnavailable, audit_head, evaluate_marks
 from evaluation.services.results_data import AgencyInfo
 from evaluation.services.results_freeze import FrozenView
+from evaluation.services.results_indicators import (
+    indicator_scores,
+    plain_differences,
+    tree_from_plain,
+)
 from evaluation.services.results_marks import MarksFileError, gather_marks, marks_from_csv
 from evaluation.services.results_policy import policy_from_json
 from evaluation.services.results_versions import published_version
@@ -115,6 +120,13 @@ def verify_bundle(bundle: Path) -> list[str]:
     for agency_id in sorted(set(listed) | set(result.by_agency)):
         differences.extend(_agency_differences(agency_id, listed.get(agency_id),
                                                result.by_agency.get(agency_id), agencies))
+    if "indicator_tree" in published:   # versions frozen before it was kept have no tree
+        recomputed = indicator_scores(tree_from_plain(published["indicator_tree"]), marks,
+                                      agencies)
+        for agency_id, entry in sorted(listed.items()):
+            differences.extend(plain_differences(f"agency {agency_id} {entry.get('name')}",
+                                                 entry.get("indicators"),
+                                                 recomputed.get(agency_id, ())))
     return differences
 
 

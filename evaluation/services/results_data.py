@@ -13,7 +13,10 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from scoring import CampaignResult, ScoringPolicy
+from scoring import CampaignResult, Indicator, IndicatorScore, ScoringPolicy
+
+__all__ = ["AgencyInfo", "ComposedResults", "IndicatorScore", "JudgeInfo", "PastResult",
+           "Recusal"]
 
 
 @dataclass(frozen=True)
@@ -52,16 +55,6 @@ class PastResult:
 
 
 @dataclass(frozen=True)
-class IndicatorScore:
-    """An agency's score on one first-level indicator (the radar chart), as scoring made it."""
-
-    code: str
-    name: str
-    score: Decimal
-    max_points: Decimal
-
-
-@dataclass(frozen=True)
 class ComposedResults:
     campaign_id: int
     title: str
@@ -83,5 +76,8 @@ class ComposedResults:
     # Panel keys of reviewer marks ("U<user id>": organizers, inspectors) -> display name;
     # judges are in `judges`, peer raters are agencies.
     reviewers: Mapping[str, str] = field(default_factory=dict)
-    # agency id -> its first-level indicator scores, in indicator order (may be empty)
+    # agency id -> its first-level indicator scores (scoring.first_level_scores), in
+    # indicator order; an agency without per-indicator marks has none.
     indicator_scores: Mapping[int, tuple[IndicatorScore, ...]] = field(default_factory=dict)
+    # the first-level indicators (with their subtrees) the scores above were cut by
+    first_level: tuple[Indicator, ...] = ()

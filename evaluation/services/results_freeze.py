@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from evaluation.services.results_data import ComposedResults
+from evaluation.services.results_indicators import scores_to_plain, tree_from_plain, tree_to_plain
 from scoring import GroupWeighting, PanelRule, PeerReview, explain_agency, stage_name
 
 FORMAT = 1
@@ -57,6 +58,7 @@ def freeze(composed: ComposedResults) -> dict:
                 for code, part in parts.items()
             },
             "missing": list(result.composition.missing),
+            "indicators": scores_to_plain(composed.indicator_scores.get(result.agency, ())),
             # scoring names the agency by id; the public reads its name.
             "explanation": [explanation.lines[0].replace(f"【{result.agency}】", f"【{info.name}】",
                                                          1), *explanation.lines[1:]],
@@ -76,7 +78,16 @@ def freeze(composed: ComposedResults) -> dict:
         "grades": policy.grading.levels if policy.grading else [],
         "groups": list(dict.fromkeys(a["group"] for a in agencies)),
         "agencies": agencies,
+        # the tree the indicator scores were cut by, so a version recomputes them alike
+        "indicator_tree": tree_to_plain(composed.first_level),
     }
+
+
+def frozen_tree(results_json: str):
+    """The first-level indicator tree a version froze; None for a version frozen before
+    versions kept it (its scores are then cut by the campaign's tree as it is now)."""
+    plain = json.loads(results_json).get("indicator_tree")
+    return None if plain is None else tree_from_plain(plain)
 
 
 def dumps(frozen: dict) -> str:

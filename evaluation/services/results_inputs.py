@@ -11,7 +11,14 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
-from evaluation.services.results_marks import JUDGE, PEER, REVIEWER, SATISFACTION, RawMark
+from evaluation.services.results_marks import (
+    JUDGE,
+    PEER,
+    REVIEWER,
+    SATISFACTION,
+    SELF,
+    RawMark,
+)
 from scoring import GroupWeighting, PanelRule, PeerReview, SatisfactionScale, ScoringPolicy
 
 # A sheet's total is the exact sum of its indicator marks, deductions subtracted (the way
@@ -22,7 +29,9 @@ DEDUCTION = "deduction"
 
 
 def scorer_key(row: RawMark) -> Any:
-    """Judges are keyed by their id (as the reports expect); reviewers by "U<user id>"."""
+    """Judges are keyed by their id (as the reports expect), peer raters by their agency's id;
+    reviewers and self-assessing contacts by "U<user id>".
+    """
     if row.source == JUDGE:
         return row.scorer_id
     if row.source == PEER:
@@ -66,7 +75,7 @@ def stage_input(rule: Any, rows: list[RawMark]) -> Any:
             if row.source == SATISFACTION:
                 counts[row.scorer_group] = counts.get(row.scorer_group, 0) + int(row.value)
         return counts or None
-    marks = [row for row in rows if row.source in (JUDGE, REVIEWER, PEER)]
+    marks = [row for row in rows if row.source in (JUDGE, REVIEWER, PEER, SELF)]
     totals = scorer_totals(marks)
     if not any(total is not None for _group, total in totals.values()):
         return None

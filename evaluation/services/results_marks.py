@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -30,11 +31,16 @@ from evaluation.models import (
     ScoreStatus,
     Stage,
     StageKind,
+    Submission,
+    SubmissionVersion,
     User,
 )
+from evaluation.models.self_assessment import ReviewDecision
+from evaluation.services.conflicts import declared_judge_conflicts, judge_recused, recusals
 
 # Sources of a mark. A satisfaction row carries a level and a count instead of a scorer.
 JUDGE, REVIEWER, PEER, SATISFACTION = "judge", "reviewer", "peer", "satisfaction"
+SELF = "self"  # an agency's self-score, as the organizer accepted it (自查自评)
 # scoring/'s satisfaction scales name their levels in Chinese; the database stores codes.
 LEVEL_NAMES = {
     Satisfaction.SATISFIED.value: "满意",
@@ -108,14 +114,15 @@ def _line(score: Score, leaves: dict[int, tuple[str, str]]) -> tuple[str, str] |
 def judge_and_reviewer_marks(db: Session, stage: Stage) -> list[RawMark]:
     """Judges' and reviewers' marks (total or per indicator) for every agency.
 
-    A judge whose affiliation is the agency is recused: any mark from them for it is set
-    aside, and every judge of the stage's panel affiliated with an agency is listed as
-    recused there, so the published explanation names the recusal.
+    A judge whose affiliation is the agency, or who declared a conflict with it, is recused:
+    any mark from them for it is set aside, and every judge of the stage's panel is listed as
+    recused at each such agency, so the published explanation names the recusal.
     """
     leaves = _leaf_indicators(db, stage.campaign_id)
     judges = {
         j.id: j for j in db.exec(select(Judge).where(Judge.campaign_id == stage.campaign_id))
     }
+    declared = declared_judge_conflicts(db, stage.campaign_id)
     rows: list[RawMark] = []
     panel: set[int] = set()
     agencies: set[int] = set()
@@ -127,7 +134,7 @@ def judge_and_reviewer_marks(db: Session, stage: Stage) -> list[RawMark]:
         if score.judge_id is not None:
             judge = judges[score.judge_id]
             panel.add(judge.id)
-            if judge.affiliation_agency_id == score.agency_id:
+            if judge_recused(judge, score.agency_id, declared):
                 continue
             rows.append(RawMark(stage.kind.value, score.agency_id, JUDGE, judge.id,
                                 judge.group_name, line[0], score.value, line[1]))
@@ -136,9 +143,10 @@ def judge_and_reviewer_marks(db: Session, stage: Stage) -> list[RawMark]:
                                 "", line[0], score.value, line[1]))
     for judge_id in sorted(panel):
         judge = judges[judge_id]
-        if judge.affiliation_agency_id in agencies:
-            rows.append(RawMark(stage.kind.value, judge.affiliation_agency_id, JUDGE, judge.id,
-                                judge.group_name, "", None))
+        for agency_id in sorted(agencies):
+            if judge_recused(judge, agency_id, declared):
+                rows.append(RawMark(stage.kind.value, agency_id, JUDGE, judge.id,
+                                    judge.group_name, "", None))
     return rows
 
 
@@ -155,6 +163,62 @@ def peer_marks(db: Session, stage: Stage) -> list[RawMark]:
             continue
         rows.append(RawMark(stage.kind.value, score.agency_id, PEER, rater, "", line[0],
                             score.value, line[1]))
+    return rows
+
+
+def accepted_self_scores(db: Session, stage: Stage) -> list[RawMark]:
+    """自查自评: per indicator, the self-scores of the version the organizer *accepted*.
+
+    The accepted version, not the agency's latest draft or latest submission: a self-score
+    is the agency's own claim, and only acceptance says the organizer checked it against
+    the evidence (a returned version's points are exactly the ones in dispute, and a version
+    awaiting review has not been checked yet). The organizer's review does not type in a
+    score of its own, so the accepted self-score is the figure that counts; an agency with
+    no accepted version has no self-assessment mark (the policy decides what a missing
+    stage means). Scores the organizers entered themselves (`Score` rows of this stage,
+    e.g. earlier years keyed in from paper) still come from `judge_and_reviewer_marks`.
+    """
+    leaves = _leaf_indicators(db, stage.campaign_id)
+    versions = db.exec(
+        select(Submission.agency_id, SubmissionVersion)
+        .join(SubmissionVersion, SubmissionVersion.submission_id == Submission.id)
+        .where(Submission.campaign_id == stage.campaign_id,
+               SubmissionVersion.decision == ReviewDecision.ACCEPTED)
+        .order_by(SubmissionVersion.number)
+    ).all()
+    accepted = {agency_id: version for agency_id, version in versions}  # the latest wins
+    rows = []
+    for agency_id, version in accepted.items():
+        for line in json.loads(version.scores_json):
+            leaf = leaves.get(line.get("indicator_id"))
+            if leaf is None or line.get("points") in (None, ""):
+                continue
+            rows.append(RawMark(stage.kind.value, agency_id, SELF, version.submitted_by, "",
+                                leaf[0], Decimal(line["points"]), leaf[1]))
+    return rows
+
+
+def inspection_marks(db: Session, stage: Stage) -> list[RawMark]:
+    """实地考察: each inspector's marks, the author of a sheet being its scorer.
+
+    A sheet's `score` rows are written only when a second member of the team confirms it
+    (services/inspection_sheets.py), so drafts, submitted and returned sheets give none; a
+    total entered by the organizers (an earlier year's paper sheet) counts as it is. Marks of
+    an inspector for an agency they must be recused from (their 所属单位, or a declared
+    conflict, perhaps declared after the visit) are set aside.
+    """
+    campaign = db.get(Campaign, stage.campaign_id)
+    recused = {(r.person_id, r.agency_id) for r in recusals(db, campaign)
+               if r.person_kind == "inspector"}
+    leaves = _leaf_indicators(db, stage.campaign_id)
+    rows = []
+    for score in _valid_scores(db, stage):
+        line = _line(score, leaves)
+        if score.reviewer_id is None or line is None \
+                or (score.reviewer_id, score.agency_id) in recused:
+            continue
+        rows.append(RawMark(stage.kind.value, score.agency_id, REVIEWER, score.reviewer_id,
+                            "", line[0], score.value, line[1]))
     return rows
 
 
@@ -205,10 +269,10 @@ def _merge_counts(rows: list[RawMark]) -> list[RawMark]:
 
 # Which sources feed which stage. Deployment is not scored.
 COLLECTORS: dict[StageKind, tuple[Collector, ...]] = {
-    StageKind.SELF_ASSESSMENT: (judge_and_reviewer_marks,),
+    StageKind.SELF_ASSESSMENT: (accepted_self_scores, judge_and_reviewer_marks),
     StageKind.MEDIA_PUBLICITY: (judge_and_reviewer_marks,),
     StageKind.PUBLIC_REVIEW: (audience_panel_counts, public_ballot_counts),
-    StageKind.FIELD_INSPECTION: (judge_and_reviewer_marks,),
+    StageKind.FIELD_INSPECTION: (inspection_marks,),
     StageKind.ONSITE_REVIEW: (judge_and_reviewer_marks,),
     StageKind.PEER_REVIEW: (peer_marks,),
 }

@@ -136,12 +136,15 @@ def _as_rubric_node(indicator: Indicator) -> rubric.Indicator:
     )
 
 
-def _check_points(indicator: Indicator, raw: str) -> Decimal:
-    """A valid mark or ValidationFailed naming the indicator and the rule (from scoring/)."""
+def check_points(indicator: Indicator, raw: str, field: str | None = None) -> Decimal:
+    """A valid mark or ValidationFailed naming the indicator and the rule (from scoring/).
+
+    Also the field inspectors' check (services/inspection_sheets.py): one rule for every mark.
+    """
     try:
         return rubric.check_mark(_as_rubric_node(indicator), raw.strip().replace("，", "."))
     except ScoringError as problem:
-        raise ValidationFailed({f"score-{indicator.id}": str(problem)}) from None
+        raise ValidationFailed({field or f"score-{indicator.id}": str(problem)}) from None
 
 
 def _validated_scores(
@@ -168,7 +171,7 @@ def _validated_scores(
             clean[node.id] = (None, explanation)
             continue
         try:
-            clean[node.id] = (_check_points(node, given.points), explanation)
+            clean[node.id] = (check_points(node, given.points), explanation)
         except ValidationFailed as failure:
             errors.update(failure.errors)
     if errors:
@@ -276,7 +279,7 @@ def remove_evidence(session: Session, submission: Submission, evidence_id: int) 
     commit_or_fail(session)
 
 
-def _missing_leaves(leaves: list[Indicator], scored: set[int]) -> list[Indicator]:
+def missing_leaves(leaves: list[Indicator], scored: set[int]) -> list[Indicator]:
     # Bonus and deduction items are optional: an agency may have nothing to claim.
     return [n for n in leaves if n.id not in scored and n.kind.value == "normal"]
 
@@ -309,7 +312,7 @@ def submit(session: Session, submission: Submission, user: User) -> SubmissionVe
         errors["report_md"] = _("履职报告不能为空。")
     leaves = leaf_indicators(campaign_indicators(session, submission.campaign_id))
     scored = {s.indicator_id for s in draft_scores(session, submission.id)}
-    missing = _missing_leaves(leaves, scored)
+    missing = missing_leaves(leaves, scored)
     if missing:
         errors["scores"] = _(
             "以下指标尚未自评：%(codes)s。",

@@ -18,6 +18,7 @@ from evaluation.services.deployment import (
 )
 from evaluation.services.indicators import campaign_indicators, walk
 from evaluation.services.markdown_text import render_markdown
+from evaluation.services.peer_review import peer_stage, setup_of
 from evaluation.services.self_assessment import self_assessment_stage
 from evaluation.views.downloads import send_stored
 
@@ -53,7 +54,9 @@ def home():
         .order_by(Campaign.year.desc())
     ).all()
     notices = {c.id: notice_of(db, c.id) for c, _entry in campaigns}
-    return render_template("agency/home.html", agency=agency, campaigns=campaigns, notices=notices)
+    peer = {c.id: setup_of(db, peer_stage(db, c.id)) is not None for c, _entry in campaigns}
+    return render_template("agency/home.html", agency=agency, campaigns=campaigns,
+                           notices=notices, peer=peer)
 
 
 @bp.get("/campaigns/<int:campaign_id>/notice")
@@ -91,6 +94,7 @@ def notice_file(campaign_id: int, file_id: int):
 
 
 from evaluation.views import (  # noqa: E402,F401  (routes register on bp)
+    agency_peer_review,
     agency_results,
     agency_self_assessment,
 )

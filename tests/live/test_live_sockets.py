@@ -4,11 +4,20 @@ from __future__ import annotations
 
 import json
 
+import factories as f
 import pytest
 from conftest import NS, command, snapshots, submit, to_scoring
 from sqlmodel import select
 
-from evaluation.models import AuditEvent, LiveSeat, LiveSubmission, Score
+from evaluation.models import (
+    AuditEvent,
+    ConflictDeclaration,
+    Judge,
+    LiveSeat,
+    LiveSubmission,
+    Role,
+    Score,
+)
 
 
 def _count(db, model) -> int:
@@ -29,9 +38,12 @@ def test_connect_without_a_valid_token_is_refused(show, auth):
     assert not client.is_connected(NS)
 
 
-def test_a_token_for_another_session_is_refused(show):
+def test_a_token_for_another_session_is_refused(show, caplog):
+    caplog.set_level("INFO", logger="pingyi.security")
     client = show.connect(show.overlay, session=show.live_id + 1000)
     assert not client.is_connected(NS)
+    assert "event=live_connect_refused" in caplog.text  # ASVS V16.3.1
+    assert show.overlay not in caplog.text
 
 
 def test_each_role_gets_a_snapshot_on_connect(show):
@@ -123,7 +135,8 @@ def test_marks_for_an_agency_not_on_stage_are_refused(show):
         "not_on_stage")
 
 
-def test_roles_cannot_use_each_others_events(show, db):
+def test_roles_cannot_use_each_others_events(show, db, caplog):
+    caplog.set_level("INFO", logger="pingyi.security")
     judge, overlay = show.judge(1), show.connect(show.overlay)
     assert command(judge, "next")["error"]["code"] == "forbidden"
     assert command(overlay, "next")["error"]["code"] == "forbidden"
@@ -132,6 +145,7 @@ def test_roles_cannot_use_each_others_events(show, db):
     director = show.director()
     assert submit(director, show.slot_ids[0], "80", "sheet-director-1")["error"]["code"] == (
         "forbidden")
+    assert caplog.text.count("event=live_event_forbidden") == 4  # ASVS V16.3.2
 
 
 def test_before_the_reveal_only_the_director_sees_marks(show):
@@ -277,3 +291,28 @@ def test_per_connection_rate_limit(show):
     judge = show.judge(1)
     answers = [judge.emit("submit_mark", {}, namespace=NS, callback=True) for _ in range(30)]
     assert any(a["error"]["code"] == "rate_limited" for a in answers)
+
+
+def test_a_judge_who_declared_a_conflict_is_recused_like_an_affiliated_one(show, db):
+    # Seat 2 declared a conflict with the agency of the first slot (not its affiliation).
+    seat = db.exec(select(LiveSeat).where(LiveSeat.session_id == show.live_id,
+                                          LiveSeat.seat_no == 2)).one()
+    organizer = f.user(db, Role.ORGANIZER, show.organization)
+    db.add(ConflictDeclaration(campaign_id=db.get(Judge, seat.judge_id).campaign_id,
+                               agency_id=show.agency_ids[0], judge_id=seat.judge_id,
+                               reason="曾在该局任职", recorded_by=organizer.id))
+    db.commit()
+    director = show.director()
+    to_scoring(director)
+    ack = submit(show.judge(2), show.slot_ids[0], "99", "declared-conflict")
+    assert ack["error"]["code"] == "recused"
+    assert _count(db, Score) == 0
+    view = snapshots(director)[-1]["current"]
+    assert view["progress"]["expected"] == 4
+    assert [s["recused"] for s in view["seats"]] == [False, True, False, False, False]
+    # The other four marks complete the panel: reveal does not wait for seat 2.
+    _all_mark(show, 0, {1: "80", 3: "82", 4: "84", 5: "86"})
+    assert command(director, "next")["ok"]  # close scoring
+    assert command(director, "next")["ok"]  # all present seats in: reveal without a reason
+    current = snapshots(director)[-1]["current"]
+    assert current["segment"] == "revealed" and current["result"]["kept_count"] == 2

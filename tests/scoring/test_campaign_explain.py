@@ -191,3 +191,39 @@ def test_satisfaction_explanation_flags_small_samples():
         "满意 8、基本满意 2、不满意 0，共 10 份：满意度指数 96.00，满意率 100.00%"
         "（样本量 10 少于最低要求 30，结果仅供参考）"
     )
+
+
+def test_panel_explanation_says_when_the_factor_applies_to_the_exact_mean():
+    rule = PanelRule(drop_high=1, drop_low=1, factor="0.95", round_before_factor=False)
+    explanation = explain(rule.apply(["3", "2", "2", "3", "3"]))
+    # 8 / 3 = 2.67 shown; the factor multiplies the exact 8/3: 2.5333 -> 2.53
+    assert explanation.to_text() == (
+        "去掉一个最高分 3.00、一个最低分 2.00，其余 3 位评委平均 2.67，"
+        "按未取整的平均值乘以系数 0.95 得 2.53"
+    )
+    factor_step = explanation.data["steps"][1]
+    assert factor_step["of"] == "8/3" and factor_step["rounded_before_factor"] is False
+    assert factor_step["result"] == "2.53"
+
+
+def test_renormalized_agency_without_the_tie_break_stage_is_still_ranked():
+    policy = ScoringPolicy(
+        stage_rules={"onsite_review": PanelRule()},
+        composition=Composition(
+            (StageSpec("self_assessment", 50), StageSpec("onsite_review", 50)),
+            missing="renormalize",
+        ),
+        tie_breakers=("onsite_review",),
+    )
+    inputs = {
+        "X": {"self_assessment": "90", "onsite_review": {"E1": "80", "E2": "90"}},
+        # no on-site review: renormalized over self-assessment alone, 70 x 50 / 50 = 70.00
+        "W": {"self_assessment": "70"},
+    }
+    # X: 90 x 50% = 45.00 + 85.00 x 50% = 42.50 -> 87.50; W ties nobody, so no tie-breaker
+    campaign = evaluate(policy, inputs)
+    assert [(a.agency, a.total, a.ranked.rank) for a in campaign.agencies] == [
+        ("X", D("87.50"), 1),
+        ("W", D("70.00"), 2),
+    ]
+    assert campaign.by_agency["W"].composition.renormalized

@@ -113,3 +113,39 @@ def test_stage_scores_may_be_results_with_a_value():
 
     composition = Composition((StageSpec("onsite_review", 100),))
     assert composition.compose({"onsite_review": Result()}).value == D("90.00")
+
+
+def test_deduction_item_cap_and_overall_deduction_cap():
+    composition = Composition(
+        STAGES,
+        (
+            AdjustmentRule("complaint", "deduction", cap=5),
+            AdjustmentRule("late_report", "deduction", cap=1),
+            AdjustmentRule("media_bonus", "bonus", cap=2),
+        ),
+        deduction_cap=D("4.5"),
+    )
+    result = composition.compose(SCORES, {"complaint": "7", "late_report": "0.5"})
+    # complaint 7 capped at 5; late_report 0.5 -> 5.5, capped overall at 4.5
+    # 88.58 (as in test_weighted_sum_rounds_each_product) - 4.5 = 84.08
+    assert [(a.code, a.claimed, a.applied) for a in result.adjustments] == [
+        ("complaint", D("7"), D("5")),
+        ("late_report", D("0.5"), D("0.5")),
+    ]
+    assert (result.bonus, result.deduction, result.value) == (D("0"), D("4.5"), D("84.08"))
+
+
+def test_negative_adjustment_is_refused():
+    with pytest.raises(ScoringError, match="complaint.*不能为负"):
+        COMPOSITION.compose(SCORES, {"complaint": "-1"})
+
+
+def test_a_survey_without_answers_is_a_missing_stage():
+    from scoring import THREE_LEVEL
+
+    empty = THREE_LEVEL.apply({})  # no answers: value None, not a score of 0
+    with pytest.raises(MissingStageError, match="社会评议"):
+        COMPOSITION.compose(dict(SCORES, public_review=empty))
+    result = Composition(STAGES, missing="renormalize").compose(dict(SCORES, public_review=empty))
+    # as in test_renormalize_over_present_stages_is_explicit_and_marked: 88.50
+    assert result.value == D("88.50") and result.missing == ("public_review",)

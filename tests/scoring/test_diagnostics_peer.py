@@ -103,3 +103,30 @@ def test_peer_review_flags_blocs():
     assert result.blocs == (("A", "B", "C"),)
     # (98 + 98 + 80 + 80) / 4 = 89.00
     assert result.results["A"].value == D("89.00")
+
+
+def test_peer_review_in_a_campaign_ignores_self_marks_and_keeps_the_flags():
+    from scoring import Composition, ScoringPolicy, StageSpec, evaluate, policy_fingerprint
+
+    review = PeerReview(rule=PanelRule(), tolerance=10)
+    policy = ScoringPolicy(
+        stage_rules={"peer_review": review},
+        composition=Composition((StageSpec("self_assessment", 50), StageSpec("peer_review", 50))),
+    )
+    # inputs[target]["peer_review"][rater]: A and B mark each other 95, everyone else gives 80
+    received = {
+        "A": {"A": "100", "B": "95", "C": "80", "D": "80"},
+        "B": {"A": "95", "C": "80", "D": "80"},
+        "C": {"A": "80", "B": "80", "D": "80"},
+        "D": {"A": "80", "B": "80", "C": "80"},
+    }
+    own = {"A": "90", "B": "80", "C": "70", "D": "60"}
+    inputs = {a: {"self_assessment": own[a], "peer_review": received[a]} for a in received}
+    campaign = evaluate(policy, inputs)
+    # A's own 100 is ignored: (95 + 80 + 80) / 3 = 85.00; total 90 x 50% + 85 x 50% = 87.50
+    a = campaign.by_agency["A"]
+    assert a.stages["peer_review"].value == D("85.00") and a.total == D("87.50")
+    assert "A" not in a.stages["peer_review"].judges
+    assert campaign.peer.self_marks == ("A",)
+    assert [(f.first, f.second) for f in campaign.peer.reciprocity] == [("A", "B")]
+    assert campaign.peer.fingerprint == policy_fingerprint(review)

@@ -89,3 +89,24 @@ def test_split_by_group():
     assert grouped == {"专家": {"E1": "90"}, "群众代表": {"P1": "80"}}
     with pytest.raises(PolicyError, match="E9"):
         split_by_group({"E9": "90"}, {})
+
+
+def test_recusal_shrinks_a_group_below_its_minimum_and_the_result_says_so():
+    weighting = GroupWeighting(
+        weights={"专家": 60, "群众代表": 40},
+        rule=PanelRule(drop_high=1, drop_low=1, min_marks=4, fallback="use_all"),
+    )
+    marks = {
+        # E2 declared recused (e.g. affiliated with the agency): 3 marks < 4 -> use all:
+        # (90 + 86 + 88) / 3 = 88.00 -> x 60 / 100 = 52.80
+        "专家": {"E1": "90", "E2": "99", "E3": "86", "E4": "88"},
+        # drop 85 and 75: (80 + 82) / 2 = 81.00 -> x 40 / 100 = 32.40
+        "群众代表": {"P1": "80", "P2": "85", "P3": "75", "P4": "82"},
+    }
+    result = weighting.apply(marks, recused=["E2"])
+    experts, public = (part.result for part in result.parts)
+    assert experts.recused == ("E2",) and experts.fallback == "use_all"
+    assert experts.dropped == () and experts.value == D("88.00")
+    assert public.fallback is None and public.value == D("81.00")
+    # 52.80 + 32.40 = 85.20
+    assert result.value == D("85.20")

@@ -77,3 +77,26 @@ def test_divide_refuses_inexact_without_places():
 def test_divide_by_zero_is_a_scoring_error():
     with pytest.raises(InexactResultError):
         divide(D(1), 0, 2)
+
+
+def test_results_do_not_depend_on_the_callers_decimal_context():
+    from decimal import ROUND_DOWN, localcontext
+
+    from scoring import Composition, PanelRule, StageSpec, rank
+
+    marks = ["1234.75", "1000.25", "999.50", "1100.25", "1001.75"]
+    composition = Composition((StageSpec("a", 40, max_points=2000), StageSpec("b", 60)))
+
+    def figures():
+        # drop 1234.75 and 999.50: (1000.25 + 1100.25 + 1001.75) / 3 = 3102.25 / 3 = 1034.08
+        panel = PanelRule(1, 1).apply(marks)
+        # a: 1034.08 / 2000 x 100 = 51.704 -> 51.70 x 40% = 20.68; b: 91.37 x 60% = 54.822
+        # -> 54.82; total 75.50
+        total = composition.compose({"a": panel.value, "b": "91.37"})
+        return panel.value, panel.total, total.value, rank({"x": total.value, "y": "75.49"})
+
+    expected = figures()
+    assert expected[:3] == (D("1034.08"), D("3102.25"), D("75.50"))
+    with localcontext() as caller:
+        caller.prec, caller.rounding = 5, ROUND_DOWN   # 3102.25 would be summed as 3102.2
+        assert figures() == expected

@@ -189,3 +189,45 @@ def test_rule_is_frozen_and_result_carries_fingerprint():
         TRIM_1_1.drop_high = 3
     result = TRIM_1_1.apply(["1", "2", "3"])
     assert len(result.fingerprint) == 64
+
+
+def test_factor_applied_to_the_exact_value_when_declared():
+    # ISU GOE: grades 3 2 2 3 3, drop one 3 and one 2: exact mean 8/3; x 0.95 = 2.5333 -> 2.53
+    # (the default rounds first: 2.67 x 0.95 = 2.5365 -> 2.54)
+    grades = ["3", "2", "2", "3", "3"]
+    exact = PanelRule(1, 1, factor="0.95", round_before_factor=False).apply(grades)
+    assert (exact.base, exact.value) == (D("2.67"), D("2.53"))
+    assert PanelRule(1, 1, factor="0.95").apply(grades).value == D("2.54")
+    # median of an even count: (8 + 9) / 2 = 8.5 exactly; x 1.5 = 12.75 (rounded first: same)
+    median = PanelRule(combine="median", factor="1.5", round_before_factor=False)
+    assert median.apply(["7", "8", "9", "10"]).value == D("12.75")
+    # sum: 8.25 + 8.5 = 16.75; x 0.3 = 5.025 -> 5.03 with places=2
+    assert PanelRule(combine="sum", factor="0.3", round_before_factor=False).apply(
+        ["8.25", "8.5"]).value == D("5.03")
+    with pytest.raises(PolicyError, match="round_before_factor"):
+        PanelRule(round_before_factor="no")
+
+
+def test_outlier_replacement_needs_three_marks():
+    # of two judges, 80 and 100, each is 20 from the other: neither is the outlier, nothing
+    # is replaced (replacing both would swap them); (80 + 100) / 2 = 90.00
+    rule = PanelRule(outliers=OutlierReplacement(tolerance="10"))
+    result = rule.apply({"J1": "80", "J2": "100"})
+    assert result.replaced == () and result.value == D("90.00")
+    # a recused third judge does not count: still two present marks
+    assert rule.apply({"J1": "80", "J2": "100", "J3": None}).replaced == ()
+
+
+def test_outlier_replacement_judges_every_mark_against_the_original_others():
+    # J1 60: others (80 + 100) / 2 = 90, |60 - 90| = 30 > 15 -> 90.00
+    # J2 80: others (60 + 100) / 2 = 80, 0 -> kept
+    # J3 100: others (60 + 80) / 2 = 70, 30 > 15 -> 70.00
+    # (replacing J1 first and then judging J3 against 90 and 80 would give 85.00)
+    rule = PanelRule(outliers=OutlierReplacement(tolerance="15"))
+    result = rule.apply({"J1": "60", "J2": "80", "J3": "100"})
+    assert [(r.judge, r.replacement) for r in result.replaced] == [
+        ("J1", D("90.00")),
+        ("J3", D("70.00")),
+    ]
+    # (90 + 80 + 70) / 3 = 80.00
+    assert result.value == D("80.00")

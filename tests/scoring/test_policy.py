@@ -113,3 +113,16 @@ def test_every_result_carries_its_rule_fingerprint():
         {"self_assessment": 90, "public_review": 90, "peer_review": 90, "onsite_review": 90}
     )
     assert composed.fingerprint == policy_fingerprint(policy.composition)
+
+
+def test_a_field_added_later_keeps_old_fingerprints():
+    # round_before_factor was added after policies were stored: at its default it is left out
+    # of the canonical JSON, so a stored PanelRule keeps its fingerprint and loads back as it was
+    stored = json.loads(canonical_json(PanelRule(1, 1, factor="1.67")))
+    assert "round_before_factor" not in stored
+    assert policy_from_plain(stored).round_before_factor is True
+    exact = PanelRule(1, 1, factor="1.67", round_before_factor=False)
+    plain = json.loads(canonical_json(exact))
+    assert plain["round_before_factor"] is False
+    assert policy_from_plain(plain) == exact
+    assert policy_fingerprint(exact) != policy_fingerprint(PanelRule(1, 1, factor="1.67"))

@@ -169,3 +169,25 @@ def test_policy_round_trip_keeps_fingerprint(rule, factor):
     rule = PanelRule(rule.drop_high, rule.drop_low, rule.combine, rule.places, factor=factor)
     loaded = policy_from_plain(json.loads(canonical_json(rule)))
     assert loaded == rule and policy_fingerprint(loaded) == policy_fingerprint(rule)
+
+
+@FAST
+@given(totals, st.data(), st.integers(0, 100), st.integers(0, 100))
+def test_quotas_hold_within_each_group_with_a_tie_break_chain(scores, data, top, second):
+    groups = {a: data.draw(st.sampled_from(["市直组", "县区组"])) for a in scores}
+    onsite = {a: data.draw(st.integers(0, 2).map(Decimal)) for a in scores}
+    scale = GradeScale({"优秀": 95, "良好": 90, "合格": 85}, quotas={"优秀": top, "良好": second})
+    graded = scale.grade(rank(scores, tie_breakers=[("现场评议", onsite)], groups=groups))
+    order = {name: i for i, name in enumerate(scale.levels)}
+    for group in set(groups.values()):
+        members = [g for g in graded if g.group == group]
+        for grade_name, percent in (("优秀", top), ("良好", second)):
+            # quota = floor(group size x percent / 100), counted within the group
+            assert sum(g.grade == grade_name for g in members) <= len(members) * percent // 100
+        for a in members:
+            assert order[a.grade] >= order[a.threshold_grade]  # a quota only moves down
+            for b in members:
+                if a.rank < b.rank:
+                    assert order[a.grade] <= order[b.grade]  # better rank, never worse grade
+                if a.rank == b.rank:
+                    assert a.grade == b.grade  # a tie is never split

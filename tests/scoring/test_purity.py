@@ -38,3 +38,23 @@ def test_detector_catches_a_foreign_import(tmp_path):
     bad = tmp_path / "bad.py"
     bad.write_text("import flask\nfrom sqlmodel import Field\nfrom . import numbers\n")
     assert imported_roots(bad) == {"flask", "sqlmodel"}
+
+
+def test_importing_scoring_loads_only_the_standard_library():
+    # The static check above misses an import hidden behind importlib or a plugin hook;
+    # this one imports the package in a fresh interpreter and looks at what got loaded.
+    import os
+    import subprocess
+
+    code = (
+        "import sys; before = set(sys.modules); import scoring; "
+        "print('\\n'.join(sorted(set(sys.modules) - before)))"
+    )
+    env = dict(os.environ, PYTHONPATH=str(SCORING.parent))
+    loaded = subprocess.run(
+        [sys.executable, "-S", "-c", code], cwd=SCORING.parent, env=env,
+        capture_output=True, text=True, check=True,
+    ).stdout.split()
+    assert "scoring.panel" in loaded
+    foreign = {name for name in loaded if name.split(".")[0] not in sys.stdlib_module_names}
+    assert foreign <= {name for name in loaded if name.split(".")[0] == "scoring"}, foreign

@@ -114,3 +114,25 @@ def test_cascading_quotas():
 def test_invalid_scales(kwargs):
     with pytest.raises(PolicyError):
         GradeScale(**kwargs)
+
+
+def test_a_tie_breaker_value_is_needed_only_to_break_a_tie():
+    # d (80) ties nobody: its missing 现场评议 does not matter; b and e tie on 90 and are
+    # split by 现场评议 (90 > 70), so nobody needs 社会评议
+    totals = {"a": "95", "b": "90", "e": "90", "d": "80"}
+    onsite = {"a": None, "b": "70", "e": "90", "d": None}
+    ranked = rank(totals, tie_breakers=[("现场评议", onsite), ("社会评议", {})])
+    assert [(r.agency, r.rank, r.decided_by) for r in ranked] == [
+        ("a", 1, None),
+        ("e", 2, "现场评议"),
+        ("b", 3, "现场评议"),
+        ("d", 4, None),
+    ]
+    # equal on 现场评议 too: now 社会评议 is needed, and its absence is named
+    with pytest.raises(ScoringError, match="单位 b 缺少并列决胜项 社会评议"):
+        rank(totals, tie_breakers=[("现场评议", dict(onsite, e="70")), ("社会评议", {})])
+    # ties only count within a group: d and x both 80 but in different groups
+    groups = {"a": "甲", "b": "甲", "e": "甲", "d": "甲", "x": "乙"}
+    ranked = rank(dict(totals, x="80"), tie_breakers=[("现场评议", dict(onsite, x=None))],
+                  groups=groups)
+    assert {r.agency: r.rank for r in ranked}["x"] == 1

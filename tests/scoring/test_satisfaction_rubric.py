@@ -147,3 +147,20 @@ def test_compiled_sheet_names_the_bad_mark():
         sheet.total(dict(marks, B=D("6")))
     with pytest.raises(RubricError, match="A2"):
         RubricSheet(tree(a2_children_max=("30", "25")))
+
+
+def test_configurable_mapping_and_satisfied_levels():
+    # a survey that counts only 满意 as satisfied and gives 基本满意 60 points:
+    # (120 x 100 + 30 x 60 + 10 x 0) / 160 = 13800 / 160 = 86.25; rate 120 / 160 = 75.00%
+    strict = SatisfactionScale(
+        {"满意": 100, "基本满意": 60, "不满意": 0}, ("满意",), min_sample=100
+    )
+    result = strict.apply({"满意": 120, "基本满意": 30, "不满意": 10})
+    assert (result.index, result.rate, result.below_minimum) == (D("86.25"), D("75.00"), False)
+    # one place: 2 x 100 + 1 x 60 = 260 / 3 = 86.666.. -> 86.7; rate 2 / 3 = 66.7%
+    one_place = SatisfactionScale(strict.levels, strict.satisfied, places=1)
+    result = one_place.apply({"满意": 2, "基本满意": 1})
+    assert (str(result.index), str(result.rate)) == ("86.7", "66.7")
+    # the sample flag is strict: exactly min_sample answers is enough
+    assert not SatisfactionScale(strict.levels, strict.satisfied, min_sample=3).apply(
+        {"满意": 2, "基本满意": 1}).below_minimum

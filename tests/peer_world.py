@@ -1,0 +1,77 @@
+"""A campaign ready for 互评: N agencies of one group with contacts, an organizer, two leaf
+indicators (A1 on a 0.5 step), the peer-review stage open for a week."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+
+import factories as f
+from webclient import Browserless
+
+from evaluation.models import (
+    Agency,
+    Campaign,
+    CampaignAgency,
+    Indicator,
+    PeerMarking,
+    PeerMode,
+    Role,
+    Stage,
+    StageKind,
+    StageStatus,
+    User,
+)
+from evaluation.models.base import utcnow
+from evaluation.services.indicators import IndicatorFields, create_indicator
+from evaluation.services.peer_review import SetupFields, set_up
+
+NAMES = ["市司法局", "市税务局", "市公安局", "市教育局", "市水务局", "市审计局", "市商务局"]
+
+
+@dataclass
+class World:
+    campaign: Campaign
+    agencies: list[Agency]
+    contacts: list[User]
+    organizer: User
+    a1: Indicator
+    a2: Indicator
+    stage: Stage
+
+    def web(self, app, user: User) -> Browserless:
+        web = Browserless(app.test_client())
+        assert web.login(user.username).status_code == 302
+        return web
+
+    def sheet_url(self, target: Agency) -> str:
+        return f"/agency/campaigns/{self.campaign.id}/peer-review/{target.id}"
+
+    def draw(self, db, *, mode=PeerMode.ALL, k=None, marking=PeerMarking.INDICATORS,
+             seed="test-seed"):
+        return set_up(db, self.stage, SetupFields(mode, k, marking, Decimal(100), None, seed),
+                      self.organizer)
+
+
+def build(db, size: int = 4) -> World:
+    organization = f.org(db)
+    campaign = f.campaign(db, organization)
+    agencies = [f.agency(db, organization, name) for name in NAMES[:size]]
+    db.add_all(CampaignAgency(campaign_id=campaign.id, agency_id=a.id, group_name="市直组",
+                              position=i) for i, a in enumerate(agencies))
+    db.commit()
+    contacts = [f.user(db, Role.AGENCY_CONTACT, organization, a) for a in agencies]
+    root = create_indicator(db, campaign, IndicatorFields("A", "组织领导", Decimal("20")))
+    a1 = create_indicator(
+        db, campaign, IndicatorFields("A1", "责任清单", Decimal("10"), step=Decimal("0.5")), root
+    )
+    a2 = create_indicator(db, campaign, IndicatorFields("A2", "普法台账", Decimal("10")), root)
+    stage = f.stage(db, campaign, StageKind.PEER_REVIEW)
+    stage.opens_at = utcnow() - timedelta(days=1)
+    stage.closes_at = utcnow() + timedelta(days=7)
+    stage.status = StageStatus.OPEN
+    db.add(stage)
+    db.commit()
+    organizer = f.user(db, Role.ORGANIZER, organization)
+    return World(campaign, agencies, contacts, organizer, a1, a2, stage)

@@ -1,0 +1,54 @@
+"""The chart cache: a results revision's charts are drawn once; a new revision draws anew."""
+
+from __future__ import annotations
+
+import results_world
+
+from evaluation.reports import chart_cache, charts
+from evaluation.reports.sample import sample_composed
+from evaluation.services import report_jobs
+from evaluation.services.results_versions import compose_version
+
+
+def counting_render(monkeypatch) -> list:
+    calls = []
+
+    def render_many(composed, name, fmts):
+        calls.extend((composed.revision, name, fmt) for fmt in fmts)
+        return {fmt: f"{composed.revision}:{name}.{fmt}".encode() for fmt in fmts}
+
+    monkeypatch.setattr(charts, "render_many", render_many)
+    return calls
+
+
+def test_render_all_draws_a_revision_once_and_a_new_revision_again(tmp_path, monkeypatch):
+    calls = counting_render(monkeypatch)
+    composed = sample_composed(agencies=3, judges=5, indicators=10, revision=4)
+    wanted = charts.all_chart_items(composed)
+    first = chart_cache.render_all(tmp_path, composed, workers=1)
+    assert len(calls) == len(wanted) == len(first)
+    again = chart_cache.render_all(tmp_path, composed, workers=1)       # same revision
+    assert again == first and len(calls) == len(wanted)                 # nothing drawn
+    assert first[0].read_bytes() == f"4:{wanted[0][0]}.{wanted[0][1]}".encode()
+    newer = sample_composed(agencies=3, judges=5, indicators=10, revision=5)
+    paths = chart_cache.render_all(tmp_path, newer, workers=1)
+    assert len(calls) == 2 * len(wanted)                                # all drawn again
+    assert {revision for revision, _name, _fmt in calls[len(wanted):]} == {5}
+    assert paths[0].read_bytes().startswith(b"5:")
+
+
+def test_a_preview_is_redrawn_on_every_export(tmp_path, monkeypatch):
+    calls = counting_render(monkeypatch)
+    preview = sample_composed(agencies=3, judges=5, indicators=10, revision=0)
+    chart_cache.render_all(tmp_path, preview, workers=1)
+    chart_cache.render_all(tmp_path, preview, workers=1)
+    assert len(calls) == 2 * len(charts.all_chart_items(preview))
+
+
+def test_reports_key_on_the_newest_version(db):
+    world = results_world.build(db)
+    assert report_jobs.composed_results(db, world.campaign).revision == 0     # a preview
+    first = compose_version(db, world.campaign, world.composer)
+    composed = report_jobs.composed_results(db, world.campaign)
+    assert (composed.revision, composed.status) == (first.number, "preview")  # a draft
+    assert composed.indicator_scores                  # the radar's figures come with it
