@@ -5,14 +5,16 @@
 
 Both do exactly what pingyi does on a mark, minus the mark: on a judge's `submit`, take the
 next sequence number, send the payload (tagged `"revision": seq`) to every viewer, then to
-every judge, and acknowledge the sender with `{"ok": true, "revision": seq}`. The same
-order as pingyi (publish, then the ack), the same messages on the wire (viewers + judges).
+every judge, and acknowledge the sender with `{"ok": true, "revision": seq}`: the same
+messages on the wire as pingyi (viewers + judges); pingyi acknowledges first (see
+`--ack-first`).
 `--ack-first` (flask-socketio only) acknowledges first and broadcasts from a greenlet: what
 an ack costs when it does not wait behind the broadcast.
 
 * flask-socketio: Flask-SocketIO with `async_mode="gevent"` after `monkey.patch_all()`,
-  served by gevent's pywsgi with the gevent-websocket handler and `gc.freeze()` after
-  start-up, as `evaluation/serve.py` does. Namespace `/live`, events `submit_mark` (ack =
+  served by gevent's pywsgi with pingyi's gevent-websocket handler (TCP_NODELAY) and
+  pingyi's garbage-collector settings (`settle_garbage_collector`) after start-up, as
+  `evaluation/serve.py` does. Namespace `/live`, events `submit_mark` (ack =
   handler's return value) and `snapshot`, so the bench's Socket.IO clients are the same as
   for pingyi. A client's `auth` `{"role": "judge"}` puts it in the judges' room, anything
   else in the viewers' room.
@@ -35,6 +37,9 @@ if __name__ == "__main__" and len(sys.argv) > 1 and sys.argv[1] == "flask-socket
 import argparse  # noqa: E402 - after the monkey-patch, on purpose
 import gc  # noqa: E402
 import json  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's evaluation/
 
 NS = "/live"
 
@@ -71,7 +76,8 @@ def serve_flask_socketio(port: int, payload: dict, ack_first: bool = False) -> N
     from flask import Flask
     from flask_socketio import SocketIO, join_room
     from gevent import pywsgi
-    from geventwebsocket.handler import WebSocketHandler
+
+    from evaluation.serve import LowLatencyHandler, settle_garbage_collector  # as pingyi
 
     app = Flask("bare-flask-socketio")
     socketio = SocketIO(app, async_mode="gevent")
@@ -96,10 +102,11 @@ def serve_flask_socketio(port: int, payload: dict, ack_first: bool = False) -> N
 
     socketio.on_event("connect", on_connect, namespace=NS)
     socketio.on_event("submit_mark", on_submit, namespace=NS)
-    server = pywsgi.WSGIServer(("127.0.0.1", port), app, handler_class=WebSocketHandler, log=None)
+    server = pywsgi.WSGIServer(("127.0.0.1", port), app, handler_class=LowLatencyHandler,
+                               log=None)
     server.start()
     print(f"bare flask-socketio listening on 127.0.0.1:{port}", flush=True)
-    gc.freeze()
+    settle_garbage_collector()
     server.serve_forever()
 
 

@@ -47,9 +47,10 @@ commands between slots are not measured, but the bench waits for their fan-out.
 
 Figures (per server, over the measured submits):
 * ack p50/p99: from just before the judge sends `submit_mark` to the acknowledgement in the
-  client. For pingyi this includes validation, the durable SQLite commit, building every
-  role's snapshot and queueing them for every connection (pingyi publishes before it acks),
-  and, gevent's hub running greenlets in order, the viewers' writes queued before the ack.
+  client. For pingyi this includes validation and the durable SQLite commit (fsync); pingyi
+  acknowledges before it builds and sends the snapshots (live/broadcast.py), the bare
+  servers after. The judges are python-socketio clients in this one process, so the ack also
+  waits while the client handles other judges' and viewers' frames.
 * fan-out p50/p99: from the same start to the moment the LAST viewer received a snapshot whose
   revision is >= the ack's revision ("submit -> last viewer").
 * CPU ms/submit: server process CPU time (user+system, /proc) and this client process's CPU

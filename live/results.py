@@ -22,11 +22,15 @@ from evaluation.models import (
 from evaluation.services.conflicts import declared_judge_conflicts, judge_recused
 from scoring import PanelResult, PanelRule
 
+_UNREAD = object()  # "the caller has not read the sheet": None means "one total"
+
 
 @dataclass(frozen=True)
 class SeatState:
-    seat: LiveSeat
-    judge: Judge
+    seat_id: int
+    seat_no: int
+    judge_name: str
+    judge_group: str
     recused: bool
     mark: Decimal | None  # the valid mark submitted for this slot, if any
     submission_id: int | None
@@ -37,36 +41,41 @@ def seat_states(db: Session, slot: LiveSlot) -> list[SeatState]:
 
 
 def seat_states_by_slot(
-    db: Session, session_id: int, slots: list[LiveSlot]
+    db: Session, session_id: int, slots: list[LiveSlot], sheet=_UNREAD
 ) -> dict[int, list[SeatState]]:
-    """Every seat's state for each of `slots`, in two queries whatever their number."""
+    """Every seat's state for each of `slots`, in two queries whatever their number.
+
+    `sheet`: the session's per-indicator sheet (or None) when the caller has it already.
+    Plain columns, not ORM objects: this runs on every publish, and loading 50 seats, their
+    judges and their sheets as tracked instances was most of a publish's database time.
+    """
     seats = db.exec(
-        select(LiveSeat, Judge)
+        select(LiveSeat.id.label("seat_id"), LiveSeat.seat_no, Judge.id, Judge.name,
+               Judge.group_name, Judge.affiliation_agency_id)
         .join(Judge, Judge.id == LiveSeat.judge_id)
         .where(LiveSeat.session_id == session_id)
         .order_by(LiveSeat.seat_no)
     ).all()
     rows = db.exec(
         # A rehearsal's marks have no `Score`: their value sits on the submission (or line).
-        select(LiveSubmission, func.coalesce(Score.value, LiveSubmission.rehearsal_value))
+        select(LiveSubmission.id, LiveSubmission.slot_id, LiveSubmission.seat_id,
+               func.coalesce(Score.value, LiveSubmission.rehearsal_value))
         .outerjoin(Score, Score.id == LiveSubmission.score_id)
         .where(
             LiveSubmission.slot_id.in_([slot.id for slot in slots]),
             LiveSubmission.status == ScoreStatus.VALID,
         )
     ).all()
-    sheets = [row.id for row, value in rows if value is None]
-    totals = _sheet_totals(db, session_id, sheets) if sheets else {}
+    sheets = [submission_id for submission_id, _slot, _seat, value in rows if value is None]
+    totals = _sheet_totals(db, session_id, sheets, sheet) if sheets else {}
     marks: dict[tuple[int, int], tuple[int, Decimal]] = {
-        (row.slot_id, row.seat_id): (row.id, totals[row.id] if value is None else value)
-        for row, value in rows
+        (slot_id, seat_id): (submission_id, totals[submission_id] if value is None else value)
+        for submission_id, slot_id, seat_id, value in rows
     }
     declared = _declared_conflicts(db, session_id, slots)
     return {
-        slot.id: [
-            _state(slot, seat, judge, marks.get((slot.id, seat.id)), declared)
-            for seat, judge in seats
-        ]
+        slot.id: [_state(slot, seat, marks.get((slot.id, seat.seat_id)), declared)
+                  for seat in seats]
         for slot in slots
     }
 
@@ -77,26 +86,29 @@ def _declared_conflicts(db: Session, session_id: int, slots: list[LiveSlot]) -> 
     return declared_judge_conflicts(db, stage.campaign_id, [slot.agency_id for slot in slots])
 
 
-def _sheet_totals(db: Session, session_id: int, submission_ids: list[int]) -> dict:
+def _sheet_totals(db: Session, session_id: int, submission_ids: list[int], sheet) -> dict:
     """Per-indicator sheets: each sheet's total, as scoring/ adds its lines up."""
     from live.sheets import load_sheet
 
-    sheet = load_sheet(db, db.get(LiveSession, session_id))
+    if sheet is _UNREAD:
+        sheet = load_sheet(db, db.get(LiveSession, session_id))
     lines: dict[int, dict[int, Decimal]] = {}
-    for line, value in db.exec(
-        select(LiveSheetLine, func.coalesce(Score.value, LiveSheetLine.rehearsal_value))
+    for submission_id, indicator_id, value in db.exec(
+        select(LiveSheetLine.submission_id, LiveSheetLine.indicator_id,
+               func.coalesce(Score.value, LiveSheetLine.rehearsal_value))
         .outerjoin(Score, Score.id == LiveSheetLine.score_id)
         .where(LiveSheetLine.submission_id.in_(submission_ids))
     ).all():
-        lines.setdefault(line.submission_id, {})[line.indicator_id] = value
+        lines.setdefault(submission_id, {})[indicator_id] = value
     return {submission_id: sheet.total(lines[submission_id]) for submission_id in submission_ids}
 
 
-def _state(slot: LiveSlot, seat: LiveSeat, judge: Judge, mark, declared: set) -> SeatState:
+def _state(slot: LiveSlot, seat, mark, declared: set) -> SeatState:
+    """`seat`: a row of seat and judge columns; its `id` and `affiliation_agency_id` are the
+    judge's, all that `judge_recused` reads."""
     submission_id, value = mark if mark else (None, None)
-    return SeatState(
-        seat, judge, judge_recused(judge, slot.agency_id, declared), value, submission_id
-    )
+    return SeatState(seat.seat_id, seat.seat_no, seat.name, seat.group_name,
+                     judge_recused(seat, slot.agency_id, declared), value, submission_id)
 
 
 def panel_rule(live: LiveSession) -> PanelRule:
@@ -113,7 +125,7 @@ def panel_rule(live: LiveSession) -> PanelRule:
 
 def slot_result(live: LiveSession, states: list[SeatState]) -> PanelResult | None:
     marks = [
-        (state.seat.seat_no, state.mark)
+        (state.seat_no, state.mark)
         for state in states
         if state.mark is not None and not state.recused
     ]
@@ -127,4 +139,4 @@ def expected_seats(states: list[SeatState]) -> list[SeatState]:
 
 
 def waiting_seats(states: list[SeatState]) -> list[int]:
-    return [s.seat.seat_no for s in expected_seats(states) if s.mark is None]
+    return [s.seat_no for s in expected_seats(states) if s.mark is None]

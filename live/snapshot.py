@@ -52,7 +52,8 @@ def gather(db: Session, live: LiveSession) -> Facts:
         for slot, _agency in slots
         if slot.segment in MARKS_PUBLIC_FROM or (current and slot.id == current[0].id)
     ]
-    states = seat_states_by_slot(db, live.id, wanted) if wanted else {}
+    sheet = load_sheet(db, live)  # once per publish: the seat states' totals need it too
+    states = seat_states_by_slot(db, live.id, wanted, sheet) if wanted else {}
     audience = (
         audience_result(db, current[0].id, current[0].segment in MARKS_PUBLIC_FROM)
         if current
@@ -67,14 +68,9 @@ def gather(db: Session, live: LiveSession) -> Facts:
         audience,
         _leaderboard(live, slots, states),
         pending_requests(db, live.id),
-        _sheet(db, live),
+        None if sheet is None else [item.as_dict() for item in sheet.items],
         presence.connected_seats(),
     )
-
-
-def _sheet(db: Session, live: LiveSession) -> list[dict] | None:
-    sheet = load_sheet(db, live)
-    return None if sheet is None else [item.as_dict() for item in sheet.items]
 
 
 def build(db: Session, live: LiveSession, role: str) -> dict:
@@ -148,15 +144,15 @@ def _current(facts: Facts, role: str) -> dict:
 
 def _seat(state, shown: bool, role: str, connected: set[int]) -> dict:
     seat = {
-        "seat_no": state.seat.seat_no,
+        "seat_no": state.seat_no,
         "submitted": state.mark is not None,
         "recused": state.recused,
     }
     if role == DIRECTOR:
         seat.update(
-            judge=state.judge.name,
-            group=state.judge.group_name,
-            connected=state.seat.id in connected,
+            judge=state.judge_name,
+            group=state.judge_group,
+            connected=state.seat_id in connected,
         )
     if shown and state.mark is not None:
         seat["mark"] = f"{state.mark:.2f}"
