@@ -9,7 +9,8 @@ an export), ballots (public ballots/s against a no-op Flask endpoint), chaos (ki
 mid-show), flaky Wi-Fi, and the soak when `--soak-minutes` is given. Each is run as
 `python bench/<name>.py ... --json FILE`; its figures (bench/summary.py's format), its exit
 code, its duration and the tail of its output go into BENCHMARKS.md with the machine (CPU,
-cores, RAM, load, disk fsync time, Python and library versions), the date and the commit.
+cores, RAM, load, disk fsync time, Python and library versions), the date and the commit;
+bench/benchmarks_notes.md (profiles, before/after of fixes) is appended as it is.
 Every target is marked met or MISSED; ratios are against baselines measured in the same run.
 
 `--scaled` runs the lighter settings listed in SCALED (a full run takes a long time on the
@@ -42,7 +43,7 @@ BENCHES = {
     "ballots": ("ballots_bench.py", [], ["--quick"], 1800),
     "chaos": ("chaos_live.py", ["--kills", "20"], ["--kills", "5"], 1800),
     "flaky_wifi": ("flaky_wifi.py", [], ["--tablets", "30", "--agencies", "2"], 1800),
-    "soak": ("soak.py", [], [], 4000),
+    "soak": ("soak.py", [], ["--poll-interval", "20"], 4000),
 }
 SCALED = {name: spec[2] for name, spec in BENCHES.items() if spec[2]}
 TITLES = {
@@ -232,6 +233,8 @@ def main() -> None:
     parser.add_argument("--soak-minutes", type=int, help="also run the soak, this long")
     parser.add_argument("--only", help="comma-separated bench names")
     parser.add_argument("--out", type=Path, default=ROOT / "BENCHMARKS.md")
+    parser.add_argument("--notes", type=Path, default=BENCH / "benchmarks_notes.md",
+                        help="commentary appended to the report (profiles, before/after)")
     options = parser.parse_args()
     options.argv = "".join(f" {a}" for a in sys.argv[1:])
     names = [n for n in BENCHES if n != "soak"]
@@ -249,10 +252,14 @@ def main() -> None:
             if name == "chaos" and options.short_chaos:
                 arguments = SCALED["chaos"]
             if name == "soak":
-                arguments = ["--minutes", str(options.soak_minutes)]
+                arguments = ["--minutes", str(options.soak_minutes), *(
+                    scaled if options.scaled else [])]
                 timeout = options.soak_minutes * 60 + 600
             results.append(run_bench(name, arguments, timeout, Path(folder)))
-    options.out.write_text(markdown(results, host, options, started), "utf-8")
+    report = markdown(results, host, options, started)
+    if options.notes and options.notes.exists():
+        report += "\n" + options.notes.read_text("utf-8")
+    options.out.write_text(report, "utf-8")
     missed = [f"{r['name']}: {f['name']}" for r in results for f in r["figures"]
               if f["pass"] is False]
     failed = [r["name"] for r in results if r["exit"] != 0]

@@ -25,6 +25,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import math
+import multiprocessing
+import queue
 import random
 import shutil
 import sys
@@ -111,6 +113,12 @@ class Soak:
         return ack
 
     async def show(self) -> None:
+        try:
+            await self._show()
+        except Exception as error:  # noqa: BLE001 - reported with the figures
+            self.refused.append(f"the show stopped: {error!r}")
+
+    async def _show(self) -> None:
         """Slot after slot until the time is up; every judge marks every slot once."""
         position, serial = 0, 0
         while not self.stopping:
@@ -150,42 +158,21 @@ class Soak:
         elif len(self.refused) < 20:
             self.refused.append(str(ack))
 
-    async def poller(self, index: int) -> None:
-        interval = self.options.poll_interval
-        await asyncio.sleep(random.Random(index).uniform(0, interval))
-        path = f"/live/{self.session}/feed.json?token={self.links['overlay_token']}"
-        etag, connection = "", None
-        while not self.stopping:
-            began = time.perf_counter()
-            try:
-                if connection is None:
-                    connection = await Connection.open(self.server.port)
-                headers = {"If-None-Match": etag} if etag else {}
-                status, head, _body = await connection.exchange(
-                    request_bytes("GET", path, headers))
-                if status == 200:
-                    for line in head.split(b"\r\n"):
-                        if line.lower().startswith(b"etag:"):
-                            etag = line.split(b":", 1)[1].strip().decode()
-                if status in (200, 304):
-                    self.minute.polls.append((time.perf_counter() - began) * 1000)
-                else:
-                    self.minute.poll_errors += 1
-            except (OSError, asyncio.IncompleteReadError):
-                self.minute.poll_errors += 1
-                connection = None
-            await asyncio.sleep(max(0.0, interval - (time.perf_counter() - began)))
-        if connection is not None:
-            connection.close()
-
-    async def clock(self) -> None:
-        """Closes a minute every 60 s: the server's RSS and CPU at that moment."""
+    async def clock(self, polls) -> None:
+        """Closes a minute every 60 s: the server's RSS and CPU then, the pollers' figures."""
         cpu = self.server.cpu_seconds()
-        for _ in range(self.options.minutes):
+        loop = asyncio.get_running_loop()
+        for number in range(self.options.minutes):
             await asyncio.sleep(60 - (time.monotonic() - self.start) % 60)
             now_cpu = self.server.cpu_seconds()
             self.minute.rss_mb, self.minute.cpu_s = self.server.rss_mb(), now_cpu - cpu
             cpu = now_cpu
+            try:  # the poller process sends its minute a moment after the minute ends
+                minute, latencies, errors = await loop.run_in_executor(None, polls.get, True, 30)
+                assert minute == number, (minute, number)
+                self.minute.polls, self.minute.poll_errors = latencies, errors
+            except queue.Empty:
+                self.minute.poll_errors = -1  # the pollers did not report
             self.report_minute(len(self.minutes), self.minute)
             self.minutes.append(Minute())
         self.stopping = True
@@ -225,15 +212,74 @@ async def run(options, work: Path) -> tuple[Soak, float]:
               f"pollers every {options.poll_interval} s; server RSS at start {start_rss:.0f} MB")
         print(f"{'min':>4}{'marks':>7}{'ack p50':>9}{'ack p99':>9}{'polls':>8}{'poll p50':>9}"
               f"{'poll p99':>9}{'errs':>6}{'snaps':>8}{'CPU s':>8}{'RSS MB':>8}")
+        context = multiprocessing.get_context("spawn")
+        polls = context.Queue()
+        start_wall = time.time() + 2
+        pollers = context.Process(target=poll_process, args=(
+            port, f"/live/{soak.session}/feed.json?token={links['overlay_token']}",
+            options.pollers, options.poll_interval, start_wall, options.minutes, polls))
+        pollers.start()
+        await asyncio.sleep(max(0.0, start_wall - time.time()))
         soak.start = time.monotonic()
-        tasks = [asyncio.create_task(soak.poller(i)) for i in range(options.pollers)]
-        tasks.append(asyncio.create_task(soak.show()))
-        await soak.clock()
-        await asyncio.wait(tasks, timeout=30)
+        show = asyncio.create_task(soak.show())
+        await soak.clock(polls)
+        await asyncio.wait([show], timeout=30)
+        pollers.join(timeout=60)
         return soak, start_rss
     finally:
         await soak.close()
         server.stop()
+
+
+# ---------------------------------------------------------------------------- the pollers
+
+
+def poll_process(port: int, path: str, count: int, interval: float, start: float,
+                 minutes: int, results) -> None:
+    """The feed pollers, in a process of their own (2,000 keep-alive connections would
+    starve the Socket.IO clients' event loop): per minute, (index, latencies ms, errors)."""
+    asyncio.run(_poll_all(port, path, count, interval, start, minutes, results))
+
+
+async def _poll_all(port, path, count, interval, start, minutes, results) -> None:
+    end = start + minutes * 60
+    buckets = [([], [0]) for _ in range(minutes)]
+
+    async def poller(index: int) -> None:
+        await asyncio.sleep(max(0.0, start - time.time()) + random.Random(index).uniform(
+            0, interval))
+        etag, connection = "", None
+        while time.time() < end:
+            began, at = time.perf_counter(), time.time()
+            bucket = buckets[min(minutes - 1, int((at - start) // 60))]
+            try:
+                if connection is None:
+                    connection = await Connection.open(port)
+                headers = {"If-None-Match": etag} if etag else {}
+                status, head, _body = await connection.exchange(
+                    request_bytes("GET", path, headers))
+                for line in head.split(b"\r\n"):
+                    if status == 200 and line.lower().startswith(b"etag:"):
+                        etag = line.split(b":", 1)[1].strip().decode()
+                if status in (200, 304):
+                    bucket[0].append((time.perf_counter() - began) * 1000)
+                else:
+                    bucket[1][0] += 1
+            except (OSError, asyncio.IncompleteReadError):
+                bucket[1][0] += 1
+                connection = None
+            await asyncio.sleep(max(0.0, interval - (time.perf_counter() - began)))
+        if connection is not None:
+            connection.close()
+
+    async def reporter() -> None:
+        for minute in range(minutes):
+            await asyncio.sleep(max(0.0, start + (minute + 1) * 60 + 1 - time.time()))
+            latencies, errors = buckets[minute]
+            results.put((minute, latencies, errors[0]))
+
+    lb.raise_open_file_limit()
+    await asyncio.gather(reporter(), *(poller(i) for i in range(count)))
 
 
 def summarize(soak: Soak, start_rss: float, options) -> list[dict]:

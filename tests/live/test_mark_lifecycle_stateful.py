@@ -6,8 +6,10 @@ acknowledged, one valid sheet per seat at most, and the audit chain and rows mus
 Deterministic on purpose (it once was flaky: FlakyStrategyDefinition, and timeouts): every
 rule draws the same values whatever the server answered (no `data.draw` behind a condition;
 what a rule may do depends on `precondition`s over the model only, never the database), the
-examples are derandomized (the same ones every run, no example database), and the run is
-bounded (examples x steps) to a few seconds.
+examples are derandomized (the same ones every run, no example database), the run is
+bounded (examples x steps, no shrinking) to seconds, and commits skip the fsync. (The
+timeouts were hypothesis shrinking a real failure, a mark of 99.99 that the session's 0.50
+step refuses, through the socket server for minutes.)
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from decimal import Decimal
 import factories as f
 import pytest
 from conftest import NS
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
@@ -26,6 +28,7 @@ from hypothesis.stateful import (
     rule,
     run_state_machine_as_test,
 )
+from sqlalchemy import event
 from sqlmodel import Session, select
 
 from evaluation.audit import verify_chain
@@ -46,7 +49,8 @@ from evaluation.services.live_sessions import create_session, issue_device_token
 
 SEATS = (1, 2, 3, 4)
 CHIEF = 4
-totals = st.sampled_from(["60", "75.5", "88", "99.99", "100"])
+# Marks the session accepts (0 to 100 in steps of 0.50); the step rule has tests of its own.
+totals = st.sampled_from(["60", "75.5", "88", "99.5", "100"])
 
 
 class MarkLifecycle(RuleBasedStateMachine):
@@ -182,13 +186,25 @@ class MarkLifecycle(RuleBasedStateMachine):
                 client.disconnect(namespace=NS)
 
 
+def _no_fsync(dbapi_connection, _record) -> None:
+    dbapi_connection.execute("PRAGMA synchronous=OFF")
+
+
 # SQLite only for now: on PostgreSQL the run stalled past pytest's 180 s timeout on the shared
 # machine (cause not yet found; see the branch report). The lifecycle rules are the same.
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 def test_mark_lifecycle_keeps_marks_and_audit_consistent(app, monkeypatch):
     monkeypatch.setattr("live.ratelimit.CAPACITY", 10**9)
+    # What is checked is consistency, not durability: without an fsync per commit (a disk
+    # shared with other test runs made one cost tens of ms) the run takes seconds, not minutes.
+    engine = app.extensions["pingyi_db"]
+    engine.dispose()
+    event.listen(engine, "connect", _no_fsync)
     run_state_machine_as_test(
         lambda: MarkLifecycle(app),
+        # No shrinking: on this slow a machine (every step goes through the socket server)
+        # it ran past the timeout; a failing example of at most 12 steps reads well as it is.
         settings=settings(max_examples=10, stateful_step_count=12, deadline=None,
                           derandomize=True, database=None, print_blob=True,
+                          phases=[Phase.explicit, Phase.generate],
                           suppress_health_check=list(HealthCheck)))
