@@ -41,7 +41,9 @@ def _commit_off_the_hub(engine: Engine) -> None:
     hub it would stop every greenlet: no socket read, no ack, no broadcast meanwhile. sqlite3
     releases the GIL while it syncs, so in a thread it stops only the request committing, and
     the writes queued behind it are committed together next (evaluation/db_writes.py). The
-    connection is never used by two threads at once: its greenlet waits for the result."""
+    connection is never used by two threads at once: its greenlet waits for the result. A
+    write that does not take the writer lock and meets this commit waits for it in SQLite's
+    busy handler (milliseconds), as it used to wait for the hub."""
     try:
         from gevent import get_hub, monkey
     except ImportError:  # pragma: no cover - gevent is a dependency
