@@ -271,6 +271,7 @@ def main() -> None:
     parser.add_argument("--judges", type=int, default=30)
     parser.add_argument("--overlays", type=int, default=5)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--json", type=Path, metavar="PATH", help="write the figures as JSON")
     args = parser.parse_args()
     figures = run(args.kills, args.judges, args.overlays, args.seed)
     sync, cold = figures.sync_seconds, figures.cold_start_seconds
@@ -293,7 +294,32 @@ def main() -> None:
     print(f"out-of-order snapshots received (ignored by the pages) {figures.overlay_regressions}")
     print(f"audit chain and marks verified after the last kill: {figures.audit_verified}")
     ok = figures.lost == 0 and figures.duplicates == 0 and figures.audit_verified
+    write_json(args, figures, cold_median)
     sys.exit(0 if ok else 1)
+
+
+def write_json(args, figures: Figures, cold_median: float) -> None:
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from summary import figure, write
+
+    since, sync = figures.since_kill_seconds, figures.sync_seconds
+    p95 = figures.percentile(since, 0.95)
+    write(args.json, "chaos", [
+        figure("acknowledged marks", figures.acknowledged),
+        figure("stored marks", figures.stored),
+        figure("lost (acknowledged, not stored)", figures.lost, "", "0", figures.lost == 0),
+        figure("duplicates", figures.duplicates, "", "0", figures.duplicates == 0),
+        figure("every client in sync after a kill, p95", round(p95, 2), "s", "< 15 s",
+               p95 < 15, "includes the restart"),
+        figure("client sync p95 / a bare cold start", round(
+            figures.percentile(sync, 0.95) / cold_median, 1), "x", None, None,
+            f"cold start median {cold_median:.2f} s"),
+        figure("out-of-order snapshots received", figures.overlay_regressions, "", None, None,
+               "ignored by the pages"),
+        figure("audit chain verified after the last kill", figures.audit_verified, "", "true",
+               figures.audit_verified),
+    ], {"kills": args.kills, "judges": args.judges, "overlays": args.overlays,
+        "seed": args.seed})
 
 
 if __name__ == "__main__":

@@ -192,6 +192,7 @@ def main() -> None:
     parser.add_argument("--max-drop", type=float, default=120)
     parser.add_argument("--scale", type=float, default=0.05)
     parser.add_argument("--seed", type=int, default=5)
+    parser.add_argument("--json", type=Path, metavar="PATH", help="write the figures as JSON")
     args = parser.parse_args()
     figures = run(args.tablets, args.agencies, args.min_drop, args.max_drop, args.scale,
                   args.seed)
@@ -208,7 +209,27 @@ def main() -> None:
           f"{settle[-1] / figures.plain_reconnect_seconds:.1f}x one plain reconnect "
           f"({figures.plain_reconnect_seconds:.2f} s, same run)")
     ok = figures.lost == 0 and figures.duplicates == 0 and figures.stored == figures.entered
+    write_json(args, figures, settle)
     sys.exit(0 if ok else 1)
+
+
+def write_json(args, figures: Figures, settle: list[float]) -> None:
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from summary import figure, write
+
+    write(args.json, "flaky_wifi", [
+        figure("marks entered", figures.entered),
+        figure("acknowledged", figures.acknowledged),
+        figure("stored = entered (each exactly once)", figures.stored, "", "= entered",
+               figures.stored == figures.entered, f"{figures.entered} entered"),
+        figure("lost", figures.lost, "", "0", figures.lost == 0),
+        figure("duplicates", figures.duplicates, "", "0", figures.duplicates == 0),
+        figure("drops / reloads while offline", f"{figures.drops} / {figures.reloads}"),
+        figure("delivered after the last tablet came back (max)", round(settle[-1], 2), "s",
+               None, None, f"{settle[-1] / figures.plain_reconnect_seconds:.1f}x one plain "
+               f"reconnect ({figures.plain_reconnect_seconds:.2f} s, same run)"),
+    ], {"tablets": args.tablets, "agencies": args.agencies, "min_drop": args.min_drop,
+        "max_drop": args.max_drop, "scale": args.scale, "seed": args.seed})
 
 
 if __name__ == "__main__":

@@ -948,6 +948,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--samples", type=Path, metavar="FILE",
                         help="write every measured ack/fan-out time (ms, in order) as JSON")
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (logs)")
+    parser.add_argument("--json", type=Path, metavar="PATH",
+                        help="write the figures as JSON (for bench/run_all.py)")
     options = parser.parse_args()
     if options.quick:
         options.viewers, options.judges, options.submits, options.warmup = 100, 10, 30, 10
@@ -973,6 +975,41 @@ def main() -> None:
     if options.samples:
         options.samples.write_text(json.dumps(
             {r.server: {"ack_ms": r.ack_ms, "fanout_ms": r.fanout_ms} for r in results}))
+    if options.json:
+        write_json(results, options)
+
+
+def write_json(results: list[Result], options) -> None:
+    """The same figures as the report, for bench/run_all.py (bench/summary.py's format)."""
+    from summary import figure, write
+
+    by_name, figures = {r.server: r for r in results}, []
+    for r in results:
+        for what, samples in (("ack", r.ack_ms), ("fan-out", r.fanout_ms)):
+            for pct in (50, 99):
+                value = round(percentile(samples, pct), 1)
+                target = passed = None
+                if r.server == "pingyi" and what == "ack" and pct == 99:
+                    target, passed = "<= 25 ms", value <= 25
+                figures.append(figure(f"{r.server}: {what} p{pct}", value, "ms", target, passed))
+    if "pingyi" in by_name and "bare flask-socketio" in by_name:
+        p, b = by_name["pingyi"], by_name["bare flask-socketio"]
+        ratio = percentile(p.fanout_ms, 99) / percentile(b.fanout_ms, 99)
+        figures.append(figure("fan-out p99: pingyi / bare Flask-SocketIO", round(ratio, 2), "x",
+                              "<= 1.5", ratio <= 1.5))
+        figures.append(figure("ack p99: pingyi / bare Flask-SocketIO", round(
+            percentile(p.ack_ms, 99) / percentile(b.ack_ms, 99), 2), "x"))
+    if "bare flask-socketio" in by_name and "bare websockets" in by_name:
+        b, w = by_name["bare flask-socketio"], by_name["bare websockets"]
+        figures.append(figure("fan-out p99: bare Flask-SocketIO / bare websockets", round(
+            percentile(b.fanout_ms, 99) / percentile(w.fanout_ms, 99), 2), "x"))
+    for r in results:
+        figures.append(figure(f"{r.server}: lost fan-outs / errors", f"{r.lost} / "
+                              f"{len(r.errors)}", "", "0 / 0", r.lost == 0 and not r.errors))
+    write(options.json, "live", figures, {
+        "viewers": options.viewers, "judges": options.judges, "submits": options.submits,
+        "warmup": options.warmup, "wave": options.wave, "gap_ms": options.gap,
+        "viewer_client": options.viewer_client, "revealed": options.revealed})
 
 
 if __name__ == "__main__":

@@ -289,7 +289,11 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="workbook builds")
     parser.add_argument("--skip-live", action="store_true")
     parser.add_argument("--only-live", action="store_true")
+    parser.add_argument("--json", type=Path, metavar="PATH",
+                        help="write the figures as JSON (for bench/run_all.py)")
     options = parser.parse_args()
+    if options.json:  # the figures are read back from what the bench prints
+        sys.stdout = Tee(sys.stdout)
     wall, _cpu, composed = timed(sample_composed, AGENCIES, JUDGES, INDICATORS)
     marks = AGENCIES * JUDGES * INDICATORS
     print(f"campaign: {AGENCIES} agencies × {JUDGES} judges × {INDICATORS} indicators "
@@ -300,6 +304,57 @@ def main() -> None:
         bench_charts(composed, options.agencies, options.all_charts)
     if not options.skip_live:
         bench_live()
+    if options.json:
+        write_json(options.json, sys.stdout.getvalue(), vars(options))
+
+
+class Tee:
+    """stdout, kept as well: the JSON summary is read from the printed report."""
+
+    def __init__(self, stream):
+        self.stream, self.kept = stream, []
+
+    def write(self, text: str) -> int:
+        self.kept.append(text)
+        return self.stream.write(text)
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+    def getvalue(self) -> str:
+        return "".join(self.kept)
+
+
+def write_json(path: Path, printed: str, settings: dict) -> None:
+    import re
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from summary import figure, write
+
+    figures = []
+    if found := re.search(r"workbook: median ([\d.]+) s wall, ([\d.]+) s CPU", printed):
+        wall = float(found[1])
+        figures.append(figure("workbook (400 × 50 × 20), median wall", wall, "s", "< 5 s",
+                              wall < 5, f"{found[2]} s CPU"))
+    if found := re.search(r"no styles: ([\d.]+) s; ratio ([\d.]+)x", printed):
+        figures.append(figure("plain openpyxl, same cells (baseline)", float(found[1]), "s"))
+        figures.append(figure("workbook / baseline", float(found[2]), "x"))
+    if found := re.search(r"every chart of an export \((\d+) files\): ([\d.]+) s \(([^)]*)\)",
+                          printed):
+        seconds = float(found[2])
+        figures.append(figure(f"every chart of an export ({found[1]} files)", seconds, "s",
+                              "< 5 s", seconds < 5, found[3]))
+    p99 = {}
+    for label in ("idle", "workbook export in the job worker",
+                  "same workbook in the serving process"):
+        pattern = re.escape(label) + r"[^\n]*?p50 +([\d.]+) ms +p99 +([\d.]+) ms"
+        if found := re.search(pattern, printed):
+            p99[label] = float(found[2])
+            figures.append(figure(f"live round trip p99, {label}", p99[label], "ms"))
+    if "idle" in p99 and "workbook export in the job worker" in p99:
+        figures.append(figure("live p99 during an export in the worker / idle", round(
+            p99["workbook export in the job worker"] / p99["idle"], 1), "x"))
+    write(path, "reports", figures, {k: v for k, v in settings.items() if k != "json"})
 
 
 if __name__ == "__main__":

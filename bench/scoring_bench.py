@@ -127,7 +127,9 @@ def timed(function, *args):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5)
-    repeat = parser.parse_args().repeat
+    parser.add_argument("--json", type=Path, metavar="PATH", help="write the figures as JSON")
+    args = parser.parse_args()
+    repeat = args.repeat
     judges, sheets, others, groups = synthetic_campaign()
     marks = sum(len(m) for by_judge in sheets.values() for m in by_judge.values() if m)
     slots = AGENCIES * sum(JUDGE_GROUPS.values()) * INDICATORS
@@ -151,6 +153,15 @@ def main() -> None:
     print(f"check:    first {top.agency} {top.total} {top.graded.grade}; Kendall's W "
           f"{concordance.w}; judges diagnosed {len(leniency)}; fingerprint "
           f"{campaign.fingerprint[:12]}…")
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from summary import figure, write
+
+    write(args.json, "scoring", [
+        figure(f"tally {AGENCIES} × {sum(JUDGE_GROUPS.values())} × {INDICATORS} (median)",
+               round(engine, 3), "s", "< 1 s", engine < 1, f"best {min(engine_times):.3f} s"),
+        figure("plain Decimal sum of the same marks (baseline)", round(base * 1000, 1), "ms"),
+        figure("tally / baseline", round(engine / base, 1), "x"),
+    ], {"repeat": repeat, "marks": marks})
 
 
 if __name__ == "__main__":

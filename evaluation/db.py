@@ -30,7 +30,35 @@ def _sqlite_engine(url: str) -> Engine:
         kwargs["poolclass"] = StaticPool
     engine = create_engine(url, **kwargs)
     event.listen(engine, "connect", _sqlite_pragmas)
+    _commit_off_the_hub(engine)
     return engine
+
+
+def _commit_off_the_hub(engine: Engine) -> None:
+    """Under gevent (`pingyi serve`), run SQLite's COMMIT in a native thread.
+
+    With synchronous=FULL a commit waits for an fsync (2-8 ms on this machine's disk); on the
+    hub it would stop every greenlet: no socket read, no ack, no broadcast meanwhile. sqlite3
+    releases the GIL while it syncs, so in a thread it stops only the request committing, and
+    the writes queued behind it are committed together next (evaluation/db_writes.py). The
+    connection is never used by two threads at once: its greenlet waits for the result. A
+    write that does not take the writer lock and meets this commit waits for it in SQLite's
+    busy handler (milliseconds), as it used to wait for the hub."""
+    try:
+        from gevent import get_hub, monkey
+    except ImportError:  # pragma: no cover - gevent is a dependency
+        return
+    if not monkey.is_module_patched("threading"):
+        return
+    commit = engine.dialect.do_commit
+
+    def do_commit(dbapi_connection) -> None:
+        if dbapi_connection.in_transaction:  # otherwise there is nothing to sync
+            get_hub().threadpool.apply(commit, (dbapi_connection,))
+        else:
+            commit(dbapi_connection)
+
+    engine.dialect.do_commit = do_commit
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

@@ -1,7 +1,8 @@
 """Serializing writes where it matters.
 
-SQLite: one writer at a time, in the application. SQLite's own busy-retry produced a 169 ms
-p99 under load on this machine; a single application lock brought it to 22 ms.
+SQLite: one writer at a time, in the application, with the same lock as every other writer
+(evaluation/db_writes.py: SQLite's own busy-retry produced a 169 ms p99 under load on this
+machine; a single application lock brought it to 22 ms).
 Per seat: one judge's submissions are applied in the order they arrive, even when the
 server handles them concurrently.
 """
@@ -10,16 +11,12 @@ from __future__ import annotations
 
 import threading
 from collections import defaultdict
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 
-_sqlite_writer = threading.Lock()
+from evaluation.db_writes import writer_lock  # noqa: F401 - the live modules import it here
+
 _seat_locks: defaultdict[int, threading.Lock] = defaultdict(threading.Lock)
 _seat_locks_guard = threading.Lock()
-
-
-def writer_lock(db):
-    """The lock to hold around a write transaction on this database."""
-    return _sqlite_writer if db.get_bind().dialect.name == "sqlite" else nullcontext()
 
 
 @contextmanager

@@ -2,16 +2,14 @@
 
 The identity is checked first (a vote code of this stage, or a phone with a fresh SMS code),
 then the ballot itself; the UNIQUE constraint (stage, agency, voter_key) is what makes a
-replayed code or a thousand simultaneous copies of one ballot store exactly one row: the
-early look-up only gives the common case its message, the constraint settles every race.
-Nothing is stored from a refused ballot.
+replayed code or a thousand simultaneous copies of one ballot store exactly one row, and
+gives the refusal its message. Nothing is stored from a refused ballot. On SQLite the
+ballots waiting for the writer are committed together (evaluation/db_writes.py).
 """
 
 from __future__ import annotations
 
 import json
-import threading
-from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -20,6 +18,7 @@ from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from evaluation import db_writes
 from evaluation.models import (
     Agency,
     Ballot,
@@ -38,10 +37,6 @@ from evaluation.models import (
 from evaluation.models.base import utcnow
 from evaluation.services import ballot_screening, sms, vote_codes
 from evaluation.services.errors import ValidationFailed
-
-# SQLite: one writer at a time in the application (its busy-retry gives long tails; see
-# live/writes.py for the measurement). PostgreSQL needs no lock: the constraint decides.
-_sqlite_writer = threading.Lock()
 
 
 class BallotRefused(ValueError):
@@ -104,6 +99,15 @@ def ballot_agencies(db: Session, stage: Stage) -> list[tuple[CampaignAgency, Age
     )
 
 
+def enrolled_agency(db: Session, stage: Stage, agency_id: int) -> Agency | None:
+    """The agency if it is one of this stage's campaign (one row, not the whole list)."""
+    return db.exec(
+        select(Agency)
+        .join(CampaignAgency, CampaignAgency.agency_id == Agency.id)
+        .where(CampaignAgency.campaign_id == stage.campaign_id, Agency.id == agency_id)
+    ).first()
+
+
 def ballot_indicators(db: Session, stage: Stage) -> list[Indicator]:
     """A points ballot scores the campaign's first-level indicators."""
     return list(
@@ -145,8 +149,10 @@ def voter_by_phone(db: Session, stage: Stage, phone: str, sms_code: str) -> Vote
         raise BallotRefused(field_name, message) from refused
 
 
-def identify(db: Session, stage: Stage, form: dict) -> Voter:
-    if settings_of(db, stage).identity_mode == IdentityMode.SMS:
+def identify(
+    db: Session, stage: Stage, form: dict, settings: BallotSettings | None = None
+) -> Voter:
+    if (settings or settings_of(db, stage)).identity_mode == IdentityMode.SMS:
         return voter_by_phone(db, stage, form.get("phone", ""), form.get("sms_code", ""))
     return voter_by_code(db, stage, form.get("code", ""))
 
@@ -154,9 +160,11 @@ def identify(db: Session, stage: Stage, form: dict) -> Voter:
 # --- the choice ------------------------------------------------------------------------
 
 
-def parse_choice(db: Session, stage: Stage, form: dict) -> Satisfaction | dict[int, Decimal]:
+def parse_choice(
+    db: Session, stage: Stage, form: dict, settings: BallotSettings | None = None
+) -> Satisfaction | dict[int, Decimal]:
     """The level of a satisfaction ballot, or {indicator id: points} of a points ballot."""
-    if settings_of(db, stage).ballot_kind == BallotKind.SATISFACTION:
+    if (settings or settings_of(db, stage)).ballot_kind == BallotKind.SATISFACTION:
         try:
             return Satisfaction(form.get("level", ""))
         except ValueError:
@@ -199,19 +207,24 @@ def parse_choice(db: Session, stage: Stage, form: dict) -> Satisfaction | dict[i
 
 
 def check_can_vote(db: Session, stage: Stage, agency_id: int, now: datetime | None = None) -> None:
+    check_open(stage, now)
+    enrolled = db.exec(
+        select(CampaignAgency.id).where(
+            CampaignAgency.campaign_id == stage.campaign_id, CampaignAgency.agency_id == agency_id
+        )
+    ).first()
+    if enrolled is None:
+        raise BallotRefused("agency", _("该单位不在本次社会评议之列。"), 404)
+
+
+def check_open(stage: Stage, now: datetime | None = None) -> None:
+    """The stage takes ballots now (the agency's enrollment is checked apart)."""
     if stage.kind != StageKind.PUBLIC_REVIEW:
         raise BallotRefused("form", _("这不是社会评议阶段。"), 404)
     if not voting_open(stage, now):
         if stage.status == StageStatus.PENDING:
             raise BallotRefused("form", _("社会评议投票尚未开始。"), 409)
         raise BallotRefused("form", _("社会评议投票已经结束，不再接受选票。"), 409)
-    enrolled = db.exec(
-        select(CampaignAgency).where(
-            CampaignAgency.campaign_id == stage.campaign_id, CampaignAgency.agency_id == agency_id
-        )
-    ).first()
-    if enrolled is None:
-        raise BallotRefused("agency", _("该单位不在本次社会评议之列。"), 404)
 
 
 def cast_ballot(
@@ -221,21 +234,27 @@ def cast_ballot(
     voter: Voter,
     choice: Satisfaction | dict[int, Decimal],
     circumstances: Circumstances | None = None,
+    settings: BallotSettings | None = None,
 ) -> Ballot:
-    """Store the ballot (valid, or quarantined with its reasons) or refuse it, storing nothing."""
+    """Store the ballot (valid, or quarantined with its reasons) or refuse it, storing nothing.
+
+    Committed before it returns; on SQLite together with the ballots queued behind the same
+    writer (evaluation/db_writes.py), each in its own savepoint."""
     how = circumstances or Circumstances()
     check_can_vote(db, stage, agency_id, how.now)
-    settings = settings_of(db, stage)
-    lock = _sqlite_writer if db.get_bind().dialect.name == "sqlite" else nullcontext()
-    with lock:
-        if _already_voted(db, stage, agency_id, voter):
-            db.rollback()
-            raise _duplicate(voter)
+    settings = settings or settings_of(db, stage)
+    stage_id = stage.id
+
+    def store(writer: Session) -> Ballot:
+        # In the write transaction (maybe another request's session): the burst count sees
+        # every ballot committed or queued before this one, and the UNIQUE constraint refuses
+        # a second ballot of the same identity, however the requests raced (no look-up
+        # first: it would cost every valid ballot a query to spare the rare duplicate one).
         signs = ballot_screening.reasons(
-            settings, how.now, how.fill_seconds, _recent_from(db, stage, how, settings)
+            settings, how.now, how.fill_seconds, _recent_from(writer, stage_id, how, settings)
         )
         ballot = Ballot(
-            stage_id=stage.id,
+            stage_id=stage_id,
             agency_id=agency_id,
             voter_key=voter.key,
             vote_code_id=voter.vote_code_id,
@@ -247,19 +266,20 @@ def cast_ballot(
             cast_at=how.now,
             quarantine_reason=json.dumps(signs, ensure_ascii=False) if signs else "",
         )
-        db.add(ballot)
+        writer.add(ballot)
         try:
-            db.flush()
+            writer.flush()
             if isinstance(choice, dict):
-                db.add_all(
+                writer.add_all(
                     BallotPoint(ballot_id=ballot.id, indicator_id=indicator_id, points=points)
                     for indicator_id, points in choice.items()
                 )
-            db.commit()
-        except IntegrityError:
-            db.rollback()
+                writer.flush()
+        except IntegrityError:  # the UNIQUE constraint settles every race
             raise _duplicate(voter) from None
-    return ballot
+        return ballot
+
+    return db_writes.write_batched(db, store)
 
 
 def _duplicate(voter: Voter) -> BallotRefused:
@@ -269,20 +289,7 @@ def _duplicate(voter: Voter) -> BallotRefused:
     )
 
 
-def _already_voted(db: Session, stage: Stage, agency_id: int, voter: Voter) -> bool:
-    return (
-        db.exec(
-            select(Ballot.id).where(
-                Ballot.stage_id == stage.id,
-                Ballot.agency_id == agency_id,
-                Ballot.voter_key == voter.key,
-            )
-        ).first()
-        is not None
-    )
-
-
-def _recent_from(db: Session, stage: Stage, how: Circumstances, settings) -> list[datetime]:
+def _recent_from(db: Session, stage_id: int, how: Circumstances, settings) -> list[datetime]:
     if not how.network:
         return []
     since = how.now - timedelta(seconds=settings.burst_window_seconds)
@@ -290,7 +297,7 @@ def _recent_from(db: Session, stage: Stage, how: Circumstances, settings) -> lis
         db.exec(
             select(Ballot.cast_at)
             .where(
-                Ballot.stage_id == stage.id,
+                Ballot.stage_id == stage_id,
                 Ballot.network == how.network,
                 Ballot.cast_at > since,
                 Ballot.cast_at <= how.now,

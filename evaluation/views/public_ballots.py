@@ -94,10 +94,10 @@ def _campaign_and_stage(campaign_id: int):
 
 
 def _agency(stage, agency_id: int) -> Agency:
-    for _enrolled, agency in service.ballot_agencies(get_session(), stage):
-        if agency.id == agency_id:
-            return agency
-    abort(404, description=_("该单位不在本次社会评议之列。"))
+    agency = service.enrolled_agency(get_session(), stage, agency_id)
+    if agency is None:
+        abort(404, description=_("该单位不在本次社会评议之列。"))
+    return agency
 
 
 def _serializer() -> URLSafeSerializer:
@@ -188,10 +188,11 @@ def cast(campaign_id: int, agency_id: int):
     db = get_session()
     form = request.form.to_dict()
     kept = {key: form.get(key, "") for key in ("code", "phone", "level")}
+    settings = service.settings_of(db, stage)  # read once for the whole request
     try:
-        service.check_can_vote(db, stage, agency.id)
-        voter = service.identify(db, stage, form)
-        choice = service.parse_choice(db, stage, form)
+        service.check_open(stage)  # the agency's enrollment: `_agency` above
+        voter = service.identify(db, stage, form, settings)
+        choice = service.parse_choice(db, stage, form, settings)
         service.cast_ballot(
             db,
             stage,
@@ -203,6 +204,7 @@ def cast(campaign_id: int, agency_id: int):
                 device=digest(request.cookies.get(DEVICE_COOKIE, "")),
                 fill_seconds=_fill_seconds(form.get("shown", ""), agency.id),
             ),
+            settings,
         )
     except service.BallotRefused as refused:
         return _ballot_page(

@@ -1,10 +1,16 @@
-# Not collected (not test_*.py): flaky — hypothesis reports FlakyStrategyDefinition (rule
-# preconditions read database state) and it can run past the timeout. To be fixed, then
-# renamed back to test_mark_lifecycle_stateful.py.
 """A stateful hypothesis test over a judge's marks through the socket test client: submit,
 resend (same client id), another sheet, void request with the chief's approval or rejection,
 reveal. After every step the database must equal the test's own model of what was
-acknowledged, one valid sheet per seat at most, and the audit chain and rows must verify."""
+acknowledged, one valid sheet per seat at most, and the audit chain and rows must verify.
+
+Deterministic on purpose (it once was flaky: FlakyStrategyDefinition, and timeouts): every
+rule draws the same values whatever the server answered (no `data.draw` behind a condition;
+what a rule may do depends on `precondition`s over the model only, never the database), the
+examples are derandomized (the same ones every run, no example database), the run is
+bounded (examples x steps, no shrinking) to seconds, and commits skip the fsync. (The
+timeouts were hypothesis shrinking a real failure, a mark of 99.99 that the session's 0.50
+step refuses, through the socket server for minutes.)
+"""
 
 from __future__ import annotations
 
@@ -13,9 +19,16 @@ from decimal import Decimal
 import factories as f
 import pytest
 from conftest import NS
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
+from sqlalchemy import event
 from sqlmodel import Session, select
 
 from evaluation.audit import verify_chain
@@ -36,7 +49,8 @@ from evaluation.services.live_sessions import create_session, issue_device_token
 
 SEATS = (1, 2, 3, 4)
 CHIEF = 4
-totals = st.sampled_from(["60", "75.5", "88", "99.99", "100"])
+# Marks the session accepts (0 to 100 in steps of 0.50); the step rule has tests of its own.
+totals = st.sampled_from(["60", "75.5", "88", "99.5", "100"])
 
 
 class MarkLifecycle(RuleBasedStateMachine):
@@ -120,11 +134,11 @@ class MarkLifecycle(RuleBasedStateMachine):
                 select(VoidRequest.id).where(VoidRequest.session_id == self.live_id)
                 .order_by(VoidRequest.id.desc())).first()
 
-    @rule(data=st.data(), approve=st.booleans())
-    def decide_void(self, data, approve):
-        if not self.pending:
-            return
-        seat = data.draw(st.sampled_from(sorted(self.pending)))
+    @precondition(lambda self: self.pending)
+    @rule(pick=st.integers(0, len(SEATS) - 1), approve=st.booleans())
+    def decide_void(self, pick, approve):
+        waiting = sorted(self.pending)
+        seat = waiting[pick % len(waiting)]
         request_id = self.pending.pop(seat)
         ack = self.judges[CHIEF].emit("void_decision", {"request_id": request_id,
                                                         "approve": approve},
@@ -133,10 +147,9 @@ class MarkLifecycle(RuleBasedStateMachine):
         if approve:
             self._valid_sheet(seat)[3] = ScoreStatus.VOIDED
 
+    @precondition(lambda self: not self.revealed)
     @rule()
     def reveal(self):
-        if self.revealed:
-            return
         if not self.closed:
             assert self._direct("next")["ok"]  # scoring -> closed
             self.closed = True
@@ -173,12 +186,25 @@ class MarkLifecycle(RuleBasedStateMachine):
                 client.disconnect(namespace=NS)
 
 
+def _no_fsync(dbapi_connection, _record) -> None:
+    dbapi_connection.execute("PRAGMA synchronous=OFF")
+
+
 # SQLite only for now: on PostgreSQL the run stalled past pytest's 180 s timeout on the shared
 # machine (cause not yet found; see the branch report). The lifecycle rules are the same.
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 def test_mark_lifecycle_keeps_marks_and_audit_consistent(app, monkeypatch):
     monkeypatch.setattr("live.ratelimit.CAPACITY", 10**9)
+    # What is checked is consistency, not durability: without an fsync per commit (a disk
+    # shared with other test runs made one cost tens of ms) the run takes seconds, not minutes.
+    engine = app.extensions["pingyi_db"]
+    engine.dispose()
+    event.listen(engine, "connect", _no_fsync)
     run_state_machine_as_test(
         lambda: MarkLifecycle(app),
-        settings=settings(max_examples=8, stateful_step_count=15, deadline=None,
-                          database=None, suppress_health_check=list(HealthCheck)))
+        # No shrinking: on this slow a machine (every step goes through the socket server)
+        # it ran past the timeout; a failing example of at most 10 steps reads well as it is.
+        settings=settings(max_examples=8, stateful_step_count=10, deadline=None,
+                          derandomize=True, database=None, print_blob=True,
+                          phases=[Phase.explicit, Phase.generate],
+                          suppress_health_check=list(HealthCheck)))
