@@ -38,6 +38,9 @@ DEFAULTS: dict[str, object] = {
     "SMS_SENDER": "console",
     # 媒体公示: comments per network address (no captcha: a limit instead).
     "PUBLICITY_COMMENT_LIMIT": "5 per minute",
+    # Draw a results version's charts in the job worker once it is composed (the export
+    # then finds them cached); off in the tests that do not look at charts.
+    "PRERENDER_CHARTS": True,
 }
 
 # Environment variables read without the PINGYI_ prefix (the usual names in deployments).
@@ -45,7 +48,8 @@ PLAIN_ENV_KEYS = ("DATABASE_URL", "REDIS_URL", "SECRET_KEY")
 
 # Known keys whose environment values are not strings.
 _INT_KEYS = {"MAX_CONTENT_LENGTH", "WTF_CSRF_TIME_LIMIT"}
-_BOOL_KEYS = {"SESSION_COOKIE_SECURE", "RATELIMIT_ENABLED", "TESTING", "PROXY_FIX"}
+_BOOL_KEYS = {"SESSION_COOKIE_SECURE", "RATELIMIT_ENABLED", "TESTING", "PROXY_FIX",
+              "PRERENDER_CHARTS"}
 
 
 class ConfigError(RuntimeError):
