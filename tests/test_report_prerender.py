@@ -80,6 +80,7 @@ def test_an_export_waits_for_one_slice_not_the_whole_pre_render(tmp_path, monkey
     monkeypatch.setattr(prerender, "SLICE_SECONDS", 0)      # one chart a slice
     composed = sample_composed(agencies=3, judges=5, indicators=10, revision=2)
     assert prerender.start(tmp_path, composed)
+    assert not prerender.start(tmp_path, composed)         # one chain a revision
 
     def export():
         return chart_cache.render_all(tmp_path, composed, workers=1)

@@ -11,30 +11,37 @@ find nothing left to draw. The worker runs niced (jobs.WORKER_NICENESS).
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import pickle
-import secrets
 import time
 from functools import partial
 from pathlib import Path
 
 from evaluation import jobs
 from evaluation.reports import chart_cache
-from evaluation.reports.export import write_payload
+from evaluation.reports.export import payload_path, write_payload
 from evaluation.services.results_data import ComposedResults
 
 SLICE_SECONDS = 1.0
+RUNNING_SECONDS = 300    # a payload untouched this long: its chain ended with the server
 log = logging.getLogger(__name__)
 _loaded: dict[str, ComposedResults] = {}     # in the worker: the pre-render's results
 
 
 def start(folder: Path, composed: ComposedResults) -> bool:
     """Queue the pre-render of `composed`'s charts; False when there is nothing to draw (a
-    preview, whose charts are redrawn on every export, or a revision already complete)."""
+    preview, whose charts are redrawn on every export, or a revision already complete) or
+    a pre-render of the revision is under way."""
     if chart_cache.is_complete(folder, composed.campaign_id, composed.revision) or \
             composed.revision == chart_cache.PREVIEW:
         return False
-    payload = write_payload(folder, composed, f"prerender-{secrets.token_hex(16)}")
+    key = f"prerender-{composed.campaign_id}-r{composed.revision}"
+    running = payload_path(folder, key)
+    if running.exists() and time.time() - running.stat().st_mtime < RUNNING_SECONDS:
+        return False     # a chain is at work on it (each slice touches its payload)
+    payload = write_payload(folder, composed, key)
     _queue(str(folder), str(payload))
     return True
 
@@ -61,6 +68,10 @@ def render_slice(folder_text: str, payload_text: str, seconds: float | None = No
     some are left."""
     folder, payload = Path(folder_text), Path(payload_text)
     composed = _loaded.get(payload_text)
+    if composed is None and not payload.exists():
+        return False     # a second chain for the same revision finished it
+    with contextlib.suppress(OSError):
+        os.utime(payload)      # still at work: start() queues no second chain
     if composed is None:
         _loaded.clear()
         # written by our own serving process a moment ago, never uploaded
