@@ -14,6 +14,7 @@ from sqlmodel import select
 
 from evaluation.db import get_session
 from evaluation.models import Agency, Campaign, Indicator, Judge, Role, User
+from evaluation.security_log import account, security_event
 
 
 def roles_required(*roles: Role):
@@ -48,7 +49,15 @@ def visible_campaigns_query(user: User):
 
 
 def _owned_or_404(obj, organization_id_of):
-    if obj is None or not can_manage_organization(current_user, organization_id_of(obj)):
+    if obj is None:
+        abort(404)
+    if not can_manage_organization(current_user, organization_id_of(obj)):
+        # Another organization's object: 404 to them, a line in the security log for us.
+        security_event(
+            "authorization_failed",
+            user=account(current_user),
+            object=f"{type(obj).__tablename__}:{obj.id}",
+        )
         abort(404)
     return obj
 

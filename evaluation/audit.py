@@ -119,7 +119,13 @@ AUDITED = (
 # Bookkeeping that changes with every event; an update of these alone is not worth a record.
 QUIET = {"revision"}
 # Never copied into the log: a hash of a password hash is still a secret's fingerprint.
-REDACTED = {"password_hash", "token_digest", "short_code_digest", "code_digest"}
+REDACTED = {
+    "password_hash",
+    "token_digest",
+    "short_code_digest",
+    "code_digest",
+    "totp_secret",
+}
 # Any constant: serializes appends on PostgreSQL so two writers cannot share a head.
 _PG_AUDIT_LOCK = 0x70696E6779
 

@@ -1,24 +1,32 @@
-"""Marks against their audit trail: every `score` row must be exactly what the audit events
-say it is. The chain (`audit.verify_chain`) proves the log was not altered; this proves the
-marks were not altered behind the log's back (an UPDATE, DELETE or INSERT in SQL).
+"""Rows against their audit trail: every mark (`score`) and every campaign, stage, agency,
+indicator and judge must be exactly what the audit events say it is. The chain
+(`audit.verify_chain`) proves the log was not altered; this proves the rows were not altered
+behind the log's back (an UPDATE, DELETE or INSERT in SQL). It also catches what the chain
+alone cannot: the newest events cut off the end of the log (their rows no longer match).
 
-Each score's expected state is replayed from its events (create: every column; update: the
+Each row's expected state is replayed from its events (create: every column; update: the
 new values); the table is then compared row by row.
 """
 
 from __future__ import annotations
 
 import json
+import re
+from contextlib import suppress
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import select
 from sqlmodel import Session
 
 from evaluation.audit import QUIET, REDACTED, _plain
-from evaluation.models import AuditEvent, Score
+from evaluation.models import Agency, AuditEvent, Campaign, Indicator, Judge, Score, Stage
 
-CHECKED = (Score,)  # the raw marks: never removed by a cascade, only ever audited writes
+_TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
+# The raw marks and the campaign records issue 2 audits. None of them is ever written but
+# through the audited ORM, nor removed by a cascade (campaigns are never deleted).
+CHECKED = (Score, Campaign, Stage, Agency, Indicator, Judge)
 
 
 @dataclass(frozen=True)
@@ -80,6 +88,10 @@ def row_problems(session: Session) -> list[RowProblem]:
 def _same(stored, logged) -> bool:
     if stored == logged:
         return True
+    # Times: the log keeps the offset the change was made in (+08:00), the database UTC.
+    if _TIMESTAMP.match(str(stored)) and _TIMESTAMP.match(str(logged)):
+        with suppress(ValueError):
+            return datetime.fromisoformat(stored) == datetime.fromisoformat(logged)
     # Decimals: "90.00" stored vs "90.0" logged are the same number.
     try:
         return stored is not None and logged is not None and Decimal(stored) == Decimal(logged)

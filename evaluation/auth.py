@@ -1,24 +1,71 @@
-"""Flask-Login wiring: how a session cookie becomes a user, and the audit actor."""
+"""Flask-Login wiring: how a session cookie becomes a user, and the audit actor.
+
+The cookie is Flask's signed session, so the server decides when it stops working:
+- the login id embeds the password timestamp and the user's session epoch
+  (`User.get_id`): a password change, a logout or `pingyi user end-sessions` ends every
+  session of that user, copies of the cookie included;
+- the session carries the login time and the time of the last request: it ends after
+  SESSION_IDLE_MINUTES without a request and SESSION_MAX_HOURS after the login.
+"""
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, current_app, flash, has_request_context, session
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import LoginManager, current_user
+from flask_login import LoginManager, current_user, login_user
 
 from evaluation.audit import set_actor
 from evaluation.db import get_session
 from evaluation.models import User
+from evaluation.models.base import utcnow
+from evaluation.security_log import account, security_event
+
+LOGIN_AT, SEEN_AT = "login_at", "seen_at"
+# Rewriting the cookie on every request is wasteful; a minute's precision is enough.
+SEEN_PRECISION_SECONDS = 60
+
+
+def start_session(user: User) -> None:
+    """A fresh session for a user who has just proved who they are (no fixation)."""
+    session.clear()
+    login_user(user)
+    now = int(utcnow().timestamp())
+    session[LOGIN_AT] = now
+    session[SEEN_AT] = now
+
+
+def _session_expired() -> str | None:
+    """Why the request's session is over ("idle", "absolute"), or None."""
+    login_at, seen_at = session.get(LOGIN_AT), session.get(SEEN_AT)
+    if not isinstance(login_at, int) or not isinstance(seen_at, int):
+        return "absolute"  # a session without stamps predates them: log in again
+    now = int(utcnow().timestamp())
+    if now - login_at > current_app.config["SESSION_MAX_HOURS"] * 3600:
+        return "absolute"
+    if now - seen_at > current_app.config["SESSION_IDLE_MINUTES"] * 60:
+        return "idle"
+    if now - seen_at >= SEEN_PRECISION_SECONDS:
+        session[SEEN_AT] = now
+    return None
 
 
 def load_user(login_id: str) -> User | None:
-    user_id, _, stamp = login_id.partition(":")
+    user_id, _sep, _rest = login_id.partition(":")
     if not user_id.isdigit():
         return None
     user = get_session().get(User, int(user_id))
-    # The id embeds the password timestamp: a password change ends every older session.
+    # The id embeds the password timestamp and the session epoch (see the module docstring).
     if user is None or not user.active or user.get_id() != login_id:
         return None
+    # The live sweeper re-checks open consoles without a request: only the server-side part.
+    if has_request_context():
+        expired = _session_expired()
+        if expired:
+            session.clear()
+            security_event("session_expired", user=account(user), reason=expired)
+            flash(_("登录已超时，请重新登录。"), "info")
+            return None
     return user
 
 

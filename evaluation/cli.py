@@ -52,7 +52,15 @@ def db_upgrade() -> None:
 @with_appcontext
 def demo() -> None:
     """Load the demo campaign (idempotent: does nothing when it is already there)."""
+    from evaluation.config import is_production
     from evaluation.demo import DEMO_ACCOUNTS, demo_password, load_demo
+
+    if is_production(current_app.config):
+        # Its accounts and password are published: they must never exist on a real platform.
+        raise click.ClickException(
+            "the demo is refused when PINGYI_ENV=production: its accounts and password are "
+            "published. For a training machine run it with PINGYI_ENV=development."
+        )
 
     with _session() as session, acting_as("cli:demo"):
         created = load_demo(session)
@@ -88,7 +96,10 @@ def audit_verify() -> None:
         for problem in problems:
             click.echo(f"TAMPERED {problem}", err=True)
         sys.exit(1)
-    click.echo(f"OK {report.count} events, head {report.head_hash}; marks match the log")
+    click.echo(
+        f"OK {report.count} events, head {report.head_hash}; "
+        "marks and campaign records match the log"
+    )
 
 
 @click.group()
@@ -130,6 +141,54 @@ def user_create(username, role, display_name, organization_id, agency_id) -> Non
         except ValidationFailed as exc:
             raise click.ClickException(str(exc)) from exc
     click.echo(f"created {role} {username}")
+
+
+def _user_by_name(session, username: str):
+    from sqlmodel import select
+
+    from evaluation.models import User
+
+    found = session.exec(select(User).where(User.username == username)).first()
+    if found is None:
+        raise click.ClickException(f"no user named {username!r}")
+    return found
+
+
+@user.command("reset-2fa")
+@click.argument("username")
+@with_appcontext
+def user_reset_2fa(username) -> None:
+    """Remove a user's second factor (lost phone and recovery codes) and end their sessions.
+
+    Check who is asking before running this (a call back on a known number, in person):
+    it is the recovery path for a lost factor. They enrol again at their next login.
+    """
+    from evaluation.security_log import account, security_event
+    from evaluation.services import two_factor
+
+    with _session() as session, acting_as("cli:user-reset-2fa"):
+        found = _user_by_name(session, username)
+        two_factor.reset(session, found)
+        security_event("second_factor_reset", user=account(found), by="cli")
+    click.echo(f"two-factor authentication reset for {username}; their sessions have ended")
+
+
+@user.command("end-sessions")
+@click.argument("username")
+@click.option("--disable", is_flag=True, help="Also deactivate the account.")
+@with_appcontext
+def user_end_sessions(username, disable) -> None:
+    """End every session of a user on every device (a stolen laptop, a leaver)."""
+    from evaluation.security_log import account, security_event
+    from evaluation.services.accounts import end_sessions
+
+    with _session() as session, acting_as("cli:user-end-sessions"):
+        found = _user_by_name(session, username)
+        if disable:
+            found.active = False
+        end_sessions(session, found)
+        security_event("sessions_ended", user=account(found), by="cli", disabled=disable)
+    click.echo(f"sessions of {username} ended" + ("; account disabled" if disable else ""))
 
 
 @click.command()

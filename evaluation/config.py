@@ -23,6 +23,8 @@ DEFAULTS: dict[str, object] = {
     "REMEMBER_COOKIE_HTTPONLY": True,
     "REMEMBER_COOKIE_SAMESITE": "Lax",
     "WTF_CSRF_TIME_LIMIT": 8 * 3600,
+    # The cookie signature's own age limit, a backstop to SESSION_MAX_HOURS (evaluation.auth).
+    "PERMANENT_SESSION_LIFETIME": 12 * 3600,
     "BABEL_DEFAULT_LOCALE": "zh",
     "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
     "LOGIN_RATE_LIMIT": "10 per minute",
@@ -38,6 +40,18 @@ DEFAULTS: dict[str, object] = {
     "SMS_SENDER": "console",
     # 媒体公示: comments per network address (no captcha: a limit instead).
     "PUBLICITY_COMMENT_LIMIT": "5 per minute",
+    # Admin and organizer accounts must use a TOTP second factor. None: on in production,
+    # off in development and tests (the demo's published accounts log in with a password).
+    "REQUIRE_2FA": None,
+    "TOTP_RATE_LIMIT": "10 per minute",
+    # Web sessions end after this long without a request, and this long after the login.
+    "SESSION_IDLE_MINUTES": 120,
+    "SESSION_MAX_HOURS": 12,
+    # Key for digests of short codes (vote, panel, SMS, recovery codes, judges' short codes).
+    # None: derived from SECRET_KEY. Set it to rotate SECRET_KEY without voiding printed codes.
+    "CODE_DIGEST_KEY": None,
+    # Strict-Transport-Security on https responses (one year; 0 switches it off).
+    "HSTS_MAX_AGE": 31536000,
     # Draw a results version's charts in the job worker once it is composed (the export
     # then finds them cached); off in the tests that do not look at charts.
     "PRERENDER_CHARTS": True,
@@ -47,8 +61,14 @@ DEFAULTS: dict[str, object] = {
 PLAIN_ENV_KEYS = ("DATABASE_URL", "REDIS_URL", "SECRET_KEY")
 
 # Known keys whose environment values are not strings.
-_INT_KEYS = {"MAX_CONTENT_LENGTH", "WTF_CSRF_TIME_LIMIT"}
-_BOOL_KEYS = {"SESSION_COOKIE_SECURE", "RATELIMIT_ENABLED", "TESTING", "PROXY_FIX",
+_INT_KEYS = {
+    "MAX_CONTENT_LENGTH",
+    "WTF_CSRF_TIME_LIMIT",
+    "SESSION_IDLE_MINUTES",
+    "SESSION_MAX_HOURS",
+    "HSTS_MAX_AGE",
+}
+_BOOL_KEYS = {"SESSION_COOKIE_SECURE", "RATELIMIT_ENABLED", "TESTING", "PROXY_FIX", "REQUIRE_2FA",
               "PRERENDER_CHARTS"}
 
 
@@ -80,6 +100,16 @@ def _coerce(key: str, raw: str) -> object:
 
 def is_development(config: dict) -> bool:
     return config.get("PINGYI_ENV") == "development" or bool(config.get("TESTING"))
+
+
+def is_production(config: dict) -> bool:
+    return config.get("PINGYI_ENV") == "production" and not config.get("TESTING")
+
+
+def two_factor_required(config: dict) -> bool:
+    """REQUIRE_2FA when set; otherwise on everywhere but development and tests."""
+    setting = config.get("REQUIRE_2FA")
+    return not is_development(config) if setting is None else bool(setting)
 
 
 def ensure_secret_key(config: dict, instance_path: Path) -> None:

@@ -31,13 +31,14 @@ from evaluation.models import (
     Role,
     Stage,
     StageKind,
+    StageStatus,
 )
 from evaluation.services.accounts import create_user
 from evaluation.services.campaigns import DEFAULT_WEIGHTS, STAGE_ORDER
 from evaluation.services.live_sessions import create_session
+from evaluation.services.passwords import DEFAULT_DEMO_PASSWORD
 
 SEED = 2024
-DEFAULT_DEMO_PASSWORD = "pingyi-demo-2024"
 DEMO_ACCOUNTS = [  # (username, display name, role, organization, agency)
     ("admin", "系统管理员", Role.ADMIN, None, None),
     ("organizer", "韶关市普法办", Role.ORGANIZER, data.CITY_ORGANIZATION, None),
@@ -259,6 +260,9 @@ def _campaign(session, org, title, groups, indicators, judges, rng) -> Campaign:
 def _stages(session: Session, campaign: Campaign) -> None:
     start = datetime(2025, 1, 6, 9, 0, tzinfo=LOCAL_TZ)
     spans = [10, 30, 15, 20, 20, 2, 10]  # days per stage, in order
+    # The demo stands after 媒体公示 and 社会评议 (closed by their own loaders): the stages
+    # before them are over too, the ones after them still to come.
+    finished = {StageKind.DEPLOYMENT, StageKind.SELF_ASSESSMENT}
     for kind, days in zip(STAGE_ORDER, spans, strict=True):
         end = start + timedelta(days=days)
         session.add(
@@ -268,6 +272,7 @@ def _stages(session: Session, campaign: Campaign) -> None:
                 weight=DEFAULT_WEIGHTS[kind],
                 opens_at=start,
                 closes_at=end,
+                status=StageStatus.CLOSED if kind in finished else StageStatus.PENDING,
             )
         )
         # Publicity and public review run side by side; every other stage follows on.
@@ -313,4 +318,5 @@ def _accounts(session, orgs: dict[str, Organization], city_agencies) -> None:
             role=role,
             organization_id=orgs[org_name].id if org_name else None,
             agency_id=agency_ids.get(agency_name),
+            enforce_policy=False,
         )

@@ -4,8 +4,8 @@ from decimal import Decimal as D
 
 CITY_ORGANIZATION = "韶关市普法办"
 COUNTY_ORGANIZATION = "乳源瑶族自治县普法办"
-CITY_CAMPAIGN = "2024年度国家机关'谁执法谁普法'履职评议"
-COUNTY_CAMPAIGN = "乳源瑶族自治县2024年度国家机关'谁执法谁普法'履职评议"
+CITY_CAMPAIGN = "2024年度国家机关“谁执法谁普法”履职评议"
+COUNTY_CAMPAIGN = "乳源瑶族自治县2024年度国家机关“谁执法谁普法”履职评议"
 
 CITY_DEPARTMENTS = [
     "市公安局",

@@ -41,7 +41,7 @@ HALF = Decimal("0.5")
 
 
 def past_title(year: int) -> str:
-    return f"{year}年度国家机关'谁执法谁普法'履职评议"
+    return f"{year}年度国家机关“谁执法谁普法”履职评议"
 
 
 def _mark(value: float) -> Decimal:

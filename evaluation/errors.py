@@ -7,6 +7,8 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from evaluation.security_log import account, security_event
+
 MESSAGES = {
     400: lambda: _("请求有误，请检查后重试。"),
     403: lambda: _("您没有权限访问此页面。"),
@@ -44,10 +46,25 @@ def handle_http(exc: HTTPException):
     # Only descriptions we wrote (abort(400, description=...)) are shown, not Werkzeug's stock text.
     custom = exc.description and exc.description != type(exc).description
     detail = exc.description if custom and exc.code in (400, 403, 404, 413, 429) else None
+    if exc.code in SECURITY_EVENTS:
+        security_event(SECURITY_EVENTS[exc.code], user=_who())
     return _respond(exc.code, detail)
 
 
+# Refusals worth a line in the security log (404s of other organizations' objects are
+# logged where they are decided: evaluation.access._owned_or_404).
+SECURITY_EVENTS = {403: "authorization_failed", 429: "rate_limited"}
+
+
+def _who() -> str | None:
+    from flask import g
+
+    user = g.get("_login_user")
+    return account(user) if user is not None and user.is_authenticated else None
+
+
 def handle_csrf(exc: CSRFError):
+    security_event("csrf_failed", user=_who(), reason=exc.description)
     return _respond(400, _("表单已失效（安全令牌缺失或过期），请刷新页面后重新提交。"))
 
 

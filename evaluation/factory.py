@@ -11,8 +11,9 @@ from pathlib import Path
 
 from flask import Flask
 
-from evaluation import audit, config, db, display, errors, i18n, security
+from evaluation import audit, config, db, display, errors, i18n, security, security_log
 from evaluation.extensions import csrf, limiter, login_manager, socketio
+from evaluation.services import tokens
 from evaluation.url_converters import DatabaseIntegerConverter
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -32,6 +33,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     _register_blueprints(app)
     errors.init_app(app)
     security.init_app(app)
+    tokens.init_app(app)
+    security_log.init_app(app)
     from evaluation.cli import register_commands
 
     register_commands(app)
@@ -88,6 +91,7 @@ def _register_blueprints(app: Flask) -> None:
         public,
         public_ballots,
         public_publicity,
+        two_factor,  # noqa: F401  (its routes register on auth.bp)
     )
 
     for blueprint in (auth.bp, public.bp, admin.bp, agency_portal.bp, inspector_portal.bp,

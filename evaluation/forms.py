@@ -47,6 +47,15 @@ class LoginForm(FlaskForm):
     password = PasswordField(_l("密码"), validators=[DataRequired(REQUIRED)])
 
 
+class SecondFactorForm(FlaskForm):
+    code = StringField(
+        _l("验证码"),
+        filters=[strip],
+        validators=[DataRequired(REQUIRED), Length(max=32)],
+        render_kw={"autocomplete": "one-time-code", "autofocus": True},
+    )
+
+
 class PasswordChangeForm(FlaskForm):
     current_password = PasswordField(_l("当前密码"), validators=[DataRequired(REQUIRED)])
     new_password = PasswordField(_l("新密码"), validators=[DataRequired(REQUIRED)])

@@ -14,6 +14,7 @@ from evaluation.audit import acting_as
 from evaluation.db import get_session
 from evaluation.extensions import socketio
 from evaluation.models import Judge, LiveSeat, LiveSession
+from evaluation.security_log import security_event
 from live import broadcast, presence, sweeper
 from live.audience import cast_vote, my_votes
 from live.direction import run_command
@@ -67,6 +68,7 @@ def on_connect(auth):
                 bind_device(db, who, str(auth.get("device") or "")[:64] or request.sid)
     except LiveRefusal as refusal:
         db.rollback()
+        security_event("live_connect_refused", session=session_id, reason=refusal.code)
         # The client sees `message`, and the whole error (code, field) as `data`.
         raise ConnectionRefusedError(refusal.message, refusal.ack()["error"]) from None
     connections()[request.sid] = who
@@ -121,6 +123,8 @@ def _checked(role: str, refusal: str, model, payload):
     """(caller, validated payload) or (None, error ack): role, rate limit, then the payload."""
     who = _caller()
     if who is None or who.role != role:
+        security_event("live_event_forbidden", role=who.role if who else None,
+                       actor=who.actor if who else None)
         return None, _refused("forbidden", refusal)
     if not allow(request.sid):
         return None, _refused("rate_limited", "too many messages, slow down")

@@ -17,6 +17,7 @@ from evaluation.db import get_session
 from evaluation.extensions import limiter
 from evaluation.forms import REQUIRED
 from evaluation.models import LiveSession
+from evaluation.security_log import security_event
 from evaluation.services.live_sessions import find_panel_member
 from evaluation.services.tokens import find_short_code
 
@@ -59,6 +60,7 @@ def join():
         if target is not None:
             # The code travels on in the fragment: never sent to the server, never logged.
             return redirect(f"{target}#token={form.code.data.strip()}")
+        security_event("live_join_refused")  # the code itself is never logged
         form.code.errors = [_("短码无效或已过期，请核对后重新输入。")]
     status = 400 if request.method == "POST" else 200
     return render_template("live/join.html", form=form), status

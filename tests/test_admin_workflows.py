@@ -100,6 +100,10 @@ def test_stage_weights_totalling_99_are_refused_and_nothing_changes(signed_in, d
     html = response.get_data(as_text=True)
     assert response.status_code == 400
     assert "合计为 99.00" in html and "100.00" in html
+    # The message sits beside the running total under the weights, which all point to it.
+    after_table = html.split("</table>")[1]
+    assert after_table.index('id="weight-total"') < after_table.index('id="total-error"')
+    assert html.count('aria-describedby="total-error"') == len(STAGE_ORDER)
     assert 'value="9"' in html  # what the user typed is still there
     db.expire_all()
     assert f.stage(db, campaign, StageKind.PEER_REVIEW).weight == Decimal("10")
@@ -356,3 +360,98 @@ def test_indicator_step_must_divide_the_points(signed_in, db, organizer, step, o
         assert stored == (Decimal(step) if step else None)
     else:
         assert message in response.get_data(as_text=True) and _count(db, Indicator) == 0
+
+
+@pytest.mark.parametrize("form, bad_field", [
+    ("agency", "level"), ("judge", "group_name"), ("indicator", "max_points"),
+    ("campaign", "year"), ("campaign_edit", "lookback_years"),
+])
+def test_every_admin_form_keeps_what_was_typed_when_it_refuses(signed_in, db, organizer,
+                                                                form, bad_field):
+    """The message sits beside the bad field, the other fields still hold the user's text,
+    and nothing is stored."""
+    campaign = f.campaign(db, organizer[1])
+    url, data, model = {
+        "agency": ("/admin/agencies/new",
+                   {"name": "保留的单位名称", "level": "city", "region": "保留的地区"}, Agency),
+        "judge": (f"/admin/campaigns/{campaign.id}/judges",
+                  {"name": "保留的姓名", "group_name": "专家", "title": "保留的职务",
+                   "contact": "13800000000"}, Judge),
+        "indicator": (f"/admin/campaigns/{campaign.id}/indicators/new",
+                      {"code": "Q7", "name": "保留的指标名称", "max_points": "10",
+                       "kind": "normal"}, Indicator),
+        "campaign": ("/admin/campaigns/new",
+                     {"title": "保留的活动名称", "year": "2025", "lookback_years": "3",
+                      "status": "draft"}, Campaign),
+        "campaign_edit": (f"/admin/campaigns/{campaign.id}/edit",
+                          {"title": "保留的新名称", "year": "2025", "lookback_years": "3",
+                           "status": "draft"}, Campaign),
+    }[form]
+    data[bad_field] = {"level": "ministry", "group_name": "外星人", "max_points": "-3",
+                       "year": "1999", "lookback_years": "0"}[bad_field]
+    before = _count(db, model)
+    events = _count(db, AuditEvent)
+    response = signed_in.post(url, data)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert f'id="{bad_field}-error"' in html  # the message is beside its field
+    for name, value in data.items():
+        if name != bad_field and not value.isascii():
+            assert f'value="{value}"' in html, name
+    assert _count(db, model) == before and _count(db, AuditEvent) == events
+    db.expire_all()
+    assert db.get(Campaign, campaign.id).title != "保留的新名称"
+
+
+def test_enrol_form_says_when_every_agency_is_already_in(signed_in, db, organizer):
+    campaign = f.campaign(db, organizer[1])
+    url = f"/admin/campaigns/{campaign.id}/agencies"
+    agency = f.agency(db, organizer[1])
+    assert 'id="all-enrolled"' not in signed_in.client.get(url).get_data(as_text=True)
+    signed_in.post(url, {"agency_id": str(agency.id), "group_name": "市直组"})
+    html = signed_in.client.get(url).get_data(as_text=True)
+    assert 'id="all-enrolled"' in html and 'name="agency_id"' not in html  # no empty list
+
+
+def test_judges_list_in_the_customary_group_order_with_their_affiliation(signed_in, db,
+                                                                         organizer):
+    campaign = f.campaign(db, organizer[1])
+    agency = f.agency(db, organizer[1], "市公安局")
+    for name, group in [("甲", "媒体代表"), ("乙", "专家"), ("丙", "人大代表"), ("丁", "政协委员")]:
+        db.add(Judge(campaign_id=campaign.id, name=name, group_name=group,
+                     affiliation_agency_id=agency.id if name == "乙" else None))
+    db.commit()
+    html = signed_in.client.get(f"/admin/campaigns/{campaign.id}/judges").get_data(as_text=True)
+    rows = html.split("<tbody>")[1].split("</tbody>")[0].split("<tr>")[1:]
+    assert [row.split("<td>")[2].split("<")[0] for row in rows] == [
+        "人大代表", "政协委员", "专家", "媒体代表"]
+    assert "市公安局" in rows[2]
+
+
+def test_campaign_judge_and_indicator_edits_are_saved_and_audited(signed_in, db, organizer):
+    campaign = f.campaign(db, organizer[1])
+    judge = f.judge(db, campaign)
+    node = create_indicator(db, campaign, IndicatorFields("A", "组织领导", Decimal("100")))
+    edits = [
+        (f"/admin/campaigns/{campaign.id}/edit",
+         {"title": "改名后的活动", "year": "2026", "lookback_years": "2", "status": "active"}),
+        (f"/admin/judges/{judge.id}/edit",
+         {"name": "改名后的评委", "group_name": "媒体代表", "title": "", "contact": "",
+          "affiliation_agency_id": "0"}),
+        (f"/admin/indicators/{node.id}/edit",
+         {"code": "A", "name": "改名后的指标", "max_points": "90", "kind": "normal"}),
+    ]
+    for url, data in edits:
+        assert signed_in.post(url, data).status_code == 302, url
+    db.expire_all()
+    saved = db.get(Campaign, campaign.id)
+    assert (saved.title, saved.year, saved.lookback_years) == ("改名后的活动", 2026, 2)
+    assert (db.get(Judge, judge.id).name, db.get(Judge, judge.id).group_name) == (
+        "改名后的评委", "媒体代表")
+    assert db.get(Indicator, node.id).max_points == Decimal("90")
+    updates = {e.object_type for e in db.exec(select(AuditEvent)) if e.action == "update"}
+    assert {"campaign", "judge", "indicator"} <= updates
+    # The tree now falls short of 100, and the page says so.
+    html = signed_in.client.get(f"/admin/campaigns/{campaign.id}/indicators").get_data(
+        as_text=True)
+    assert "一级常规指标合计 90.00 分，应为 100.00 分" in html

@@ -174,6 +174,31 @@ def test_cli_verify_prints_ok_or_the_broken_sequence(app, db, tamper, exit_code)
     result = app.test_cli_runner().invoke(args=["audit", "verify"])
     assert result.exit_code == exit_code
     if exit_code == 0:
-        assert result.output.startswith("OK ") and _events(db)[-1].hash in result.output
+        events = _events(db)
+        assert result.output.startswith(f"OK {len(events)} events, head {events[-1].hash}")
     else:
         assert "BROKEN at sequence 2" in result.output
+
+
+@pytest.mark.parametrize("tamper, named", [
+    # The newest event cut off the end: the chain alone still links, the agency no longer
+    # matches what is left of its log.
+    ("DELETE FROM audit_event WHERE seq = (SELECT max(seq) FROM audit_event)",
+     "name is '市司法局（更名）', the audit log says '市司法局'"),
+    ("UPDATE agency SET name = '改过的名字' WHERE name = '市司法局（更名）'",
+     "name is '改过的名字', the audit log says '市司法局（更名）'"),
+    ("UPDATE stage SET weight = 50 WHERE kind = 'onsite_review'", "weight is '50.00'"),
+    ("DELETE FROM judge", "created in the audit log, but missing"),
+])
+def test_campaign_records_changed_behind_the_log_are_named(app, db, tamper, named):
+    organization = f.org(db)
+    campaign = f.campaign(db, organization)
+    f.judge(db, campaign)
+    agency = create_agency(db, organization.id, AgencyFields("市司法局", AgencyLevel.CITY))
+    update_agency(db, agency, AgencyFields("市司法局（更名）", AgencyLevel.CITY))
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["audit", "verify"]).exit_code == 0
+    db.execute(text(tamper))
+    db.commit()
+    result = runner.invoke(args=["audit", "verify"])
+    assert result.exit_code == 1 and "TAMPERED" in result.output and named in result.output

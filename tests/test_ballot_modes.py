@@ -183,3 +183,18 @@ def test_display_choice_refuses_unknown_values_and_foreign_targets(web):
     assert web.post("/display", {}).status_code == 400
     offsite = web.post("/display", {"elder": "1", "next": "https://evil.example/"})
     assert offsite.location.endswith("/") and "evil" not in offsite.location
+
+
+def test_the_console_sender_is_refused_in_production(app, db, web, sms_review, caplog):
+    # It would write phone numbers and codes to the log (ASVS V15.2.3, V16.2.5).
+    from evaluation.models import SmsChallenge
+
+    app.config.update(TESTING=False, PINGYI_ENV="production")
+    url = f"/review/{sms_review['campaign'].id}/agencies/{sms_review['agencies'][0].id}/sms"
+    with caplog.at_level(logging.INFO):
+        response = web.post(url, {"phone": "13912345678"})
+    assert response.status_code == 400
+    assert "短信发送服务尚未配置" in response.get_data(as_text=True)
+    assert "13912345678" not in caplog.text and "验证码是" not in caplog.text
+    assert "event=sms_sender_not_configured" in caplog.text
+    assert db.exec(select(SmsChallenge)).all() == []

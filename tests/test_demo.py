@@ -16,11 +16,14 @@ from evaluation.demo_data import CITY_CAMPAIGN, COUNTIES, COUNTY_CAMPAIGN
 from evaluation.models import (
     Agency,
     AgencyLevel,
+    Ballot,
     Campaign,
     CampaignAgency,
     Indicator,
     IndicatorKind,
     Judge,
+    Score,
+    SelfScore,
     Stage,
     User,
 )
@@ -61,6 +64,15 @@ def test_demo_city_campaign_is_complete(db):
         "市人民检察院",
     } <= names
     assert {f"{county}人民政府" for county in COUNTIES} <= names
+    by_group = {
+        group: set(db.exec(
+            select(Agency.name).join(CampaignAgency).where(
+                CampaignAgency.campaign_id == campaign.id, CampaignAgency.group_name == group)))
+        for group in ("市直组", "县区组")
+    }
+    assert by_group["县区组"] == {f"{county}人民政府" for county in COUNTIES}
+    # 中省驻地 units are ranked with the city departments, in 市直组.
+    assert {"市税务局", "市中级人民法院", "市人民检察院", "市公安局"} <= by_group["市直组"]
     levels = Counter(a.level for a in db.exec(select(Agency)).all())
     assert levels[AgencyLevel.CENTRAL_PROVINCIAL] >= 3
 
@@ -121,8 +133,14 @@ def test_demo_is_deterministic(db, tmp_path):
                 .order_by(Agency.name, Campaign.title)
             ).all()
             orders.append([tuple(r) for r in rows])
+            # Every seeded figure too: marks, ballots, self-assessment points.
+            orders.append(sorted(str(v) for v in session.exec(select(Score.value))))
+            orders.append(sorted((b.status.value, str(b.agency_id))
+                                 for b in session.exec(select(Ballot))))
+            orders.append(sorted(str(p) for p in session.exec(select(SelfScore.points))))
     other.dispose()
-    assert orders[0] == orders[1]
+    assert orders[:4] == orders[4:]
+    assert len(orders[1]) > 100 and len(orders[2]) > 1000
 
 
 def test_demo_public_review_has_ballots_and_a_quarantine(db):

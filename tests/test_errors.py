@@ -75,3 +75,30 @@ def test_400_csrf_page_explains_what_to_do(client):
 
 def test_405_for_a_wrong_method(client):
     assert client.delete("/login").status_code == 405
+
+
+@pytest.mark.parametrize("code, english", [
+    (400, "The request was invalid"),
+    (403, "You do not have permission"),
+    (404, "does not exist"),
+    (413, "The upload is too large"),
+    (500, "A server error occurred"),
+])
+def test_every_error_page_speaks_english_when_the_user_chose_it(app, code, english):
+    from werkzeug.exceptions import abort
+
+    @app.get(f"/raise/{code}")
+    def raising():
+        if code == 500:
+            raise RuntimeError("kaboom")
+        abort(code)
+
+    client = app.test_client()
+    client.get("/login?lang=en")  # the choice is kept in the session from here on
+    response = client.get(f"/raise/{code}")
+    html = response.get_data(as_text=True)
+    assert response.status_code == code
+    assert english in html and "Back to home" in html and 'lang="en"' in html
+    # A program asking for JSON gets the same message as JSON.
+    data = client.get(f"/raise/{code}", headers={"Accept": "application/json"}).get_json()
+    assert data["error"]["code"] == code and english in data["error"]["message"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import factories as f
@@ -14,9 +15,13 @@ from evaluation.models import (
     AgencyLevel,
     Campaign,
     Indicator,
+    Judge,
+    Organization,
+    OrganizationKind,
     Role,
     Score,
     ScoreStatus,
+    Stage,
     StageKind,
     User,
 )
@@ -67,6 +72,25 @@ def test_campaign_titles_are_unique_per_organization(db):
     organization = f.org(db)
     f.campaign(db, organization, "2024年度评议")
     _rejected(db, Campaign(organization_id=organization.id, title="2024年度评议", year=2024))
+
+
+def test_names_are_unique_within_their_scope(db, world):
+    organization, campaign, _a, judge, onsite, _i = world
+    _rejected(db, Organization(name=organization.name, kind=OrganizationKind.COUNTY))
+    _rejected(db, Judge(campaign_id=campaign.id, name=judge.name, group_name="专家"))
+    other = f.campaign(db, organization)
+    db.add(Judge(campaign_id=other.id, name=judge.name, group_name="专家"))  # another campaign
+    db.commit()
+    _rejected(db, Stage(campaign_id=campaign.id, kind=StageKind.ONSITE_REVIEW))  # one per kind
+    f.user(db, Role.ADMIN, username="root")
+    _rejected(db, User(username="root", display_name="x", password_hash="x", role=Role.ADMIN))
+
+
+def test_a_stage_window_cannot_close_before_it_opens(db, world):
+    _o, _c, _a, _j, onsite, _i = world
+    onsite.opens_at = datetime(2025, 5, 2, 9, tzinfo=UTC)
+    onsite.closes_at = datetime(2025, 5, 1, 9, tzinfo=UTC)
+    _rejected(db, onsite)
 
 
 @pytest.mark.parametrize(
@@ -185,3 +209,19 @@ def test_enum_columns_refuse_unknown_values(db, world):
             f"UPDATE campaign SET status = 'bogus' WHERE id = {campaign.id}"
         )
     db.rollback()
+
+
+def test_one_valid_score_per_reviewer_too(db, world):
+    """Inspectors' marks (reviewer, no judge) have their own partial unique indexes."""
+    organization, _c, agency, judge, onsite, indicator = world
+    reviewer = f.user(db, Role.INSPECTOR, organization)
+
+    def by_reviewer(request_id: str, on_indicator) -> Score:
+        mark = _score(onsite, agency, judge, on_indicator, request_id)
+        mark.judge_id, mark.reviewer_id = None, reviewer.id
+        return mark
+
+    db.add_all([by_reviewer("i1", indicator), by_reviewer("t1", None)])
+    db.commit()
+    _rejected(db, by_reviewer("i2", indicator))
+    _rejected(db, by_reviewer("t2", None))

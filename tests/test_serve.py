@@ -67,4 +67,4 @@ def test_user_create_reads_the_password_from_stdin(instance):
     made = run_cli(path, "user", "create", "root2", "--role", "admin", stdin="strong pass 123\n")
     assert made.returncode == 0 and "created admin root2" in made.stdout
     weak = run_cli(path, "user", "create", "root3", stdin="short\n")
-    assert weak.returncode != 0 and "10" in weak.stderr
+    assert weak.returncode != 0 and "12" in weak.stderr

@@ -75,3 +75,53 @@ def test_revoked_and_expired_tokens_are_refused(db, seat):
     revoke_token(db, record)
     db.commit()
     assert check_token(db, issued.token, kind=TokenKind.JUDGE, scope="session:1") is None
+
+
+def test_short_codes_are_stored_as_keyed_digests_not_plain_sha256(db, seat):
+    # A copy of the database alone must not confirm a guessed short code (ASVS V6.5.2).
+    from evaluation.services.tokens import code_digest, code_key_from, digest, rekey
+
+    issued, _ = seat
+    record = db.exec(select(AccessToken)).one()
+    assert record.short_code_digest != digest(issued.short_code)
+    assert record.short_code_digest == code_digest(issued.short_code)
+    other_key = code_key_from({"SECRET_KEY": "another deployment"})
+    assert record.short_code_digest != rekey(digest(issued.short_code), other_key)
+
+
+def test_a_separate_code_key_survives_a_secret_key_rotation():
+    from evaluation.services.tokens import code_key_from
+
+    assert code_key_from({"SECRET_KEY": "a"}) != code_key_from({"SECRET_KEY": "b"})
+    assert code_key_from({"SECRET_KEY": "a", "CODE_DIGEST_KEY": "k"}) == code_key_from(
+        {"SECRET_KEY": "b", "CODE_DIGEST_KEY": "k"}
+    )
+
+
+def test_the_migration_keys_existing_plain_digests_so_issued_codes_keep_working(
+    tmp_path, monkeypatch
+):
+    from sqlalchemy import text
+
+    from evaluation.db import make_engine
+    from evaluation.migrate import upgrade
+    from evaluation.services.tokens import code_key_from, digest, rekey
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.sqlite3'}")
+    upgrade(engine, "0007")
+    with engine.begin() as connection:
+        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        connection.execute(
+            text(
+                "INSERT INTO sms_challenge (id, stage_id, phone_digest, code_digest, attempts,"
+                " created_at, expires_at) VALUES (1, 1, 'p', :d, 0, '2026-01-01', '2026-01-01')"
+            ),
+            {"d": digest("123456")},
+        )
+    monkeypatch.setenv("SECRET_KEY", "the deployment's key")
+    upgrade(engine)
+    with engine.connect() as connection:
+        stored = connection.execute(text("SELECT code_digest FROM sms_challenge")).scalar_one()
+    engine.dispose()
+    key = code_key_from({"SECRET_KEY": "the deployment's key"})
+    assert stored == rekey(digest("123456"), key) != digest("123456")

@@ -21,7 +21,7 @@ from evaluation import jobs
 from evaluation.imports import parse_workbook
 from evaluation.models import AuditEvent, Role, StageKind, VoteCode
 from evaluation.services import ballot_setup, vote_codes
-from evaluation.services.tokens import digest
+from evaluation.services.tokens import code_digest
 
 PRINT_SHOP = ["K7PM-XR2T-9QWA", "B3NH-6YVD-MC8E", "T4GJ-Q9XZ-2RPF"]
 
@@ -66,7 +66,7 @@ def test_issued_codes_download_as_xlsx_and_only_digests_are_stored(web, db, orga
     printed = [row[2] for row in rows[2:]]
     assert len(printed) == 25 == len(set(printed))
     stored = set(db.exec(select(VoteCode.code_digest)).all())
-    assert stored == {digest(vote_codes.normalize(code)) for code in printed}
+    assert stored == {code_digest(vote_codes.normalize(code)) for code in printed}
     assert not any(
         code.replace("-", "") in json.dumps(e.payload, ensure_ascii=False)
         for e in db.exec(select(AuditEvent)).all()

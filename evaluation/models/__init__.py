@@ -1,6 +1,12 @@
 """All tables, importable from one place (Alembic and the services import from here)."""
 
-from evaluation.models.accounts import Organization, OrganizationKind, Role, User
+from evaluation.models.accounts import (
+    Organization,
+    OrganizationKind,
+    RecoveryCode,
+    Role,
+    User,
+)
 from evaluation.models.audit import AuditEvent
 from evaluation.models.ballots import (
     Ballot,
@@ -165,5 +171,6 @@ __all__ = [
     "StageKind",
     "StageStatus",
     "TokenKind",
+    "RecoveryCode",
     "User",
 ]

@@ -59,6 +59,14 @@ class User(SQLModel, table=True):
     active: bool = Field(default=True)
     created_at: datetime = Field(default_factory=utcnow)
     password_changed_at: datetime = Field(default_factory=utcnow)
+    # Server-side session version: bumped on logout, on "end all sessions" and on a 2FA
+    # reset, so a cookie copied before any of these stops working (see get_id).
+    session_epoch: int = Field(default=0)
+    # TOTP (RFC 6238) second factor: the shared secret (base32), when it was confirmed, and
+    # the last 30-second step accepted, so a code cannot be replayed within its window.
+    totp_secret: str | None = Field(default=None, max_length=64)
+    totp_enabled_at: datetime | None = Field(default=None)
+    totp_last_step: int | None = Field(default=None)
 
     # Flask-Login protocol
     @property
@@ -76,4 +84,26 @@ class User(SQLModel, table=True):
     def get_id(self) -> str:
         # The password timestamp (to the microsecond: a change can follow a login within the
         # same second) invalidates older sessions when the password changes.
-        return f"{self.id}:{int(self.password_changed_at.timestamp() * 1_000_000)}"
+        # The session epoch ends every session at logout (a copied cookie included).
+        stamp = int(self.password_changed_at.timestamp() * 1_000_000)
+        return f"{self.id}:{stamp}:{self.session_epoch}"
+
+    @property
+    def has_totp(self) -> bool:
+        return self.totp_enabled_at is not None and self.totp_secret is not None
+
+
+class RecoveryCode(SQLModel, table=True):
+    """One-time recovery codes for a lost authenticator: keyed digests only (see tokens)."""
+
+    __tablename__ = "recovery_code"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("user.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    code_digest: str = Field(max_length=64, unique=True)
+    used_at: datetime | None = Field(default=None)
+    created_at: datetime = Field(default_factory=utcnow)

@@ -188,7 +188,7 @@ def sample_composed(agencies: int = 12, judges: int = 9, indicators: int = 10, *
         for agency in agency_info
     }
     return ComposedResults(
-        campaign_id=campaign_id, title="2024年度国家机关'谁执法谁普法'履职评议", year=2024,
+        campaign_id=campaign_id, title="2024年度国家机关“谁执法谁普法”履职评议", year=2024,
         organization="韶关市普法办", policy=policy, inputs=inputs, result=result,
         agencies=agency_info, judges={**judge_info, **inspectors}, recusals=tuple(recusals),
         generated_at=datetime(2024, 12, 20, 6, 30, tzinfo=UTC),

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlmodel import Session, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from evaluation.config import is_production
 from evaluation.models import Role, User
 from evaluation.models.base import utcnow
+from evaluation.security_log import account, security_event
 from evaluation.services.errors import ValidationFailed
+from evaluation.services.passwords import DEFAULT_DEMO_PASSWORD, password_problem
 
-MIN_PASSWORD_LENGTH = 10
 # Compared against when the username is unknown, so both paths cost the same time.
 _DUMMY_HASH = generate_password_hash("not-a-real-password")
 
@@ -22,15 +25,18 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
         return None
     if not user.active or not check_password_hash(user.password_hash, password):
         return None
+    if password == DEFAULT_DEMO_PASSWORD and is_production(current_app.config):
+        # The demo's password is published in the README: in production it opens nothing.
+        security_event("demo_password_refused", user=account(user))
+        return None
     return user
 
 
-def password_problem(password: str) -> str | None:
-    if len(password) < MIN_PASSWORD_LENGTH:
-        return str(_l("密码至少需要 %(n)d 个字符。", n=MIN_PASSWORD_LENGTH))
-    if password.isdigit() or password.isalpha():
-        return str(_l("密码需同时包含字母和数字（或符号）。"))
-    return None
+def end_sessions(session: Session, user: User) -> None:
+    """Every session of `user` ends, on every device (logout, an admin's order, 2FA reset)."""
+    user.session_epoch += 1
+    session.add(user)
+    session.commit()
 
 
 def create_user(
@@ -42,8 +48,10 @@ def create_user(
     role: Role,
     organization_id: int | None = None,
     agency_id: int | None = None,
+    enforce_policy: bool = True,
 ) -> User:
-    problem = password_problem(password)
+    # enforce_policy=False only for the demo's published accounts (refused in production).
+    problem = password_problem(password, username) if enforce_policy else None
     if problem:
         raise ValidationFailed({"password": problem})
     if session.exec(select(User).where(User.username == username)).first():
@@ -64,7 +72,7 @@ def create_user(
 def change_password(session: Session, user: User, current: str, new: str) -> None:
     if not check_password_hash(user.password_hash, current):
         raise ValidationFailed({"current_password": str(_l("当前密码不正确。"))})
-    problem = password_problem(new)
+    problem = password_problem(new, user.username)
     if problem:
         raise ValidationFailed({"new_password": problem})
     user.password_hash = generate_password_hash(new)

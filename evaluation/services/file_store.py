@@ -93,6 +93,10 @@ def check_upload(upload: Upload, field: str = "file") -> str:
         )
     media_type = sniff_media_type(upload.data)
     if media_type is None:
+        from evaluation.security_log import security_event
+
+        # A file whose bytes are no accepted kind: a mistake, or an attempt to plant one.
+        security_event("upload_refused", name=name, size=len(upload.data))
         raise ValidationFailed(
             {
                 field: _(

@@ -13,6 +13,7 @@ from evaluation.imports.model import N_, ParsedImport
 from evaluation.models import Campaign, IdentityMode, VoteCode
 from evaluation.services.ballots import public_review_stage, settings_of
 from evaluation.services.import_actions import CREATE
+from evaluation.services.tokens import rekey
 from evaluation.services.vote_codes import next_batch
 
 CHUNK = 500  # digests per look-up: well under every database's parameter limit
@@ -32,7 +33,9 @@ def review_vote_codes(session: Session, campaign: Campaign, parsed: ParsedImport
             )
         )
         return
-    digests = [row.code_digest for row in parsed.rows]
+    # The worker sends SHA-256 only; the key that makes it the stored form stays here.
+    keyed = {row.row: rekey(row.code_digest) for row in parsed.rows}
+    digests = list(keyed.values())
     known: set[str] = set()
     for start in range(0, len(digests), CHUNK):
         known.update(
@@ -43,7 +46,7 @@ def review_vote_codes(session: Session, campaign: Campaign, parsed: ParsedImport
             ).all()
         )
     for row in parsed.rows:
-        if row.code_digest in known:
+        if keyed[row.row] in known:
             review.problems.append(
                 parsed.cell(
                     "code",
@@ -67,7 +70,7 @@ def write_vote_codes(session: Session, campaign: Campaign, parsed: ParsedImport,
                 stage_id=stage.id,
                 batch=batch,
                 serial=row.serial or next(free),
-                code_digest=row.code_digest,
+                code_digest=rekey(row.code_digest),
                 imported=True,
             )
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
+from sqlalchemy import case
 from sqlmodel import Session, select
 
 from evaluation.models import Agency, Campaign, Judge
@@ -13,6 +14,11 @@ from evaluation.services.errors import ValidationFailed
 from evaluation.services.persistence import commit_or_fail, is_taken, save_fields
 
 JUDGE_GROUPS = [N_("人大代表"), N_("政协委员"), N_("专家"), N_("群众代表"), N_("媒体代表")]
+_GROUP_ORDER = case(
+    {group: index for index, group in enumerate(JUDGE_GROUPS)},
+    value=Judge.group_name,
+    else_=len(JUDGE_GROUPS),
+)
 
 
 @dataclass(frozen=True)
@@ -56,6 +62,7 @@ def campaign_judges(session: Session, campaign_id: int) -> list[Judge]:
         session.exec(
             select(Judge)
             .where(Judge.campaign_id == campaign_id)
-            .order_by(Judge.group_name, Judge.id)
+            # The groups in their customary order (人大代表 first), not by code point.
+            .order_by(_GROUP_ORDER, Judge.id)
         ).all()
     )

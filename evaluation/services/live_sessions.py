@@ -22,10 +22,11 @@ from evaluation.models import (
     TokenKind,
 )
 from evaluation.models.base import utcnow
+from evaluation.security_log import security_event
 from evaluation.services.errors import ValidationFailed
 from evaluation.services.tokens import (
     IssuedToken,
-    digest,
+    code_digest,
     issue_token,
     new_short_code,
     normalize_code,
@@ -176,6 +177,7 @@ def revoke_session_tokens(db: Session, live: LiveSession) -> int:
         token.revoked_at = utcnow()
         db.add(token)
     db.commit()
+    security_event("tokens_revoked", scope=token_scope(live.id), count=len(tokens))
     return len(tokens)
 
 
@@ -212,7 +214,7 @@ def issue_panel_codes(db: Session, live: LiveSession, count: int) -> list[tuple[
     issued = []
     for number in range(start + 1, start + count + 1):
         code = new_short_code()
-        db.add(PanelMember(session_id=live.id, number=number, code_digest=digest(code)))
+        db.add(PanelMember(session_id=live.id, number=number, code_digest=code_digest(code)))
         issued.append((number, code))
     db.commit()
     return issued
@@ -220,5 +222,5 @@ def issue_panel_codes(db: Session, live: LiveSession, count: int) -> list[tuple[
 
 def find_panel_member(db: Session, code: str) -> PanelMember | None:
     return db.exec(
-        select(PanelMember).where(PanelMember.code_digest == digest(normalize_code(code)))
+        select(PanelMember).where(PanelMember.code_digest == code_digest(normalize_code(code)))
     ).first()

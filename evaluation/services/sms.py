@@ -1,9 +1,10 @@
 """Phone number + SMS code: a pluggable sender and the challenge it answers.
 
 The sender is chosen by the `SMS_SENDER` setting: "console" (the default, development: the
-message goes to the log) or "package.module:Class" for a provider's gateway, a class with
-`send(phone, text)`. The phone number is kept only as a keyed digest (HMAC with the
-secret key), so the database never holds a list of voters' numbers.
+message goes to the log; refused in production, where it would log numbers and codes) or
+"package.module:Class" for a provider's gateway, a class with `send(phone, text)`. The
+phone number is kept only as a keyed digest (HMAC with the secret key), so the database
+never holds a list of voters' numbers.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from sqlmodel import Session, select
 from evaluation.models import SmsChallenge, Stage
 from evaluation.models.base import utcnow
 from evaluation.services.errors import ValidationFailed
-from evaluation.services.tokens import digest
+from evaluation.services.tokens import code_digest
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,20 @@ def sender() -> SmsSender:
     return getattr(importlib.import_module(module_name), class_name)()
 
 
+def _refuse_the_console_in_production() -> None:
+    """The console sender writes numbers and codes to the log: development only."""
+    from evaluation.config import is_production
+    from evaluation.security_log import security_event
+
+    if current_app.config.get("SMS_SENDER", "console") == "console" and is_production(
+        current_app.config
+    ):
+        security_event("sms_sender_not_configured", level=logging.ERROR)
+        raise ValidationFailed(
+            {"phone": _("短信发送服务尚未配置，暂时无法用手机号码参与评议，请联系组织方。")}
+        )
+
+
 def normalize_phone(raw: str) -> str | None:
     match = PHONE.match(re.sub(r"[\s-]", "", raw or ""))
     return match.group(1) if match else None
@@ -69,12 +84,13 @@ def send_challenge(db: Session, stage: Stage, raw_phone: str) -> str:
     phone = normalize_phone(raw_phone)
     if phone is None:
         raise ValidationFailed({"phone": _("请输入 11 位手机号码，如 13800138000。")})
+    _refuse_the_console_in_production()
     code = "".join(secrets.choice("0123456789") for _ in range(SMS_CODE_LENGTH))
     db.add(
         SmsChallenge(
             stage_id=stage.id,
             phone_digest=phone_digest(phone),
-            code_digest=digest(code),
+            code_digest=code_digest(code),
             expires_at=utcnow() + VALID_FOR,
         )
     )
@@ -97,7 +113,7 @@ def verify_challenge(db: Session, stage: Stage, raw_phone: str, code: str) -> st
         raise ValidationFailed({"sms_code": _("验证码已过期或尚未获取，请重新获取。")})
     if challenge.attempts >= MAX_ATTEMPTS:
         raise ValidationFailed({"sms_code": _("验证码错误次数过多，请重新获取。")})
-    if not hmac.compare_digest(challenge.code_digest, digest((code or "").strip())):
+    if not hmac.compare_digest(challenge.code_digest, code_digest((code or "").strip())):
         challenge.attempts += 1
         db.add(challenge)
         db.commit()

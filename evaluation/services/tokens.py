@@ -1,12 +1,17 @@
 """Bearer tokens for judges' seats, the director's console and overlays.
 
 The long token goes into a QR code; the short code is for typing on a tablet. Both are
-random, shown once, and stored only as SHA-256 digests.
+random, shown once, and stored only as digests: the 256-bit token as SHA-256 (nothing to
+guess), the short code, like every other code short enough to enumerate (vote, panel, SMS
+and recovery codes), as a keyed digest (`code_digest`): HMAC-SHA-256 with a key that is not
+in the database, so a stolen copy of the database does not give the codes away.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
+import os
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -30,6 +35,61 @@ class IssuedToken:
 
 def digest(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+_CODE_KEY_LABEL = b"pingyi code digests v1"
+
+
+def code_key_from(config) -> bytes:
+    """CODE_DIGEST_KEY when set (rotate SECRET_KEY without re-issuing codes), else derived
+    from SECRET_KEY under its own label, so a key for codes is never the cookie key itself."""
+    explicit = config.get("CODE_DIGEST_KEY")
+    if explicit:
+        return explicit.encode("utf-8")
+    secret_key = config.get("SECRET_KEY")
+    if not secret_key:
+        raise RuntimeError("code digests need CODE_DIGEST_KEY or SECRET_KEY to be set")
+    return hmac.new(str(secret_key).encode("utf-8"), _CODE_KEY_LABEL, hashlib.sha256).digest()
+
+
+# The key of the application created in this process, for code that runs without an app
+# context (CLI helpers, scripts, tests calling services directly). A process serves one app.
+_process_code_key: bytes | None = None
+
+
+def init_app(app) -> None:
+    global _process_code_key
+    _process_code_key = code_key_from(app.config)
+
+
+def code_key() -> bytes:
+    from flask import current_app, has_app_context
+
+    if has_app_context():
+        return code_key_from(current_app.config)
+    if _process_code_key is None:
+        raise RuntimeError("no application: the key for code digests is unknown")
+    return _process_code_key
+
+
+def migration_code_key() -> bytes:
+    """The key while migrating: the app's when `pingyi db upgrade` runs, else the environment."""
+    from flask import has_app_context
+
+    if has_app_context():
+        return code_key()
+    from evaluation.config import from_environment
+
+    return code_key_from(from_environment(os.environ))
+
+
+def rekey(plain_digest: str, key: bytes | None = None) -> str:
+    """The stored form of a code from its SHA-256 digest (the import worker sends only that)."""
+    return hmac.new(key or code_key(), plain_digest.encode("ascii"), hashlib.sha256).hexdigest()
+
+
+def code_digest(code: str) -> str:
+    return rekey(digest(code))
 
 
 def normalize_code(code: str) -> str:
@@ -57,7 +117,7 @@ def issue_token(
         scope=scope,
         judge_id=judge_id,
         token_digest=digest(token),
-        short_code_digest=digest(short_code),
+        short_code_digest=code_digest(short_code),
         expires_at=utcnow() + valid_for,
     )
     session.add(record)
@@ -71,10 +131,10 @@ def check_token(
     """The live token for `presented` (a token or a short code), or None."""
     if not presented:
         return None
-    wanted = {digest(presented.strip()), digest(normalize_code(presented))}
     found = session.exec(
         select(AccessToken).where(
-            (AccessToken.token_digest.in_(wanted)) | (AccessToken.short_code_digest.in_(wanted))
+            (AccessToken.token_digest == digest(presented.strip()))
+            | (AccessToken.short_code_digest == code_digest(normalize_code(presented)))
         )
     ).first()
     if found is None or found.kind != kind or found.scope != scope:
@@ -86,15 +146,19 @@ def check_token(
 
 def find_short_code(session: Session, code: str) -> AccessToken | None:
     """The live judge token a typed short code belongs to (for the join page)."""
-    found = session.exec(
-        select(AccessToken).where(AccessToken.short_code_digest == digest(normalize_code(code)))
-    ).first()
+    wanted = code_digest(normalize_code(code))
+    found = session.exec(select(AccessToken).where(AccessToken.short_code_digest == wanted)).first()
     if found is None or found.kind != TokenKind.JUDGE or found.revoked_at is not None:
         return None
     return found if found.expires_at > utcnow() else None
 
 
 def revoke_token(session: Session, record: AccessToken) -> None:
+    from evaluation.security_log import security_event
+
     record.revoked_at = utcnow()
     session.add(record)
     session.flush()
+    security_event(
+        "token_revoked", token=record.id, kind=record.kind.value, scope=record.scope
+    )

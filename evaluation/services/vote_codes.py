@@ -5,9 +5,9 @@ A code is 12 characters from a 31-letter alphabet without look-alikes (no 0/O, 1
 chance of about 1 in 8·10^11 of hitting any; under the per-IP, per-device and per-code rate
 limits (tens of tries a minute) guessing is hopeless. The code is printed as XXXX-XXXX-XXXX.
 
-Only the SHA-256 digest is stored, so codes are shown once, in the response that issues
-them (a printable page, an XLSX or a CSV download): what the organizer does not save then
-cannot be shown again, and a lost batch is revoked and replaced.
+Only a keyed digest is stored (tokens.code_digest), so codes are shown once, in the
+response that issues them (a printable page, an XLSX or a CSV download): what the organizer
+does not save then cannot be shown again, and a lost batch is revoked and replaced.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from evaluation.audit import record
 from evaluation.models import Stage, VoteCode
 from evaluation.models.base import utcnow
 from evaluation.services.errors import ValidationFailed
-from evaluation.services.tokens import SHORT_CODE_ALPHABET, digest
+from evaluation.services.tokens import SHORT_CODE_ALPHABET, code_digest
 from evaluation.services.vote_code_format import (  # noqa: F401  (part of this module's API)
     MAX_CODE_LENGTH,
     MIN_IMPORTED_LENGTH,
@@ -63,7 +63,9 @@ def issue_batch(db: Session, stage: Stage, count: int, issued_by: str) -> list[I
     batch = next_batch(db, stage)
     issued = [IssuedCode(batch, serial, new_code()) for serial in range(1, count + 1)]
     db.add_all(
-        VoteCode(stage_id=stage.id, batch=batch, serial=code.serial, code_digest=digest(code.code))
+        VoteCode(
+            stage_id=stage.id, batch=batch, serial=code.serial, code_digest=code_digest(code.code)
+        )
         for code in issued
     )
     record(
@@ -82,7 +84,7 @@ def find_code(db: Session, stage: Stage, typed: str) -> VoteCode | None:
     normalized = normalize(typed)
     if not is_well_formed(normalized):
         return None
-    found = db.exec(select(VoteCode).where(VoteCode.code_digest == digest(normalized))).first()
+    found = db.exec(select(VoteCode).where(VoteCode.code_digest == code_digest(normalized))).first()
     if found is None or found.stage_id != stage.id or found.revoked_at is not None:
         return None
     return found

@@ -58,6 +58,8 @@ def judges(campaign_id: int):
         form,
         campaign=campaign,
         judges=campaign_judges(get_session(), campaign.id),
+        # The affiliation choices already name every agency of the organization.
+        agency_names={choice.value: choice.label for choice in form.affiliation_agency_id.choices},
     )
 
 

@@ -3,7 +3,7 @@ organization."""
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -12,11 +12,13 @@ from sqlmodel import select
 from wtforms import PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Regexp
 
-from evaluation.access import organizer_required
+from evaluation.access import admin_required, organizer_required
 from evaluation.db import get_session
 from evaluation.forms import REQUIRED, attach_errors, options, strip
 from evaluation.models import Agency, Organization, Role, User
-from evaluation.services.accounts import create_user
+from evaluation.security_log import account, security_event
+from evaluation.services import two_factor
+from evaluation.services.accounts import create_user, end_sessions
 from evaluation.services.errors import ValidationFailed
 from evaluation.services.persistence import commit_or_fail
 from evaluation.views.admin import bp, organizations_for_user, render_form
@@ -116,3 +118,40 @@ def user_new():
             flash(_("账号已创建。"), "success")
             return redirect(url_for("admin.users"))
     return render_form("admin/user_form.html", form)
+
+
+# What an admin may do to another account from the list; each ends the account's sessions.
+SECURITY_ACTIONS = ("end_sessions", "reset_2fa", "disable", "enable")
+
+
+@bp.post("/users/<int:user_id>/security")
+@admin_required
+def user_security(user_id: int):
+    """End sessions / reset a lost second factor / disable: the web side of the CLI."""
+    action = request.form.get("action", "")
+    if action not in SECURITY_ACTIONS:
+        abort(400, description=_("未知的操作：%(action)s", action=action[:32]))
+    db = get_session()
+    target = db.get(User, user_id)
+    if target is None:
+        abort(404)
+    if target.id == current_user.id:
+        abort(400, description=_("不能对自己的账号执行此操作：请使用“修改密码”和“两步验证”页面。"))
+    if action == "reset_2fa":
+        two_factor.reset(db, target)
+        message = _("已重置 %(name)s 的两步验证，其所有登录已结束；下次登录时需重新设置。",
+                    name=target.username)
+    else:
+        if action in ("disable", "enable"):
+            target.active = action == "enable"
+        end_sessions(db, target)
+        message = {
+            "end_sessions": _("%(name)s 的所有登录已结束。", name=target.username),
+            "disable": _("已停用 %(name)s，其所有登录已结束。", name=target.username),
+            "enable": _("已启用 %(name)s。", name=target.username),
+        }[action]
+    security_event(
+        "account_security_action", user=account(target), action=action, by=account(current_user)
+    )
+    flash(message, "success")
+    return redirect(url_for("admin.users"))

@@ -17,14 +17,20 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
+from sqlmodel import select
 
 from evaluation.audit import record
+from evaluation.auth import start_session
+from evaluation.config import two_factor_required
 from evaluation.db import get_session
 from evaluation.extensions import limiter
 from evaluation.forms import LoginForm, PasswordChangeForm, attach_errors
 from evaluation.i18n import LANGUAGES
-from evaluation.models import Role
-from evaluation.services.accounts import authenticate, change_password
+from evaluation.models import Role, User
+from evaluation.models.base import utcnow
+from evaluation.security_log import account, name_fingerprint, security_event
+from evaluation.services import two_factor
+from evaluation.services.accounts import authenticate, change_password, end_sessions
 from evaluation.services.errors import ValidationFailed
 
 bp = Blueprint("auth", __name__)
@@ -64,19 +70,54 @@ def login():
     db = get_session()
     user = authenticate(db, form.username.data, form.password.data)
     if user is None:
-        record(db, "login_failed", "user", None, {"username": form.username.data[:64]})
-        db.commit()
+        _record_failed_login(db, form.username.data)
         form.password.errors = [_("用户名或密码不正确。")]
         return render_template("auth/login.html", form=form), 401
-    session.clear()  # a fresh session on login: no fixation
-    login_user(user)
-    return redirect(_safe_next(request.args.get("next")) or url_for(HOME_BY_ROLE[user.role]))
+    next_url = _safe_next(request.args.get("next"))
+    if user.has_totp or (
+        two_factor.must_use_2fa(user) and two_factor_required(current_app.config)
+    ):
+        # The password was right; the session belongs to nobody until the second factor is.
+        session.clear()
+        session[PENDING_2FA] = {
+            "login_id": user.get_id(),
+            "at": int(utcnow().timestamp()),
+            "tries": 0,
+            "next": next_url,
+        }
+        step = "second_factor" if user.has_totp else "second_factor_setup"
+        security_event("login_password_accepted", user=account(user), then=step)
+        return redirect(url_for(f"auth.{step}"))
+    return finish_login(user, next_url, method="password")
+
+
+def _record_failed_login(db, typed: str) -> None:
+    # A name that is no account is often a password typed in the wrong field: hash it.
+    known = db.exec(select(User.id).where(User.username == typed.strip())).first()
+    who = typed[:64] if known is not None else f"#{name_fingerprint(typed)}"
+    record(db, "login_failed", "user", known, {"username": who})
+    db.commit()
+    security_event("login_failed", username=who)
+
+
+# The half-finished login between a right password and a right second factor.
+PENDING_2FA = "pending_2fa"
+
+
+def finish_login(user: User, next_url: str | None, *, method: str):
+    start_session(user)
+    security_event("login_succeeded", user=account(user), method=method)
+    return redirect(next_url or url_for(HOME_BY_ROLE[user.role]))
 
 
 @bp.post("/logout")
 @login_required
 def logout():
     # CSRFProtect has checked the token before we get here (every POST, app-wide).
+    user = current_user._get_current_object()
+    # Every session of this user ends, a copy of this cookie included (server-side epoch).
+    end_sessions(get_session(), user)
+    security_event("logout", user=account(user))
     logout_user()
     session.clear()
     flash(_("您已退出登录。"), "info")
@@ -97,6 +138,7 @@ def password():
         else:
             # Re-issue the cookie under the new login id (the proxy itself would recurse).
             login_user(current_user._get_current_object())
+            security_event("password_changed", user=account(current_user))
             flash(_("密码已修改。"), "success")
             return redirect(url_for("auth.password"))
     status = 400 if form.errors else 200

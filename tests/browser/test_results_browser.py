@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 from screens import snap
 
 PASSWORD = "pingyi-demo-2024"
-TITLE_2023 = "2023年度国家机关'谁执法谁普法'履职评议"
+TITLE_2023 = "2023年度国家机关“谁执法谁普法”履职评议"
 
 
 def login(page, base: str, username: str) -> None:

@@ -38,9 +38,12 @@ def test_connect_without_a_valid_token_is_refused(show, auth):
     assert not client.is_connected(NS)
 
 
-def test_a_token_for_another_session_is_refused(show):
+def test_a_token_for_another_session_is_refused(show, caplog):
+    caplog.set_level("INFO", logger="pingyi.security")
     client = show.connect(show.overlay, session=show.live_id + 1000)
     assert not client.is_connected(NS)
+    assert "event=live_connect_refused" in caplog.text  # ASVS V16.3.1
+    assert show.overlay not in caplog.text
 
 
 def test_each_role_gets_a_snapshot_on_connect(show):
@@ -132,7 +135,8 @@ def test_marks_for_an_agency_not_on_stage_are_refused(show):
         "not_on_stage")
 
 
-def test_roles_cannot_use_each_others_events(show, db):
+def test_roles_cannot_use_each_others_events(show, db, caplog):
+    caplog.set_level("INFO", logger="pingyi.security")
     judge, overlay = show.judge(1), show.connect(show.overlay)
     assert command(judge, "next")["error"]["code"] == "forbidden"
     assert command(overlay, "next")["error"]["code"] == "forbidden"
@@ -141,6 +145,7 @@ def test_roles_cannot_use_each_others_events(show, db):
     director = show.director()
     assert submit(director, show.slot_ids[0], "80", "sheet-director-1")["error"]["code"] == (
         "forbidden")
+    assert caplog.text.count("event=live_event_forbidden") == 4  # ASVS V16.3.2
 
 
 def test_before_the_reveal_only_the_director_sees_marks(show):
