@@ -52,6 +52,9 @@ DEFAULTS: dict[str, object] = {
     "CODE_DIGEST_KEY": None,
     # Strict-Transport-Security on https responses (one year; 0 switches it off).
     "HSTS_MAX_AGE": 31536000,
+    # Draw a results version's charts in the job worker once it is composed (the export
+    # then finds them cached); off in the tests that do not look at charts.
+    "PRERENDER_CHARTS": True,
 }
 
 # Environment variables read without the PINGYI_ prefix (the usual names in deployments).
@@ -65,7 +68,8 @@ _INT_KEYS = {
     "SESSION_MAX_HOURS",
     "HSTS_MAX_AGE",
 }
-_BOOL_KEYS = {"SESSION_COOKIE_SECURE", "RATELIMIT_ENABLED", "TESTING", "PROXY_FIX", "REQUIRE_2FA"}
+_BOOL_KEYS = {"SESSION_COOKIE_SECURE", "RATELIMIT_ENABLED", "TESTING", "PROXY_FIX", "REQUIRE_2FA",
+              "PRERENDER_CHARTS"}
 
 
 class ConfigError(RuntimeError):

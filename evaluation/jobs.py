@@ -120,13 +120,19 @@ def submit(folder: Path, kind: str, payload_path: Path, *, runner=None, **owner)
             **owner,
         },
     )
-    try:
-        future = _executor().submit(runner, str(path), kind, str(payload_path))
-    except BrokenProcessPool:  # the worker died (e.g. killed): start a new one
-        _reset_executor()
-        future = _executor().submit(runner, str(path), kind, str(payload_path))
+    future = run_in_worker(runner, str(path), kind, str(payload_path))
     future.add_done_callback(partial(_record_crash, path))
     return job_id
+
+
+def run_in_worker(function, *args) -> Future:
+    """Run `function(*args)` in the worker after what is queued there already; no state
+    file (background work no page follows, e.g. charts drawn ahead)."""
+    try:
+        return _executor().submit(function, *args)
+    except BrokenProcessPool:  # the worker died (e.g. killed): start a new one
+        _reset_executor()
+        return _executor().submit(function, *args)
 
 
 def _record_crash(path: Path, future: Future) -> None:

@@ -156,6 +156,7 @@ def app(backend, tmp_path):
             "RATELIMIT_STORAGE_URI": "memory://",
         "LIVE_SWEEP_SECONDS": 0,
             "FILES_FOLDER": str(tmp_path / "files"),
+            "PRERENDER_CHARTS": False,   # no chart worker per composed version
         }
     )
     yield application

@@ -34,6 +34,26 @@ def cached_path(folder: Path, composed: ComposedResults, name: str, fmt: str) ->
     return chart_path(folder, composed.campaign_id, composed.revision, name, fmt)
 
 
+def complete_marker(folder: Path, campaign_id: int, revision: int) -> Path:
+    """Present once every chart of the revision is in the cache (drawn ahead or exported)."""
+    return chart_path(folder, campaign_id, revision, "complete", "txt").parent / "complete"
+
+
+def is_complete(folder: Path, campaign_id: int, revision: int) -> bool:
+    return revision != PREVIEW and complete_marker(folder, campaign_id, revision).exists()
+
+
+def mark_complete(folder: Path, composed: ComposedResults) -> None:
+    if composed.revision != PREVIEW:
+        _write(complete_marker(folder, composed.campaign_id, composed.revision), b"")
+
+
+def missing_by_name(folder: Path, composed: ComposedResults) -> list[tuple[str, tuple]]:
+    """Every chart of an export not in the cache yet, as (name, formats)."""
+    return _by_name([item for item in charts.all_chart_items(composed)
+                     if not cached_path(folder, composed, *item).exists()])
+
+
 def _write(path: Path, data: bytes) -> None:
     """Write-then-rename: a reader never sees half a chart."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -85,6 +105,8 @@ def render_all(folder: Path, composed: ComposedResults,
                 progress(done, len(wanted))
     else:
         _render_in_pool(folder, composed, missing, workers, done, len(wanted), progress)
+    if items is None:
+        mark_complete(folder, composed)
     return [cached_path(folder, composed, *item) for item in wanted]
 
 

@@ -34,4 +34,8 @@ def use_cjk_font() -> str:
     rcParams["axes.unicode_minus"] = False   # ASCII hyphen-minus: no glyph question at all
     rcParams["svg.fonttype"] = "path"        # SVGs carry the outlines: no font needed to view
     rcParams["svg.hashsalt"] = "pingyi"      # identical charts give identical SVG files
+    # The font's own hints, not FreeType's autohinter (matplotlib's default): autohinting
+    # analyses every CFF glyph of a CJK face on each draw, a third of a PNG chart's time
+    # (ranking page: 430 -> 295 ms of CPU), for text that looks the same at these sizes.
+    rcParams["text.hinting"] = "native"
     return CJK_FAMILY

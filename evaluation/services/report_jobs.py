@@ -34,6 +34,30 @@ def composed_results(db, campaign) -> ComposedResults:
     return composed_for_version(db, versions[0]) if versions else compose(db, campaign)
 
 
+def prerender_charts(config: dict, folder: Path, composed: ComposedResults) -> bool:
+    """Queue the charts of a results version in the worker (evaluation.reports.prerender),
+    so that its export is a cache hit; False when off (PRERENDER_CHARTS) or nothing to do."""
+    if not config.get("PRERENDER_CHARTS", True):
+        return False
+    from evaluation.reports import prerender
+
+    return prerender.start(folder, composed)
+
+
+def prerender_newest(config: dict, folder: Path, db, campaign) -> bool:
+    """prerender_charts for the version the reports show (the newest), when its charts are
+    not all drawn yet (e.g. the server restarted during the pre-render after composing)."""
+    from evaluation.reports.chart_cache import is_complete
+    from evaluation.services.results import composed_for_version
+    from evaluation.services.results_versions import versions_of
+
+    versions = versions_of(db, campaign)
+    if not config.get("PRERENDER_CHARTS", True) or not versions or \
+            is_complete(folder, campaign.id, versions[0].number):
+        return False
+    return prerender_charts(config, folder, composed_for_version(db, versions[0]))
+
+
 def reports_folder(config: dict, instance_path: str) -> Path:
     return Path(config.get("REPORTS_FOLDER") or instance_path)
 

@@ -22,6 +22,7 @@ from evaluation.services.errors import ValidationFailed
 from evaluation.services.persistence import commit_or_fail
 from evaluation.services.results import compose
 from evaluation.services.results_announcement import DEFAULT_APPEAL_DAYS, announcement_text
+from evaluation.services.results_data import ComposedResults
 from evaluation.services.results_freeze import FrozenView, dumps, freeze
 from evaluation.services.results_marks import gather_marks, marks_to_csv
 from evaluation.services.results_policy import load_policy, policy_to_json
@@ -55,6 +56,14 @@ def published_version(db: Session, campaign_id: int) -> ResultsVersion | None:
 def compose_version(db: Session, campaign: Campaign, user: User, *, reason: str = "",
                     now: datetime | None = None) -> ResultsVersion:
     """Compose and freeze a new draft. Once a result is public, a reason is required."""
+    return compose_version_and_results(db, campaign, user, reason=reason, now=now)[0]
+
+
+def compose_version_and_results(db: Session, campaign: Campaign, user: User, *,
+                                reason: str = "", now: datetime | None = None,
+                                ) -> tuple[ResultsVersion, ComposedResults]:
+    """compose_version, and the results it froze: the new version's charts are drawn from
+    them (report_jobs.prerender_charts) instead of composing them a second time."""
     reason = reason.strip()
     current = published_version(db, campaign.id)
     if current is not None and not reason:
@@ -88,7 +97,7 @@ def compose_version(db: Session, campaign: Campaign, user: User, *, reason: str 
            {"campaign_id": campaign.id, "number": number,
             "policy_fingerprint": policy.fingerprint, "supersedes": version.supersedes_id})
     commit_or_fail(db)
-    return version
+    return version, composed
 
 
 def certify(db: Session, version: ResultsVersion, user: User,

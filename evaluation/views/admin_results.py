@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -10,6 +10,7 @@ from evaluation.access import get_campaign, organizer_required
 from evaluation.db import get_session
 from evaluation.forms import CsrfOnlyForm
 from evaluation.models import Appeal, ResultsVersion, User
+from evaluation.services import report_jobs
 from evaluation.services.appeals import appeals_of, decide_appeal
 from evaluation.services.errors import ValidationFailed
 from evaluation.services.results import ResultsUnavailable, compose
@@ -29,7 +30,7 @@ from evaluation.services.results_versions import (
     TwoPersonRule,
     WorkflowRefused,
     certify,
-    compose_version,
+    compose_version_and_results,
     edit_announcement,
     publish,
     versions_of,
@@ -145,15 +146,27 @@ def results_compose(campaign_id: int):
     if not CsrfOnlyForm().validate_on_submit():
         abort(400)
     try:
-        version = compose_version(db, campaign, current_user, reason=request.form.get("reason", ""))
+        version, composed = compose_version_and_results(
+            db, campaign, current_user, reason=request.form.get("reason", ""))
     except ValidationFailed as failure:
         flash("；".join(failure.errors.values()), "error")
         return redirect(url_for("admin.results", campaign_id=campaign.id), code=303)
     except ResultsUnavailable as problem:
         flash(str(problem), "error")
         return redirect(url_for("admin.results", campaign_id=campaign.id), code=303)
+    _prerender(lambda folder: report_jobs.prerender_charts(current_app.config, folder, composed))
     flash(_("已生成第 %(n)s 版结果草稿，请另一位组织者复核。", n=version.number), "success")
     return redirect(url_for("admin.results_version", version_id=version.id))
+
+
+def _prerender(queue) -> None:
+    """Queue the charts of a composed, certified or published version in the job worker.
+    Only a head start for the exports: a failure here is logged, never the organizer's."""
+    folder = report_jobs.reports_folder(current_app.config, current_app.instance_path)
+    try:
+        queue(folder)
+    except Exception:   # noqa: BLE001 - the version is committed; an export draws the charts
+        current_app.logger.exception("charts of a results version not queued")
 
 
 def _version_page(version, campaign, errors=None, status=200):
@@ -174,7 +187,7 @@ def results_version(version_id: int):
     return _version_page(version, campaign)
 
 
-def _version_step(version_id: int, step, done_message: str):
+def _version_step(version_id: int, step, done_message: str, after=None):
     version, campaign = get_version(version_id)
     if not CsrfOnlyForm().validate_on_submit():
         return _version_page(version, campaign, {"form": _("表单已过期，请重试。")}, 400)
@@ -183,6 +196,8 @@ def _version_step(version_id: int, step, done_message: str):
     except ValidationFailed as failure:
         get_session().rollback()
         return _version_page(version, campaign, failure.errors, _refusal_status(failure))
+    if after is not None:
+        _prerender(lambda folder: after(folder, campaign))
     flash(done_message, "success")
     return redirect(url_for("admin.results_version", version_id=version.id))
 
@@ -191,7 +206,7 @@ def _version_step(version_id: int, step, done_message: str):
 @organizer_required
 def results_certify(version_id: int):
     return _version_step(version_id, lambda db, v: certify(db, v, current_user),
-                         _("已复核。"))
+                         _("已复核。"), after=_prerender_newest)
 
 
 @bp.post("/results/<int:version_id>/announcement")
@@ -211,7 +226,13 @@ def results_publish(version_id: int):
         return _version_page(version, campaign, {"appeal_days": _("请输入申诉期天数。")}, 400)
     return _version_step(
         version_id, lambda db, v: publish(db, v, current_user, appeal_days=int(raw)),
-        _("结果已公布。"))
+        _("结果已公布。"), after=_prerender_newest)
+
+
+def _prerender_newest(folder, campaign) -> None:
+    """After certifying or publishing: the pre-render after composing normally finished
+    long ago (nothing to do); if it was cut short (a restart), it goes on."""
+    report_jobs.prerender_newest(current_app.config, folder, get_session(), campaign)
 
 
 @bp.post("/appeals/<int:appeal_id>/decision")
