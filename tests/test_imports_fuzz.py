@@ -71,13 +71,20 @@ def workbooks(draw, kind: str) -> bytes:
     return out.getvalue()
 
 
+def _position(data: bytes, draw) -> int:
+    # A fraction of the length, not an index bounded by it: the saved bytes carry openpyxl's
+    # save time, so their length can change by a byte when hypothesis replays an example, and
+    # a draw whose bounds change between replays is refused as flaky.
+    return draw(st.integers(0, 9999)) * len(data) // 10000
+
+
 def broken(data: bytes, draw) -> bytes:
     """The same bytes truncated, with bytes overwritten, or a zip with a damaged member."""
     how = draw(st.sampled_from(["truncate", "overwrite", "member", "garbage"]))
     if how == "truncate":
-        return data[: draw(st.integers(0, len(data) - 1))]
+        return data[: _position(data, draw)]
     if how == "overwrite":
-        at = draw(st.integers(0, len(data) - 1))
+        at = _position(data, draw)
         patch = draw(st.binary(min_size=1, max_size=64))
         return data[:at] + patch + data[at + len(patch):]
     if how == "member":

@@ -31,10 +31,9 @@ def _wait(condition, timeout: float = 120) -> None:
         time.sleep(0.2)
 
 
-def test_a_composed_version_is_drawn_ahead_and_its_export_draws_nothing(app, db, tmp_path,
-                                                                        request):
-    if request.node.callspec.params.get("backend") == "postgresql":
-        pytest.skip("the worker's part needs no database; composing is tested on both")
+# The worker's part needs no database; composing is tested on both backends elsewhere.
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_a_composed_version_is_drawn_ahead_and_its_export_draws_nothing(app, db, tmp_path):
     app.config.update(REPORTS_FOLDER=str(tmp_path), PRERENDER_CHARTS=True)
     world = results_world.build(db)
     web = Browserless(app.test_client())
