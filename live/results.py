@@ -17,7 +17,6 @@ from evaluation.models import (
     LiveSubmission,
     Score,
     ScoreStatus,
-    Stage,
 )
 from evaluation.services.conflicts import declared_judge_conflicts, judge_recused
 from scoring import PanelResult, PanelRule
@@ -51,7 +50,7 @@ def seat_states_by_slot(
     """
     seats = db.exec(
         select(LiveSeat.id.label("seat_id"), LiveSeat.seat_no, Judge.id, Judge.name,
-               Judge.group_name, Judge.affiliation_agency_id)
+               Judge.group_name, Judge.affiliation_agency_id, Judge.campaign_id)
         .join(Judge, Judge.id == LiveSeat.judge_id)
         .where(LiveSeat.session_id == session_id)
         .order_by(LiveSeat.seat_no)
@@ -72,18 +71,14 @@ def seat_states_by_slot(
         (slot_id, seat_id): (submission_id, totals[submission_id] if value is None else value)
         for submission_id, slot_id, seat_id, value in rows
     }
-    declared = _declared_conflicts(db, session_id, slots)
+    # The panel's judges belong to the session's campaign: no need to load session and stage.
+    declared = declared_judge_conflicts(
+        db, seats[0].campaign_id, [slot.agency_id for slot in slots]) if seats else set()
     return {
         slot.id: [_state(slot, seat, marks.get((slot.id, seat.seat_id)), declared)
                   for seat in seats]
         for slot in slots
     }
-
-
-def _declared_conflicts(db: Session, session_id: int, slots: list[LiveSlot]) -> set:
-    live = db.get(LiveSession, session_id)
-    stage = db.get(Stage, live.stage_id)
-    return declared_judge_conflicts(db, stage.campaign_id, [slot.agency_id for slot in slots])
 
 
 def _sheet_totals(db: Session, session_id: int, submission_ids: list[int], sheet) -> dict:
