@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from datetime import timedelta
 from decimal import Decimal
 
 from sqlmodel import Session
@@ -12,16 +13,20 @@ from evaluation.models import (
     AgencyLevel,
     Campaign,
     CampaignStatus,
+    Indicator,
     Judge,
     Organization,
     OrganizationKind,
     Role,
     Stage,
     StageKind,
+    StageStatus,
     User,
 )
+from evaluation.models.base import utcnow
 from evaluation.services.accounts import create_user
 from evaluation.services.campaigns import CampaignFields, create_campaign
+from evaluation.services.indicators import IndicatorFields, create_indicator
 
 PASSWORD = "correct horse 42"
 _counter = itertools.count(1)
@@ -85,6 +90,27 @@ def stage(db: Session, campaign_: Campaign, kind: StageKind) -> Stage:
     from sqlmodel import select
 
     return db.exec(select(Stage).where(Stage.campaign_id == campaign_.id, Stage.kind == kind)).one()
+
+
+def open_stage(db: Session, campaign_: Campaign, kind: StageKind) -> Stage:
+    """The campaign's stage of `kind`, opened yesterday and closing in a week."""
+    opened = stage(db, campaign_, kind)
+    opened.opens_at = utcnow() - timedelta(days=1)
+    opened.closes_at = utcnow() + timedelta(days=7)
+    opened.status = StageStatus.OPEN
+    db.add(opened)
+    db.commit()
+    return opened
+
+
+def two_leaf_rubric(db: Session, campaign_: Campaign) -> tuple[Indicator, Indicator]:
+    """A 组织领导 (20) node with two leaves: A1 责任清单 (10, step 0.5), A2 普法台账 (10)."""
+    root = create_indicator(db, campaign_, IndicatorFields("A", "组织领导", Decimal("20")))
+    a1 = create_indicator(
+        db, campaign_, IndicatorFields("A1", "责任清单", Decimal("10"), step=Decimal("0.5")), root
+    )
+    a2 = create_indicator(db, campaign_, IndicatorFields("A2", "普法台账", Decimal("10")), root)
+    return a1, a2
 
 
 def judge(db: Session, campaign_: Campaign, name: str | None = None) -> Judge:

@@ -4,7 +4,6 @@ indicators (A1 on a 0.5 step), the peer-review stage open for a week."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
 from decimal import Decimal
 
 import factories as f
@@ -20,11 +19,8 @@ from evaluation.models import (
     Role,
     Stage,
     StageKind,
-    StageStatus,
     User,
 )
-from evaluation.models.base import utcnow
-from evaluation.services.indicators import IndicatorFields, create_indicator
 from evaluation.services.peer_review import SetupFields, set_up
 
 NAMES = ["市司法局", "市税务局", "市公安局", "市教育局", "市水务局", "市审计局", "市商务局"]
@@ -62,16 +58,7 @@ def build(db, size: int = 4) -> World:
                               position=i) for i, a in enumerate(agencies))
     db.commit()
     contacts = [f.user(db, Role.AGENCY_CONTACT, organization, a) for a in agencies]
-    root = create_indicator(db, campaign, IndicatorFields("A", "组织领导", Decimal("20")))
-    a1 = create_indicator(
-        db, campaign, IndicatorFields("A1", "责任清单", Decimal("10"), step=Decimal("0.5")), root
-    )
-    a2 = create_indicator(db, campaign, IndicatorFields("A2", "普法台账", Decimal("10")), root)
-    stage = f.stage(db, campaign, StageKind.PEER_REVIEW)
-    stage.opens_at = utcnow() - timedelta(days=1)
-    stage.closes_at = utcnow() + timedelta(days=7)
-    stage.status = StageStatus.OPEN
-    db.add(stage)
-    db.commit()
+    a1, a2 = f.two_leaf_rubric(db, campaign)
+    stage = f.open_stage(db, campaign, StageKind.PEER_REVIEW)
     organizer = f.user(db, Role.ORGANIZER, organization)
     return World(campaign, agencies, contacts, organizer, a1, a2, stage)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-from decimal import Decimal
 
 import factories as f
 from webclient import Browserless
@@ -18,11 +17,9 @@ from evaluation.models import (
     Role,
     Stage,
     StageKind,
-    StageStatus,
     User,
 )
 from evaluation.models.base import utcnow
-from evaluation.services.indicators import IndicatorFields, create_indicator
 
 
 @dataclass
@@ -69,17 +66,8 @@ def build(db) -> World:
             )
         )
     db.commit()
-    root = create_indicator(db, campaign, IndicatorFields("A", "组织领导", Decimal("20")))
-    a1 = create_indicator(
-        db, campaign, IndicatorFields("A1", "责任清单", Decimal("10"), step=Decimal("0.5")), root
-    )
-    a2 = create_indicator(db, campaign, IndicatorFields("A2", "普法台账", Decimal("10")), root)
-    stage = f.stage(db, campaign, StageKind.SELF_ASSESSMENT)
-    stage.opens_at = utcnow() - timedelta(days=1)
-    stage.closes_at = utcnow() + timedelta(days=7)
-    stage.status = StageStatus.OPEN
-    db.add(stage)
-    db.commit()
+    a1, a2 = f.two_leaf_rubric(db, campaign)
+    stage = f.open_stage(db, campaign, StageKind.SELF_ASSESSMENT)
     return World(
         campaign=campaign,
         agency_a=agency_a,

@@ -33,7 +33,6 @@ from evaluation.models import (
 )
 from evaluation.services.conflicts import declare_conflict, recusals
 from evaluation.services.errors import ValidationFailed
-from evaluation.services.indicators import IndicatorFields, create_indicator
 from evaluation.services.inspection_teams import assign_team, team_of
 from evaluation.services.results import compose
 from evaluation.services.results_marks import REVIEWER, inspection_marks
@@ -90,10 +89,7 @@ def world(db) -> World:
         db.add(CampaignAgency(campaign_id=campaign.id, agency_id=a.id, group_name="市直组",
                               position=position))
     db.commit()
-    root = create_indicator(db, campaign, IndicatorFields("A", "组织领导", D(20)))
-    a1 = create_indicator(db, campaign, IndicatorFields("A1", "责任清单", D(10), step=D("0.5")),
-                          root)
-    a2 = create_indicator(db, campaign, IndicatorFields("A2", "普法台账", D(10)), root)
+    a1, a2 = f.two_leaf_rubric(db, campaign)
     stage = f.stage(db, campaign, StageKind.FIELD_INSPECTION)
     alice, bob, carol = (_inspector(db, org, n) for n in ("李考察", "王考察", "赵考察"))
     w = World(campaign, stage, agency, other, f.user(db, Role.ORGANIZER, org), alice, bob, carol,
