@@ -80,6 +80,7 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from evaluation.views import (
+        account_sessions,  # noqa: F401  (its routes register on auth.bp)
         admin,
         agency_portal,
         agency_publicity,  # noqa: F401  (its routes register on agency_portal.bp)

@@ -65,6 +65,8 @@ def identify(db: Session, session_id: int, token: str | None, user) -> Identity:
     if (
         user is not None
         and user.is_authenticated
+        # An admin-set initial password not yet replaced opens only the password page.
+        and not user.must_change_password
         and can_manage_organization(user, session_organization(db, live))
     ):
         return Identity(DIRECTOR, session_id, f"user:{user.id}:{user.username}",
