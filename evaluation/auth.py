@@ -27,6 +27,8 @@ from evaluation.security_log import account, security_event
 from evaluation.services import user_sessions
 
 LOGIN_AT, SEEN_AT = "login_at", "seen_at"
+# The blueprints whose pages an account opens (the rest are public or token-based).
+ACCOUNT_BLUEPRINTS = frozenset({"admin", "agency", "inspector", "api", "live_pages", "live_http"})
 # Rewriting the cookie on every request is wasteful; a minute's precision is enough.
 SEEN_PRECISION_SECONDS = 60
 
@@ -114,10 +116,10 @@ def init_login(app: Flask, login_manager: LoginManager) -> None:
 
     @app.before_request
     def temporary_password_first():
-        """An admin-chosen initial password opens only the account pages (V6.4.1): login,
-        logout, the password change, the second factor, the sessions list, the language."""
-        endpoint = request.endpoint or ""
-        if endpoint == "static" or endpoint.startswith("auth."):
+        """An admin-chosen initial password opens none of the pages an account opens
+        (V6.4.1), only the account's own (`auth.*`: the password change, the second factor,
+        the sessions list, logout) and what anyone may see anyway."""
+        if request.blueprint not in ACCOUNT_BLUEPRINTS:
             return None
         if current_user.is_authenticated and current_user.must_change_password:
             return redirect(url_for("auth.password"))
