@@ -108,8 +108,8 @@ def finish_login(user: User, next_url: str | None, *, method: str):
     start_session(user)
     security_event("login_succeeded", user=account(user), method=method)
     if user.must_change_password:
-        # An admin chose this password: it is replaced before anything else opens (V6.4.1).
-        flash(_("这是管理员设置的初始密码，请先设置您自己的新密码。"), "info")
+        # An admin chose this password: it is replaced before anything else opens (V6.4.1);
+        # the password page says why.
         return redirect(url_for("auth.password"))
     return redirect(next_url or url_for(HOME_BY_ROLE[user.role]))
 
