@@ -14,7 +14,16 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Flask, current_app, flash, has_request_context, redirect, request, session, url_for
+from flask import (
+    Flask,
+    current_app,
+    flash,
+    has_request_context,
+    redirect,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, current_user, login_user

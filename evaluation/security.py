@@ -12,10 +12,10 @@ from __future__ import annotations
 import hashlib
 
 from flask import Flask, current_app, g, request
-
-from evaluation.config import is_production
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
+
+from evaluation.config import is_production
 
 # Scripts and styles come from our own static files only: no inline script can run.
 CONTENT_SECURITY_POLICY = (

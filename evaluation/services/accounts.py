@@ -11,8 +11,8 @@ from evaluation.config import is_production
 from evaluation.models import Role, User
 from evaluation.models.base import utcnow
 from evaluation.security_log import account, security_event
-from evaluation.services.errors import ValidationFailed
 from evaluation.services import user_sessions
+from evaluation.services.errors import ValidationFailed
 from evaluation.services.passwords import DEFAULT_DEMO_PASSWORD, password_problem
 
 # Compared against when the username is unknown, so both paths cost the same time.

@@ -95,7 +95,8 @@ def phone_key(config) -> bytes:
 
 
 def phone_digest(phone: str) -> str:
-    return hmac.new(phone_key(current_app.config), phone.encode("ascii"), hashlib.sha256).hexdigest()
+    key = phone_key(current_app.config)
+    return hmac.new(key, phone.encode("ascii"), hashlib.sha256).hexdigest()
 
 
 def send_challenge(db: Session, stage: Stage, raw_phone: str) -> str:

@@ -65,7 +65,9 @@ def touch(db: Session, record: UserSession, now: datetime) -> None:
     record.last_seen_at = now
 
 
-def open_sessions(db: Session, user: User, idle: timedelta, lifetime: timedelta) -> list[UserSession]:
+def open_sessions(
+    db: Session, user: User, idle: timedelta, lifetime: timedelta
+) -> list[UserSession]:
     """The user's sessions that still work, newest first (idle and absolute limits applied)."""
     now = utcnow()
     rows = db.exec(

@@ -26,8 +26,8 @@ from itsdangerous import BadSignature, URLSafeSerializer
 
 from evaluation.db import get_session
 from evaluation.extensions import limiter
-from evaluation.security import cookie_name, cookie_secure
 from evaluation.models import Agency, BallotKind, Campaign, IdentityMode, Satisfaction
+from evaluation.security import cookie_name, cookie_secure
 from evaluation.services import ballots as service
 from evaluation.services import sms, vote_codes
 from evaluation.services.ballot_screening import network_of
