@@ -11,6 +11,7 @@ from evaluation.config import is_production
 from evaluation.models import Role, User
 from evaluation.models.base import utcnow
 from evaluation.security_log import account, security_event
+from evaluation.services import user_sessions
 from evaluation.services.errors import ValidationFailed
 from evaluation.services.passwords import DEFAULT_DEMO_PASSWORD, password_problem
 
@@ -36,6 +37,7 @@ def end_sessions(session: Session, user: User) -> None:
     """Every session of `user` ends, on every device (logout, an admin's order, 2FA reset)."""
     user.session_epoch += 1
     session.add(user)
+    user_sessions.end_all(session, user)
     session.commit()
 
 
@@ -49,7 +51,10 @@ def create_user(
     organization_id: int | None = None,
     agency_id: int | None = None,
     enforce_policy: bool = True,
+    temporary_password: bool = False,
 ) -> User:
+    """temporary_password: the password was chosen by an admin (`/admin/users/new`,
+    `pingyi user create`), so the user must replace it at the first login (ASVS V6.4.1)."""
     # enforce_policy=False only for the demo's published accounts (refused in production).
     problem = password_problem(password, username) if enforce_policy else None
     if problem:
@@ -63,20 +68,28 @@ def create_user(
         password_hash=generate_password_hash(password),
         organization_id=organization_id,
         agency_id=agency_id,
+        must_change_password=temporary_password,
     )
     session.add(user)
     session.flush()
     return user
 
 
-def change_password(session: Session, user: User, current: str, new: str) -> None:
+def change_password(
+    session: Session, user: User, current: str, new: str, *, keep_session: int | None = None
+) -> None:
+    """keep_session: the id of the `UserSession` the change was made from (it stays open)."""
     if not check_password_hash(user.password_hash, current):
         raise ValidationFailed({"current_password": str(_l("当前密码不正确。"))})
     problem = password_problem(new, user.username)
     if problem:
         raise ValidationFailed({"new_password": problem})
+    if check_password_hash(user.password_hash, new):
+        raise ValidationFailed({"new_password": str(_l("新密码不能与当前密码相同。"))})
     user.password_hash = generate_password_hash(new)
     # A new timestamp changes the login id, so sessions signed before the change end.
     user.password_changed_at = utcnow()
+    user.must_change_password = False
     session.add(user)
+    user_sessions.end_all(session, user, keep=keep_session)
     session.commit()
