@@ -129,7 +129,9 @@ def test_a_tablet_retries_about_every_second_while_the_server_restarts(scoring_o
     gaps = [later - earlier for earlier, later in zip(attempts, attempts[1:], strict=False)]
     # 500 ms doubling to 1 s, +/- 50 %: ~0.5 s, ~1 s, then 1 s apart (5 s apart before).
     assert len(attempts) >= 5 and max(gaps) < 1.6, gaps
+    snap(tablet, "tablet-server-restarting")
     with Server(instance, port=server.port):
         up = time.monotonic()
         expect(tablet.locator("#status")).to_contain_text("已连接", timeout=5_000)
         assert time.monotonic() - up < 2.5
+        snap(tablet, "tablet-server-restarted")
