@@ -127,11 +127,12 @@ def test_a_tablet_retries_about_every_second_while_the_server_restarts(scoring_o
     tablet.wait_for_timeout(7_000)
     attempts = [moment for moment in log.attempts if moment > down]
     gaps = [later - earlier for earlier, later in zip(attempts, attempts[1:], strict=False)]
-    # 500 ms doubling to 1 s, +/- 50 %: ~0.5 s, ~1 s, then 1 s apart (5 s apart before).
-    assert len(attempts) >= 5 and max(gaps) < 1.6, gaps
+    # 500 ms doubling to 1 s, +/- 50 %: ~0.5 s, ~1 s, then 1 s apart (with the old 5 s
+    # ceiling: 3 or 4 attempts, 2-5 s apart). The slack is for a loaded CI machine's timers.
+    assert len(attempts) >= 5 and max(gaps) < 1.8, gaps
     snap(tablet, "tablet-server-restarting")
     with Server(instance, port=server.port):
         up = time.monotonic()
         expect(tablet.locator("#status")).to_contain_text("已连接", timeout=5_000)
-        assert time.monotonic() - up < 2.5
+        assert time.monotonic() - up < 4  # one retry interval, a handshake, and slack
         snap(tablet, "tablet-server-restarted")
