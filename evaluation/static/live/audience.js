@@ -12,7 +12,7 @@
   var pending = load(key + ".pending", null);  // {client_id, slot_id, level}
 
   var live = new PingyiLive.LiveConnection({
-    session: session, token: code,
+    session: session, token: code, crowd: true,
     onSnapshot: render,
     onStatus: function (connected) {
       $("status").textContent = connected ? text.online : text.offline;
