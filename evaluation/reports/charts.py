@@ -233,6 +233,7 @@ def _bar_rows(axes, labels: list[str]) -> None:
 
     axes.set_ylim(len(labels) - 0.5 + BAR_MARGIN, -0.5 - BAR_MARGIN)
     axes.set_yticks([])
+    _no_axis_labels(axes.yaxis)
     place = blended_transform_factory(axes.transAxes, axes.transData)
     for row, label in enumerate(labels):
         axes.text(-0.01, row, label, transform=place, ha="right", va="center", fontsize=10,
@@ -295,27 +296,42 @@ def radar_chart(composed: ComposedResults, agency):
         axes.text(0.5, 0.5, "\n".join(lines), ha="center", va="center", fontsize=11)
         axes.set_title(title, fontsize=11, y=FIXED)
         return figure
-    figure, _new = _refilled(("radar",), _radar_figure)
+    figure, _new = _refilled(("radar", len(scores)), lambda: _radar_figure(len(scores)))
     axes = figure.axes[0]
-    angles = [2 * math.pi * i / len(scores) for i in range(len(scores))]
+    angles = _radar_angles(len(scores))
     shares = [float(s.score / s.max_points * 100) if s.max_points else 0.0 for s in scores]
     axes.plot(angles + angles[:1], shares + shares[:1], color=KEPT, linewidth=2)
     axes.fill(angles + angles[:1], shares + shares[:1], color=KEPT, alpha=0.25)
-    axes.set_xticks(angles, [f"{s.name}\n{s.score:f}/{_points(s.max_points)}" for s in scores],
-                    fontsize=8)
-    axes.tick_params(axis="x", pad=8)
-    axes.set_ylim(0, 100)
-    axes.set_yticks([20, 40, 60, 80, 100], ["20%", "40%", "60%", "80%", "100%"], fontsize=7)
+    axes.set_xticklabels([f"{s.name}\n{s.score:f}/{_points(s.max_points)}" for s in scores],
+                         fontsize=8)
     # a figure title above the labels: the axes title sits where the top label is drawn
     figure.suptitle(title, fontsize=11, y=0.98)
     return figure
 
 
-def _radar_figure():
+def _radar_angles(count: int) -> list[float]:
+    return [2 * math.pi * i / count for i in range(count)]
+
+
+def _radar_figure(count: int):
+    """The radar's axes, grid, rings and their labels: the same for every agency with
+    `count` first-level indicators, so set once (setting ticks builds Tick objects)."""
     figure = _figure(5, 4.6)
-    figure.add_subplot(projection="polar")
+    axes = figure.add_subplot(projection="polar")
     figure.subplots_adjust(left=0.12, right=0.88, top=0.76, bottom=0.08)
+    axes.set_xticks(_radar_angles(count), [""] * count, fontsize=8)
+    axes.tick_params(axis="x", pad=8)
+    axes.set_ylim(0, 100)
+    axes.set_yticks([20, 40, 60, 80, 100], ["20%", "40%", "60%", "80%", "100%"], fontsize=7)
+    _no_axis_labels(axes.xaxis, axes.yaxis)
     return figure
+
+
+def _no_axis_labels(*axes) -> None:
+    """Axes without an axis label: matplotlib still measures every tick label on each draw
+    to move the (empty) label clear of them, unless the label has a fixed place."""
+    for axis in axes:
+        axis.set_label_coords(0.5, 0.5)
 
 
 def _points(value) -> str:
@@ -346,6 +362,7 @@ def _marks_figure(count: int):
         axes.tick_params(axis="x", labelsize=8)
         for side in ("top", "right", "left"):
             axes.spines[side].set_visible(False)
+        _no_axis_labels(axes.xaxis, axes.yaxis)
     figure.subplots_adjust(left=0.2, right=0.97, top=1 - 0.55 / figure.get_figheight(),
                            bottom=0.35 / figure.get_figheight() + 0.05, hspace=0.9)
     return figure
@@ -381,7 +398,8 @@ def _panel_strip(composed: ComposedResults, axes, panel) -> None:
     pad = max(1.0, spread * 0.12)
     axes.set_xlim(min(values) - pad, max(values) + pad)
     axes.set_ylim(-0.8, 0.8 + 0.35 * max(seen.values(), default=1))
-    axes.set_yticks([0], [panel.label], fontsize=9)
+    if [t.get_text() for t in axes.get_yticklabels()] != [panel.label]:
+        axes.set_yticks([0], [panel.label], fontsize=9)
     recused = len(result.recused)
     axes.set_title(f"{result.count} 个计入" + (f"，{recused} 人回避" if recused else "") +
                    f"　得分 {result.value:f}（虚线）", fontsize=8, loc="right", y=FIXED)
@@ -402,7 +420,8 @@ def trend_chart(composed: ComposedResults, agency):
         label = f"{total:.2f}" + (f"\n第{rank}名" if rank else "") + (f" {grade}" if grade else "")
         axes.annotate(label, (year, float(total)), xytext=(0, 8), textcoords="offset points",
                       ha="center", fontsize=7)
-    axes.set_xticks(years, [f"{year}年" for year in years], fontsize=8)
+    if list(axes.get_xticks()) != years:     # the same years for nearly every agency
+        axes.set_xticks(years, [f"{year}年" for year in years], fontsize=8)
     low = min(totals)
     axes.set_ylim(max(0.0, math.floor(low / 10) * 10 - 10), 105)
     axes.set_title(f"{composed.agencies[agency.agency].name} 历年得分", fontsize=11, y=FIXED)
@@ -415,5 +434,6 @@ def _trend_figure():
     axes.set_ylabel("总分")
     axes.margins(x=0.12)
     axes.grid(alpha=0.3)
+    _no_axis_labels(axes.xaxis)
     figure.subplots_adjust(left=0.12, right=0.95, top=0.86, bottom=0.12)
     return figure

@@ -12,6 +12,11 @@ for every chart, none of which changes a pixel when avoided:
   size, angle and its position's fraction of a pixel (1/64, FreeType's own unit; matplotlib
   places glyphs at subpixel positions). A glyph moved by whole pixels is the same bitmap
   moved, so the cached one is drawn where FreeType would have drawn its twin.
+- Every text is measured and aligned (`Text._get_layout`: font metrics of each line) twice a
+  draw, once for its extent and once to draw it, although tick labels, titles and names are
+  the same from one agency to the next. The caching renderer keeps these layouts by everything
+  they are computed from (string, font properties, alignment, rotation, spacing, dpi); the
+  layout does not depend on where the text is.
 - The image is written from the canvas' buffer as RGB (every chart is opaque: the alpha
   channel is 255 throughout and a quarter of the bytes to compress) at zlib level 1, without
   print_figure's set-up around it.
@@ -25,6 +30,7 @@ import math
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg, get_hinting_flag
 from matplotlib.ft2font import RenderMode
+from matplotlib.text import Text
 
 PNG_LEVEL = 1     # zlib-ng level 1: as fast as storing, the files ~5% bigger than level 6
 _LAYOUTS: dict[tuple, tuple] = {}
@@ -34,6 +40,10 @@ CACHE_LIMIT = 200_000    # entries of each cache; a full export needs a few thou
 
 class CachingRenderer(RendererAgg):
     """RendererAgg whose plain text (not mathtext, not TeX) reuses layouts and glyphs."""
+
+    def __init__(self, width, height, dpi):
+        super().__init__(width, height, dpi)
+        self.text_layouts: dict[tuple, tuple] = {}     # Text._get_layout's, see _text_layout
 
     def draw_text(self, gc, x, y, s, prop, angle, ismath=False, mtext=None):
         if ismath or (mtext is not None and (mtext.get_fontfeatures() is not None or
@@ -83,6 +93,36 @@ class CachingRenderer(RendererAgg):
                 int(height) - (top + (up >> 6)) + buffer.shape[0], 0, gc)
 
 
+_plain_text_layout = Text._get_layout
+
+
+def _text_layout(text: Text, renderer):
+    """Text._get_layout, kept by the caching renderer (any other renderer: computed as
+    ever). Wrapped text is laid out by where it is, so never kept."""
+    layouts = getattr(renderer, "text_layouts", None)
+    if layouts is None or text.get_wrap() or text.get_usetex():
+        return _plain_text_layout(text, renderer)
+    try:
+        key = (text.get_text(), tuple(text.get_fontproperties().__dict__.items()),
+               text._parse_math, text._linespacing, text._get_multialignment(),
+               text.get_rotation(), text.get_horizontalalignment(),
+               text.get_verticalalignment(), text.get_rotation_mode(),
+               text.get_figure(root=True).dpi)
+        found = layouts.get(key)
+    except TypeError:      # a property that cannot be a key: computed as ever
+        return _plain_text_layout(text, renderer)
+    if found is None:
+        found = _plain_text_layout(text, renderer)
+        _remember(layouts, key, found)
+    bbox, lines, corner = found
+    return bbox.frozen(), list(lines), corner     # callers get their own copies
+
+
+def install() -> None:
+    """Let caching renderers keep text layouts (idempotent; others are not affected)."""
+    Text._get_layout = _text_layout
+
+
 def _remember(cache: dict, key, value) -> None:
     if len(cache) >= CACHE_LIMIT:
         cache.clear()
@@ -120,6 +160,7 @@ def png(figure, dpi: float) -> bytes:
     with no metadata but the resolution."""
     from PIL import Image
 
+    install()
     if figure.dpi != dpi:
         raise ValueError("draws at the figure's own resolution only")
     buffer = io.BytesIO()
