@@ -149,6 +149,7 @@ def _figure(width: float, height: float, **options):
 # draws one chart at a time (the chart pool's processes, the job worker, a test), never
 # from several threads; `draw` hands out a kept figure until the next chart of its kind.
 _KEPT_FIGURES: dict[tuple, object] = {}
+FIXED_GID = "kept-artist"    # a data artist of a kept figure refilled, not removed
 
 
 def _refilled(key: tuple, build):
@@ -160,7 +161,8 @@ def _refilled(key: tuple, build):
         return figure, True
     for axes in figure.axes:
         for artist in [*axes.lines, *axes.collections, *axes.patches, *axes.texts]:
-            artist.remove()
+            if artist.get_gid() != FIXED_GID:
+                artist.remove()
         axes.relim()
     return figure, False
 
@@ -363,6 +365,12 @@ def _marks_figure(count: int):
         for side in ("top", "right", "left"):
             axes.spines[side].set_visible(False)
         _no_axis_labels(axes.xaxis, axes.yaxis)
+        # the marks of every agency in two collections made once per panel (a scatter call
+        # is a tenth of the chart's time): first, so drawn before the names at the same zorder
+        axes.scatter([], [], s=30, color=KEPT, alpha=0.7, zorder=3, label="计入",
+                     gid=FIXED_GID)
+        axes.scatter([], [], s=60, marker="x", color=DROPPED, linewidths=2, zorder=4,
+                     label="去掉", gid=FIXED_GID)
     figure.subplots_adjust(left=0.2, right=0.97, top=1 - 0.55 / figure.get_figheight(),
                            bottom=0.35 / figure.get_figheight() + 0.05, hspace=0.9)
     return figure
@@ -383,12 +391,10 @@ def _panel_strip(composed: ComposedResults, axes, panel) -> None:
         points.append((x, y, fate[judge], judge_name(composed, panel.stage, judge)))
     kept = [(x, y) for x, y, what, _ in points if what == "kept"]
     dropped = [(x, y, who) for x, y, what, who in points if what != "kept"]
-    if kept:
-        axes.scatter([x for x, _ in kept], [y for _, y in kept], s=30, color=KEPT, alpha=0.7,
-                     zorder=3, label="计入")
+    kept_marks, dropped_marks = axes.collections[:2]
+    _refill(kept_marks, kept)
+    _refill(dropped_marks, [(x, y) for x, y, _ in dropped])
     if dropped:
-        axes.scatter([x for x, _, _ in dropped], [y for _, y, _ in dropped], s=60, marker="x",
-                     color=DROPPED, linewidths=2, zorder=4, label="去掉")
         for x, y, who in dropped:
             axes.annotate(f"{x:g} {who}", (x, y), xytext=(0, 7), textcoords="offset points",
                           ha="center", fontsize=7, color=DROPPED)
@@ -403,6 +409,13 @@ def _panel_strip(composed: ComposedResults, axes, panel) -> None:
     recused = len(result.recused)
     axes.set_title(f"{result.count} 个计入" + (f"，{recused} 人回避" if recused else "") +
                    f"　得分 {result.value:f}（虚线）", fontsize=8, loc="right", y=FIXED)
+
+
+def _refill(collection, points: list[tuple[float, float]]) -> None:
+    import numpy as np
+
+    collection.set_offsets(points or np.empty((0, 2)))
+    collection.set_visible(bool(points))
 
 
 def trend_chart(composed: ComposedResults, agency):
