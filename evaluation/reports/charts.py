@@ -15,7 +15,6 @@ import io
 import math
 import re
 
-from evaluation.reports import raster
 from evaluation.reports.fonts import use_cjk_font
 from evaluation.reports.panels import agency_panels
 from evaluation.reports.texts import grade_names, judge_name
@@ -105,6 +104,8 @@ def render_many(composed: ComposedResults, name: str, fmts) -> dict[str, bytes]:
     it costs as much as saving it once)."""
     if any(fmt not in FORMATS for fmt in fmts):
         raise ValueError(f"unknown chart format in {fmts!r}")
+    from evaluation.reports import raster  # matplotlib: only where charts are drawn
+
     use_cjk_font()
     figure = draw(composed, name)
     files = {}
