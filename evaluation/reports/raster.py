@@ -18,24 +18,25 @@ for every chart, none of which changes a pixel when avoided:
   they are computed from (string, font properties, alignment, rotation, spacing, dpi); the
   layout does not depend on where the text is.
 - The image is written from the canvas' buffer as RGB (every chart is opaque: the alpha
-  channel is 255 throughout and a quarter of the bytes to compress) at zlib level 1, without
-  print_figure's set-up around it.
+  channel is 255 throughout and a quarter of the bytes to compress), unfiltered, at zlib
+  level 1, without print_figure's set-up around it (see encode_png).
 """
 
 from __future__ import annotations
 
-import io
 import math
+import struct
+import zlib
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg, get_hinting_flag
 from matplotlib.ft2font import RenderMode
 from matplotlib.text import Text
 
-PNG_LEVEL = 1     # zlib-ng level 1: as fast as storing, the files ~5% bigger than level 6
+PNG_LEVEL = 1     # 4 ms for a chart; level 6: 7 ms for files ~15% smaller
 _LAYOUTS: dict[tuple, tuple] = {}
 _GLYPHS: dict[tuple, tuple] = {}
-CACHE_LIMIT = 200_000    # entries of each cache; a full export needs a few thousand
+CACHE_LIMIT = 50_000    # entries of each cache (a full export: ~10,000 glyphs; ~25 MB at most)
 
 
 class CachingRenderer(RendererAgg):
@@ -148,22 +149,36 @@ def canvas(figure) -> CachingCanvas:
     return figure.canvas
 
 
-def rgb(figure) -> np.ndarray:
-    """The figure drawn, as an (height, width, 3) array (a copy)."""
-    drawing = canvas(figure)
-    drawing.draw()
-    return np.asarray(drawing.buffer_rgba())[..., :3].copy()
-
-
 def png(figure, dpi: float) -> bytes:
     """The figure as a PNG file: what savefig(format="png", dpi=dpi) draws, pixel for pixel,
     with no metadata but the resolution."""
-    from PIL import Image
-
     install()
     if figure.dpi != dpi:
         raise ValueError("draws at the figure's own resolution only")
-    buffer = io.BytesIO()
-    Image.fromarray(rgb(figure)).save(buffer, format="png", compress_level=PNG_LEVEL,
-                                      dpi=(dpi, dpi))
-    return buffer.getvalue()
+    drawing = canvas(figure)
+    drawing.draw()
+    return encode_png(np.asarray(drawing.buffer_rgba()), dpi)
+
+
+def encode_png(rgba: np.ndarray, dpi: float) -> bytes:
+    """An opaque RGBA image as an RGB PNG: every row unfiltered (filter type 0), deflated at
+    zlib level 1. Pillow chooses a filter for each row by trying all five, which costs more
+    than the compression itself (8 ms for an 880 x 638 chart, 4 ms here) and, on charts
+    (flat colours, long white runs), gives larger files, not smaller."""
+    height, width = rgba.shape[:2]
+    rows = np.empty((height, 1 + 3 * width), np.uint8)
+    rows[:, 0] = 0                                            # each row's filter type
+    rows[:, 1:].reshape(height, width, 3)[...] = rgba[..., :3]
+    per_metre = round(dpi / 0.0254)
+    return b"".join([
+        b"\x89PNG\r\n\x1a\n",
+        _chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)),  # 8-bit RGB
+        _chunk(b"pHYs", struct.pack(">IIB", per_metre, per_metre, 1)),
+        _chunk(b"IDAT", zlib.compress(rows, PNG_LEVEL)),
+        _chunk(b"IEND", b""),
+    ])
+
+
+def _chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + \
+        struct.pack(">I", zlib.crc32(kind + data))
