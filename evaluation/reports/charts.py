@@ -395,10 +395,10 @@ def _panel_strip(composed: ComposedResults, axes, panel) -> None:
     kept_marks, dropped_marks = axes.collections[:2]
     _refill(kept_marks, kept)
     _refill(dropped_marks, [(x, y) for x, y, _ in dropped])
-    if dropped:
+    if dropped:     # inside the limits set below (annotation_clip: no need to check)
         for x, y, who in dropped:
             axes.annotate(f"{x:g} {who}", (x, y), xytext=(0, 7), textcoords="offset points",
-                          ha="center", fontsize=7, color=DROPPED)
+                          ha="center", fontsize=7, color=DROPPED, annotation_clip=False)
     axes.axvline(float(result.base), color="#333333", linewidth=1, linestyle="--")
     values = [float(m) for _, m in result.given() if m is not None] or [0.0]
     spread = max(values) - min(values)
@@ -432,8 +432,9 @@ def trend_chart(composed: ComposedResults, agency):
     axes.plot(years, totals, marker="o", color=KEPT, linewidth=2)
     for year, total, rank, grade in points:
         label = f"{total:.2f}" + (f"\n第{rank}名" if rank else "") + (f" {grade}" if grade else "")
+        # every point is inside the limits set below: no need for matplotlib to check it
         axes.annotate(label, (year, float(total)), xytext=(0, 8), textcoords="offset points",
-                      ha="center", fontsize=7)
+                      ha="center", fontsize=7, annotation_clip=False)
     if list(axes.get_xticks()) != years:     # the same years for nearly every agency
         axes.set_xticks(years, [f"{year}年" for year in years], fontsize=8)
     low = min(totals)
