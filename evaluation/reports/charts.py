@@ -155,7 +155,8 @@ FIXED_GID = "kept-artist"    # a data artist of a kept figure refilled, not remo
 
 def _refilled(key: tuple, build):
     """(figure, True) built by `build()` the first time; then (the same figure, False) with
-    every data artist removed and the data limits reset, ready to draw the next agency."""
+    every data artist removed (but those with the gid FIXED_GID, which the chart refills) and
+    the data limits reset, ready to draw the next agency."""
     figure = _KEPT_FIGURES.get(key)
     if figure is None:
         figure = _KEPT_FIGURES[key] = build()
