@@ -171,7 +171,9 @@ def test_the_fast_png_is_what_savefig_draws_pixel_for_pixel(composed, kind):
     names = [kind] if "-" in kind else [f"{kind}-{agency}" for agency in agencies]
     for name in names:
         fast = charts.render(composed, name, "png")
-        assert Image.open(io.BytesIO(fast)).mode == "RGB"       # opaque: no alpha to write
+        image = Image.open(io.BytesIO(fast))
+        assert image.mode == "RGB"                   # opaque: no alpha channel to write
+        assert round(image.info["dpi"][0]) == charts.DPI and "Software" not in image.info
         charts._KEPT_FIGURES.clear()           # a figure of its own, never drawn fast
         reference = _savefig_png(charts.draw(composed, name))
         charts._KEPT_FIGURES.clear()
