@@ -141,3 +141,71 @@ def test_chart_processes_are_never_forked_from_a_gevent_patched_process(monkeypa
     assert chart_cache._context().get_start_method() == "fork"     # the job worker
     monkeypatch.setattr(monkey, "is_module_patched", lambda name: True)
     assert chart_cache._context().get_start_method() == "spawn"    # the serving process
+
+
+def _pixels(png: bytes):
+    import numpy as np
+
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGBA")).astype(int)
+
+
+def _savefig_png(figure) -> bytes:
+    """The ordinary path: a new plain Agg canvas and savefig, as charts were written before."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    FigureCanvasAgg(figure)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=charts.DPI)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("kind", ["ranking-0", "breakdown-1", "radar", "marks", "trend"])
+def test_the_fast_png_is_what_savefig_draws_pixel_for_pixel(composed, kind):
+    """raster.png (kept canvas, cached layouts and glyphs, RGB at level 1) may not change a
+    pixel: for a first chart, and for later agencies drawn into the refilled figure with the
+    caches warm, each against a new figure saved by savefig."""
+    from evaluation.reports import raster
+
+    use_cjk_font()
+    agencies = [a.agency for a in composed.result.agencies[:4]]
+    names = [kind] if "-" in kind else [f"{kind}-{agency}" for agency in agencies]
+    for name in names:
+        fast = charts.render(composed, name, "png")
+        image = Image.open(io.BytesIO(fast))
+        assert image.mode == "RGB"                   # opaque: no alpha channel to write
+        assert round(image.info["dpi"][0]) == charts.DPI and "Software" not in image.info
+        charts._KEPT_FIGURES.clear()           # a figure of its own, never drawn fast
+        reference = _savefig_png(charts.draw(composed, name))
+        charts._KEPT_FIGURES.clear()
+        expected = _pixels(reference)
+        assert (expected[..., 3] == 255).all()
+        assert (_pixels(fast) == expected).all(), name
+    assert raster._GLYPHS and raster._LAYOUTS
+
+
+def test_the_fast_path_draws_with_the_cjk_font_and_warns_of_a_missing_glyph(strict_fonts):
+    """The caching renderer lays text out with the bundled face, and a glyph missing from
+    it still fails (matplotlib's warning, an error under strict_fonts) on the fast path."""
+    from matplotlib.figure import Figure
+
+    from evaluation.reports import raster
+
+    use_cjk_font()
+    figure = Figure(figsize=(3, 1), dpi=charts.DPI)
+    label = figure.text(0.1, 0.5, "乳源瑶族自治县 优秀")
+    canvas = raster.canvas(figure)
+    canvas.draw()
+    assert isinstance(canvas.renderer, raster.CachingRenderer)
+    laid = [items for key, items in raster._LAYOUTS.items() if key[-1] == label.get_text()]
+    assert laid and {font.family_name for font, *_ in laid[0]} == {CJK_FAMILY}
+    figure.text(0.1, 0.2, "缺字\ue000")        # private use: no glyph in the face
+    with pytest.raises(UserWarning, match="missing from font"):
+        canvas.draw()
+    with pytest.raises(UserWarning, match="missing from font"):   # and through charts
+        raster.png(_figure_with_title("评议\U0001F600"), charts.DPI)
+
+
+def _figure_with_title(title: str):
+    figure = charts._figure(3, 1)
+    figure.suptitle(title)
+    return figure

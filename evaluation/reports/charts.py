@@ -31,7 +31,6 @@ GRADE_COLOURS = ["#2e7d32", "#1f6fb4", "#e0a100", "#c62828"]
 STAGE_COLOURS = ["#4e79a7", "#59a14f", "#f28e2b", "#76b7b2", "#b07aa1", "#9c755f"]
 KEPT, DROPPED = "#1f6fb4", "#d62728"
 DPI = 110
-PNG_LEVEL = 3    # zlib's default 6 is 5x slower for files a few per cent smaller
 # A title at a fixed height: left to matplotlib, every draw measures all tick labels of the
 # axes to lift the title over any at the top (none of these charts has any there), ~15% of
 # a chart's time.
@@ -104,20 +103,24 @@ def render_many(composed: ComposedResults, name: str, fmts) -> dict[str, bytes]:
     it costs as much as saving it once)."""
     if any(fmt not in FORMATS for fmt in fmts):
         raise ValueError(f"unknown chart format in {fmts!r}")
+    from evaluation.reports import raster  # matplotlib: only where charts are drawn
+
     use_cjk_font()
     figure = draw(composed, name)
     files = {}
     for fmt in fmts:
+        if fmt == "png":     # savefig's pixels, without its set-up, from cached glyphs
+            files[fmt] = raster.png(figure, DPI)
+            continue
         buffer = io.BytesIO()
-        options = {"pil_kwargs": {"compress_level": PNG_LEVEL}} if fmt == "png" else {}
-        figure.savefig(buffer, format=fmt, dpi=DPI, metadata=_metadata(fmt), **options)
+        figure.savefig(buffer, format=fmt, dpi=DPI, metadata=_metadata(fmt))
         files[fmt] = buffer.getvalue()
     return files
 
 
 def _metadata(fmt: str) -> dict:
-    # No creation date: the same results give the same file.
-    return {"Software": None} if fmt == "png" else {"Date": None, "Creator": None}
+    # No creation date: the same results give the same file (raster.png writes none).
+    return {"Date": None, "Creator": None}
 
 
 def draw(composed: ComposedResults, name: str):
@@ -146,18 +149,21 @@ def _figure(width: float, height: float, **options):
 # draws one chart at a time (the chart pool's processes, the job worker, a test), never
 # from several threads; `draw` hands out a kept figure until the next chart of its kind.
 _KEPT_FIGURES: dict[tuple, object] = {}
+FIXED_GID = "kept-artist"    # a data artist of a kept figure refilled, not removed
 
 
 def _refilled(key: tuple, build):
     """(figure, True) built by `build()` the first time; then (the same figure, False) with
-    every data artist removed and the data limits reset, ready to draw the next agency."""
+    every data artist removed (but those with the gid FIXED_GID, which the chart refills) and
+    the data limits reset, ready to draw the next agency."""
     figure = _KEPT_FIGURES.get(key)
     if figure is None:
         figure = _KEPT_FIGURES[key] = build()
         return figure, True
     for axes in figure.axes:
         for artist in [*axes.lines, *axes.collections, *axes.patches, *axes.texts]:
-            artist.remove()
+            if artist.get_gid() != FIXED_GID:
+                artist.remove()
         axes.relim()
     return figure, False
 
@@ -230,6 +236,7 @@ def _bar_rows(axes, labels: list[str]) -> None:
 
     axes.set_ylim(len(labels) - 0.5 + BAR_MARGIN, -0.5 - BAR_MARGIN)
     axes.set_yticks([])
+    _no_axis_labels(axes.yaxis)
     place = blended_transform_factory(axes.transAxes, axes.transData)
     for row, label in enumerate(labels):
         axes.text(-0.01, row, label, transform=place, ha="right", va="center", fontsize=10,
@@ -292,27 +299,42 @@ def radar_chart(composed: ComposedResults, agency):
         axes.text(0.5, 0.5, "\n".join(lines), ha="center", va="center", fontsize=11)
         axes.set_title(title, fontsize=11, y=FIXED)
         return figure
-    figure, _new = _refilled(("radar",), _radar_figure)
+    figure, _new = _refilled(("radar", len(scores)), lambda: _radar_figure(len(scores)))
     axes = figure.axes[0]
-    angles = [2 * math.pi * i / len(scores) for i in range(len(scores))]
+    angles = _radar_angles(len(scores))
     shares = [float(s.score / s.max_points * 100) if s.max_points else 0.0 for s in scores]
     axes.plot(angles + angles[:1], shares + shares[:1], color=KEPT, linewidth=2)
     axes.fill(angles + angles[:1], shares + shares[:1], color=KEPT, alpha=0.25)
-    axes.set_xticks(angles, [f"{s.name}\n{s.score:f}/{_points(s.max_points)}" for s in scores],
-                    fontsize=8)
-    axes.tick_params(axis="x", pad=8)
-    axes.set_ylim(0, 100)
-    axes.set_yticks([20, 40, 60, 80, 100], ["20%", "40%", "60%", "80%", "100%"], fontsize=7)
+    axes.set_xticklabels([f"{s.name}\n{s.score:f}/{_points(s.max_points)}" for s in scores],
+                         fontsize=8)
     # a figure title above the labels: the axes title sits where the top label is drawn
     figure.suptitle(title, fontsize=11, y=0.98)
     return figure
 
 
-def _radar_figure():
+def _radar_angles(count: int) -> list[float]:
+    return [2 * math.pi * i / count for i in range(count)]
+
+
+def _radar_figure(count: int):
+    """The radar's axes, grid, rings and their labels: the same for every agency with
+    `count` first-level indicators, so set once (setting ticks builds Tick objects)."""
     figure = _figure(5, 4.6)
-    figure.add_subplot(projection="polar")
+    axes = figure.add_subplot(projection="polar")
     figure.subplots_adjust(left=0.12, right=0.88, top=0.76, bottom=0.08)
+    axes.set_xticks(_radar_angles(count), [""] * count, fontsize=8)
+    axes.tick_params(axis="x", pad=8)
+    axes.set_ylim(0, 100)
+    axes.set_yticks([20, 40, 60, 80, 100], ["20%", "40%", "60%", "80%", "100%"], fontsize=7)
+    _no_axis_labels(axes.xaxis, axes.yaxis)
     return figure
+
+
+def _no_axis_labels(*axes) -> None:
+    """Axes without an axis label: matplotlib still measures every tick label on each draw
+    to move the (empty) label clear of them, unless the label has a fixed place."""
+    for axis in axes:
+        axis.set_label_coords(0.5, 0.5)
 
 
 def _points(value) -> str:
@@ -343,6 +365,13 @@ def _marks_figure(count: int):
         axes.tick_params(axis="x", labelsize=8)
         for side in ("top", "right", "left"):
             axes.spines[side].set_visible(False)
+        _no_axis_labels(axes.xaxis, axes.yaxis)
+        # the marks of every agency in two collections made once per panel (a scatter call
+        # is a tenth of the chart's time): first, so drawn before the names at the same zorder
+        axes.scatter([], [], s=30, color=KEPT, alpha=0.7, zorder=3, label="计入",
+                     gid=FIXED_GID)
+        axes.scatter([], [], s=60, marker="x", color=DROPPED, linewidths=2, zorder=4,
+                     label="去掉", gid=FIXED_GID)
     figure.subplots_adjust(left=0.2, right=0.97, top=1 - 0.55 / figure.get_figheight(),
                            bottom=0.35 / figure.get_figheight() + 0.05, hspace=0.9)
     return figure
@@ -363,25 +392,31 @@ def _panel_strip(composed: ComposedResults, axes, panel) -> None:
         points.append((x, y, fate[judge], judge_name(composed, panel.stage, judge)))
     kept = [(x, y) for x, y, what, _ in points if what == "kept"]
     dropped = [(x, y, who) for x, y, what, who in points if what != "kept"]
-    if kept:
-        axes.scatter([x for x, _ in kept], [y for _, y in kept], s=30, color=KEPT, alpha=0.7,
-                     zorder=3, label="计入")
-    if dropped:
-        axes.scatter([x for x, _, _ in dropped], [y for _, y, _ in dropped], s=60, marker="x",
-                     color=DROPPED, linewidths=2, zorder=4, label="去掉")
+    kept_marks, dropped_marks = axes.collections[:2]
+    _refill(kept_marks, kept)
+    _refill(dropped_marks, [(x, y) for x, y, _ in dropped])
+    if dropped:     # inside the limits set below (annotation_clip: no need to check)
         for x, y, who in dropped:
             axes.annotate(f"{x:g} {who}", (x, y), xytext=(0, 7), textcoords="offset points",
-                          ha="center", fontsize=7, color=DROPPED)
+                          ha="center", fontsize=7, color=DROPPED, annotation_clip=False)
     axes.axvline(float(result.base), color="#333333", linewidth=1, linestyle="--")
     values = [float(m) for _, m in result.given() if m is not None] or [0.0]
     spread = max(values) - min(values)
     pad = max(1.0, spread * 0.12)
     axes.set_xlim(min(values) - pad, max(values) + pad)
     axes.set_ylim(-0.8, 0.8 + 0.35 * max(seen.values(), default=1))
-    axes.set_yticks([0], [panel.label], fontsize=9)
+    if [t.get_text() for t in axes.get_yticklabels()] != [panel.label]:
+        axes.set_yticks([0], [panel.label], fontsize=9)
     recused = len(result.recused)
     axes.set_title(f"{result.count} 个计入" + (f"，{recused} 人回避" if recused else "") +
                    f"　得分 {result.value:f}（虚线）", fontsize=8, loc="right", y=FIXED)
+
+
+def _refill(collection, points: list[tuple[float, float]]) -> None:
+    import numpy as np
+
+    collection.set_offsets(points or np.empty((0, 2)))
+    collection.set_visible(bool(points))
 
 
 def trend_chart(composed: ComposedResults, agency):
@@ -397,9 +432,11 @@ def trend_chart(composed: ComposedResults, agency):
     axes.plot(years, totals, marker="o", color=KEPT, linewidth=2)
     for year, total, rank, grade in points:
         label = f"{total:.2f}" + (f"\n第{rank}名" if rank else "") + (f" {grade}" if grade else "")
+        # every point is inside the limits set below: no need for matplotlib to check it
         axes.annotate(label, (year, float(total)), xytext=(0, 8), textcoords="offset points",
-                      ha="center", fontsize=7)
-    axes.set_xticks(years, [f"{year}年" for year in years], fontsize=8)
+                      ha="center", fontsize=7, annotation_clip=False)
+    if list(axes.get_xticks()) != years:     # the same years for nearly every agency
+        axes.set_xticks(years, [f"{year}年" for year in years], fontsize=8)
     low = min(totals)
     axes.set_ylim(max(0.0, math.floor(low / 10) * 10 - 10), 105)
     axes.set_title(f"{composed.agencies[agency.agency].name} 历年得分", fontsize=11, y=FIXED)
@@ -412,5 +449,6 @@ def _trend_figure():
     axes.set_ylabel("总分")
     axes.margins(x=0.12)
     axes.grid(alpha=0.3)
+    _no_axis_labels(axes.xaxis)
     figure.subplots_adjust(left=0.12, right=0.95, top=0.86, bottom=0.12)
     return figure
