@@ -51,6 +51,15 @@ def test_logout_ends_the_session(web, organizer):
     assert web.client.get("/admin/").status_code == 302
 
 
+def test_logout_clears_the_cache_but_not_a_tablets_storage(web, organizer):
+    """ASVS V14.3.1: the browser drops cached pages of the session. Not "storage": it would
+    also erase a judge tablet's unsent marks kept by the same browser; not "cookies": that
+    clears every cookie of the registrable domain, other sites' too (docs/security.md)."""
+    web.login("zhang")
+    response = web.logout()
+    assert response.headers["Clear-Site-Data"] == '"cache"'
+
+
 def test_logout_by_get_is_not_possible(web, organizer):
     web.login("zhang")
     assert web.client.get("/logout").status_code == 405

@@ -27,9 +27,24 @@
     return token;
   }
 
+  // Refusals that mean the credential itself is no good (revoked, expired, re-issued links,
+  // no seat): retrying will not help, and the stored copy must go (ASVS V14.3.1).
+  var CREDENTIAL_REFUSED = ["unauthorized", "no_seat", "unknown_session"];
+
+  function credentialRefused(error) {
+    return Boolean(error) && CREDENTIAL_REFUSED.indexOf(error.code) >= 0;
+  }
+
+  function forget(keys) {
+    keys.forEach(function (key) {
+      try { global.localStorage.removeItem(key); } catch (e) { /* private mode */ }
+    });
+  }
+
   function LiveConnection(options) {
     this.session = options.session;
     this.token = options.token;
+    this.storageKey = options.storageKey || null;  // where tokenFromLocation kept the token
     this.device = options.device || null;
     this.onSnapshot = options.onSnapshot || function () {};
     this.onStatus = options.onStatus || function () {};
@@ -61,6 +76,7 @@
       if (error && error.data) {
         self.refused = true;
         self.socket.disconnect();
+        if (self.storageKey && credentialRefused(error.data)) forget([self.storageKey]);
         self.onRefused(error.data);
       }
     });
@@ -146,6 +162,8 @@
 
   global.PingyiLive = {
     fill: fill,
+    credentialRefused: credentialRefused,
+    forget: forget,
     LiveConnection: LiveConnection,
     tokenFromLocation: tokenFromLocation,
     formatClock: formatClock,
