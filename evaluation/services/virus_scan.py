@@ -15,7 +15,7 @@ import socket
 import struct
 from typing import Protocol
 
-from flask import current_app
+from flask import current_app, has_app_context
 
 DEFAULT_CLAMD_ADDRESS = "/var/run/clamav/clamd.ctl"
 CHUNK = 64 * 1024
@@ -73,6 +73,10 @@ class ClamdScanner:
 
 
 def scanner() -> Scanner | None:
+    # Uploads arrive in requests (an app context); code storing files without one (test
+    # fixtures, scripts) has no configuration to read, so no scanner either.
+    if not has_app_context():
+        return None
     chosen = (current_app.config.get("FILE_SCANNER") or "").strip()
     if not chosen:
         return None
