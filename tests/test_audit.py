@@ -254,3 +254,18 @@ def test_a_rolled_back_milestone_publishes_nothing(db, caplog):
     db.flush()
     db.rollback()
     assert "event=audit_head" not in caplog.text
+
+
+@pytest.mark.parametrize("action, object_type, payload, reason", [
+    ("update", "stage", {"status": ["open", "closed"]}, "stage_closed"),
+    ("update", "live_slot", {"segment": ["summary", "done"]}, "live_slot_done"),
+    ("results.publish", "results_version", {"revision": 3}, "results.publish"),
+    ("results.certify", "results_version", {"revision": 3}, "results.certify"),
+    ("update", "live_slot", {"segment": ["scoring", "closed"]}, None),
+    ("update", "stage", {"weight": ["20.00", "25.00"]}, None),
+    ("create", "score", {"value": "9.5"}, None),
+])
+def test_the_milestones_that_publish_the_head(action, object_type, payload, reason):
+    from evaluation.audit import _milestone
+
+    assert _milestone(action, object_type, payload) == reason

@@ -8,8 +8,8 @@
   "use strict";
 
   function tokenFromLocation(storageKey) {
-    // The token arrives in the link (?token= for OBS/vMix, #token= for tablets). Keep it in
-    // storage and take it out of the address bar, so it is not shown or bookmarked by accident.
+    // The token arrives in the link (?token= for OBS/vMix, #token= for tablets and the console).
+    // Keep it in storage and take it out of the address bar (not shown or bookmarked).
     var url = new URL(global.location.href);
     var fromHash = new URLSearchParams(url.hash.replace(/^#/, "")).get("token");
     var token = url.searchParams.get("token") || fromHash;
