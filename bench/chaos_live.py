@@ -6,12 +6,15 @@ A fresh instance (embedded SQLite, WAL, synchronous=FULL) with a session of J ju
 recusals, bench/live_setup.py) is served by `pingyi serve`. J simulated tablets
 (tests/live/simtablet.py: real python-socketio clients with the tablet's delivery rules: an
 outbox kept until acknowledged, resent on reconnect and every second) and O overlays are
-connected; a director client runs the show. Each round, a batch of judges submit their marks
-for the agency on stage without waiting, and at a random moment (0-300 ms later, so some marks
-are in flight) the server is killed with SIGKILL and started again. After each restart the
-bench measures how long until every client is back in sync: every tablet connected with an
-empty outbox and every overlay holding a snapshot of the server's current revision. When all
-judges of an agency have delivered, the director reveals it and puts the next one on stage.
+connected; a director client runs the show. Every client retries a lost connection as the
+real pages do (the reconnection delays of evaluation/static/live/connection.js, read from it:
+simtablet.page_reconnection), so the time to resync is the pages' time, not a faster one.
+Each round, a batch of judges submit their marks for the agency on stage without waiting, and
+at a random moment (0-300 ms later, so some marks are in flight) the server is killed with
+SIGKILL and started again. After each restart the bench measures how long until every client
+is back in sync: every tablet connected with an empty outbox and every overlay holding a
+snapshot of the server's current revision. When all judges of an agency have delivered, the
+director reveals it and puts the next one on stage.
 
 Printed figures:
 * acknowledged marks, stored marks, lost (acknowledged but not stored) and duplicates
@@ -52,7 +55,7 @@ sys.path.insert(0, str(ROOT / "tests" / "live"))
 
 import socketio  # noqa: E402
 from serverproc import Server, demo_instance, environment, run_cli  # noqa: E402
-from simtablet import NS, SimTablet  # noqa: E402
+from simtablet import NS, SimTablet, page_reconnection  # noqa: E402
 
 SYNC_TIMEOUT = 120.0
 
@@ -63,8 +66,8 @@ class Overlay:
     def __init__(self, base: str, session: int, token: str):
         self.revisions: list[int] = []
         self.lock = threading.Lock()
-        self.client = socketio.Client(reconnection=True, reconnection_delay=0.2,
-                                      reconnection_delay_max=1.0)
+        # Retrying as the real pages do (evaluation/static/live/connection.js).
+        self.client = socketio.Client(**page_reconnection())
         self.client.on("snapshot", self._seen, namespace=NS)
         self.client.connect(base, namespaces=[NS], transports=["websocket"], wait_timeout=10,
                             auth={"session": session, "token": token}, retry=True)
@@ -98,8 +101,8 @@ class Director:
     a crash is simply sent again."""
 
     def __init__(self, base: str, session: int, token: str):
-        self.client = socketio.Client(reconnection=True, reconnection_delay=0.2,
-                                      reconnection_delay_max=1.0)
+        # Retrying as the real pages do (evaluation/static/live/connection.js).
+        self.client = socketio.Client(**page_reconnection())
         self.client.connect(base, namespaces=[NS], transports=["websocket"], wait_timeout=10,
                             auth={"session": session, "token": token}, retry=True)
 

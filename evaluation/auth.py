@@ -5,12 +5,25 @@ The cookie is Flask's signed session, so the server decides when it stops workin
   (`User.get_id`): a password change, a logout or `pingyi user end-sessions` ends every
   session of that user, copies of the cookie included;
 - the session carries the login time and the time of the last request: it ends after
-  SESSION_IDLE_MINUTES without a request and SESSION_MAX_HOURS after the login.
+  SESSION_IDLE_MINUTES without a request and SESSION_MAX_HOURS after the login;
+- the session carries the key of its `UserSession` row: the user can end one session from
+  the list of their sessions (`evaluation.services.user_sessions`).
 """
 
 from __future__ import annotations
 
-from flask import Flask, current_app, flash, has_request_context, session
+from datetime import timedelta
+
+from flask import (
+    Flask,
+    current_app,
+    flash,
+    has_request_context,
+    redirect,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, current_user, login_user
@@ -20,8 +33,11 @@ from evaluation.db import get_session
 from evaluation.models import User
 from evaluation.models.base import utcnow
 from evaluation.security_log import account, security_event
+from evaluation.services import user_sessions
 
 LOGIN_AT, SEEN_AT = "login_at", "seen_at"
+# The blueprints whose pages an account opens (the rest are public or token-based).
+ACCOUNT_BLUEPRINTS = frozenset({"admin", "agency", "inspector", "api", "live_pages", "live_http"})
 # Rewriting the cookie on every request is wasteful; a minute's precision is enough.
 SEEN_PRECISION_SECONDS = 60
 
@@ -33,6 +49,22 @@ def start_session(user: User) -> None:
     now = int(utcnow().timestamp())
     session[LOGIN_AT] = now
     session[SEEN_AT] = now
+    session[user_sessions.SESSION_KEY] = user_sessions.open_session(
+        get_session(), user, request.headers.get("User-Agent"), session_lifetime()
+    )
+
+
+def session_lifetime() -> timedelta:
+    return timedelta(hours=current_app.config["SESSION_MAX_HOURS"])
+
+
+def session_idle_limit() -> timedelta:
+    return timedelta(minutes=current_app.config["SESSION_IDLE_MINUTES"])
+
+
+def current_session_record(user: User):
+    """This request's `UserSession` row, if it is open."""
+    return user_sessions.current(get_session(), user, session.get(user_sessions.SESSION_KEY))
 
 
 def _session_expired() -> str | None:
@@ -66,6 +98,14 @@ def load_user(login_id: str) -> User | None:
             security_event("session_expired", user=account(user), reason=expired)
             flash(_("登录已超时，请重新登录。"), "info")
             return None
+        record = current_session_record(user)
+        if record is None:
+            # Ended from the sessions list (here or on another device), or opened before
+            # sessions had records: log in again.
+            session.clear()
+            security_event("session_ended", user=account(user))
+            return None
+        user_sessions.touch(get_session(), record, utcnow())
     return user
 
 
@@ -82,3 +122,14 @@ def init_login(app: Flask, login_manager: LoginManager) -> None:
             set_actor(f"user:{current_user.id}:{current_user.username}")
         else:
             set_actor("anonymous")
+
+    @app.before_request
+    def temporary_password_first():
+        """An admin-chosen initial password opens none of the pages an account opens
+        (V6.4.1), only the account's own (`auth.*`: the password change, the second factor,
+        the sessions list, logout) and what anyone may see anyway."""
+        if request.blueprint not in ACCOUNT_BLUEPRINTS:
+            return None
+        if current_user.is_authenticated and current_user.must_change_password:
+            return redirect(url_for("auth.password"))
+        return None

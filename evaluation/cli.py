@@ -129,7 +129,10 @@ def user() -> None:
 @click.option("--agency-id", type=int, default=None)
 @with_appcontext
 def user_create(username, role, display_name, organization_id, agency_id) -> None:
-    """Create an account; the password is read from the terminal (or stdin)."""
+    """Create an account; the password is read from the terminal (or stdin).
+
+    It is a temporary password: the user must choose their own at the first login.
+    """
     from evaluation.models import Role
     from evaluation.services.accounts import create_user
     from evaluation.services.errors import ValidationFailed
@@ -145,11 +148,12 @@ def user_create(username, role, display_name, organization_id, agency_id) -> Non
                 role=Role(role),
                 organization_id=organization_id,
                 agency_id=agency_id,
+                temporary_password=True,
             )
             session.commit()
         except ValidationFailed as exc:
             raise click.ClickException(str(exc)) from exc
-    click.echo(f"created {role} {username}")
+    click.echo(f"created {role} {username}; they choose their own password at the first login")
 
 
 def _user_by_name(session, username: str):
@@ -180,6 +184,36 @@ def user_reset_2fa(username) -> None:
         two_factor.reset(session, found)
         security_event("second_factor_reset", user=account(found), by="cli")
     click.echo(f"two-factor authentication reset for {username}; their sessions have ended")
+
+
+@user.command("reset-link")
+@click.argument("username")
+@click.option(
+    "--base-url", default="http://127.0.0.1:5000", show_default=True, envvar="PINGYI_BASE_URL"
+)
+@with_appcontext
+def user_reset_link(username, base_url) -> None:
+    """Print a single-use link (7 days) to set a new password: a forgotten password.
+
+    Older links stop working and every session of the user ends. Check who is asking, and
+    hand the link over in person or by a channel already on file: whoever opens it sets the
+    password.
+    """
+    from evaluation.security_log import account, security_event
+    from evaluation.services.errors import ValidationFailed
+    from evaluation.services.invitations import issue_reset_link
+
+    with _session() as session, acting_as("cli:user-reset-link"):
+        found = _user_by_name(session, username)
+        try:
+            issued = issue_reset_link(session, found, None)
+        except ValidationFailed as exc:
+            raise click.ClickException(str(exc)) from exc
+        security_event("password_reset_link_issued", user=account(found), by="cli")
+        expires = issued.invitation.expires_at.strftime("%Y-%m-%d %H:%M UTC")
+    click.echo(f"{base_url.rstrip('/')}/invite/{issued.token}")
+    click.echo(f"single use, valid until {expires}; older links revoked, sessions of "
+               f"{username} ended")
 
 
 @user.command("end-sessions")

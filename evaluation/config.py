@@ -20,6 +20,9 @@ DEFAULTS: dict[str, object] = {
     # False here still means Secure over https (see evaluation.security); True forces it.
     "SESSION_COOKIE_SECURE": False,
     "PROXY_FIX": False,
+    # `__Host-` prefix on every cookie (session, device, display choices). None: on in
+    # production, off in development and tests (evaluation.security).
+    "COOKIE_HOST_PREFIX": None,
     "REMEMBER_COOKIE_HTTPONLY": True,
     "REMEMBER_COOKIE_SAMESITE": "Lax",
     "WTF_CSRF_TIME_LIMIT": 8 * 3600,
@@ -38,6 +41,8 @@ DEFAULTS: dict[str, object] = {
     "BALLOT_LIMIT_PER_IDENTITY": "10 per minute",
     # "console" logs the message (development); "package.module:Class" sends it.
     "SMS_SENDER": "console",
+    # A gateway that has not answered after this long counts as failed (503, nothing stored).
+    "SMS_TIMEOUT_SECONDS": 10,
     # 媒体公示: comments per network address (no captcha: a limit instead).
     "PUBLICITY_COMMENT_LIMIT": "5 per minute",
     # Admin and organizer accounts must use a TOTP second factor. None: on in production,
@@ -50,6 +55,15 @@ DEFAULTS: dict[str, object] = {
     # Key for digests of short codes (vote, panel, SMS, recovery codes, judges' short codes).
     # None: derived from SECRET_KEY. Set it to rotate SECRET_KEY without voiding printed codes.
     "CODE_DIGEST_KEY": None,
+    # Key for the digests of voters' phone numbers (SMS voting). None: SECRET_KEY itself, as
+    # before this setting existed, so stored digests keep matching. Set it (before rotating
+    # SECRET_KEY during an open SMS stage: to the current SECRET_KEY) so a rotation does not
+    # let every phone vote again. See README, "Rotating keys".
+    "PHONE_DIGEST_KEY": None,
+    # Earlier SECRET_KEY values, still accepted on cookies and signed form stamps while
+    # sessions signed with them run out (Flask 3.1). Environment: SECRET_KEY_FALLBACKS or
+    # PINGYI_SECRET_KEY_FALLBACKS, keys separated by commas or spaces.
+    "SECRET_KEY_FALLBACKS": [],
     # Strict-Transport-Security on https responses (one year; 0 switches it off).
     "HSTS_MAX_AGE": 31536000,
     # Draw a results version's charts in the job worker once it is composed (the export
@@ -58,7 +72,10 @@ DEFAULTS: dict[str, object] = {
 }
 
 # Environment variables read without the PINGYI_ prefix (the usual names in deployments).
-PLAIN_ENV_KEYS = ("DATABASE_URL", "REDIS_URL", "SECRET_KEY")
+PLAIN_ENV_KEYS = ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "SECRET_KEY_FALLBACKS")
+
+# Known keys whose values are lists (environment: separated by commas or whitespace).
+_LIST_KEYS = {"SECRET_KEY_FALLBACKS"}
 
 # Known keys whose environment values are not strings.
 _INT_KEYS = {
@@ -67,9 +84,10 @@ _INT_KEYS = {
     "SESSION_IDLE_MINUTES",
     "SESSION_MAX_HOURS",
     "HSTS_MAX_AGE",
+    "SMS_TIMEOUT_SECONDS",
 }
 _BOOL_KEYS = {"SESSION_COOKIE_SECURE", "RATELIMIT_ENABLED", "TESTING", "PROXY_FIX", "REQUIRE_2FA",
-              "PRERENDER_CHARTS"}
+              "PRERENDER_CHARTS", "COOKIE_HOST_PREFIX"}
 
 
 class ConfigError(RuntimeError):
@@ -80,7 +98,7 @@ def from_environment(environ: os._Environ | dict) -> dict[str, object]:
     found: dict[str, object] = {}
     for key in PLAIN_ENV_KEYS:
         if environ.get(key):
-            found[key] = environ[key]
+            found[key] = _coerce(key, environ[key])
     for name, raw in environ.items():
         if name.startswith("PINGYI_") and name != "PINGYI_ENV":
             key = name.removeprefix("PINGYI_")
@@ -90,7 +108,17 @@ def from_environment(environ: os._Environ | dict) -> dict[str, object]:
     return found
 
 
+def key_list(value: object) -> list[str]:
+    """A list of keys from a list or from one string ("k1,k2" or "k1 k2"); blanks dropped."""
+    if value is None:
+        return []
+    items = value.replace(",", " ").split() if isinstance(value, str) else list(value)
+    return [str(item).strip() for item in items if str(item).strip()]
+
+
 def _coerce(key: str, raw: str) -> object:
+    if key in _LIST_KEYS:
+        return key_list(raw)
     if key in _INT_KEYS:
         return int(raw)
     if key in _BOOL_KEYS:

@@ -12,6 +12,8 @@ from functools import lru_cache
 
 from flask import Flask, request
 
+from evaluation.security import cookie_name, cookie_secure
+
 ELDER_COOKIE = "pingyi_elder"
 SCRIPT_COOKIE = "pingyi_script"
 SCRIPTS = ("hans", "hant")
@@ -25,11 +27,11 @@ def is_public_page() -> bool:
 
 
 def elder_mode() -> bool:
-    return request.cookies.get(ELDER_COOKIE) == "1"
+    return request.cookies.get(cookie_name(ELDER_COOKIE)) == "1"
 
 
 def script() -> str:
-    chosen = request.cookies.get(SCRIPT_COOKIE)
+    chosen = request.cookies.get(cookie_name(SCRIPT_COOKIE))
     return chosen if chosen in SCRIPTS else "hans"
 
 
@@ -48,10 +50,14 @@ def remember(response, elder: str | None, chosen_script: str | None):
     """Store the reader's choices on the response (a year; not secret, not HttpOnly-worthy
     but kept HttpOnly anyway: no script needs them)."""
     if elder in ("0", "1"):
-        response.set_cookie(ELDER_COOKIE, elder, max_age=ONE_YEAR, samesite="Lax", httponly=True)
+        response.set_cookie(
+            cookie_name(ELDER_COOKIE), elder, max_age=ONE_YEAR, samesite="Lax", httponly=True,
+            secure=cookie_secure(),
+        )
     if chosen_script in SCRIPTS:
         response.set_cookie(
-            SCRIPT_COOKIE, chosen_script, max_age=ONE_YEAR, samesite="Lax", httponly=True
+            cookie_name(SCRIPT_COOKIE), chosen_script, max_age=ONE_YEAR, samesite="Lax",
+            httponly=True, secure=cookie_secure(),
         )
     return response
 

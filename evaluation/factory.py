@@ -48,6 +48,8 @@ def _configure(app: Flask, test_config: dict | None) -> None:
     if test_config:
         app.config.update(test_config)
     config.ensure_secret_key(app.config, Path(app.instance_path))
+    # The instance file may give the fallbacks as one string, like the environment.
+    app.config["SECRET_KEY_FALLBACKS"] = config.key_list(app.config.get("SECRET_KEY_FALLBACKS"))
     if not app.config.get("DATABASE_URL"):
         app.config["DATABASE_URL"] = config.default_database_url(Path(app.instance_path))
     if app.config.get("REDIS_URL"):
@@ -80,6 +82,7 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from evaluation.views import (
+        account_sessions,  # noqa: F401  (its routes register on auth.bp)
         admin,
         agency_portal,
         agency_publicity,  # noqa: F401  (its routes register on agency_portal.bp)

@@ -1,4 +1,11 @@
-"""Response headers and cookie security that every page gets."""
+"""Response headers and cookie security that every page gets.
+
+Cookies in production carry the `__Host-` prefix (ASVS V3.3.1, V3.3.3): the browser then
+accepts them only with `Secure`, `Path=/` and no `Domain`, so neither plain http nor a
+sibling subdomain can plant or overwrite them. `COOKIE_HOST_PREFIX` (default: on in
+production, off in development and tests, where the server is plain http on localhost)
+switches it; every cookie pingyi sets goes through `cookie_name` / `cookie_secure`.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +14,8 @@ import hashlib
 from flask import Flask, current_app, g, request
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
+
+from evaluation.config import is_production
 
 # Scripts and styles come from our own static files only: no inline script can run.
 CONTENT_SECURITY_POLICY = (
@@ -22,16 +31,51 @@ HEADERS = {
 }
 
 
+HOST_PREFIX = "__Host-"
+
+
+def host_prefix_on(config) -> bool:
+    setting = config.get("COOKIE_HOST_PREFIX")
+    return is_production(config) if setting is None else bool(setting)
+
+
+def cookie_name(base: str) -> str:
+    """The name a cookie of ours has in this deployment (`__Host-` prefixed in production)."""
+    return HOST_PREFIX + base if host_prefix_on(current_app.config) else base
+
+
+def cookie_secure() -> bool:
+    """Secure over https, and always with the prefix (a `__Host-` cookie must be Secure)."""
+    return host_prefix_on(current_app.config) or request.is_secure
+
+
 class HttpsAwareSessionInterface(SecureCookieSessionInterface):
-    """Marks the session cookie Secure whenever the request came over https.
+    """Marks the session cookie Secure whenever the request came over https, and names it
+    `__Host-session` (Secure, Path=/, no Domain) where the prefix is on.
 
     Signed with HMAC-SHA-256 rather than Flask's default SHA-1 (ASVS V11.4.1).
     """
 
     digest_method = staticmethod(hashlib.sha256)
 
+    def _prefixed(self, app: Flask) -> bool:
+        return host_prefix_on(app.config)
+
+    def get_cookie_name(self, app: Flask) -> str:
+        name = app.config["SESSION_COOKIE_NAME"]
+        return HOST_PREFIX + name if self._prefixed(app) else name
+
     def get_cookie_secure(self, app: Flask) -> bool:
-        return bool(app.config["SESSION_COOKIE_SECURE"]) or request.is_secure
+        return (
+            bool(app.config["SESSION_COOKIE_SECURE"]) or self._prefixed(app) or request.is_secure
+        )
+
+    def get_cookie_domain(self, app: Flask) -> str | None:
+        # A __Host- cookie must not name a domain (the browser refuses it otherwise).
+        return None if self._prefixed(app) else super().get_cookie_domain(app)
+
+    def get_cookie_path(self, app: Flask) -> str:
+        return "/" if self._prefixed(app) else super().get_cookie_path(app)
 
 
 def add_headers(response):
@@ -58,6 +102,15 @@ def add_headers(response):
 
 def init_app(app: Flask) -> None:
     app.session_interface = HttpsAwareSessionInterface()
+    if host_prefix_on(app.config):
+        # Flask-Login reads these per request; pingyi sets no remember cookie today, but one
+        # added later must not be the one unprefixed cookie.
+        app.config["REMEMBER_COOKIE_NAME"] = HOST_PREFIX + app.config.get(
+            "REMEMBER_COOKIE_NAME", "remember_token"
+        ).removeprefix(HOST_PREFIX)
+        app.config["REMEMBER_COOKIE_SECURE"] = True
+        app.config["REMEMBER_COOKIE_DOMAIN"] = None
+        app.config["REMEMBER_COOKIE_PATH"] = "/"
     app.after_request(add_headers)
     if app.config.get("PROXY_FIX"):
         # Behind nginx/Caddy: trust one proxy hop for the client address and the scheme.

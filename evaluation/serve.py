@@ -62,10 +62,16 @@ def settle_garbage_collector() -> None:
     plus ~25 young collections every 10 s. At 10,000, full collections came while the
     clients connected and none in the 2.5 minutes of marks that followed; a young collection
     cost ~4 ms of CPU, and GC CPU per second halved (bench/live_bench.py, 2026-11-28).
+
+    `pingyi serve` loads with collection off (evaluation.entry): it is turned on here, after
+    the freeze. The few thousand cycles left over from loading are frozen with the rest
+    rather than collected first: a full collection here costs ~0.14 s of start-up, for
+    memory the allocator would keep anyway (the resident size was the same either way).
     """
     gc.freeze()
     _young, middle, old = gc.get_threshold()
     gc.set_threshold(GC_YOUNG_THRESHOLD, middle, old)
+    gc.enable()
 
 
 def run_server(app: Flask, host: str, port: int) -> None:

@@ -30,6 +30,8 @@ class Identity:
     # What admitted the connection, checked again while it lasts (see live.sweeper).
     token_id: int | None = None
     login_id: str | None = None
+    # The browser session's `UserSession` row: ending it on the sessions page ends the socket.
+    session_row: int | None = None
     member_id: int | None = None
 
     @property
@@ -65,10 +67,15 @@ def identify(db: Session, session_id: int, token: str | None, user) -> Identity:
     if (
         user is not None
         and user.is_authenticated
+        # An admin-set initial password not yet replaced opens only the password page.
+        and not user.must_change_password
         and can_manage_organization(user, session_organization(db, live))
     ):
+        from evaluation.auth import current_session_record
+
+        row = current_session_record(user)
         return Identity(DIRECTOR, session_id, f"user:{user.id}:{user.username}",
-                        login_id=user.get_id())
+                        login_id=user.get_id(), session_row=row.id if row else None)
     raise LiveRefusal("unauthorized", _("链接无效或已过期，请重新扫码或输入短码。"))
 
 

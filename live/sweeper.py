@@ -1,5 +1,6 @@
 """Connections end when what admitted them ends: a revoked or expired token, a user who
-logged out, changed their password or was deactivated.
+logged out, changed their password or was deactivated, a browser session ended from the
+account's sessions page.
 
 A logout is heard at once (Flask-Login's signal, for this process's sockets); everything
 else is checked every few seconds against the database, so a token revoked from any worker
@@ -13,7 +14,7 @@ from flask_login import user_logged_out
 from sqlmodel import Session, select
 
 from evaluation.extensions import socketio
-from evaluation.models import AccessToken
+from evaluation.models import AccessToken, UserSession
 from evaluation.models.base import utcnow
 from live.identity import Identity
 
@@ -41,14 +42,22 @@ def still_valid(db: Session, connections: dict[str, Identity]) -> set[str]:
         for sid, who in connections.items()
         if (who.token_id in live_tokens)
         or who.member_id  # panel codes do not expire during a show
-        or (who.login_id and _login_holds(db, who.login_id))
+        or (who.login_id and _login_holds(db, who.login_id, who.session_row))
     }
 
 
-def _login_holds(db: Session, login_id: str) -> bool:
+def _login_holds(db: Session, login_id: str, session_row: int | None) -> bool:
     from evaluation.auth import load_user
 
-    return load_user(login_id) is not None
+    if load_user(login_id) is None:
+        return False
+    if session_row is None:
+        return True
+    row = db.get(UserSession, session_row)
+    # Fresh from the database: the row may have been ended by another worker.
+    if row is not None:
+        db.refresh(row)
+    return row is not None and row.ended_at is None
 
 
 def sweep(db: Session, connections: dict[str, Identity], namespace: str) -> list[str]:

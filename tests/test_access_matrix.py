@@ -62,6 +62,9 @@ ROUTES = [  # (method, url template, endpoint, expected, form data)
     ),
     ("GET", "/account/2fa", "auth.two_factor_page", SIGNED_IN, None),
     ("POST", "/account/2fa", "auth.two_factor_page", POST_SIGNED_IN, {"code": ""}),
+    # One's own sessions: listed to anyone signed in; ending one that is not theirs is 404.
+    ("GET", "/account/sessions", "auth.sessions", SIGNED_IN, None),
+    ("POST", "/account/sessions/999999/end", "auth.end_session", (LOGIN,) + (404,) * 5, {}),
     ("GET", "/admin/", "admin.dashboard", ANY_ORGANIZER, None),
     ("GET", "/admin/campaigns/new", "admin.campaign_new", ANY_ORGANIZER, None),
     ("POST", "/admin/campaigns/new", "admin.campaign_new", POST_ANY_ORGANIZER, {"title": ""}),

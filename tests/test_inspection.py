@@ -20,6 +20,7 @@ from evaluation.models import (
     Campaign,
     CampaignAgency,
     Indicator,
+    InspectionLine,
     InspectionPhoto,
     InspectionSave,
     InspectionSheet,
@@ -221,6 +222,19 @@ def test_points_above_max_or_off_step_are_refused_naming_the_indicator(app, db, 
     assert page.status_code == 400 and "A1「责任清单」的得分 11 超出" in page.get_data(as_text=True)
     db.refresh(sheet)
     assert sheet.status == SheetStatus.DRAFT
+
+
+def test_notes_over_the_limit_are_refused_with_every_other_error_at_once(app, db, world):
+    w = world
+    web = w.web(app, w.alice)
+    sheet = w.sheet_of(db, w.alice)
+    response = _draft(web, sheet.id, 0, _lines(w, a1="10.5", notes="记" * 1001))
+    assert response.status_code == 400
+    errors = response.json["errors"]
+    assert "A1「责任清单」的考察记录不能超过 1000 字" in errors[f"notes-{w.a1.id}"]
+    assert "超出" in errors[f"points-{w.a1.id}"]
+    db.refresh(sheet)
+    assert sheet.version == 0 and _count(db, InspectionLine) == 0
 
 
 def test_submit_confirm_and_return_by_a_second_team_member(app, db, world):

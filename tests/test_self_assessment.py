@@ -129,6 +129,15 @@ def test_self_score_off_step_is_refused(app, db, world):
     assert _versions(db) == [] and db.exec(select(SelfScore)).all() == []
 
 
+def test_explanation_over_the_limit_is_refused_naming_the_indicator(app, db, world):
+    contact = world.web(app, world.contact_a)
+    form = {**world.filled_form(), f"explanation-{world.a1.id}": "说" * 501, "action": "save"}
+    response = contact.post(world.form_url(), form)
+    assert response.status_code == 400
+    assert "A1「责任清单」的说明不能超过 500 字" in response.get_data(as_text=True)
+    assert db.exec(select(SelfScore)).all() == []
+
+
 def test_empty_report_cannot_be_submitted(app, db, world):
     contact = world.web(app, world.contact_a)
     response = contact.post(

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import gc
+import subprocess
+import sys
+import textwrap
 import urllib.request
+from pathlib import Path
 
 import pytest
 import socketio
-from serverproc import Server, run_cli
+from serverproc import Server, environment, run_cli
+
+from evaluation.serve import GC_YOUNG_THRESHOLD, settle_garbage_collector
 
 
 @pytest.fixture(scope="module")
@@ -104,3 +111,42 @@ def test_a_request_with_both_lengths_is_framed_by_transfer_encoding(instance, fr
     assert statuses in ([b"400"], [b"404", b"404"]), answer[:300]
     if statuses == [b"404", b"404"]:  # the second answer is for the second request
         assert b"/smuggled-path" in answer.split(b"HTTP/1.1 404", 2)[2]
+
+
+# What `pingyi serve` loads (evaluation.entry, then the app), with the report and analysis
+# libraries a restarted server does not need: each is paid by every restart mid-show.
+SERVING_IMPORTS = textwrap.dedent("""
+    import gc, sys
+    import werkzeug.security
+    hashes = []
+    real = werkzeug.security.generate_password_hash
+    werkzeug.security.generate_password_hash = lambda *a, **k: hashes.append(1) or real(*a, **k)
+    from gevent import monkey
+    monkey.patch_all()
+    from evaluation.cli import cli
+    from evaluation import create_app
+    create_app()
+    import evaluation.serve
+    print(sorted({name.split(".")[0] for name in sys.modules} & set(sys.argv[1:])), len(hashes))
+""")
+
+
+def test_serving_imports_no_report_libraries_and_hashes_no_password(tmp_path):
+    heavy = ["openpyxl", "matplotlib", "numpy", "pandas", "hypothesis", "schemathesis"]
+    result = subprocess.run([sys.executable, "-c", SERVING_IMPORTS, *heavy],
+                            env=environment(tmp_path), cwd=Path(__file__).parents[1],
+                            capture_output=True, text=True, timeout=120, check=True)
+    assert result.stdout.split() == ["[]", "0"], result.stdout
+
+
+def test_settling_the_collector_turns_it_back_on_after_a_start_without_it():
+    threshold = gc.get_threshold()
+    gc.disable()  # as evaluation.entry does for `pingyi serve`
+    try:
+        settle_garbage_collector()
+        assert gc.isenabled()
+        assert gc.get_threshold()[0] == GC_YOUNG_THRESHOLD and gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*threshold)
+        gc.enable()

@@ -6,6 +6,7 @@ from evaluation.models.accounts import (
     RecoveryCode,
     Role,
     User,
+    UserSession,
 )
 from evaluation.models.audit import AuditEvent
 from evaluation.models.ballots import (
@@ -172,5 +173,6 @@ __all__ = [
     "StageStatus",
     "TokenKind",
     "RecoveryCode",
+    "UserSession",
     "User",
 ]

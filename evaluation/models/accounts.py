@@ -67,6 +67,10 @@ class User(SQLModel, table=True):
     totp_secret: str | None = Field(default=None, max_length=64)
     totp_enabled_at: datetime | None = Field(default=None)
     totp_last_step: int | None = Field(default=None)
+    # Set when an admin chose the password (`/admin/users/new`, `pingyi user create`): the
+    # user must replace it before anything else opens (ASVS V6.4.1), so no admin-chosen
+    # password becomes the long-term one.
+    must_change_password: bool = Field(default=False)
 
     # Flask-Login protocol
     @property
@@ -107,3 +111,26 @@ class RecoveryCode(SQLModel, table=True):
     code_digest: str = Field(max_length=64, unique=True)
     used_at: datetime | None = Field(default=None)
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class UserSession(SQLModel, table=True):
+    """One browser login: listed on the account's sessions page, ended one by one (V7.5.2).
+
+    The signed session cookie carries a random key; only its SHA-256 digest is stored, so a
+    copy of this table opens nothing. `evaluation.auth.load_user` refuses a cookie whose
+    record is missing or ended.
+    """
+
+    __tablename__ = "user_session"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("user.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    key_digest: str = Field(max_length=64, unique=True)
+    user_agent: str = Field(default="", max_length=255)
+    created_at: datetime = Field(default_factory=utcnow)
+    last_seen_at: datetime = Field(default_factory=utcnow)
+    ended_at: datetime | None = Field(default=None)

@@ -80,7 +80,8 @@ class Invitation(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     user_id: int = Field(sa_column=foreign_key("user.id", ondelete="CASCADE"))
     token_digest: str = Field(max_length=64, unique=True)
-    created_by: int = Field(sa_column=foreign_key("user.id"))
+    # None: issued by the operator at the server (`pingyi user reset-link`).
+    created_by: int | None = Field(default=None, sa_column=foreign_key("user.id", nullable=True))
     created_at: datetime = Field(default_factory=utcnow)
     expires_at: datetime
     used_at: datetime | None = None

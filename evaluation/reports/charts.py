@@ -17,8 +17,7 @@ import re
 
 from evaluation.reports.fonts import use_cjk_font
 from evaluation.reports.panels import agency_panels
-from evaluation.reports.texts import grade_names, judge_name
-from evaluation.reports.xlsx import display_width
+from evaluation.reports.texts import display_width, grade_names, judge_name
 from evaluation.services.results_data import ComposedResults
 from scoring import stage_name
 

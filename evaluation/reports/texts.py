@@ -6,6 +6,7 @@ are described here from the rule objects themselves (never from a second copy of
 
 from __future__ import annotations
 
+import unicodedata
 from decimal import Decimal
 
 from evaluation.services.results_data import ComposedResults
@@ -27,6 +28,17 @@ FATES = {
 STATUS = {"preview": "预览（未确认）", "certified": "已确认", "published": "已公布"}
 # Judge diagnostics: a mark further than this from the mean of the others is counted.
 DIAGNOSTIC_TOLERANCE = Decimal(10)
+
+
+def display_width(text: str) -> int:
+    """Columns `text` takes: a Chinese character two, a Latin one (East Asian width).
+
+    Here, not in reports.xlsx: the charts measure labels with it too, and importing
+    reports.xlsx imports openpyxl, which a serving process should not pay for at start-up.
+    """
+    if text.isascii():
+        return len(text)
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
 def places_text(places: int | None) -> str:

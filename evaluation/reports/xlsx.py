@@ -11,7 +11,6 @@ the public attributes costs more than the rest of the build.
 from __future__ import annotations
 
 import math
-import unicodedata
 from copy import copy
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -21,6 +20,8 @@ from openpyxl.formatting.rule import CellIsRule, FormulaRule
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.properties import PageSetupProperties
+
+from evaluation.reports.texts import display_width
 
 SCORE = "0.00"
 THIN = Side(style="thin", color="A6A6A6")
@@ -59,13 +60,6 @@ class Table:
 
     def add(self, *values) -> None:
         self.rows.append(list(values))
-
-
-def display_width(text: str) -> int:
-    """Columns `text` takes: a Chinese character two, a Latin one (East Asian width)."""
-    if text.isascii():
-        return len(text)
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
 def _shown(value) -> str:

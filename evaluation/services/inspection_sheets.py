@@ -8,7 +8,7 @@ Draft saves come from a tablet that may lose the network at any moment, so a sav
   * `base_version`, the sheet version the device last saw: a save based on an older version
     means another device saved in between, and is refused as a DraftConflict carrying the
     server's copy, for the inspector to choose (nothing is merged silently).
-Points are checked with the same rule as every other mark (self_assessment.check_points).
+Lines are checked with the same rule as the agencies' self-scores (self_assessment.validated_lines).
 Confirmation by a second member of the team writes the sheet's `score` rows, the raw marks
 results are composed from; submit, confirm and return each write an audit event in the same
 transaction (plus the row changes the audit hook records).
@@ -44,7 +44,7 @@ from evaluation.services.conflicts import is_recused
 from evaluation.services.errors import ValidationFailed
 from evaluation.services.indicators import campaign_indicators
 from evaluation.services.persistence import commit_or_fail
-from evaluation.services.self_assessment import check_points, leaf_indicators, missing_leaves
+from evaluation.services.self_assessment import leaf_indicators, missing_leaves, validated_lines
 
 MAX_NOTES_CHARS = 1000
 MAX_COMMENT_CHARS = 500
@@ -181,31 +181,17 @@ def _validated(
     leaves: list[Indicator], lines: dict[int, LineInput]
 ) -> dict[int, tuple[Decimal | None, str]]:
     """Every line checked; all the errors at once, each naming its indicator."""
-    by_id = {node.id: node for node in leaves}
-    errors, clean = {}, {}
-    for indicator_id, given in lines.items():
-        node = by_id.get(indicator_id)
-        if node is None:
-            errors[f"points-{indicator_id}"] = _(
-                "指标 %(id)s 不是本次评议的末级指标。", id=indicator_id
-            )
-            continue
-        notes = given.notes.strip()
-        if len(notes) > MAX_NOTES_CHARS:
-            errors[f"notes-{node.id}"] = _(
-                "指标 %(code)s「%(name)s」的考察记录不能超过 %(n)d 字。",
-                code=node.code, name=node.name, n=MAX_NOTES_CHARS,
-            )  # fmt: skip
-        if not given.points.strip():
-            clean[node.id] = (None, notes)
-            continue
-        try:
-            clean[node.id] = (check_points(node, given.points, f"points-{node.id}"), notes)
-        except ValidationFailed as failure:
-            errors.update(failure.errors)
-    if errors:
-        raise ValidationFailed(errors)
-    return clean
+    return validated_lines(
+        leaves,
+        {key: (given.points, given.notes) for key, given in lines.items()},
+        points_field="points",
+        text_field="notes",
+        max_text_chars=MAX_NOTES_CHARS,
+        too_long=lambda node: _(
+            "指标 %(code)s「%(name)s」的考察记录不能超过 %(n)d 字。",
+            code=node.code, name=node.name, n=MAX_NOTES_CHARS,
+        ),  # fmt: skip
+    )
 
 
 def _write_lines(db: Session, sheet: InspectionSheet, clean: dict) -> None:

@@ -2,6 +2,9 @@
 
 A link is random (256 bits), single-use and expiring; only its SHA-256 digest is stored.
 Issuing a new link revokes the user's older unused ones.
+
+The same links reset a forgotten password of any account (ASVS V6.4.3): an admin's
+"重置密码链接" on `/admin/users` or `pingyi user reset-link NAME` (`issue_reset_link`).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from werkzeug.security import generate_password_hash
 from evaluation.audit import record
 from evaluation.models import Agency, Invitation, Role, User
 from evaluation.models.base import utcnow
+from evaluation.services import user_sessions
 from evaluation.services.accounts import password_problem
 from evaluation.services.errors import ValidationFailed
 from evaluation.services.persistence import commit_or_fail
@@ -65,7 +69,8 @@ def contact_for(session: Session, agency: Agency, username: str, display_name: s
     return user
 
 
-def issue_invitation(session: Session, user: User, issued_by: User) -> IssuedInvitation:
+def issue_invitation(session: Session, user: User, issued_by: User | None) -> IssuedInvitation:
+    """issued_by None: the operator at the server (the command line)."""
     now = utcnow()
     for old in session.exec(
         select(Invitation).where(
@@ -80,13 +85,30 @@ def issue_invitation(session: Session, user: User, issued_by: User) -> IssuedInv
     invitation = Invitation(
         user_id=user.id,
         token_digest=digest(token),
-        created_by=issued_by.id,
+        created_by=issued_by.id if issued_by else None,
         created_at=now,
         expires_at=now + INVITATION_VALID_FOR,
     )
     session.add(invitation)
     commit_or_fail(session)
     return IssuedInvitation(invitation, token)
+
+
+def issue_reset_link(session: Session, user: User, issued_by: User | None) -> IssuedInvitation:
+    """A single-use link to set a new password (a forgotten one): older links are revoked
+    and every session of the user ends, so whoever may hold one loses it. The password
+    itself keeps working until the link is used: a lost link locks nobody out."""
+    if not user.active:
+        # Using a link re-activates the account: a disabled account is enabled first, on purpose.
+        raise ValidationFailed({"form": _("账号已停用：请先启用，再发送重置密码链接。")})
+    user.session_epoch += 1
+    session.add(user)
+    user_sessions.end_all(session, user)
+    issued = issue_invitation(session, user, issued_by)  # commits
+    record(session, "password_reset_link_issued", "user", user.id,
+           {"invitation_id": issued.invitation.id})
+    commit_or_fail(session)
+    return issued
 
 
 def live_invitation(session: Session, token: str) -> Invitation | None:
@@ -120,9 +142,11 @@ def accept_invitation(session: Session, token: str, password: str, confirm: str)
         raise ValidationFailed({"form": _("邀请链接无效、已使用或已过期，请联系评议办重新发送。")})
     user = session.get(User, invitation.user_id)
     user.password_hash = generate_password_hash(password)
-    user.password_changed_at = now
+    user.password_changed_at = now  # ends every session signed before (see User.get_id)
+    user.must_change_password = False  # the user chose this one
     user.active = True
     session.add(user)
+    user_sessions.end_all(session, user)
     session.flush()
     record(session, "invitation_accepted", "user", user.id, {"invitation_id": invitation.id})
     commit_or_fail(session)

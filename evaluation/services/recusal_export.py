@@ -5,9 +5,6 @@ from __future__ import annotations
 import csv
 import io
 
-from openpyxl import Workbook
-from openpyxl.styles import Font
-
 from evaluation.services.conflicts import Recusal, export_header
 
 
@@ -26,6 +23,12 @@ def recusals_csv(rows: list[Recusal]) -> bytes:
 
 
 def recusals_xlsx(rows: list[Recusal], title: str) -> bytes:
+    # Imported here, not at the top: openpyxl (and numpy, which it imports) cost ~0.25 s of
+    # every server start, and a restarted server mid-show needs neither
+    # (tests/test_serve.py::test_serving_imports_no_report_libraries).
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
     book = Workbook()
     sheet = book.active
     sheet.title = "回避登记"

@@ -9,6 +9,7 @@ rules (0..max, on the step), so a self-score is valid exactly when a judge's wou
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -147,36 +148,59 @@ def check_points(indicator: Indicator, raw: str, field: str | None = None) -> De
         raise ValidationFailed({field or f"score-{indicator.id}": str(problem)}) from None
 
 
-def _validated_scores(
-    leaves: list[Indicator], scores: dict[int, ScoreInput]
+def validated_lines(
+    leaves: list[Indicator],
+    lines: dict[int, tuple[str, str]],
+    *,
+    points_field: str,
+    text_field: str,
+    max_text_chars: int,
+    too_long: Callable[[Indicator], str],
 ) -> dict[int, tuple[Decimal | None, str]]:
+    """Every (points, text) line checked: {indicator id: (mark or None if blank, text)}.
+
+    All the errors at once, each under its form field (`{points_field}-{id}`,
+    `{text_field}-{id}`) and naming its indicator. One rule for the agencies' self-scores
+    and the field inspectors' sheets (services/inspection_sheets.py).
+    """
     errors, clean = {}, {}
     by_id = {node.id: node for node in leaves}
-    for indicator_id, given in scores.items():
+    for indicator_id, (raw_points, raw_text) in lines.items():
         node = by_id.get(indicator_id)
         if node is None:
-            errors[f"score-{indicator_id}"] = _(
+            errors[f"{points_field}-{indicator_id}"] = _(
                 "指标 %(id)s 不是本次评议的末级指标。", id=indicator_id
             )
             continue
-        explanation = given.explanation.strip()
-        if len(explanation) > MAX_EXPLANATION_CHARS:
-            errors[f"explanation-{node.id}"] = _(
-                "指标 %(code)s「%(name)s」的说明不能超过 %(n)d 字。",
-                code=node.code,
-                name=node.name,
-                n=MAX_EXPLANATION_CHARS,
-            )
-        if not given.points.strip():
-            clean[node.id] = (None, explanation)
+        text = raw_text.strip()
+        if len(text) > max_text_chars:
+            errors[f"{text_field}-{node.id}"] = too_long(node)
+        if not raw_points.strip():
+            clean[node.id] = (None, text)
             continue
         try:
-            clean[node.id] = (check_points(node, given.points), explanation)
+            clean[node.id] = (check_points(node, raw_points, f"{points_field}-{node.id}"), text)
         except ValidationFailed as failure:
             errors.update(failure.errors)
     if errors:
         raise ValidationFailed(errors)
     return clean
+
+
+def _validated_scores(
+    leaves: list[Indicator], scores: dict[int, ScoreInput]
+) -> dict[int, tuple[Decimal | None, str]]:
+    return validated_lines(
+        leaves,
+        {key: (given.points, given.explanation) for key, given in scores.items()},
+        points_field="score",
+        text_field="explanation",
+        max_text_chars=MAX_EXPLANATION_CHARS,
+        too_long=lambda node: _(
+            "指标 %(code)s「%(name)s」的说明不能超过 %(n)d 字。",
+            code=node.code, name=node.name, n=MAX_EXPLANATION_CHARS,
+        ),  # fmt: skip
+    )
 
 
 def _apply_draft(

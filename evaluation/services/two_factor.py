@@ -22,6 +22,7 @@ from sqlmodel import Session, delete, select
 
 from evaluation.models import RecoveryCode, Role, User
 from evaluation.models.base import utcnow
+from evaluation.services import user_sessions
 from evaluation.services.tokens import SHORT_CODE_ALPHABET, code_digest, normalize_code
 
 ISSUER = "pingyi"
@@ -147,5 +148,6 @@ def reset(db: Session, user: User) -> None:
     user.totp_last_step = None
     user.session_epoch += 1
     db.add(user)
+    user_sessions.end_all(db, user)
     db.exec(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
     db.commit()

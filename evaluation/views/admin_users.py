@@ -20,6 +20,7 @@ from evaluation.security_log import account, security_event
 from evaluation.services import two_factor
 from evaluation.services.accounts import create_user, end_sessions
 from evaluation.services.errors import ValidationFailed
+from evaluation.services.invitations import issue_reset_link
 from evaluation.services.persistence import commit_or_fail
 from evaluation.views.admin import bp, organizations_for_user, render_form
 
@@ -41,6 +42,7 @@ class UserForm(FlaskForm):
     display_name = StringField(
         _l("姓名/名称"), filters=[strip], validators=[DataRequired(REQUIRED), Length(max=64)]
     )
+    # Temporary: the user must replace it at the first login (ASVS V6.4.1).
     password = PasswordField(_l("初始密码"), validators=[DataRequired(REQUIRED)])
     role = SelectField(_l("角色"))
     organization_id = SelectField(_l("所属普法办"), coerce=int)
@@ -109,6 +111,7 @@ def user_new():
                 role=Role(form.role.data),
                 organization_id=form.organization_id.data or None,
                 agency_id=form.agency_id.data or None,
+                temporary_password=True,
             )
             commit_or_fail(db)
         except ValidationFailed as failure:
@@ -121,7 +124,7 @@ def user_new():
 
 
 # What an admin may do to another account from the list; each ends the account's sessions.
-SECURITY_ACTIONS = ("end_sessions", "reset_2fa", "disable", "enable")
+SECURITY_ACTIONS = ("end_sessions", "reset_2fa", "reset_link", "disable", "enable")
 
 
 @bp.post("/users/<int:user_id>/security")
@@ -137,6 +140,8 @@ def user_security(user_id: int):
         abort(404)
     if target.id == current_user.id:
         abort(400, description=_("不能对自己的账号执行此操作：请使用“修改密码”和“两步验证”页面。"))
+    if action == "reset_link":
+        return _reset_link(db, target)
     if action == "reset_2fa":
         two_factor.reset(db, target)
         message = _("已重置 %(name)s 的两步验证，其所有登录已结束；下次登录时需重新设置。",
@@ -155,3 +160,22 @@ def user_security(user_id: int):
     )
     flash(message, "success")
     return redirect(url_for("admin.users"))
+
+
+def _reset_link(db, target: User):
+    """A forgotten password: a single-use link shown once, here, to the admin (V6.4.3)."""
+    try:
+        issued = issue_reset_link(db, target, current_user._get_current_object())
+    except ValidationFailed as failure:
+        db.rollback()
+        flash(failure.errors["form"], "error")
+        return redirect(url_for("admin.users"))
+    security_event(
+        "password_reset_link_issued", user=account(target), by=account(current_user)
+    )
+    link = url_for("invite.accept", token=issued.token, _external=True)
+    response = render_template(
+        "admin/user_reset_link.html", target=target, link=link, invitation=issued.invitation
+    )
+    # The link opens the account: never cached, never sent on in a Referer.
+    return response, 200, {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}

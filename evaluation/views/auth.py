@@ -20,7 +20,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from sqlmodel import select
 
 from evaluation.audit import record
-from evaluation.auth import start_session
+from evaluation.auth import current_session_record, start_session
 from evaluation.config import two_factor_required
 from evaluation.db import get_session
 from evaluation.extensions import limiter
@@ -107,6 +107,10 @@ PENDING_2FA = "pending_2fa"
 def finish_login(user: User, next_url: str | None, *, method: str):
     start_session(user)
     security_event("login_succeeded", user=account(user), method=method)
+    if user.must_change_password:
+        # An admin chose this password: it is replaced before anything else opens (V6.4.1);
+        # the password page says why.
+        return redirect(url_for("auth.password"))
     return redirect(next_url or url_for(HOME_BY_ROLE[user.role]))
 
 
@@ -133,17 +137,26 @@ def logout():
 def password():
     form = PasswordChangeForm()
     if form.validate_on_submit():
+        user = current_user._get_current_object()
+        was_temporary = user.must_change_password
+        this_session = current_session_record(user)
         try:
             change_password(
-                get_session(), current_user, form.current_password.data, form.new_password.data
+                get_session(),
+                user,
+                form.current_password.data,
+                form.new_password.data,
+                keep_session=this_session.id if this_session else None,
             )
         except ValidationFailed as failure:
             attach_errors(form, failure)
         else:
             # Re-issue the cookie under the new login id (the proxy itself would recurse).
-            login_user(current_user._get_current_object())
-            security_event("password_changed", user=account(current_user))
+            login_user(user)
+            security_event("password_changed", user=account(user))
             flash(_("密码已修改。"), "success")
+            if was_temporary:
+                return redirect(url_for(HOME_BY_ROLE[user.role]))
             return redirect(url_for("auth.password"))
     status = 400 if form.errors else 200
     return render_template("auth/password.html", form=form), status

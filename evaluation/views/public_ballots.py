@@ -27,6 +27,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from evaluation.db import get_session
 from evaluation.extensions import limiter
 from evaluation.models import Agency, BallotKind, Campaign, IdentityMode, Satisfaction
+from evaluation.security import cookie_name, cookie_secure
 from evaluation.services import ballots as service
 from evaluation.services import sms, vote_codes
 from evaluation.services.ballot_screening import network_of
@@ -44,7 +45,8 @@ SHOWN_MAX_AGE_MS = 12 * 3600 * 1000
 
 
 def _device_key() -> str:
-    return "device:" + (request.cookies.get(DEVICE_COOKIE) or request.remote_addr or "")
+    device = request.cookies.get(cookie_name(DEVICE_COOKIE))
+    return "device:" + (device or request.remote_addr or "")
 
 
 def _identity_key() -> str:
@@ -101,7 +103,9 @@ def _agency(stage, agency_id: int) -> Agency:
 
 
 def _serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="ballot-form-shown")
+    # Signed with SECRET_KEY; stamps signed with a retired key still verify (rotation).
+    keys = [*current_app.config["SECRET_KEY_FALLBACKS"], current_app.config["SECRET_KEY"]]
+    return URLSafeSerializer(keys, salt="ballot-form-shown")
 
 
 def _shown_token(agency_id: int) -> str:
@@ -162,14 +166,14 @@ def _ballot_page(campaign, stage, agency, errors=None, values=None, status: int 
         )
     )
     response.headers["Cache-Control"] = "no-store"
-    if not request.cookies.get(DEVICE_COOKIE):
+    if not request.cookies.get(cookie_name(DEVICE_COOKIE)):
         response.set_cookie(
-            DEVICE_COOKIE,
+            cookie_name(DEVICE_COOKIE),
             secrets.token_urlsafe(18),
             max_age=ONE_YEAR,
             httponly=True,
             samesite="Lax",
-            secure=request.is_secure,
+            secure=cookie_secure(),
         )
     return response
 
@@ -201,7 +205,7 @@ def cast(campaign_id: int, agency_id: int):
             choice,
             service.Circumstances(
                 network=network_of(request.remote_addr),
-                device=digest(request.cookies.get(DEVICE_COOKIE, "")),
+                device=digest(request.cookies.get(cookie_name(DEVICE_COOKIE), "")),
                 fill_seconds=_fill_seconds(form.get("shown", ""), agency.id),
             ),
             settings,
@@ -228,6 +232,11 @@ def send_sms(campaign_id: int, agency_id: int):
     except service.BallotRefused as refused:
         return _ballot_page(
             campaign, stage, agency, {refused.field: refused.message}, status=refused.status
+        )
+    except sms.SmsUnavailable as failed:
+        return _ballot_page(
+            campaign, stage, agency, failed.errors, {"phone": request.form.get("phone", "")},
+            failed.status,
         )
     except ValidationFailed as refused:
         return _ballot_page(

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import time
 
 import pytest
 import socketio
 from playwright.sync_api import expect
 from screens import snap
-from serverproc import live_demo
+from serverproc import Server, live_demo
 
 NS = "/live"
 
@@ -137,3 +138,42 @@ def test_a_revoked_token_is_forgotten_but_unacknowledged_marks_are_kept(scoring_
     assert not [key for key in kept if key.endswith(".sent")]
     snap(offline, "tablet-token-refused")
     assert _stored_marks(instance) == []
+
+
+class AttemptLog:
+    """Notes the moment of every WebSocket the page opens (each is a connection attempt) and
+    passes it through to the server, alive or not."""
+
+    def __init__(self, page):
+        self.attempts: list[float] = []
+        page.route_web_socket(re.compile(r".*/socket\.io/.*"), self._route)
+
+    def _route(self, ws):
+        self.attempts.append(time.monotonic())
+        ws.connect_to_server()
+
+
+def test_a_tablet_retries_about_every_second_while_the_server_restarts(scoring_open, page_for):
+    """After a crash, the restarted server is found within about a second: the tablet's
+    retries do not back off to socket.io's default 5 s (evaluation/static/live/connection.js)."""
+    server, links, instance = scoring_open
+    tablet = page_for(1024, 768)
+    log = AttemptLog(tablet)
+    tablet.goto(links["seats"]["3"]["url"])
+    expect(tablet.locator("#panel-entry")).to_be_visible()
+    server.process.kill()  # kill -9, as in a crash
+    server.process.wait()
+    expect(tablet.locator("#status")).to_contain_text("离线")
+    down = time.monotonic()
+    tablet.wait_for_timeout(7_000)
+    attempts = [moment for moment in log.attempts if moment > down]
+    gaps = [later - earlier for earlier, later in zip(attempts, attempts[1:], strict=False)]
+    # 500 ms doubling to 1 s, +/- 50 %: ~0.5 s, ~1 s, then 1 s apart (with the old 5 s
+    # ceiling: 3 or 4 attempts, 2-5 s apart). The slack is for a loaded CI machine's timers.
+    assert len(attempts) >= 5 and max(gaps) < 1.8, gaps
+    snap(tablet, "tablet-server-restarting")
+    with Server(instance, port=server.port):
+        up = time.monotonic()
+        expect(tablet.locator("#status")).to_contain_text("已连接", timeout=5_000)
+        assert time.monotonic() - up < 4  # one retry interval, a handshake, and slack
+        snap(tablet, "tablet-server-restarted")

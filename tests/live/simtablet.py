@@ -1,15 +1,39 @@
 """A simulated judge tablet with the real tablet's delivery rules, over python-socketio:
-every mark waits in an outbox until acknowledged, and the outbox is resent on reconnect."""
+every mark waits in an outbox until acknowledged, and the outbox is resent on reconnect,
+which is retried with the real pages' delays (page_reconnection)."""
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections import Counter
+from pathlib import Path
 
 import socketio
 
 NS = "/live"
+CONNECTION_JS = (Path(__file__).resolve().parents[2] / "evaluation" / "static" / "live"
+                 / "connection.js")
+
+
+def page_reconnection() -> dict:
+    """The tablets', console's and overlays' reconnection settings (the `RECONNECT` line of
+    evaluation/static/live/connection.js) as python-socketio Client arguments, so simulated
+    clients come back after a restart as late as the real pages do, not sooner.
+
+    Both clients double the delay from `reconnectionDelay` up to `reconnectionDelayMax`.
+    socket.io's random part is relative (delay x (1 +/- randomizationFactor)), then capped at
+    the maximum; python-socketio's is absolute (+/- randomization_factor seconds), uncapped.
+    Setting it to factor x first delay gives the same range for the first retry (250-750 ms
+    for 500 ms and 0.5) and the same mean for the later ones.
+    """
+    line = re.search(r"var RECONNECT = \{([^}]*)\}", CONNECTION_JS.read_text("utf-8"))
+    values = dict(re.findall(r"(\w+): ([\d.]+)", line.group(1)))
+    delay = float(values["reconnectionDelay"]) / 1000
+    return {"reconnection": True, "reconnection_delay": delay,
+            "reconnection_delay_max": float(values["reconnectionDelayMax"]) / 1000,
+            "randomization_factor": float(values["randomizationFactor"]) * delay}
 
 
 class SimTablet:
@@ -24,8 +48,7 @@ class SimTablet:
         self.base = base
 
     def _new_client(self) -> socketio.Client:
-        client = socketio.Client(reconnection=True, reconnection_delay=0.2,
-                                 reconnection_delay_max=1.0, randomization_factor=0.2)
+        client = socketio.Client(**page_reconnection())
         client.on("connect", self._resend, namespace=NS)
         return client
 

@@ -47,3 +47,24 @@ def test_password_change_elsewhere_ends_the_console(show, db, app):
         ended = sweep(db, dict(app.extensions["live_connections"]), NS)
     assert ended and not console.is_connected(NS)
     assert user.id
+
+
+def test_ending_the_browser_session_from_the_sessions_page_ends_the_console(show, db, app):
+    from evaluation.models import UserSession
+
+    user = f.user(db, Role.ORGANIZER, show.organization, username="daobo3")
+    venue = Browserless(app.test_client())
+    venue.login("daobo3")
+    console = show.connect(flask_client=venue.client)
+    office = Browserless(app.test_client())
+    office.login("daobo3")
+    with app.app_context():
+        assert sweep(db, dict(app.extensions["live_connections"]), NS) == []
+    venue_row = db.exec(
+        select(UserSession).where(UserSession.user_id == user.id).order_by(UserSession.id)
+    ).first()
+    assert office.post(f"/account/sessions/{venue_row.id}/end", {}).status_code == 302
+    with app.app_context():
+        ended = sweep(db, dict(app.extensions["live_connections"]), NS)
+    assert ended and not console.is_connected(NS)
+    assert office.client.get("/admin/").status_code == 200  # the office session goes on

@@ -13,7 +13,7 @@
   var pending = load(key + ".pending", null);  // {client_id, slot_id, level}
 
   var live = new PingyiLive.LiveConnection({
-    session: session, token: code, storageKey: codeKey,
+    session: session, token: code, crowd: true, storageKey: codeKey,
     onSnapshot: render,
     onStatus: function (connected) {
       $("status").textContent = connected ? text.online : text.offline;

@@ -46,6 +46,7 @@
     this.token = options.token;
     this.storageKey = options.storageKey || null;  // where tokenFromLocation kept the token
     this.device = options.device || null;
+    this.crowd = Boolean(options.crowd);  // many clients of one kind: a gentler retry
     this.onSnapshot = options.onSnapshot || function () {};
     this.onStatus = options.onStatus || function () {};
     this.onRefused = options.onRefused || function () {};
@@ -56,15 +57,28 @@
     this._connect();
   }
 
+  // Retrying after the server went away (a restart mid-show takes a few seconds): the first
+  // retry after 250-750 ms, then about every second. With socket.io's default ceiling (5 s) a
+  // tablet could notice a restarted server up to 5 s late. The random part spreads the first
+  // retries over half a second, which staggers every later one: the tablets and overlays
+  // (a few dozen) come back over a second, not all at once. bench/chaos_live.py's simulated
+  // clients read these numbers from this line (tests/live/simtablet.py).
+  var RECONNECT = { reconnectionDelay: 500, reconnectionDelayMax: 1000, randomizationFactor: 0.5 };
+  // The audience panel's phones can be hundreds: they back off to 5 s, as before.
+  var RECONNECT_CROWD = { reconnectionDelay: 500, reconnectionDelayMax: 5000, randomizationFactor: 0.5 };
+
   LiveConnection.prototype._connect = function () {
     var self = this;
     var auth = { session: this.session };
     if (this.token) auth.token = this.token;
     if (this.device) auth.device = this.device;
+    var backoff = this.crowd ? RECONNECT_CROWD : RECONNECT;
     // WebSocket only: no long-polling, so no sticky sessions are needed behind a proxy.
     this.socket = global.io("/live", {
       transports: ["websocket"], auth: auth,
-      reconnectionDelay: 500, reconnectionDelayMax: 5000,
+      reconnectionDelay: backoff.reconnectionDelay,
+      reconnectionDelayMax: backoff.reconnectionDelayMax,
+      randomizationFactor: backoff.randomizationFactor,
       // A handshake that hangs (captive portal, half-open Wi-Fi) is abandoned and retried.
       timeout: 5000
     });
