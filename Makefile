@@ -10,7 +10,7 @@ PORT   ?= 5000
 
 export PINGYI_INSTANCE_PATH ?= $(CURDIR)/instance
 
-.PHONY: run test install install-test browser-deps lint messages clean
+.PHONY: run test install install-test browser-deps lint audit messages clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -54,6 +54,17 @@ test: install-test browser-deps
 
 lint: install-test
 	$(BIN)/ruff check evaluation live scoring tests bench
+
+# Known vulnerabilities in every installed dependency, direct or transitive (ASVS V15.1.1,
+# V15.2.1; time frames in docs/security.md): in CI on every merge and weekly, and before a
+# release. pip-audit lives in a venv of its own (its dependencies are not ours); --strict
+# fails when a package cannot be checked, so an unreachable advisory service never passes.
+AUDIT_VENV := .venv-audit
+audit: install
+	@test -x $(AUDIT_VENV)/bin/pip-audit || \
+		($(PYTHON) -m venv $(AUDIT_VENV) && $(AUDIT_VENV)/bin/pip install --quiet pip-audit)
+	$(BIN)/pip freeze --exclude-editable | grep -v '^-e ' > $(AUDIT_VENV)/installed.txt
+	$(AUDIT_VENV)/bin/pip-audit --strict --no-deps --disable-pip -r $(AUDIT_VENV)/installed.txt
 
 # Re-extract the message catalog and merge it into each language (then translate, then compile).
 messages: install-test

@@ -265,13 +265,15 @@ def record(
     session: Session, action: str, object_type: str, object_id: int | None, payload: dict
 ) -> dict:
     """An event that is not a row change (a login, a publication, a draw)."""
-    return append_event(
+    row = append_event(
         session.connection(),
         action=action,
         object_type=object_type,
         object_id=object_id,
         payload=payload,
     )
+    _note_milestones(session, [(action, object_type, object_id, payload)], [row])
+    return row
 
 
 def _after_flush(session: Session, _context) -> None:
@@ -280,12 +282,86 @@ def _after_flush(session: Session, _context) -> None:
         for action, obj, payload in _pending_events(session)
     ]
     if events:
-        append_events(session.connection(), events)
+        rows = append_events(session.connection(), events)
+        _note_milestones(session, events, rows)
+
+
+# ---- the chain head, kept outside the database (ASVS V16.4.3) --------------------------------
+# Whoever can write the database can delete the newest events together with the rows they
+# record, and the shortened chain still verifies. So at each milestone (a stage opens or
+# closes, an agency's turn on the live show ends, results are certified or published) the
+# head (seq:hash) is published where the database cannot reach it: the `pingyi.security` log
+# (shipped off the box by the deployment's log forwarding) and, when set, AUDIT_HEAD_SINK.
+# `pingyi audit verify --head SEQ:HASH` then proves the chain still holds that event.
+_HEAD_KEY = "pingyi_audit_head_to_publish"
+_MILESTONE_ACTIONS = {"results.certify", "results.publish"}
+
+
+def _milestone(action: str, object_type: str, payload: dict) -> str | None:
+    if action in _MILESTONE_ACTIONS:
+        return action
+    if action == "update" and object_type == "stage" and "status" in payload:
+        return f"stage_{payload['status'][1]}"
+    if action == "update" and object_type == "live_slot":
+        segment = payload.get("segment")
+        if isinstance(segment, list) and segment[1] == "done":
+            return "live_slot_done"
+    return None
+
+
+def _note_milestones(session: Session, events: list, rows: list[dict]) -> None:
+    reasons = [_milestone(action, kind, payload) for action, kind, _id, payload in events]
+    reasons = [reason for reason in reasons if reason]
+    if reasons:
+        # The last event appended so far in this transaction: the head once it commits.
+        session.info[_HEAD_KEY] = (rows[-1]["seq"], rows[-1]["hash"], reasons[-1])
+    elif _HEAD_KEY in session.info:  # later events of the same transaction move the head on
+        seq, hash_, reason = session.info[_HEAD_KEY]
+        session.info[_HEAD_KEY] = (rows[-1]["seq"], rows[-1]["hash"], reason)
+
+
+def _after_commit(session: Session) -> None:
+    noted = session.info.pop(_HEAD_KEY, None)
+    if noted is not None:
+        publish_head(*noted)
+
+
+def _after_rollback(session: Session) -> None:
+    session.info.pop(_HEAD_KEY, None)
+
+
+def publish_head(seq: int, hash_: str, reason: str) -> None:
+    """Send the head out: the security log always, and AUDIT_HEAD_SINK when configured (a
+    file path, appended to, e.g. on another machine's mount; or "module:function")."""
+    import importlib
+
+    from flask import current_app, has_app_context
+
+    from evaluation.security_log import security_event
+
+    security_event("audit_head", seq=seq, hash=hash_, reason=reason)
+    sink = current_app.config.get("AUDIT_HEAD_SINK") if has_app_context() else None
+    if not sink:
+        return
+    line = f"{utcnow().isoformat()} {seq}:{hash_} {reason}\n"
+    try:
+        if ":" in sink and not sink.startswith("/"):
+            module_name, _colon, name = sink.partition(":")
+            getattr(importlib.import_module(module_name), name)(seq, hash_, reason)
+        else:
+            with open(sink, "a", encoding="utf-8") as out:
+                out.write(line)
+    except Exception:  # noqa: BLE001 - the change is committed; a sink failure must be seen
+        import logging
+
+        logging.getLogger("pingyi.security").exception("audit head sink %s failed", sink)
 
 
 def install() -> None:
     if not event.contains(Session, "after_flush", _after_flush):
         event.listen(Session, "after_flush", _after_flush)
+        event.listen(Session, "after_commit", _after_commit)
+        event.listen(Session, "after_rollback", _after_rollback)
 
 
 @dataclass(frozen=True)
@@ -297,8 +373,21 @@ class ChainReport:
     reason: str = ""
 
 
-def verify_chain(session: Session) -> ChainReport:
-    """Walk the stored rows (not ORM objects, which a session may hold stale) in order."""
+def parse_head(text_: str) -> tuple[int, str]:
+    """"SEQ:HASH" as published (ValueError otherwise)."""
+    seq, colon, hash_ = text_.strip().partition(":")
+    if not colon or not seq.isdigit() or len(hash_) != 64 or not all(
+        ch in "0123456789abcdef" for ch in hash_
+    ):
+        raise ValueError("the head must be SEQ:HASH, e.g. 1234:" + "0" * 64)
+    return int(seq), hash_
+
+
+def verify_chain(session: Session, head: tuple[int, str] | None = None) -> ChainReport:
+    """Walk the stored rows (not ORM objects, which a session may hold stale) in order.
+
+    With `head` (a published seq and hash), the chain must also still hold that event:
+    the newest events deleted together with their rows leave a chain that verifies alone."""
     expected_seq, prev_hash, count = 1, GENESIS_HASH, 0
     table = AuditEvent.__table__
     rows = session.execute(select(table).order_by(table.c.seq).execution_options(yield_per=1000))
@@ -306,7 +395,14 @@ def verify_chain(session: Session) -> ChainReport:
         problem = _row_problem(row, expected_seq, prev_hash)
         if problem:
             return ChainReport(False, count, prev_hash, broken_seq=expected_seq, reason=problem)
+        if head is not None and row["seq"] == head[0] and row["hash"] != head[1]:
+            return ChainReport(False, count, prev_hash, broken_seq=head[0],
+                               reason="event differs from the published head (chain rewritten)")
         expected_seq, prev_hash, count = row["seq"] + 1, row["hash"], count + 1
+    if head is not None and count < head[0]:
+        return ChainReport(False, count, prev_hash, broken_seq=count + 1,
+                           reason=f"the chain ends at {count}, before the published head "
+                                  f"{head[0]} (the newest events were removed)")
     return ChainReport(True, count, prev_hash)
 
 

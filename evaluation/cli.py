@@ -76,14 +76,23 @@ def audit() -> None:
 
 
 @audit.command("verify")
+@click.option(
+    "--head", "head", metavar="SEQ:HASH",
+    help="A head published earlier (security log, AUDIT_HEAD_SINK): the chain must hold it.",
+)
 @with_appcontext
-def audit_verify() -> None:
+def audit_verify(head: str | None) -> None:
     """Check every audit event's hash and link, and every mark against its events; exit 1 on
     the first broken link or any mark that differs."""
+    from evaluation.audit import parse_head
     from evaluation.audit_rows import row_problems
 
+    try:
+        published = parse_head(head) if head else None
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--head") from None
     with _session() as session:
-        report = verify_chain(session)
+        report = verify_chain(session, published)
         problems = row_problems(session) if report.ok else []
     if not report.ok:
         click.echo(

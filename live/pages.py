@@ -19,7 +19,7 @@ from evaluation.forms import REQUIRED
 from evaluation.models import LiveSession
 from evaluation.security_log import security_event
 from evaluation.services.live_sessions import find_panel_member
-from evaluation.services.tokens import find_short_code
+from evaluation.services.tokens import find_short_code, seat_token
 
 bp = Blueprint("live_pages", __name__, url_prefix="/live")
 
@@ -58,21 +58,26 @@ def join():
     if form.validate_on_submit():
         target = _page_for_code(form.code.data)
         if target is not None:
-            # The code travels on in the fragment: never sent to the server, never logged.
-            return redirect(f"{target}#token={form.code.data.strip()}")
+            # The credential travels on in the fragment: never sent to the server, never
+            # logged. For a judge it is the seat's 256-bit token, not the typed code: a short
+            # code is accepted here only, under this page's rate limit (ASVS V7.2.3).
+            page, credential = target
+            return redirect(f"{page}#token={credential}")
         security_event("live_join_refused")  # the code itself is never logged
         form.code.errors = [_("短码无效或已过期，请核对后重新输入。")]
     status = 400 if request.method == "POST" else 200
     return render_template("live/join.html", form=form), status
 
 
-def _page_for_code(code: str) -> str | None:
-    """A judge's short code opens the tablet; an audience panel code opens the voting page."""
+def _page_for_code(code: str) -> tuple[str, str] | None:
+    """A judge's short code opens the tablet (with the seat token); an audience panel code
+    opens the voting page (with the code, which is what the panel member holds)."""
     db = get_session()
     record = find_short_code(db, code)
     if record is not None:
-        return url_for("live_pages.tablet", session_id=int(record.scope.removeprefix("live:")))
+        page = url_for("live_pages.tablet", session_id=int(record.scope.removeprefix("live:")))
+        return page, seat_token(record)
     member = find_panel_member(db, code)
     if member is not None:
-        return url_for("live_pages.audience", session_id=member.session_id)
+        return url_for("live_pages.audience", session_id=member.session_id), code.strip()
     return None

@@ -29,3 +29,23 @@ def plain_zip() -> bytes:
     with zipfile.ZipFile(out, "w") as archive:
         archive.writestr("readme.txt", "not an office document")
     return out.getvalue()
+
+
+# The antivirus test file (eicar.org): every scanner reports it, it harms nothing.
+EICAR = rb"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
+
+
+class FakeScanner:
+    """A scanner for tests (FILE_SCANNER="evidence_samples:FakeScanner"): finds EICAR."""
+
+    def scan(self, data: bytes) -> str | None:
+        return "Eicar-Test-Signature" if EICAR in data else None
+
+
+class BrokenScanner:
+    """A scanner that cannot be reached."""
+
+    def scan(self, data: bytes) -> str | None:
+        from evaluation.services.virus_scan import ScanFailed
+
+        raise ScanFailed("connection refused")

@@ -102,13 +102,34 @@ def test_links_come_with_qr_codes_and_revoke_the_old_ones(db, web, setup):
     first = web.post(f"/admin/live/{live.id}/links", {})
     html = first.get_data(as_text=True)
     assert first.status_code == 200 and html.count("<svg") == len(judges)
-    assert "/console?token=" in html and "短码" in html
+    assert "/console#token=" in html and "短码" in html
     second = web.post(f"/admin/live/{live.id}/links", {})
     assert second.status_code == 200
     tokens = db.exec(select(AccessToken)).all()
     live_tokens = len(judges) + 2  # seats, console, overlay
     assert len(tokens) == 2 * live_tokens
     assert sum(1 for t in tokens if t.revoked_at is None) == live_tokens
+
+
+def test_console_and_tablet_links_carry_the_token_in_the_fragment(db, web, setup):
+    """ASVS V14.2.1: a browser never sends the fragment, so console and tablet tokens are in no
+    request line or log; only overlay and feed links (OBS, vMix, pollers) keep `?token=`."""
+    import re
+
+    from evaluation.services.live_links import session_urls
+    from evaluation.services.live_sessions import issue_session_links
+
+    campaign, agencies, judges = setup
+    web.post(f"/admin/campaigns/{campaign.id}/live", _form(agencies, judges))
+    live = db.exec(select(LiveSession)).one()
+    urls = session_urls("https://pingyi.example", live.id, issue_session_links(db, live))
+    assert urls["pages"]["console"].endswith(f"/console#token={urls['control_token']}")
+    for seat in urls["seats"].values():
+        assert seat["url"].endswith(f"/tablet#token={seat['token']}")
+    in_query = [url for url in urls["pages"].values() if "?token=" in url]
+    assert in_query and all("/overlay/" in url or "/feed." in url for url in in_query)
+    html = web.post(f"/admin/live/{live.id}/links", {}).get_data(as_text=True)
+    assert not re.search(r"/(console|tablet)\?token=", html)
 
 
 @pytest.mark.parametrize("changes, field", [

@@ -202,3 +202,70 @@ def test_campaign_records_changed_behind_the_log_are_named(app, db, tamper, name
     db.commit()
     result = runner.invoke(args=["audit", "verify"])
     assert result.exit_code == 1 and "TAMPERED" in result.output and named in result.output
+
+
+def test_a_stage_change_publishes_the_head_and_verify_holds_the_chain_to_it(
+    app, db, caplog, tmp_path
+):
+    """ASVS V16.4.3: the chain head leaves the database at each milestone (here a stage
+    opening): the security log and AUDIT_HEAD_SINK get seq:hash. Deleting the newest events
+    together with the rows they record leaves a chain that verifies on its own;
+    `audit verify --head` catches it."""
+    from evaluation.models import StageStatus
+
+    sink = tmp_path / "heads.txt"
+    app.config["AUDIT_HEAD_SINK"] = str(sink)
+    caplog.set_level("INFO", logger="pingyi.security")
+    campaign = f.campaign(db, f.org(db))
+    stage = f.stage(db, campaign, StageKind.ONSITE_REVIEW)
+    assert "event=audit_head" not in caplog.text  # creating things is no milestone
+    stage.status = StageStatus.OPEN
+    db.add(stage)
+    with app.app_context():  # as in a request or a CLI command: the sink is app config
+        db.commit()
+    head = _events(db)[-1]
+    published = f"{head.seq}:{head.hash}"
+    assert f"event=audit_head seq={head.seq} hash={head.hash} reason=stage_open" in caplog.text
+    assert sink.read_text().split()[1:] == [published, "stage_open"]
+
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["audit", "verify", "--head", published]).exit_code == 0
+    # Erase the opening: its event and the row's new status.
+    db.execute(text("DELETE FROM audit_event WHERE seq = :s"), {"s": head.seq})
+    db.execute(text("UPDATE stage SET status = 'pending' WHERE id = :i"), {"i": stage.id})
+    db.commit()
+    assert runner.invoke(args=["audit", "verify"]).exit_code == 0  # alone: looks fine
+    caught = runner.invoke(args=["audit", "verify", "--head", published])
+    assert caught.exit_code == 1 and "newest events were removed" in caught.output
+    # A head whose event was rewritten, and a head that is not SEQ:HASH.
+    wrong = f"{head.seq - 1}:{'f' * 64}"
+    assert "differs from the published head" in runner.invoke(
+        args=["audit", "verify", "--head", wrong]).output
+    assert runner.invoke(args=["audit", "verify", "--head", "12"]).exit_code == 2
+
+
+def test_a_rolled_back_milestone_publishes_nothing(db, caplog):
+    from evaluation.models import StageStatus
+
+    caplog.set_level("INFO", logger="pingyi.security")
+    stage = f.stage(db, f.campaign(db, f.org(db)), StageKind.ONSITE_REVIEW)
+    stage.status = StageStatus.OPEN
+    db.add(stage)
+    db.flush()
+    db.rollback()
+    assert "event=audit_head" not in caplog.text
+
+
+@pytest.mark.parametrize("action, object_type, payload, reason", [
+    ("update", "stage", {"status": ["open", "closed"]}, "stage_closed"),
+    ("update", "live_slot", {"segment": ["summary", "done"]}, "live_slot_done"),
+    ("results.publish", "results_version", {"revision": 3}, "results.publish"),
+    ("results.certify", "results_version", {"revision": 3}, "results.certify"),
+    ("update", "live_slot", {"segment": ["scoring", "closed"]}, None),
+    ("update", "stage", {"weight": ["20.00", "25.00"]}, None),
+    ("create", "score", {"value": "9.5"}, None),
+])
+def test_the_milestones_that_publish_the_head(action, object_type, payload, reason):
+    from evaluation.audit import _milestone
+
+    assert _milestone(action, object_type, payload) == reason

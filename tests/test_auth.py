@@ -51,6 +51,15 @@ def test_logout_ends_the_session(web, organizer):
     assert web.client.get("/admin/").status_code == 302
 
 
+def test_logout_clears_the_cache_but_not_a_tablets_storage(web, organizer):
+    """ASVS V14.3.1: the browser drops cached pages of the session. Not "storage": it would
+    also erase a judge tablet's unsent marks kept by the same browser; not "cookies": that
+    clears every cookie of the registrable domain, other sites' too (docs/security.md)."""
+    web.login("zhang")
+    response = web.logout()
+    assert response.headers["Clear-Site-Data"] == '"cache"'
+
+
 def test_logout_by_get_is_not_possible(web, organizer):
     web.login("zhang")
     assert web.client.get("/logout").status_code == 405
@@ -197,12 +206,27 @@ def test_pages_carry_security_headers(client):
     headers = client.get("/login").headers
     policy = headers["Content-Security-Policy"]
     for directive in ("script-src 'self'", "object-src 'none'", "base-uri 'none'",
-                      "frame-ancestors 'self'"):
+                      "frame-ancestors 'self'", "style-src 'self';"):
         assert directive in policy
+    assert "unsafe-inline" not in policy  # ASVS V3.4.3: no inline styles or scripts
     assert headers["X-Content-Type-Options"] == "nosniff"
     assert headers["X-Frame-Options"] == "SAMEORIGIN"
     assert headers["Referrer-Policy"] == "same-origin"
     assert "Strict-Transport-Security" not in headers  # plain http: HSTS would be ignored
+
+
+def test_no_template_relies_on_inline_styles():
+    """The CSP refuses inline styles, so a style="" or <style> in a template would silently
+    not apply: classes in the stylesheets instead (ASVS V3.4.3)."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1] / "templates"
+    offenders = [
+        str(path.relative_to(root)) for path in root.rglob("*.html")
+        if re.search(r"\sstyle\s*=|<style[\s>]", path.read_text(encoding="utf-8"))
+    ]
+    assert offenders == []
 
 
 def test_https_responses_carry_hsts(client):

@@ -252,6 +252,51 @@ def test_any_bytes_give_a_problem_never_an_exception(kind, data, expected):
     assert parsed.rows == []
 
 
+def _with_doctype(doctype: bytes, first_cell: bytes) -> bytes:
+    """CLEAN_AGENCIES with a DOCTYPE before its sheet and `first_cell` as cell A2's text."""
+    source = zipfile.ZipFile(io.BytesIO(CLEAN_AGENCIES))
+    parts = {name: source.read(name) for name in source.namelist()}
+    sheet = parts["xl/worksheets/sheet1.xml"]
+    start = sheet.index(b'<c r="A2"')
+    text_start = sheet.index(b"<t>", start) + 3
+    text_end = sheet.index(b"</t>", text_start)
+    parts["xl/worksheets/sheet1.xml"] = (
+        b'<?xml version="1.0" encoding="UTF-8"?>' + doctype
+        + sheet[:text_start] + first_cell + sheet[text_end:]
+    )
+    return _zip(parts)
+
+
+LAUGHS = (
+    b'<!DOCTYPE worksheet [<!ENTITY a "ha">'
+    + b"".join(b'<!ENTITY %c "%s">' % (98 + i, b"&%c;" % (97 + i) * 10) for i in range(9))
+    + b"]>"
+)
+
+
+@pytest.mark.parametrize(
+    "doctype, cell",
+    [
+        # An internal entity: expanded by a plain parser into an agency name.
+        ('<!DOCTYPE worksheet [<!ENTITY x "市审计局">]>'.encode(), b"&x;"),
+        # XXE: an external entity pointing at a file on the server.
+        (b'<!DOCTYPE worksheet [<!ENTITY x SYSTEM "file:///etc/passwd">]>', b"&x;"),
+        # Billion laughs: 10^9 "ha"s from a few hundred bytes.
+        (LAUGHS, b"&j;"),
+    ],
+    ids=["internal-entity", "xxe", "billion-laughs"],
+)
+@pytest.mark.parametrize("kind", ["agencies", "judges"])
+def test_a_workbook_with_xml_entities_is_refused_and_nothing_is_read(kind, doctype, cell):
+    """ASVS V1.5.1: sheets are parsed through defusedxml (openpyxl uses it when installed):
+    any entity declaration is refused with a clear problem, no row is read."""
+    parsed = parse_workbook(kind, _with_doctype(doctype, cell))
+    assert [problem.text() for problem in parsed.problems] == [
+        "工作簿含有 XML 实体声明，出于安全原因不予读取。请在 Excel 或 WPS 中另存为 .xlsx 后再上传。"
+    ]
+    assert parsed.rows == []
+
+
 def test_a_workbook_without_the_headers_names_the_sheets_and_columns():
     data = xlsx(("甲", [["名单"], ["张三", "市直"]]), ("乙", [["单位", "地区"]]))
     assert problems(parse_workbook("agencies", data)) == [

@@ -93,6 +93,9 @@ def test_chart_export_fills_the_cache_the_pages_show(setup):
     Image.open(io.BytesIO(response.data)).verify()
     svg = web.client.get(f"{base}/charts/r{composed.revision}/ranking-0.svg")
     assert svg.mimetype == "image/svg+xml"
+    # matplotlib styles its SVG inline: the file gets a policy of its own that allows that
+    # and nothing else (the site-wide CSP has no 'unsafe-inline', ASVS V3.4.3).
+    assert svg.headers["Content-Security-Policy"].startswith("default-src 'none'; style-src")
     # an agency's sheet shows its charts once rendered
     first = composed.result.agencies[0].agency
     sheet = web.client.get(f"{base}/sheets?agency={first}").get_data(as_text=True)

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from evidence_samples import EXE, PDF, PNG, plain_zip, xlsx
+from evidence_samples import EICAR, EXE, PDF, PNG, plain_zip, xlsx
 from selfassess_world import build, close_stage
 from sqlmodel import select
 
@@ -203,6 +203,87 @@ def test_wrong_type_behind_a_right_name_is_refused(app, db, world, name, data):
     assert name in page and "不是允许的类型" in page
     assert db.exec(select(StoredFile)).all() == []
     assert not list(Path(app.config["FILES_FOLDER"]).glob("*/*"))
+
+
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [("report.exe", PDF), ("照片.pdf", PNG), ("台账.xlsx", PDF), ("台账", xlsx()),
+     ("index.html", PNG)],
+)
+def test_a_right_type_behind_a_wrong_name_is_refused(app, db, world, name, data):
+    """ASVS V5.2.2: the extension must be one of the sniffed kind's (the organizer's computer
+    opens the download by its name): a real PDF uploaded as report.exe is refused."""
+    contact = world.web(app, world.contact_a)
+    response = _upload(contact, world, name, data)
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert name in page and "扩展名与内容不符" in page
+    assert db.exec(select(StoredFile)).all() == []
+    assert not list(Path(app.config["FILES_FOLDER"]).glob("*/*"))
+
+
+def test_the_extension_check_ignores_case_and_accepts_every_name_of_a_kind(app, db, world):
+    contact = world.web(app, world.contact_a)
+    for name, data in (("A.PDF", PDF), ("b.Png", PNG), ("c.XLSX", xlsx())):
+        assert _upload(contact, world, name, data).status_code == 302
+
+
+def test_an_infected_file_is_refused_before_it_is_written(app, db, world, caplog):
+    """ASVS V5.4.3: with a scanner configured (FILE_SCANNER), EICAR is refused with a message,
+    nothing is stored, the finding is a security event; a clean file still goes through."""
+    app.config["FILE_SCANNER"] = "evidence_samples:FakeScanner"
+    caplog.set_level("INFO", logger="pingyi.security")
+    contact = world.web(app, world.contact_a)
+    response = _upload(contact, world, "台账.pdf", PDF + EICAR)
+    assert response.status_code == 400
+    assert "未通过病毒扫描（Eicar-Test-Signature）" in response.get_data(as_text=True)
+    assert db.exec(select(StoredFile)).all() == []
+    assert not list(Path(app.config["FILES_FOLDER"]).glob("*/*"))
+    assert "event=upload_infected" in caplog.text
+    assert _upload(contact, world, "台账.pdf", PDF).status_code == 302
+
+
+def test_a_scanner_that_cannot_answer_refuses_the_upload(app, db, world):
+    app.config["FILE_SCANNER"] = "evidence_samples:BrokenScanner"
+    contact = world.web(app, world.contact_a)
+    response = _upload(contact, world, "台账.pdf", PDF)
+    assert response.status_code == 400
+    assert "暂时无法完成" in response.get_data(as_text=True)
+    assert db.exec(select(StoredFile)).all() == []
+
+
+def test_the_clamd_scanner_streams_the_file_and_reads_the_verdict(tmp_path):
+    """The INSTREAM exchange against a stand-in clamd on a Unix socket."""
+    import socket
+    import struct
+    import threading
+
+    from evaluation.services.virus_scan import ClamdScanner
+
+    path = str(tmp_path / "clamd.ctl")
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(path)
+    listener.listen(2)
+
+    def serve():
+        for _ in range(2):
+            connection, _address = listener.accept()
+            with connection:
+                stream = connection.makefile("rb")
+                assert stream.read(10) == b"zINSTREAM\0"
+                received = b""
+                while size := struct.unpack("!I", stream.read(4))[0]:
+                    received += stream.read(size)
+                verdict = b"Eicar-Test-Signature FOUND" if EICAR in received else b"OK"
+                connection.sendall(b"stream: " + verdict + b"\0")
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    scanner = ClamdScanner(path, timeout=5)
+    assert scanner.scan(PDF * 3000) is None  # several chunks
+    assert scanner.scan(EICAR) == "Eicar-Test-Signature"
+    thread.join(5)
+    listener.close()
 
 
 def test_oversize_file_is_refused(app, db, world):

@@ -10,7 +10,14 @@ from sqlmodel import select
 
 from evaluation.models import AccessToken, TokenKind
 from evaluation.models.base import utcnow
-from evaluation.services.tokens import SHORT_CODE_ALPHABET, check_token, issue_token, revoke_token
+from evaluation.services.tokens import (
+    SHORT_CODE_ALPHABET,
+    check_token,
+    find_short_code,
+    issue_token,
+    revoke_token,
+    seat_token,
+)
 
 
 @pytest.fixture
@@ -25,12 +32,51 @@ def seat(db):
 
 
 def test_token_and_short_code_both_admit_the_seat(db, seat):
+    """The QR token admits the seat; the short code does, but only through /live/join, which
+    turns it into the seat token (256 bits, ASVS V7.2.3): that token admits the seat."""
     issued, judge = seat
     assert (
         check_token(db, issued.token, kind=TokenKind.JUDGE, scope="session:1").judge_id == judge.id
     )
     spaced = f" {issued.short_code[:5].lower()}-{issued.short_code[5:]} "
-    assert check_token(db, spaced, kind=TokenKind.JUDGE, scope="session:1") is not None
+    record = find_short_code(db, spaced)
+    assert record is not None and record.id == issued.record.id
+    token = seat_token(record)
+    assert len(token.partition(".")[2]) == 43  # 256 bits, base64url
+    assert check_token(db, token, kind=TokenKind.JUDGE, scope="session:1").judge_id == judge.id
+    assert seat_token(record) == token  # the same code always opens the same seat token
+
+
+def test_a_short_code_cannot_connect_directly(db, seat):
+    """A 49.5-bit code is no bearer credential: socket connect and the HTTP fallback (both
+    call check_token) refuse it, however it is typed."""
+    issued, _ = seat
+    for typed in (issued.short_code, issued.short_code.lower(),
+                  f"{issued.short_code[:5]}-{issued.short_code[5:]}"):
+        assert check_token(db, typed, kind=TokenKind.JUDGE, scope="session:1") is None
+
+
+@pytest.mark.parametrize(
+    "forge",
+    [
+        lambda token: token[:-2] + ("AA" if not token.endswith("AA") else "BB"),  # wrong MAC
+        lambda token: "999" + token[token.index("."):],  # another record's id
+        lambda token: token.partition(".")[0] + ".",  # no MAC
+        lambda token: "x" + token,  # not a number
+    ],
+)
+def test_a_forged_seat_token_is_refused(db, seat, forge):
+    issued, _ = seat
+    token = seat_token(issued.record)
+    assert check_token(db, forge(token), kind=TokenKind.JUDGE, scope="session:1") is None
+
+
+def test_a_seat_token_ends_with_its_record(db, seat):
+    issued, _ = seat
+    token = seat_token(issued.record)
+    revoke_token(db, issued.record)
+    db.commit()
+    assert check_token(db, token, kind=TokenKind.JUDGE, scope="session:1") is None
 
 
 def test_only_digests_are_stored(db, seat):

@@ -10,6 +10,8 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from defusedxml import DefusedXmlException
+
 from evaluation.imports import agencies, indicators, judges, vote_codes
 from evaluation.imports.header import Column
 from evaluation.imports.model import N_, ImportProblem, ParsedImport, row_from_plain
@@ -47,6 +49,11 @@ KINDS: dict[str, ImportKind] = {
 }
 
 
+XML_ENTITIES_REFUSED = N_(
+    "工作簿含有 XML 实体声明，出于安全原因不予读取。请在 Excel 或 WPS 中另存为 .xlsx 后再上传。"
+)
+
+
 def parse_workbook(kind: str, data: bytes, progress: Progress | None = None) -> ParsedImport:
     spec = KINDS[kind]
     parsed = ParsedImport(kind)
@@ -55,9 +62,11 @@ def parse_workbook(kind: str, data: bytes, progress: Progress | None = None) -> 
     except UnreadableWorkbook as refused:
         parsed.problems.append(ImportProblem("", None, "", "", refused.rule, refused.params))
         return parsed
-    except Exception:  # noqa: BLE001 - see the module docstring
+    except Exception as error:  # noqa: BLE001 - see the module docstring
         log.info("unreadable workbook", exc_info=True)
         unreadable = N_("无法读取该工作簿：文件已损坏，或不是有效的 Excel 文件。")
+        if _entities_refused(error):
+            unreadable = XML_ENTITIES_REFUSED
         parsed.problems.append(ImportProblem("", None, "", "", unreadable))
         return parsed
     parsed.problems.extend(table.problems)
@@ -76,6 +85,19 @@ def parse_workbook(kind: str, data: bytes, progress: Progress | None = None) -> 
         )
     parsed.problems.sort(key=_place)
     return parsed
+
+
+def _entities_refused(error: BaseException | None) -> bool:
+    """Whether defusedxml refused an entity declaration somewhere down the chain.
+
+    openpyxl parses sheets through defusedxml (a declared dependency): a DOCTYPE with
+    entities (XXE, billion laughs) is refused, never expanded (ASVS V1.5.1); openpyxl wraps
+    the refusal in a ValueError of its own. Excel and WPS never write entities."""
+    while error is not None:
+        if isinstance(error, DefusedXmlException):
+            return True
+        error = error.__cause__ or error.__context__
+    return False
 
 
 def _place(problem: ImportProblem) -> tuple:

@@ -31,6 +31,20 @@ OOXML_PARTS = {
     ),
 }
 ACCEPTED_KINDS = "PDF, PNG, JPEG, GIF, WebP, Word, Excel, PowerPoint"
+# The extensions a file of each sniffed kind may carry (ASVS V5.2.2): the name is what the
+# organizer's computer opens the download with, so a PDF named report.exe is refused.
+# OLE2 is the pre-2007 container of Word, Excel and PowerPoint, and of WPS's own formats.
+EXTENSIONS = {
+    "application/pdf": (".pdf",),
+    "image/png": (".png",),
+    "image/jpeg": (".jpg", ".jpeg", ".jpe", ".jfif"),
+    "image/gif": (".gif",),
+    "image/webp": (".webp",),
+    "application/x-ole-storage": (".doc", ".xls", ".ppt", ".wps", ".et", ".dps"),
+    OOXML_PARTS["word/document.xml"]: (".docx",),
+    OOXML_PARTS["xl/workbook.xml"]: (".xlsx",),
+    OOXML_PARTS["ppt/presentation.xml"]: (".pptx",),
+}
 
 
 @dataclass(frozen=True)
@@ -106,6 +120,21 @@ def check_upload(upload: Upload, field: str = "file") -> str:
                 )
             }
         )
+    extensions = EXTENSIONS[media_type]
+    if not name.lower().endswith(extensions):
+        from evaluation.security_log import security_event
+
+        security_event("upload_refused", name=name, size=len(upload.data), sniffed=media_type)
+        raise ValidationFailed(
+            {
+                field: _(
+                    "文件“%(name)s”的扩展名与内容不符：按内容应为 %(extensions)s 文件。"
+                    "请核对后重新选择文件。",
+                    name=name,
+                    extensions="、".join(extensions),
+                )
+            }
+        )
     return media_type
 
 
@@ -130,11 +159,29 @@ def write_blob(root: Path, data: bytes) -> str:
     return sha256
 
 
+def _refuse_if_infected(upload: Upload, field: str) -> None:
+    """The configured antivirus scanner (off by default: services/virus_scan.py) sees the
+    bytes before they are written; a finding, or a scanner that cannot answer, refuses."""
+    from evaluation.services.virus_scan import scan_upload
+
+    name = safe_display_name(upload.name)
+    outcome = scan_upload(upload.data, name)
+    if outcome is None:
+        return
+    if outcome[0] == "infected":
+        message = _("文件“%(name)s”未通过病毒扫描（%(found)s），未保存。", name=name,
+                    found=outcome[1])
+    else:
+        message = _("暂时无法完成对文件“%(name)s”的病毒扫描，未保存，请稍后再试。", name=name)
+    raise ValidationFailed({field: message})
+
+
 def store_upload(
     session: Session, root: Path, upload: Upload, *, user_id: int, field: str = "file"
 ) -> StoredFile:
     """Check, write the blob, add the row (flushed, not committed: the caller commits)."""
     media_type = check_upload(upload, field)
+    _refuse_if_infected(upload, field)
     sha256 = write_blob(root, upload.data)
     stored = StoredFile(
         sha256=sha256,

@@ -8,14 +8,18 @@ OVERLAY_PAGES = ("scoreboard", "lower-third", "timer", "leaderboard", "audience"
 
 
 def session_urls(base: str, session_id: int, links) -> dict:
+    """Console and tablet links carry their token in the fragment (`#token=`), which a browser
+    never sends to the server, so it is in no access log or Referer (ASVS V14.2.1). Overlay
+    and feed links keep `?token=`: OBS, vMix and feed pollers are configured with one URL and
+    cannot send a header (see docs/security.md, V14.2.1)."""
     overlay = links.overlay.token
-    pages = {"console": f"{base}/live/{session_id}/console?token={links.control.token}"}
+    pages = {"console": f"{base}/live/{session_id}/console#token={links.control.token}"}
     for name in OVERLAY_PAGES:
         pages[name] = f"{base}/overlay/{session_id}/{name}?token={overlay}"
     pages["feed.json"] = f"{base}/live/{session_id}/feed.json?token={overlay}"
     seats = {
         seat_no: {
-            "url": f"{base}/live/{session_id}/tablet?token={issued.token}",
+            "url": f"{base}/live/{session_id}/tablet#token={issued.token}",
             "token": issued.token,
             "short_code": issued.short_code,
         }

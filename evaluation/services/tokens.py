@@ -5,10 +5,16 @@ random, shown once, and stored only as digests: the 256-bit token as SHA-256 (no
 guess), the short code, like every other code short enough to enumerate (vote, panel, SMS
 and recovery codes), as a keyed digest (`code_digest`): HMAC-SHA-256 with a key that is not
 in the database, so a stolen copy of the database does not give the codes away.
+
+A short code (≈49.5 bits) is never a bearer credential itself: it is accepted only by the
+rate-limited `/live/join` page, which hands the tablet the seat's join token
+(`seat_token`, 256 bits) in the `#token=` fragment. Socket connects and the HTTP mark
+fallback take tokens only (ASVS V7.2.3).
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import os
@@ -125,18 +131,47 @@ def issue_token(
     return IssuedToken(record, token, short_code)
 
 
+_SEAT_TOKEN_LABEL = b"pingyi seat token v1:"
+
+
+def seat_token(record: AccessToken) -> str:
+    """The 256-bit token `/live/join` gives for a judge's short code: `<id>.<HMAC>`.
+
+    Derived, not stored: the same code always opens the same token (the tablet's outbox of
+    unsent marks is kept under it), it ends with its record (revoked, expired, re-issued
+    links), and it cannot be made without the code key, which is not in the database."""
+    mac = hmac.new(
+        code_key(), _SEAT_TOKEN_LABEL + f"{record.id}:{record.short_code_digest}".encode(),
+        hashlib.sha256,
+    ).digest()
+    return f"{record.id}.{base64.urlsafe_b64encode(mac).rstrip(b'=').decode('ascii')}"
+
+
+def _by_seat_token(session: Session, presented: str) -> AccessToken | None:
+    record_id, _, _mac = presented.partition(".")
+    if not record_id.isdigit() or len(record_id) > 18:
+        return None
+    record = session.get(AccessToken, int(record_id))
+    if record is None or not hmac.compare_digest(seat_token(record), presented):
+        return None
+    return record
+
+
 def check_token(
     session: Session, presented: str, *, kind: TokenKind, scope: str
 ) -> AccessToken | None:
-    """The live token for `presented` (a token or a short code), or None."""
+    """The live token for `presented` (a 256-bit token or a seat token), or None.
+
+    A short code is refused here on purpose: it is only accepted at `/live/join`."""
+    presented = (presented or "").strip()
     if not presented:
         return None
-    found = session.exec(
-        select(AccessToken).where(
-            (AccessToken.token_digest == digest(presented.strip()))
-            | (AccessToken.short_code_digest == code_digest(normalize_code(presented)))
-        )
-    ).first()
+    if "." in presented:  # token_urlsafe never contains a dot: a join token
+        found = _by_seat_token(session, presented)
+    else:
+        found = session.exec(
+            select(AccessToken).where(AccessToken.token_digest == digest(presented))
+        ).first()
     if found is None or found.kind != kind or found.scope != scope:
         return None
     if found.revoked_at is not None or found.expires_at <= utcnow():

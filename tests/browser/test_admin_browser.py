@@ -81,3 +81,37 @@ def test_public_home_and_language_switch(demo_server, page_for):
     page.get_by_role("button", name="English").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Performance Evaluation")
     snap(page, "public-home-phone-en")
+
+
+CSP_WATCH = """
+window.__csp = [];
+document.addEventListener("securitypolicyviolation", function (e) {
+  window.__csp.push(e.violatedDirective + " " + (e.blockedURI || "inline") + " " +
+                    (e.sourceFile || "") + ":" + e.lineNumber);
+});
+"""
+
+
+def test_no_page_breaks_the_content_security_policy(demo_server, page_for):
+    """ASVS V3.4.3: the CSP has no 'unsafe-inline' for styles; no page relies on one (a
+    blocked inline style is silent: it only shows as a violation event)."""
+    base = demo_server.base
+    page = page_for()
+    page.add_init_script(CSP_WATCH)
+    login(page, base, "organizer")
+    paths = [
+        "/", "/login", "/live/join", "/admin/campaigns/1", "/admin/campaigns/1/indicators",
+        "/admin/campaigns/1/judges", "/admin/campaigns/1/agencies", "/admin/campaigns/1/stages",
+        "/admin/campaigns/1/reports", "/live/1/console", "/overlay/1/scoreboard",
+        "/live/1/tablet", "/live/1/audience",
+    ]
+    for path in paths:
+        page.goto(base + path)
+        page.wait_for_timeout(300)
+        assert page.evaluate("window.__csp") == [], path
+    page.goto(base + "/admin/campaigns/1/indicators")
+    pads = page.evaluate("""[...document.querySelectorAll('table.tree td[class^="depth-"]')]
+        .map(td => [td.className, parseFloat(getComputedStyle(td).paddingLeft)])""")
+    depths = {name: pad for name, pad in pads}
+    assert depths["depth-0"] < depths["depth-1"]  # the tree still shows its levels
+    snap(page, "admin-indicators-csp")

@@ -74,10 +74,12 @@ def overlay_page(page_for, url: str):
 def over_backgrounds(page, name: str) -> None:
     """Screenshots of the overlay keyed over a dark and over a light picture."""
     page.wait_for_timeout(1600)  # let the transitions (and 15 staggered seats) settle
+    root_style = "background => { document.documentElement.style.background = background; }"
     for shade, background in BACKGROUNDS.items():
-        style = page.add_style_tag(content=f"html {{ background: {background}; }}")
+        # Through the CSSOM: the CSP refuses an inline <style> (ASVS V3.4.3).
+        page.evaluate(root_style, background)
         snap(page, f"overlay-{name}-{shade}")
-        style.evaluate("element => element.remove()")
+    page.evaluate(root_style, "")
 
 
 def _marks_for(seats: list[int]) -> dict[int, str]:

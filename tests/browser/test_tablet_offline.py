@@ -98,6 +98,47 @@ def test_http_fallback_when_the_websocket_stays_down(scoring_open, page_for):
     assert len(_stored_marks(instance)) == 1
 
 
+def _storage(page) -> dict:
+    return page.evaluate("Object.fromEntries(Object.entries(localStorage))")
+
+
+def test_a_revoked_token_is_forgotten_but_unacknowledged_marks_are_kept(scoring_open, page_for):
+    """ASVS V14.3.1: when the server refuses a token (links re-issued), the tablet removes it
+    and what the seat kept from storage, except marks the server never acknowledged."""
+    from serverproc import run_cli
+
+    server, links, instance = scoring_open
+    session = links["session"]
+    idle = page_for(1024, 768)  # connected, nothing pending, when the links are re-issued
+    idle.goto(links["seats"]["3"]["url"])
+    expect(idle.locator("#panel-entry")).to_be_visible()
+    assert _storage(idle)[f"pingyi.judge.{session}"] == links["seats"]["3"]["token"]
+
+    offline = page_for(1024, 768)  # holds an unsent mark while its token is revoked
+    network = Network(offline)
+    offline.route("**/live/*/marks", lambda route: route.abort())
+    offline.goto(links["seats"]["4"]["url"])
+    expect(offline.locator("#panel-entry")).to_be_visible()
+    network.cut()
+    expect(offline.locator("#status")).to_contain_text("离线")
+    _enter(offline, "77")
+    expect(offline.locator("#panel-sending")).to_be_visible()
+
+    assert run_cli(instance, "live", "links", "--demo", "--json").returncode == 0
+    expect(idle.locator("#panel-refused")).to_be_visible(timeout=20_000)
+    assert not [key for key in _storage(idle) if key.startswith(f"pingyi.{session}.")
+                or key == f"pingyi.judge.{session}"]
+
+    network.online = True
+    expect(offline.locator("#panel-refused")).to_be_visible(timeout=20_000)
+    kept = _storage(offline)
+    assert f"pingyi.judge.{session}" not in kept
+    outbox = next(value for key, value in kept.items() if key.endswith(".outbox"))
+    assert '"total":"77.00"' in outbox
+    assert not [key for key in kept if key.endswith(".sent")]
+    snap(offline, "tablet-token-refused")
+    assert _stored_marks(instance) == []
+
 
 class AttemptLog:
     """Notes the moment of every WebSocket the page opens (each is a connection attempt) and

@@ -51,3 +51,24 @@ def test_fallback_refusals(show, client, db):
     closed = _post(client, show, show.seat_tokens[1].token, good)
     assert closed.status_code == 422 and closed.json["error"]["code"] == "scoring_closed"
     assert db.exec(select(Score)).all() == []
+
+
+def test_a_short_code_is_accepted_only_at_join(show, client, web):
+    """ASVS V7.2.3: the 49.5-bit short code is refused by socket connect and the HTTP fallback;
+    /live/join (rate limited) exchanges it for the seat's 256-bit token, in the fragment."""
+    from conftest import NS
+
+    director = show.director()
+    to_scoring(director)
+    seat = show.seat_tokens[1]
+    payload = {"client_id": "join-sheet-0001", "slot_id": show.slot_ids[0], "total": "81"}
+    assert not show.connect(seat.short_code, "tablet-1").is_connected(NS)
+    assert _post(client, show, seat.short_code, payload).status_code == 401
+
+    joined = web.post("/live/join", {"code": seat.short_code.lower()})
+    assert joined.status_code == 302
+    page, _, fragment = joined.headers["Location"].partition("#token=")
+    assert page.endswith(f"/live/{show.live_id}/tablet") and "?" not in page
+    assert fragment != seat.short_code and len(fragment) > 40
+    assert show.connect(fragment, "tablet-1").is_connected(NS)
+    assert _post(client, show, fragment, payload).status_code == 201

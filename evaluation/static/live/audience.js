@@ -4,7 +4,8 @@
   "use strict";
   var session = Number(document.body.dataset.session);
   var text = document.getElementById("i18n").dataset;
-  var code = PingyiLive.tokenFromLocation("pingyi.panel." + session);
+  var codeKey = "pingyi.panel." + session;
+  var code = PingyiLive.tokenFromLocation(codeKey);
   var key = "pingyi.panel." + session + "." + (code || "none").slice(0, 10);
   var $ = function (id) { return document.getElementById(id); };
   var state = { member: null, voted: {}, refused: null };
@@ -12,14 +13,18 @@
   var pending = load(key + ".pending", null);  // {client_id, slot_id, level}
 
   var live = new PingyiLive.LiveConnection({
-    session: session, token: code, crowd: true,
+    session: session, token: code, crowd: true, storageKey: codeKey,
     onSnapshot: render,
     onStatus: function (connected) {
       $("status").textContent = connected ? text.online : text.offline;
       $("status").classList.toggle("offline", !connected);
       if (connected) send();
     },
-    onRefused: function (error) { state.refused = error.message; render(); },
+    onRefused: function (error) {
+      if (PingyiLive.credentialRefused(error)) PingyiLive.forget([key + ".pending"]);
+      state.refused = error.message;
+      render();
+    },
     onEvent: {
       welcome: function (me) {
         state.member = me.member;

@@ -8,8 +8,8 @@
   "use strict";
 
   function tokenFromLocation(storageKey) {
-    // The token arrives in the link (?token= for OBS/vMix, #token= for tablets). Keep it in
-    // storage and take it out of the address bar, so it is not shown or bookmarked by accident.
+    // The token arrives in the link (?token= for OBS/vMix, #token= for tablets and the console).
+    // Keep it in storage and take it out of the address bar (not shown or bookmarked).
     var url = new URL(global.location.href);
     var fromHash = new URLSearchParams(url.hash.replace(/^#/, "")).get("token");
     var token = url.searchParams.get("token") || fromHash;
@@ -27,9 +27,24 @@
     return token;
   }
 
+  // Refusals that mean the credential itself is no good (revoked, expired, re-issued links,
+  // no seat): retrying will not help, and the stored copy must go (ASVS V14.3.1).
+  var CREDENTIAL_REFUSED = ["unauthorized", "no_seat", "unknown_session"];
+
+  function credentialRefused(error) {
+    return Boolean(error) && CREDENTIAL_REFUSED.indexOf(error.code) >= 0;
+  }
+
+  function forget(keys) {
+    keys.forEach(function (key) {
+      try { global.localStorage.removeItem(key); } catch (e) { /* private mode */ }
+    });
+  }
+
   function LiveConnection(options) {
     this.session = options.session;
     this.token = options.token;
+    this.storageKey = options.storageKey || null;  // where tokenFromLocation kept the token
     this.device = options.device || null;
     this.crowd = Boolean(options.crowd);  // many clients of one kind: a gentler retry
     this.onSnapshot = options.onSnapshot || function () {};
@@ -75,6 +90,7 @@
       if (error && error.data) {
         self.refused = true;
         self.socket.disconnect();
+        if (self.storageKey && credentialRefused(error.data)) forget([self.storageKey]);
         self.onRefused(error.data);
       }
     });
@@ -160,6 +176,8 @@
 
   global.PingyiLive = {
     fill: fill,
+    credentialRefused: credentialRefused,
+    forget: forget,
     LiveConnection: LiveConnection,
     tokenFromLocation: tokenFromLocation,
     formatClock: formatClock,

@@ -5,10 +5,12 @@
   var session = Number(document.body.dataset.session);
   var text = document.getElementById("i18n").dataset;
   var $ = function (id) { return document.getElementById(id); };
-  var token = PingyiLive.tokenFromLocation("pingyi.console." + session);
+  var tokenKey = "pingyi.console." + session;
+  var token = PingyiLive.tokenFromLocation(tokenKey);
 
   var live = new PingyiLive.LiveConnection({
     session: session, token: token,  // without a token, an organizer's login is used
+    storageKey: tokenKey,  // forgotten when the server refuses it
     onSnapshot: render,
     onStatus: function (connected) {
       $("status").textContent = connected ? text.online : text.offline;

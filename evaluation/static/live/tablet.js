@@ -9,7 +9,8 @@
   "use strict";
   var session = Number(document.body.dataset.session);
   var text = document.getElementById("i18n").dataset;
-  var token = PingyiLive.tokenFromLocation("pingyi.judge." + session);
+  var tokenKey = "pingyi.judge." + session;
+  var token = PingyiLive.tokenFromLocation(tokenKey);
   var seatKey = "pingyi." + session + "." + (token || "none").slice(0, 16);
   var state = { me: null, entry: "", confirming: false, error: "", refused: null,
                 offlineSince: Date.now(),
@@ -28,14 +29,23 @@
   var fill = PingyiLive.fill;
 
   var live = new PingyiLive.LiveConnection({
-    session: session, token: token, device: deviceId(),
+    session: session, token: token, device: deviceId(), storageKey: tokenKey,
     onSnapshot: render,
     onStatus: function (connected) {
       if (!connected) state.offlineSince = Date.now();
       render();  // who decides "submitted" depends on being connected (see panelFor)
       if (connected) flush();
     },
-    onRefused: function (error) { state.refused = error.message; render(); },
+    onRefused: function (error) {
+      // The token is gone from storage (connection.js); so is what this seat kept, except
+      // marks the server never acknowledged: they stay until the director has them.
+      if (PingyiLive.credentialRefused(error)) {
+        PingyiLive.forget(outbox.length ? [seatKey + ".sent"]
+                                        : [seatKey + ".sent", seatKey + ".outbox"]);
+      }
+      state.refused = error.message;
+      render();
+    },
     onEvent: {
       welcome: function (me) { state.me = me; render(); },
       seat_released: function () { state.refused = null; }
