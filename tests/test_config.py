@@ -221,3 +221,15 @@ def test_a_credential_open_to_other_users_refuses_to_start(tmp_path, clean_envir
     clean_environ.setenv("CREDENTIALS_DIRECTORY", str(credentials))
     with pytest.raises(ConfigError, match="credential SECRET_KEY .* accessible to other users"):
         create_app(_base(tmp_path))
+
+
+def test_the_command_refuses_with_the_message_and_no_traceback(tmp_path, clean_environ, capsys):
+    from evaluation.entry import main
+
+    clean_environ.setenv("SECRET_KEY", "from-env")
+    clean_environ.setenv("SECRET_KEY_FILE", str(_secret(tmp_path / "key", "from-file")))
+    clean_environ.setattr("sys.argv", ["pingyi", "audit", "verify"])
+    with pytest.raises(SystemExit) as stopped:
+        main()
+    assert str(stopped.value).startswith("pingyi: SECRET_KEY is given twice")
+    assert "Traceback" not in capsys.readouterr().err
