@@ -10,7 +10,7 @@ PORT   ?= 5000
 
 export PINGYI_INSTANCE_PATH ?= $(CURDIR)/instance
 
-.PHONY: run test install install-test browser-deps lint audit messages clean
+.PHONY: run test install install-test browser-deps lint audit lock sbom messages clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -65,6 +65,32 @@ audit: install
 		($(PYTHON) -m venv $(AUDIT_VENV) && $(AUDIT_VENV)/bin/pip install --quiet pip-audit)
 	$(BIN)/pip freeze --exclude-editable | grep -v '^-e ' > $(AUDIT_VENV)/installed.txt
 	$(AUDIT_VENV)/bin/pip-audit --strict --no-deps --disable-pip -r $(AUDIT_VENV)/installed.txt
+
+# Runtime dependencies pinned with their hashes (ASVS V15.1.2), for installing a production
+# host (README, "Dependencies: lock and SBOM"). `make run` and `make test` do not use it: they
+# install from pyproject.toml. Regenerate after changing [project] dependencies
+# (tests/test_supply_chain.py fails until then): pins already in the lock are kept;
+# `make lock LOCK_UPGRADE=--upgrade` moves every package to its newest release. One lock for
+# every platform and Python >= 3.11 (--universal); uv lives in a venv of its own.
+LOCK_VENV    := .venv-lock
+PYPI_INDEX   ?= https://pypi.org/simple
+LOCK_UPGRADE ?=
+lock:
+	@test -x $(LOCK_VENV)/bin/uv || \
+		($(PYTHON) -m venv $(LOCK_VENV) && $(LOCK_VENV)/bin/pip install --quiet uv)
+	$(LOCK_VENV)/bin/uv pip compile pyproject.toml --universal --python-version 3.11 \
+		--generate-hashes --index-url $(PYPI_INDEX) --custom-compile-command "make lock" \
+		--quiet $(LOCK_UPGRADE) -o requirements.lock
+
+# CycloneDX SBOM of the runtime dependencies (ASVS V15.1.2), made from the lock: each
+# component with its version, package URL and hashes. CI makes it on every merge and keeps it
+# with each release. cyclonedx-py lives in a venv of its own, like pip-audit.
+SBOM_VENV := .venv-sbom
+sbom:
+	@test -x $(SBOM_VENV)/bin/cyclonedx-py || \
+		($(PYTHON) -m venv $(SBOM_VENV) && $(SBOM_VENV)/bin/pip install --quiet cyclonedx-bom)
+	$(SBOM_VENV)/bin/cyclonedx-py requirements --pyproject pyproject.toml \
+		--output-reproducible --output-format JSON -o sbom.cdx.json requirements.lock
 
 # Re-extract the message catalog and merge it into each language (then translate, then compile).
 messages: install-test

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import stat
 from pathlib import Path
 
 DEFAULTS: dict[str, object] = {
@@ -94,7 +95,96 @@ class ConfigError(RuntimeError):
     """The configuration cannot be used to start the platform."""
 
 
+# Secrets from files (ASVS V13.3.1): any variable NAME read below can instead be given as
+# NAME_FILE=/path, or as a systemd credential named NAME (`LoadCredential=NAME:/path` puts it in
+# $CREDENTIALS_DIRECTORY). Docker and Kubernetes secrets are files too. A file keeps the secret
+# out of the process environment, which child processes inherit and crash reports, `ps e` and
+# /proc/PID/environ show. Two sources for one name, or a file that cannot be read, stop the
+# start: silently preferring one would leave the operator unsure which key signs cookies.
+CREDENTIALS_DIRECTORY = "CREDENTIALS_DIRECTORY"
+FILE_SUFFIX = "_FILE"
+# Read by the factory or chosen before any file could be checked: never from a file.
+_NOT_FROM_FILES = {"PINGYI_ENV", "PINGYI_INSTANCE_PATH"}
+
+
+def _is_setting_variable(name: str) -> bool:
+    if name in _NOT_FROM_FILES:
+        return False
+    return name in PLAIN_ENV_KEYS or (name.startswith("PINGYI_") and len(name) > len("PINGYI_"))
+
+
+def _file_reference(name: str) -> str | None:
+    """NAME for NAME_FILE when NAME is a variable pingyi reads, else None."""
+    if not name.endswith(FILE_SUFFIX):
+        return None
+    target = name.removesuffix(FILE_SUFFIX)
+    return target if _is_setting_variable(target) else None
+
+
+def read_secret_file(label: str, path: str | os.PathLike, *, check_mode: bool) -> str:
+    """A secret's file content without its trailing newline (`openssl rand -hex 32 > f`).
+
+    Outside development the file must not be open to other users: a key readable by every
+    account on the host is not a secret."""
+    try:
+        mode = os.stat(path).st_mode
+        raw = Path(path).read_bytes()
+    except OSError as error:
+        raise ConfigError(f"{label}: cannot read {path}: {error.strerror or error}.") from error
+    if check_mode and mode & stat.S_IRWXO:
+        raise ConfigError(
+            f"{label}: {path} is accessible to other users (mode {stat.S_IMODE(mode):04o}); "
+            f"make it readable by the service's user only (chmod 400 or 600), "
+            f"or set PINGYI_ENV=development."
+        )
+    try:
+        text = raw.decode("utf-8").rstrip("\r\n")
+    except UnicodeDecodeError as error:
+        raise ConfigError(f"{label}: {path} is not UTF-8 text.") from error
+    if not text:
+        raise ConfigError(f"{label}: {path} is empty.")
+    return text
+
+
+def with_secret_files(environ: os._Environ | dict) -> dict[str, str]:
+    """The environment with every NAME_FILE and systemd credential replaced by NAME=content."""
+    check_mode = environ.get("PINGYI_ENV") != "development"
+    sources: dict[str, tuple[str, Path]] = {}  # NAME -> (where it was named, file)
+    for name, value in environ.items():
+        target = _file_reference(name)
+        if target is not None and value:
+            sources[target] = (name, Path(value))
+    directory = environ.get(CREDENTIALS_DIRECTORY)
+    if directory:
+        try:
+            entries = sorted(Path(directory).iterdir())
+        except OSError as error:
+            raise ConfigError(
+                f"{CREDENTIALS_DIRECTORY}: cannot read {directory}: {error.strerror or error}."
+            ) from error
+        for entry in entries:
+            if not (_is_setting_variable(entry.name) and entry.is_file()):
+                continue  # the unit's other credentials are not ours
+            label = f"the credential {entry.name} in ${CREDENTIALS_DIRECTORY}"
+            if entry.name in sources:
+                raise ConfigError(
+                    f"{entry.name} is given twice ({sources[entry.name][0]} and {label}): "
+                    f"keep one."
+                )
+            sources[entry.name] = (label, entry)
+    result = {name: value for name, value in environ.items() if not _file_reference(name)}
+    for target, (label, path) in sources.items():
+        if environ.get(target):
+            raise ConfigError(
+                f"{target} is given twice (the environment variable {target} and {label}): "
+                f"keep one."
+            )
+        result[target] = read_secret_file(label, path, check_mode=check_mode)
+    return result
+
+
 def from_environment(environ: os._Environ | dict) -> dict[str, object]:
+    environ = with_secret_files(environ)
     found: dict[str, object] = {}
     for key in PLAIN_ENV_KEYS:
         if environ.get(key):

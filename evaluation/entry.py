@@ -22,5 +22,11 @@ def main() -> None:
 
         monkey.patch_all()
     from evaluation.cli import cli
+    from evaluation.config import ConfigError
 
-    cli()
+    try:
+        cli()
+    except ConfigError as error:
+        # A configuration that cannot start (no SECRET_KEY, a secret given twice, a key file
+        # other users can read): the operator needs the sentence, not a traceback.
+        sys.exit(f"pingyi: {error}")
