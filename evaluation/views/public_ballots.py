@@ -183,35 +183,47 @@ def ballot(campaign_id: int, agency_id: int):
 @bp.post("/<int:campaign_id>/agencies/<int:agency_id>")
 @_limited
 def cast(campaign_id: int, agency_id: int):
-    campaign, stage = _campaign_and_stage(campaign_id)
-    agency = _agency(stage, agency_id)
+    # The hot path of a public review: one query for campaign, stage, settings and the
+    # agency's enrollment; ORM objects (and the page) only when the ballot is refused.
     db = get_session()
-    form = request.form.to_dict()
-    kept = {key: form.get(key, "") for key in ("code", "phone", "level")}
-    settings = service.settings_of(db, stage)  # read once for the whole request
+    target = service.ballot_target(db, campaign_id, agency_id)
+    if target is None or target.stage is None:
+        abort(404)
+    if target.agency_name is None:
+        abort(404, description=_("该单位不在本次社会评议之列。"))
+    stage, settings = target.stage, target.settings
+    form = request.form
     try:
-        service.check_open(stage)  # the agency's enrollment: `_agency` above
+        service.check_open(stage)
         voter = service.identify(db, stage, form, settings)
         choice = service.parse_choice(db, stage, form, settings)
         service.cast_ballot(
             db,
             stage,
-            agency.id,
+            agency_id,
             voter,
             choice,
             service.Circumstances(
                 network=network_of(request.remote_addr),
                 device=digest(request.cookies.get(DEVICE_COOKIE, "")),
-                fill_seconds=_fill_seconds(form.get("shown", ""), agency.id),
+                fill_seconds=_fill_seconds(form.get("shown", ""), agency_id),
             ),
             settings,
+            enrollment_checked=True,
         )
     except service.BallotRefused as refused:
+        campaign, stage = _campaign_and_stage(campaign_id)
+        kept = {key: form.get(key, "") for key in ("code", "phone", "level")}
         return _ballot_page(
-            campaign, stage, agency, {refused.field: refused.message}, kept, refused.status
+            campaign,
+            stage,
+            _agency(stage, agency_id),
+            {refused.field: refused.message},
+            kept,
+            refused.status,
         )
-    flash(_("已收到您对“%(name)s”的评议，谢谢！", name=agency.name), "success")
-    return redirect(url_for("ballots.overview", campaign_id=campaign.id, voted=agency.id), 303)
+    flash(_("已收到您对“%(name)s”的评议，谢谢！", name=target.agency_name), "success")
+    return redirect(url_for("ballots.overview", campaign_id=campaign_id, voted=agency_id), 303)
 
 
 @bp.post("/<int:campaign_id>/agencies/<int:agency_id>/sms")
