@@ -3,11 +3,12 @@
 SQLite's own busy-retry produced a 169 ms p99 under load on this machine; one application
 lock for every writer (the live marks and the public ballots alike) brought it to 22 ms.
 With `synchronous=FULL` every commit is an fsync (2-8 ms on this disk), so one commit per
-public ballot caps the rate at a few hundred a second. `write_batched` lets the writer who
-holds the lock commit every write queued behind it in one transaction, each in its own
-SAVEPOINT: a write that fails (a duplicate ballot hitting the UNIQUE constraint) is undone
-alone and raises in its own request; the others are committed, durably, before any of them
-is acknowledged. Under gevent the commit runs off the hub (see evaluation/db.py), which is
+public ballot caps the rate at a few hundred a second. `write_batched` lets one request
+commit every write queued behind it in one transaction, each in its own SAVEPOINT; the
+others wait for their own write to be done, and the turn to commit passes to the oldest
+waiting request (first come, first served). A write that fails (a duplicate ballot hitting
+the UNIQUE constraint) is undone alone and raises in its own request; the others are
+committed, durably, before any of them is acknowledged. Under gevent the commit runs off the hub (see evaluation/db.py), which is
 when the queue fills. PostgreSQL needs none of this: each request commits its own.
 """
 
@@ -39,7 +40,7 @@ def writer_lock(db: Session):
 
 
 class _Ticket:
-    __slots__ = ("write", "actor", "result", "error", "done")
+    __slots__ = ("write", "actor", "result", "error", "done", "leads", "wake")
 
     def __init__(self, write: Callable[[Session], object]):
         self.write = write
@@ -47,6 +48,15 @@ class _Ticket:
         self.result: object = None
         self.error: BaseException | None = None
         self.done = False
+        self.leads = False  # this request commits the queue (its own write included)
+        self.wake = threading.Event()  # set when done, or when it is this request's turn
+
+
+# A request is committing the queue, or has been handed the turn: the others wait for their
+# own ticket, not for the lock. (They used to wait for `sqlite_writer` even once committed by
+# another request; the lock is not fair, so a request arriving meanwhile took it first, again
+# and again: 31 committed ballots waited 0.7-1.4 s behind batches of one, bench 2026-11-28.)
+_leading = False
 
 
 def write_batched(db: Session, write: Callable[[Session], T]) -> T:
@@ -54,6 +64,7 @@ def write_batched(db: Session, write: Callable[[Session], T]) -> T:
 
     On SQLite the session given to `write` may be another request's (the one committing the
     batch): `write` must do all its work through that argument and must not commit."""
+    global _leading
     if not is_sqlite(db):
         try:
             result = write(db)
@@ -68,15 +79,52 @@ def write_batched(db: Session, write: Callable[[Session], T]) -> T:
     ticket = _Ticket(write)
     with _queue_guard:
         _queue.append(ticket)
-    with sqlite_writer:
-        if not ticket.done:  # nobody committed it while we waited: commit the queue
+        if not _leading:
+            _leading = ticket.leads = True
+    if not ticket.leads:
+        _await_turn(ticket)
+    if not ticket.done:  # our turn: commit everything queued, in arrival order
+        try:
+            with sqlite_writer:  # still taken: the live marks write under it too
+                with _queue_guard:
+                    batch = _queue[:]
+                    _queue.clear()
+                _commit(db, batch)
+        finally:
             with _queue_guard:
-                batch = _queue[:]
-                _queue.clear()
-            _commit(db, batch)
+                _withdraw(ticket)
+                _hand_off()
     if ticket.error is not None:
         raise ticket.error
     return ticket.result  # type: ignore[return-value]
+
+
+def _await_turn(ticket: _Ticket) -> None:
+    try:
+        ticket.wake.wait()
+    except BaseException:  # the request is gone (killed, timed out) before its write ran
+        with _queue_guard:
+            _withdraw(ticket)
+            if ticket.leads and not ticket.done:
+                _hand_off()
+        raise
+
+
+def _withdraw(ticket: _Ticket) -> None:
+    """Under `_queue_guard`: a write not taken into a batch is not committed by anyone."""
+    if not ticket.done and ticket in _queue:
+        _queue.remove(ticket)
+
+
+def _hand_off() -> None:
+    """Under `_queue_guard`: the oldest waiting request commits next (first come, first
+    served), or nobody leads until the next write arrives."""
+    global _leading
+    if _queue:
+        _queue[0].leads = True
+        _queue[0].wake.set()
+    else:
+        _leading = False
 
 
 def _commit(db: Session, batch: list[_Ticket]) -> None:
@@ -101,3 +149,4 @@ def _commit(db: Session, batch: list[_Ticket]) -> None:
     finally:
         for ticket in batch:
             ticket.done = True
+            ticket.wake.set()
