@@ -152,20 +152,37 @@ def ballot_target(db: Session, campaign_id: int, agency_id: int) -> BallotTarget
         stage = StageView(
             row.stage_id, campaign_id, row.kind, row.stage_status, row.opens_at, row.closes_at
         )
-        settings = (
-            BallotSettings(
-                id=row.settings_id,
-                stage_id=row.stage_id,
-                identity_mode=row.identity_mode,
-                ballot_kind=row.ballot_kind,
-                burst_limit=row.burst_limit,
-                burst_window_seconds=row.burst_window_seconds,
-                min_fill_seconds=row.min_fill_seconds,
-            )
-            if row.settings_id is not None
-            else BallotSettings(stage_id=row.stage_id)
-        )
+        settings = _settings_snapshot(tuple(row[6:12]), row.stage_id)
     return BallotTarget(campaign_id, stage, settings, agency_id, row.agency_name)
+
+
+_snapshots: dict[tuple, BallotSettings] = {}
+
+
+def _settings_snapshot(columns: tuple, stage_id: int) -> BallotSettings:
+    """A transient BallotSettings with these column values, made once per distinct values
+    (a model instance costs more than the query that read them). Read-only: the cast path
+    never changes or adds it; any change to the settings is a new key, read each request."""
+    key = (stage_id, *columns)
+    found = _snapshots.get(key)
+    if found is None:
+        if len(_snapshots) > 256:
+            _snapshots.clear()
+        settings_id, identity_mode, ballot_kind, burst, window, min_fill = columns
+        found = _snapshots[key] = (
+            BallotSettings(
+                id=settings_id,
+                stage_id=stage_id,
+                identity_mode=identity_mode,
+                ballot_kind=ballot_kind,
+                burst_limit=burst,
+                burst_window_seconds=window,
+                min_fill_seconds=min_fill,
+            )
+            if settings_id is not None
+            else BallotSettings(stage_id=stage_id)
+        )
+    return found
 
 
 
