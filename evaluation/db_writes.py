@@ -8,8 +8,9 @@ commit every write queued behind it in one transaction, each in its own SAVEPOIN
 others wait for their own write to be done, and the turn to commit passes to the oldest
 waiting request (first come, first served). A write that fails (a duplicate ballot hitting
 the UNIQUE constraint) is undone alone and raises in its own request; the others are
-committed, durably, before any of them is acknowledged. Under gevent the commit runs off the hub (see evaluation/db.py), which is
-when the queue fills. PostgreSQL needs none of this: each request commits its own.
+committed, durably, before any of them is acknowledged. Under gevent the commit runs off
+the hub (see evaluation/db.py), which is when the queue fills. PostgreSQL needs none of
+this: each request commits its own.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from collections.abc import Callable
 from contextlib import nullcontext
 from typing import TypeVar
 
+from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
 from evaluation.audit import acting_as, current_actor
@@ -42,7 +44,7 @@ def writer_lock(db: Session):
 class _Ticket:
     __slots__ = ("write", "actor", "result", "error", "done", "leads", "wake")
 
-    def __init__(self, write: Callable[[Session], object]):
+    def __init__(self, write: Callable[[Connection], object]):
         self.write = write
         self.actor = current_actor()  # the audit events of this write name its own request's
         self.result: object = None
@@ -59,15 +61,16 @@ class _Ticket:
 _leading = False
 
 
-def write_batched(db: Session, write: Callable[[Session], T]) -> T:
-    """Run `write(session)` and commit it; returns its result or raises its exception.
+def write_batched(db: Session, write: Callable[[Connection], T]) -> T:
+    """Run `write(connection)` and commit it; returns its result or raises its exception.
 
-    On SQLite the session given to `write` may be another request's (the one committing the
-    batch): `write` must do all its work through that argument and must not commit."""
+    `write` writes with Core statements through the connection it is given, never through
+    `db` (on SQLite the connection is the one committing the whole batch), and never
+    commits. An exception it raises undoes its own statements only (a savepoint)."""
     global _leading
     if not is_sqlite(db):
         try:
-            result = write(db)
+            result = write(db.connection())
             db.commit()
         except BaseException:
             db.rollback()
@@ -128,25 +131,26 @@ def _hand_off() -> None:
 
 
 def _commit(db: Session, batch: list[_Ticket]) -> None:
-    try:
-        connection = db.connection()
-        if not connection.connection.dbapi_connection.in_transaction:
+    # A connection of its own, Core savepoints: the ORM's nested transactions and session
+    # commit cost a ballot more CPU than its INSERTs (bench/ballots_bench.py, 2026-11-28).
+    with db.get_bind().connect() as connection:
+        try:
             # pysqlite opens transactions lazily, before the first INSERT; a SAVEPOINT outside
             # a transaction would start one that its RELEASE commits (one fsync per write).
             connection.exec_driver_sql("BEGIN IMMEDIATE")
-        for ticket in batch:
-            try:
-                with acting_as(ticket.actor), db.begin_nested():
-                    ticket.result = ticket.write(db)
-            except Exception as refused:  # noqa: BLE001 - handed to the request it belongs to
-                ticket.error = refused
-        db.commit()
-    except BaseException as failed:
-        db.rollback()
-        for ticket in batch:
-            ticket.result, ticket.error = None, ticket.error or failed
-        raise
-    finally:
-        for ticket in batch:
-            ticket.done = True
-            ticket.wake.set()
+            for ticket in batch:
+                try:
+                    with acting_as(ticket.actor), connection.begin_nested():
+                        ticket.result = ticket.write(connection)
+                except Exception as refused:  # noqa: BLE001 - handed to its own request
+                    ticket.error = refused
+            connection.commit()
+        except BaseException as failed:
+            connection.rollback()
+            for ticket in batch:
+                ticket.result, ticket.error = None, ticket.error or failed
+            raise
+        finally:
+            for ticket in batch:
+                ticket.done = True
+                ticket.wake.set()

@@ -47,8 +47,8 @@ def _queued(count: int) -> None:
 
 
 def _insert(n: int):
-    def write(writer: Session) -> int:
-        writer.connection().execute(text("INSERT INTO item (n) VALUES (:n)"), {"n": n})
+    def write(connection) -> int:
+        connection.execute(text("INSERT INTO item (n) VALUES (:n)"), {"n": n})
         return n
 
     return write
@@ -86,7 +86,7 @@ def test_the_turn_passes_to_the_oldest_waiting_request(engine):
     order: list[int] = []
     first_writing, release_first = threading.Event(), threading.Event()
 
-    def slow_first(writer: Session) -> int:
+    def slow_first(connection) -> int:
         first_writing.set()
         release_first.wait(10)  # the first batch is still committing when the others arrive
         order.append(0)
@@ -97,9 +97,9 @@ def test_the_turn_passes_to_the_oldest_waiting_request(engine):
             db_writes.write_batched(db, write)
 
     def recorded(n: int):
-        def write(writer: Session) -> int:
+        def write(connection) -> int:
             order.append(n)
-            return _insert(n)(writer)
+            return _insert(n)(connection)
 
         return write
 

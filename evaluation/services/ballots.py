@@ -17,6 +17,7 @@ from decimal import Decimal, InvalidOperation
 from flask_babel import gettext as _
 from sqlalchemy import and_, bindparam, insert
 from sqlalchemy import select as sa_select
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -374,12 +375,11 @@ def cast_ballot(
     stage_id = stage.id
     level = choice if isinstance(choice, Satisfaction) else None
 
-    def store(writer: Session) -> Ballot:
-        # In the write transaction (maybe another request's session): the burst count sees
+    def store(connection: Connection) -> Ballot:
+        # In the write transaction (maybe committed by another request): the burst count sees
         # every ballot committed or queued before this one, and the UNIQUE constraint refuses
         # a second ballot of the same identity, however the requests raced (no look-up
         # first: it would cost every valid ballot a query to spare the rare duplicate one).
-        connection = writer.connection()
         signs = ballot_screening.reasons(
             settings, how.now, how.fill_seconds, _recent_from(connection, stage_id, how, settings)
         )
