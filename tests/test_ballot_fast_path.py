@@ -97,3 +97,14 @@ def test_a_ballot_for_a_campaign_without_a_public_review_is_404(web, db):
         f"/review/{campaign.id}/agencies/{agency.id}", {"code": "ABCD-EFGH", "level": "satisfied"}
     )
     assert response.status_code == 404
+
+
+def test_the_thanks_come_from_the_redirect_not_a_resigned_session(web, db, review):  # noqa: F811
+    response = cast(web, review, review["codes"][0])
+    assert response.status_code == 303
+    # No flashed message: the ballot's answer does not re-sign the session cookie.
+    assert not any(c.startswith("session=") for c in response.headers.getlist("Set-Cookie"))
+    page = web.client.get(response.location).get_data(as_text=True)
+    assert page.count("已收到您对“市司法局”的评议") == 1
+    other = f"/review/{review['campaign'].id}?voted=999999"
+    assert "已收到您对" not in web.client.get(other).get_data(as_text=True)

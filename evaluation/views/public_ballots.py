@@ -222,7 +222,8 @@ def cast(campaign_id: int, agency_id: int):
             kept,
             refused.status,
         )
-    flash(_("已收到您对“%(name)s”的评议，谢谢！", name=target.agency_name), "success")
+    # The overview thanks the voter for `voted` (templates/public/review.html): no flash, so
+    # no translation and no session cookie to re-sign on the hot path.
     return redirect(url_for("ballots.overview", campaign_id=campaign_id, voted=agency_id), 303)
 
 
