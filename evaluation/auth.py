@@ -10,7 +10,7 @@ The cookie is Flask's signed session, so the server decides when it stops workin
 
 from __future__ import annotations
 
-from flask import Flask, current_app, flash, has_request_context, session
+from flask import Flask, current_app, flash, has_request_context, request, session
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, current_user, login_user
@@ -78,6 +78,13 @@ def init_login(app: Flask, login_manager: LoginManager) -> None:
 
     @app.before_request
     def name_the_actor():
+        remember_cookie = app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
+        if "_user_id" not in session and remember_cookie not in request.cookies:
+            # Nobody can be logged in: not loading the user spares the public pages (a
+            # ballot) its cost, and Flask-Login's session protection, which marks any
+            # non-empty anonymous session `_fresh=False`: a re-signed cookie per request.
+            set_actor("anonymous")
+            return
         if current_user.is_authenticated:
             set_actor(f"user:{current_user.id}:{current_user.username}")
         else:

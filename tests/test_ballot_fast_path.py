@@ -9,7 +9,8 @@ import factories as f
 import pytest
 from sqlalchemy import text
 from sqlmodel import select
-from test_ballots import ballot_url, cast, review  # noqa: F401  (the fixture)
+from test_ballots import _backdate, ballot_url, cast, review, shown_token  # noqa: F401
+from webclient import csrf_token
 
 from evaluation.audit import _columns, verify_chain
 from evaluation.audit_rows import row_problems
@@ -108,3 +109,20 @@ def test_the_thanks_come_from_the_redirect_not_a_resigned_session(web, db, revie
     assert page.count("已收到您对“市司法局”的评议") == 1
     other = f"/review/{review['campaign'].id}?voted=999999"
     assert "已收到您对" not in web.client.get(other).get_data(as_text=True)
+
+
+def test_an_anonymous_ballot_with_a_session_leaves_the_cookie_alone(web, db, review):  # noqa: F811
+    url = ballot_url(review)
+    shown = _backdate(web, shown_token(web.client, url))
+    token = csrf_token(web.client)
+    # As a voter's cookie is when the ballot page stored its CSRF token: nothing else in it.
+    with web.client.session_transaction() as stored_session:
+        stored_session.pop("_fresh", None)
+        assert list(stored_session) == ["csrf_token"]
+    form = {"code": review["codes"][0], "level": "satisfied", "shown": shown, "csrf_token": token}
+    response = web.client.post(url, data=form)
+    assert response.status_code == 303
+    # Nobody is logged in: the user is not loaded, so Flask-Login's session protection does
+    # not mark the session `_fresh=False` and re-sign it on every ballot.
+    assert not any(c.startswith("session=") for c in response.headers.getlist("Set-Cookie"))
+    assert db.exec(select(Ballot)).one().status == BallotStatus.VALID
