@@ -118,9 +118,7 @@ def test_the_turn_passes_to_the_oldest_waiting_request(engine):
     assert not db_writes._queue and not db_writes._leading
 
 
-def test_a_failed_commit_reaches_every_request_of_its_batch_and_frees_the_turn(
-    engine, monkeypatch
-):
+def test_a_failed_commit_reaches_every_request_of_its_batch_and_frees_the_turn(engine, monkeypatch):
     def broken_commit(db, batch):
         for ticket in batch:
             ticket.error, ticket.done = RuntimeError("disk full"), True

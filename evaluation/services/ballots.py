@@ -120,9 +120,7 @@ _TARGET = (
         Agency.name.label("agency_name"),
     )
     .select_from(Campaign)
-    .outerjoin(
-        Stage, and_(Stage.campaign_id == Campaign.id, Stage.kind == StageKind.PUBLIC_REVIEW)
-    )
+    .outerjoin(Stage, and_(Stage.campaign_id == Campaign.id, Stage.kind == StageKind.PUBLIC_REVIEW))
     .outerjoin(BallotSettings, BallotSettings.stage_id == Stage.id)
     .outerjoin(
         CampaignAgency,
@@ -184,7 +182,6 @@ def _settings_snapshot(columns: tuple, stage_id: int) -> BallotSettings:
             else BallotSettings(stage_id=stage_id)
         )
     return found
-
 
 
 def public_review_stage(db: Session, campaign_id: int) -> Stage | None:

@@ -94,11 +94,7 @@ def find_code(db: Session, stage: Stage, typed: str) -> VoteCode | None:
 def live_code_id(db: Session, stage_id: int, normalized: str) -> int | None:
     """The id of the live code of this stage `normalized` is, or None: `find_code` in one
     Core query of three columns (the public ballot's hot path loads no ORM object)."""
-    row = (
-        db.connection()
-        .execute(_CODE_BY_DIGEST, {"digest": code_digest(normalized)})
-        .first()
-    )
+    row = db.connection().execute(_CODE_BY_DIGEST, {"digest": code_digest(normalized)}).first()
     if row is None or row.stage_id != stage_id or row.revoked_at is not None:
         return None
     return row.id
