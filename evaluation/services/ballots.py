@@ -136,9 +136,8 @@ _TARGET = (
 
 
 def ballot_target(db: Session, campaign_id: int, agency_id: int) -> BallotTarget | None:
-    """None when there is no such campaign. Read in the request's transaction, as the ORM
-    look-ups were: a stage closed after this read is still refused by nothing but time, as
-    before (the write transaction does not re-read the stage)."""
+    """None when there is no such campaign. Read in the request's read transaction, as the
+    ORM look-ups it replaces were (the write transaction does not re-read the stage)."""
     row = (
         db.connection()
         .execute(_TARGET, {"campaign_id": campaign_id, "agency_id": agency_id})
