@@ -7,6 +7,7 @@ with the reason next to the field; nothing is stored.
 
 from __future__ import annotations
 
+import math
 import secrets
 import time
 from functools import lru_cache, wraps
@@ -16,6 +17,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -86,18 +88,30 @@ def _limited(view):
     rate-limit storage (in-process, or Redis with several workers), without its per-request
     machinery: resolving, filtering and re-sorting the route's limits and computing headers
     for them cost a tenth of a ballot's CPU (bench/ballots_bench.py, 2026-11-28). A breach is
-    a 429 with its layer's message (and a `rate_limited` line in the security log)."""
+    a 429 with its layer's message, a Retry-After header and a `rate_limited` line in the
+    security log."""
 
     @wraps(view)
     def limited(*args, **kwargs):
         if request.method == "POST" and limiter.enabled:
             strategy, config = limiter.limiter, current_app.config
             for setting, key, message in _LAYERS:
-                if not strategy.hit(_rate(config[setting]), "ballots", request.endpoint, key()):
+                identifiers = ("ballots", request.endpoint, key())
+                rate = _rate(config[setting])
+                if not strategy.hit(rate, *identifiers):
+                    reset = strategy.get_window_stats(rate, *identifiers).reset_time
+                    g.ballot_retry_after = max(1, math.ceil(reset - time.time()))
                     abort(429, description=message())
         return view(*args, **kwargs)
 
     return limited
+
+
+@bp.after_request
+def _retry_after(response):
+    if response.status_code == 429 and "ballot_retry_after" in g:
+        response.headers["Retry-After"] = str(g.ballot_retry_after)
+    return response
 
 
 # --- loading what the URL names ---------------------------------------------------------
