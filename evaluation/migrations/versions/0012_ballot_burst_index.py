@@ -12,7 +12,7 @@ stage, so each ballot cost more than the one before it.
 from alembic import op
 
 revision = "0012_ballot_burst_index"
-down_revision = "0010_security"  # TEMPORARY for local tests: "0011_user_sessions" when merged
+down_revision = "0011_user_sessions"
 branch_labels = None
 depends_on = None
 
