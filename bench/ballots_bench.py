@@ -14,7 +14,8 @@ accounting):
    address in X-Forwarded-For, in its own /24, so the production rate limits (per address,
    device and code) stay on and the burst screening sees people, not one script.
 2. no-op: a Flask app with the same URL answering the same 303, nothing else, served the same
-   way (gevent monkey-patched, pywsgi + the gevent-websocket handler, gc.freeze()).
+   way (gevent monkey-patched, pywsgi + pingyi's own gevent-websocket handler with
+   TCP_NODELAY, gc.freeze()).
 
 Each voter first loads one ballot page (not measured): its session cookie, CSRF token and
 device cookie. Then every ballot is a real form POST: csrf_token, vote code, level, and the
@@ -72,7 +73,12 @@ CSRF = re.compile(rb'name="csrf_token" value="([^"]+)"')
 def serve_noop(port: int) -> None:
     from flask import Flask, redirect
     from gevent import pywsgi
-    from geventwebsocket.handler import WebSocketHandler
+
+    # pingyi serve's own handler (TCP_NODELAY): with gevent-websocket's plain handler the
+    # 303's two writes met Nagle and the client's delayed ACK, 40 ms each, and the no-op's
+    # rate was 32 connections / 44 ms, not its CPU (found 2026-11-28, session 4).
+    sys.path.insert(0, str(BENCH.parent))
+    from evaluation.serve import LowLatencyHandler
 
     app = Flask("noop-ballot")
 
@@ -80,7 +86,7 @@ def serve_noop(port: int) -> None:
     def cast(campaign_id: int, agency_id: int):
         return redirect(f"/review/{campaign_id}?voted={agency_id}", 303)
 
-    server = pywsgi.WSGIServer(("127.0.0.1", port), app, handler_class=WebSocketHandler, log=None)
+    server = pywsgi.WSGIServer(("127.0.0.1", port), app, handler_class=LowLatencyHandler, log=None)
     server.start()
     print(f"no-op flask listening on 127.0.0.1:{port}", flush=True)
     gc.freeze()
@@ -462,7 +468,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--paced-seconds", type=float, default=2.0, help="seconds per turn")
     parser.add_argument("--rate", type=float, help="paced ballots/s (default: see above)")
     parser.add_argument("--warmup", type=int, default=300)
-    parser.add_argument("--quick", action="store_true", help="500 voters, smaller turns")
+    parser.add_argument("--quick", action="store_true",
+                        help="1,000 voters (enough for 1,000/s paced), smaller turns")
     parser.add_argument("--profile", type=Path, metavar="DIR",
                         help="py-spy the servers' measured phases into DIR")
     parser.add_argument("--json", type=Path, metavar="PATH", help="write the figures as JSON")
@@ -471,7 +478,7 @@ def parse_args() -> argparse.Namespace:
     options = parser.parse_args()
     if options.quick:
         options.voters, options.sat_ballots, options.paced_seconds, options.warmup = (
-            600, 500, 1.0, 100)
+            1000, 500, 1.0, 100)
     return options
 
 

@@ -222,12 +222,17 @@ def _pending_events(session: Session) -> list[tuple[str, SQLModel, dict]]:
     return found
 
 
+# Built once: constructing these per event cost more CPU than running them (a public ballot
+# appends one event; bench/ballots_bench.py).
+_HEAD = select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
+_PG_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
+_INSERT = insert(AuditEvent.__table__)
+
+
 def _lock_and_read_head(connection) -> tuple[int, str]:
     if connection.dialect.name == "postgresql":
-        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_AUDIT_LOCK})
-    row = connection.execute(
-        select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
-    ).first()
+        connection.execute(_PG_LOCK, {"key": _PG_AUDIT_LOCK})
+    row = connection.execute(_HEAD).first()
     return (row.seq, row.hash) if row else (0, GENESIS_HASH)
 
 
@@ -250,7 +255,7 @@ def append_events(connection, events: list[tuple[str, str, int | None, dict]]) -
         }
         fields["hash"] = prev_hash = event_hash(fields)
         rows.append(fields)
-    connection.execute(insert(AuditEvent.__table__), rows)
+    connection.execute(_INSERT, rows)
     return rows
 
 

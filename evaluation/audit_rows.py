@@ -22,11 +22,13 @@ from sqlmodel import Session
 
 from evaluation.audit import QUIET, REDACTED, _plain
 from evaluation.models import Agency, AuditEvent, Campaign, Indicator, Judge, Score, Stage
+from evaluation.models.ballots import Ballot, BallotPoint
 
 _TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
-# The raw marks and the campaign records issue 2 audits. None of them is ever written but
-# through the audited ORM, nor removed by a cascade (campaigns are never deleted).
-CHECKED = (Score, Campaign, Stage, Agency, Indicator, Judge)
+# The raw marks and the campaign records issue 2 audits, and the public's ballots (社会评议:
+# cast through Core with their events written beside them, decided through the ORM). None
+# of them is ever written otherwise, nor removed by a cascade (campaigns are never deleted).
+CHECKED = (Score, Campaign, Stage, Agency, Indicator, Judge, Ballot, BallotPoint)
 
 
 @dataclass(frozen=True)

@@ -118,6 +118,13 @@ def init_login(app: Flask, login_manager: LoginManager) -> None:
 
     @app.before_request
     def name_the_actor():
+        remember_cookie = app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
+        if "_user_id" not in session and remember_cookie not in request.cookies:
+            # Nobody can be logged in: not loading the user spares the public pages (a
+            # ballot) its cost, and Flask-Login's session protection, which marks any
+            # non-empty anonymous session `_fresh=False`: a re-signed cookie per request.
+            set_actor("anonymous")
+            return
         if current_user.is_authenticated:
             set_actor(f"user:{current_user.id}:{current_user.username}")
         else:

@@ -33,8 +33,9 @@ DEFAULTS: dict[str, object] = {
     "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
     "LOGIN_RATE_LIMIT": "10 per minute",
     "RATELIMIT_ENABLED": True,
-    # One process: memory. Several workers: REDIS_URL switches this to Redis (create_app).
-    "RATELIMIT_STORAGE_URI": "memory://",
+    # One process: in-process counters (evaluation/rate_limit_storage.py, cheaper than the
+    # `limits` package's memory://). Several workers: REDIS_URL switches this to Redis.
+    "RATELIMIT_STORAGE_URI": "pingyi-memory://",
     "RATELIMIT_HEADERS_ENABLED": True,
     # 社会评议: layered limits on casting a ballot (and asking for an SMS code).
     "BALLOT_LIMIT_PER_IP": "60 per minute",

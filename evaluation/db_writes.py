@@ -3,12 +3,14 @@
 SQLite's own busy-retry produced a 169 ms p99 under load on this machine; one application
 lock for every writer (the live marks and the public ballots alike) brought it to 22 ms.
 With `synchronous=FULL` every commit is an fsync (2-8 ms on this disk), so one commit per
-public ballot caps the rate at a few hundred a second. `write_batched` lets the writer who
-holds the lock commit every write queued behind it in one transaction, each in its own
-SAVEPOINT: a write that fails (a duplicate ballot hitting the UNIQUE constraint) is undone
-alone and raises in its own request; the others are committed, durably, before any of them
-is acknowledged. Under gevent the commit runs off the hub (see evaluation/db.py), which is
-when the queue fills. PostgreSQL needs none of this: each request commits its own.
+public ballot caps the rate at a few hundred a second. `write_batched` lets one request
+commit every write queued behind it in one transaction, each in its own SAVEPOINT; the
+others wait for their own write to be done, and the turn to commit passes to the oldest
+waiting request (first come, first served). A write that fails (a duplicate ballot hitting
+the UNIQUE constraint) is undone alone and raises in its own request; the others are
+committed, durably, before any of them is acknowledged. Under gevent the commit runs off
+the hub (see evaluation/db.py), which is when the queue fills. PostgreSQL needs none of
+this: each request commits its own.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from collections.abc import Callable
 from contextlib import nullcontext
 from typing import TypeVar
 
+from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
 from evaluation.audit import acting_as, current_actor
@@ -39,24 +42,35 @@ def writer_lock(db: Session):
 
 
 class _Ticket:
-    __slots__ = ("write", "actor", "result", "error", "done")
+    __slots__ = ("write", "actor", "result", "error", "done", "leads", "wake")
 
-    def __init__(self, write: Callable[[Session], object]):
+    def __init__(self, write: Callable[[Connection], object]):
         self.write = write
         self.actor = current_actor()  # the audit events of this write name its own request's
         self.result: object = None
         self.error: BaseException | None = None
         self.done = False
+        self.leads = False  # this request commits the queue (its own write included)
+        self.wake = threading.Event()  # set when done, or when it is this request's turn
 
 
-def write_batched(db: Session, write: Callable[[Session], T]) -> T:
-    """Run `write(session)` and commit it; returns its result or raises its exception.
+# A request is committing the queue, or has been handed the turn: the others wait for their
+# own ticket, not for the lock. (They used to wait for `sqlite_writer` even once committed by
+# another request; the lock is not fair, so a request arriving meanwhile took it first, again
+# and again: 31 committed ballots waited 0.7-1.4 s behind batches of one, bench 2026-11-28.)
+_leading = False
 
-    On SQLite the session given to `write` may be another request's (the one committing the
-    batch): `write` must do all its work through that argument and must not commit."""
+
+def write_batched(db: Session, write: Callable[[Connection], T]) -> T:
+    """Run `write(connection)` and commit it; returns its result or raises its exception.
+
+    `write` writes with Core statements through the connection it is given, never through
+    `db` (on SQLite the connection is the one committing the whole batch), and never
+    commits. An exception it raises undoes its own statements only (a savepoint)."""
+    global _leading
     if not is_sqlite(db):
         try:
-            result = write(db)
+            result = write(db.connection())
             db.commit()
         except BaseException:
             db.rollback()
@@ -68,36 +82,75 @@ def write_batched(db: Session, write: Callable[[Session], T]) -> T:
     ticket = _Ticket(write)
     with _queue_guard:
         _queue.append(ticket)
-    with sqlite_writer:
-        if not ticket.done:  # nobody committed it while we waited: commit the queue
+        if not _leading:
+            _leading = ticket.leads = True
+    if not ticket.leads:
+        _await_turn(ticket)
+    if not ticket.done:  # our turn: commit everything queued, in arrival order
+        try:
+            with sqlite_writer:  # still taken: the live marks write under it too
+                with _queue_guard:
+                    batch = _queue[:]
+                    _queue.clear()
+                _commit(db, batch)
+        finally:
             with _queue_guard:
-                batch = _queue[:]
-                _queue.clear()
-            _commit(db, batch)
+                _withdraw(ticket)
+                _hand_off()
     if ticket.error is not None:
         raise ticket.error
     return ticket.result  # type: ignore[return-value]
 
 
-def _commit(db: Session, batch: list[_Ticket]) -> None:
+def _await_turn(ticket: _Ticket) -> None:
     try:
-        connection = db.connection()
-        if not connection.connection.dbapi_connection.in_transaction:
+        ticket.wake.wait()
+    except BaseException:  # the request is gone (killed, timed out) before its write ran
+        with _queue_guard:
+            _withdraw(ticket)
+            if ticket.leads and not ticket.done:
+                _hand_off()
+        raise
+
+
+def _withdraw(ticket: _Ticket) -> None:
+    """Under `_queue_guard`: a write not taken into a batch is not committed by anyone."""
+    if not ticket.done and ticket in _queue:
+        _queue.remove(ticket)
+
+
+def _hand_off() -> None:
+    """Under `_queue_guard`: the oldest waiting request commits next (first come, first
+    served), or nobody leads until the next write arrives."""
+    global _leading
+    if _queue:
+        _queue[0].leads = True
+        _queue[0].wake.set()
+    else:
+        _leading = False
+
+
+def _commit(db: Session, batch: list[_Ticket]) -> None:
+    # A connection of its own, Core savepoints: the ORM's nested transactions and session
+    # commit cost a ballot more CPU than its INSERTs (bench/ballots_bench.py, 2026-11-28).
+    with db.get_bind().connect() as connection:
+        try:
             # pysqlite opens transactions lazily, before the first INSERT; a SAVEPOINT outside
             # a transaction would start one that its RELEASE commits (one fsync per write).
             connection.exec_driver_sql("BEGIN IMMEDIATE")
-        for ticket in batch:
-            try:
-                with acting_as(ticket.actor), db.begin_nested():
-                    ticket.result = ticket.write(db)
-            except Exception as refused:  # noqa: BLE001 - handed to the request it belongs to
-                ticket.error = refused
-        db.commit()
-    except BaseException as failed:
-        db.rollback()
-        for ticket in batch:
-            ticket.result, ticket.error = None, ticket.error or failed
-        raise
-    finally:
-        for ticket in batch:
-            ticket.done = True
+            for ticket in batch:
+                try:
+                    with acting_as(ticket.actor), connection.begin_nested():
+                        ticket.result = ticket.write(connection)
+                except Exception as refused:  # noqa: BLE001 - handed to its own request
+                    ticket.error = refused
+            connection.commit()
+        except BaseException as failed:
+            connection.rollback()
+            for ticket in batch:
+                ticket.result, ticket.error = None, ticket.error or failed
+            raise
+        finally:
+            for ticket in batch:
+                ticket.done = True
+                ticket.wake.set()

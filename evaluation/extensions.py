@@ -7,6 +7,9 @@ from flask_login import LoginManager
 from flask_socketio import SocketIO
 from flask_wtf import CSRFProtect
 
+# Registers the `pingyi-memory://` rate-limit storage (the single-process default).
+from evaluation import rate_limit_storage  # noqa: F401
+
 babel = Babel()
 csrf = CSRFProtect()
 login_manager = LoginManager()

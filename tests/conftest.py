@@ -153,7 +153,7 @@ def app(backend, tmp_path):
             "SECRET_KEY": "test-secret-key",
             "DATABASE_URL": backend.fresh_url(tmp_path),
             "SOCKETIO_ASYNC_MODE": "threading",
-            "RATELIMIT_STORAGE_URI": "memory://",
+            "RATELIMIT_STORAGE_URI": "pingyi-memory://",
         "LIVE_SWEEP_SECONDS": 0,
             "FILES_FOLDER": str(tmp_path / "files"),
             "PRERENDER_CHARTS": False,   # no chart worker per composed version

@@ -11,6 +11,8 @@ import pytest
 from sqlmodel import func, select
 from test_ballots import review, shown_token, stored  # noqa: F401  (the fixture)
 
+from evaluation.audit import verify_chain
+from evaluation.audit_rows import row_problems
 from evaluation.models import Ballot, BallotKind, BallotPoint, IdentityMode
 from evaluation.services import ballot_results, ballot_setup, sms
 from evaluation.services.indicators import IndicatorFields, create_indicator
@@ -63,6 +65,7 @@ def test_phone_and_sms_code_vote_once_per_agency(web, db, sms_review, caplog):
     other = vote_by_phone(web, sms_review, "13800138000", code, sms_review["agencies"][1])
     assert other.status_code == 303
     assert stored(db) == 2
+    assert verify_chain(db).ok and row_problems(db) == []
     # The number itself is nowhere in the database: only a keyed digest.
     keys = db.exec(select(Ballot.voter_key)).all()
     assert all(key.startswith("phone:") and "13800138000" not in key for key in keys)
@@ -142,6 +145,8 @@ def test_points_ballot_stores_points_and_the_mean_comes_from_scoring(app, web, d
     assert db.exec(select(func.count()).select_from(BallotPoint)).one() == 4
     mean = ballot_results.points_by_agency(db, review["stage"])[review["agencies"][0].id]
     assert mean.value == Decimal("86.75")  # (85 + 88.5) / 2
+    # The ballots and their points (written with Core) are exactly what their events say.
+    assert verify_chain(db).ok and row_problems(db) == []
 
 
 def test_settings_cannot_change_the_ballot_once_votes_are_in(app, web, db, review):  # noqa: F811

@@ -120,6 +120,7 @@ def test_each_rate_limit_layer_answers_429_with_its_message(
     assert [r.status_code for r in answers[:3]] != [429] * 3
     assert answers[3].status_code == 429
     assert message in answers[3].get_data(as_text=True)
+    assert 1 <= int(answers[3].headers["Retry-After"]) <= 60
     assert db.exec(select(func.count()).select_from(Ballot)).one() <= 1
     print(f"\n{setting}=3/min: answers {[r.status_code for r in answers]}")
 

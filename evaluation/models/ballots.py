@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, UniqueConstraint
+from sqlalchemy import CheckConstraint, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from evaluation.models.base import N_, LabelledEnum, enum_column, foreign_key, utcnow
@@ -101,6 +101,9 @@ class Ballot(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("stage_id", "agency_id", "voter_key"),
         CheckConstraint("status != 'rejected' OR decision_reason != ''", name="rejection_reasoned"),
+        # The burst screening's window query (one network's recent ballots in this stage):
+        # without it every ballot scanned every earlier ballot of the stage.
+        Index("ix_public_ballot_burst", "stage_id", "network", "cast_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

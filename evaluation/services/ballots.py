@@ -15,10 +15,13 @@ from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from flask_babel import gettext as _
+from sqlalchemy import and_, bindparam, insert
+from sqlalchemy import select as sa_select
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from evaluation import db_writes
+from evaluation import audit, db_writes
 from evaluation.models import (
     Agency,
     Ballot,
@@ -26,6 +29,7 @@ from evaluation.models import (
     BallotPoint,
     BallotSettings,
     BallotStatus,
+    Campaign,
     CampaignAgency,
     IdentityMode,
     Indicator,
@@ -35,6 +39,7 @@ from evaluation.models import (
     StageStatus,
 )
 from evaluation.models.base import utcnow
+from evaluation.models.campaign import CampaignStatus
 from evaluation.services import ballot_screening, sms, vote_codes
 from evaluation.services.errors import ValidationFailed
 
@@ -66,6 +71,116 @@ class Circumstances:
 
 
 # --- the stage and its settings ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StageView:
+    """The columns of the public-review stage a ballot is checked against (read, not loaded:
+    `check_open`, `voting_open` and `cast_ballot` take it where they take a Stage)."""
+
+    id: int
+    campaign_id: int
+    kind: StageKind
+    status: StageStatus
+    opens_at: datetime | None
+    closes_at: datetime | None
+
+
+@dataclass(frozen=True)
+class BallotTarget:
+    """What casting a ballot needs of the URL's campaign, its public review and the agency,
+    read in one query instead of five ORM look-ups (campaign, stage, agency, settings,
+    enrollment). `stage` is None when the campaign is not public or has no public review;
+    `agency_name` is None when the agency is not enrolled in the campaign."""
+
+    campaign_id: int
+    stage: StageView | None
+    settings: BallotSettings | None
+    agency_id: int
+    agency_name: str | None
+
+
+# Public campaigns only: the same statuses as evaluation.views.public.PUBLIC_STATUSES.
+PUBLIC_CAMPAIGN_STATUSES = (CampaignStatus.ACTIVE, CampaignStatus.CLOSED, CampaignStatus.PUBLISHED)
+
+_TARGET = (
+    sa_select(
+        Campaign.status.label("campaign_status"),
+        Stage.id.label("stage_id"),
+        Stage.kind,
+        Stage.status.label("stage_status"),
+        Stage.opens_at,
+        Stage.closes_at,
+        BallotSettings.id.label("settings_id"),
+        BallotSettings.identity_mode,
+        BallotSettings.ballot_kind,
+        BallotSettings.burst_limit,
+        BallotSettings.burst_window_seconds,
+        BallotSettings.min_fill_seconds,
+        Agency.name.label("agency_name"),
+    )
+    .select_from(Campaign)
+    .outerjoin(Stage, and_(Stage.campaign_id == Campaign.id, Stage.kind == StageKind.PUBLIC_REVIEW))
+    .outerjoin(BallotSettings, BallotSettings.stage_id == Stage.id)
+    .outerjoin(
+        CampaignAgency,
+        and_(
+            CampaignAgency.campaign_id == Campaign.id,
+            CampaignAgency.agency_id == bindparam("agency_id"),
+        ),
+    )
+    .outerjoin(Agency, Agency.id == CampaignAgency.agency_id)
+    .where(Campaign.id == bindparam("campaign_id"))
+    .limit(1)
+)
+
+
+def ballot_target(db: Session, campaign_id: int, agency_id: int) -> BallotTarget | None:
+    """None when there is no such campaign. Read in the request's read transaction, as the
+    ORM look-ups it replaces were (the write transaction does not re-read the stage)."""
+    row = (
+        db.connection()
+        .execute(_TARGET, {"campaign_id": campaign_id, "agency_id": agency_id})
+        .first()
+    )
+    if row is None:
+        return None
+    stage = settings = None
+    if row.campaign_status in PUBLIC_CAMPAIGN_STATUSES and row.stage_id is not None:
+        stage = StageView(
+            row.stage_id, campaign_id, row.kind, row.stage_status, row.opens_at, row.closes_at
+        )
+        settings = _settings_snapshot(tuple(row[6:12]), row.stage_id)
+    return BallotTarget(campaign_id, stage, settings, agency_id, row.agency_name)
+
+
+_snapshots: dict[tuple, BallotSettings] = {}
+
+
+def _settings_snapshot(columns: tuple, stage_id: int) -> BallotSettings:
+    """A transient BallotSettings with these column values, made once per distinct values
+    (a model instance costs more than the query that read them). Read-only: the cast path
+    never changes or adds it; any change to the settings is a new key, read each request."""
+    key = (stage_id, *columns)
+    found = _snapshots.get(key)
+    if found is None:
+        if len(_snapshots) > 256:
+            _snapshots.clear()
+        settings_id, identity_mode, ballot_kind, burst, window, min_fill = columns
+        found = _snapshots[key] = (
+            BallotSettings(
+                id=settings_id,
+                stage_id=stage_id,
+                identity_mode=identity_mode,
+                ballot_kind=ballot_kind,
+                burst_limit=burst,
+                burst_window_seconds=window,
+                min_fill_seconds=min_fill,
+            )
+            if settings_id is not None
+            else BallotSettings(stage_id=stage_id)
+        )
+    return found
 
 
 def public_review_stage(db: Session, campaign_id: int) -> Stage | None:
@@ -135,10 +250,10 @@ def voter_by_code(db: Session, stage: Stage, typed: str) -> Voter:
                 max=vote_codes.MAX_CODE_LENGTH,
             ),
         )
-    found = vote_codes.find_code(db, stage, normalized)
+    found = vote_codes.live_code_id(db, stage.id, normalized)
     if found is None:
         raise BallotRefused("code", _("投票码无效：请核对后重新输入。"))
-    return Voter(f"code:{found.id}", found.id)
+    return Voter(f"code:{found}", found)
 
 
 def voter_by_phone(db: Session, stage: Stage, phone: str, sms_code: str) -> Voter:
@@ -229,57 +344,77 @@ def check_open(stage: Stage, now: datetime | None = None) -> None:
 
 def cast_ballot(
     db: Session,
-    stage: Stage,
+    stage: Stage | StageView,
     agency_id: int,
     voter: Voter,
     choice: Satisfaction | dict[int, Decimal],
     circumstances: Circumstances | None = None,
     settings: BallotSettings | None = None,
+    *,
+    enrollment_checked: bool = False,
 ) -> Ballot:
     """Store the ballot (valid, or quarantined with its reasons) or refuse it, storing nothing.
 
     Committed before it returns; on SQLite together with the ballots queued behind the same
-    writer (evaluation/db_writes.py), each in its own savepoint."""
+    writer (evaluation/db_writes.py), each in its own savepoint. `enrollment_checked`: the
+    caller read the agency's enrollment already (`ballot_target`); the stage is still checked.
+
+    Written with Core statements, not the ORM unit of work (a third of a ballot's CPU): so the
+    audit events the ORM hook would have written are appended here, the same events (one
+    `create` per row, every column) in the same transaction, hashed into the same chain."""
     how = circumstances or Circumstances()
-    check_can_vote(db, stage, agency_id, how.now)
+    if enrollment_checked:
+        check_open(stage, how.now)
+    else:
+        check_can_vote(db, stage, agency_id, how.now)
     settings = settings or settings_of(db, stage)
     stage_id = stage.id
+    level = choice if isinstance(choice, Satisfaction) else None
 
-    def store(writer: Session) -> Ballot:
-        # In the write transaction (maybe another request's session): the burst count sees
+    def store(connection: Connection) -> Ballot:
+        # In the write transaction (maybe committed by another request): the burst count sees
         # every ballot committed or queued before this one, and the UNIQUE constraint refuses
         # a second ballot of the same identity, however the requests raced (no look-up
         # first: it would cost every valid ballot a query to spare the rare duplicate one).
         signs = ballot_screening.reasons(
-            settings, how.now, how.fill_seconds, _recent_from(writer, stage_id, how, settings)
+            settings, how.now, how.fill_seconds, _recent_from(connection, stage_id, how, settings)
         )
-        ballot = Ballot(
-            stage_id=stage_id,
-            agency_id=agency_id,
-            voter_key=voter.key,
-            vote_code_id=voter.vote_code_id,
-            level=choice if isinstance(choice, Satisfaction) else None,
-            status=BallotStatus.QUARANTINED if signs else BallotStatus.VALID,
-            network=how.network[:64],
-            device=how.device[:64],
-            fill_ms=None if how.fill_seconds is None else int(how.fill_seconds * 1000),
-            cast_at=how.now,
-            quarantine_reason=json.dumps(signs, ensure_ascii=False) if signs else "",
-        )
-        writer.add(ballot)
+        values = {
+            "stage_id": stage_id,
+            "agency_id": agency_id,
+            "voter_key": voter.key,
+            "vote_code_id": voter.vote_code_id,
+            "level": level,
+            "status": BallotStatus.QUARANTINED if signs else BallotStatus.VALID,
+            "network": how.network[:64],
+            "device": how.device[:64],
+            "fill_ms": None if how.fill_seconds is None else int(how.fill_seconds * 1000),
+            "cast_at": how.now,
+            "quarantine_reason": json.dumps(signs, ensure_ascii=False) if signs else "",
+            "decided_by": None,
+            "decided_at": None,
+            "decision_reason": "",
+        }
         try:
-            writer.flush()
+            ballot_id = connection.execute(_INSERT_BALLOT, values).scalar_one()
+            events = [("create", Ballot.__tablename__, ballot_id, {"id": ballot_id, **values})]
             if isinstance(choice, dict):
-                writer.add_all(
-                    BallotPoint(ballot_id=ballot.id, indicator_id=indicator_id, points=points)
-                    for indicator_id, points in choice.items()
-                )
-                writer.flush()
+                for indicator_id, points in choice.items():
+                    row = {"ballot_id": ballot_id, "indicator_id": indicator_id, "points": points}
+                    point_id = connection.execute(_INSERT_POINT, row).scalar_one()
+                    events.append(
+                        ("create", BallotPoint.__tablename__, point_id, {"id": point_id, **row})
+                    )
         except IntegrityError:  # the UNIQUE constraint settles every race
             raise _duplicate(voter) from None
-        return ballot
+        audit.append_events(connection, events)
+        return Ballot(**values, id=ballot_id)
 
     return db_writes.write_batched(db, store)
+
+
+_INSERT_BALLOT = insert(Ballot.__table__).returning(Ballot.__table__.c.id)
+_INSERT_POINT = insert(BallotPoint.__table__).returning(BallotPoint.__table__.c.id)
 
 
 def _duplicate(voter: Voter) -> BallotRefused:
@@ -289,22 +424,27 @@ def _duplicate(voter: Voter) -> BallotRefused:
     )
 
 
-def _recent_from(db: Session, stage_id: int, how: Circumstances, settings) -> list[datetime]:
+_t = Ballot.__table__.c
+_RECENT = (
+    sa_select(_t.cast_at)
+    .where(
+        _t.stage_id == bindparam("stage_id"),
+        _t.network == bindparam("network"),
+        _t.cast_at > bindparam("since"),
+        _t.cast_at <= bindparam("now"),
+    )
+    .order_by(_t.cast_at)
+)
+
+
+def _recent_from(connection, stage_id: int, how: Circumstances, settings) -> list[datetime]:
+    """Arrival times of this network's ballots within the burst window (index
+    ix_public_ballot_burst: the window's rows, not the stage's)."""
     if not how.network:
         return []
     since = how.now - timedelta(seconds=settings.burst_window_seconds)
-    return list(
-        db.exec(
-            select(Ballot.cast_at)
-            .where(
-                Ballot.stage_id == stage_id,
-                Ballot.network == how.network,
-                Ballot.cast_at > since,
-                Ballot.cast_at <= how.now,
-            )
-            .order_by(Ballot.cast_at)
-        ).all()
-    )
+    params = {"stage_id": stage_id, "network": how.network, "since": since, "now": how.now}
+    return list(connection.execute(_RECENT, params).scalars())
 
 
 def voted_agencies(db: Session, stage: Stage, voter: Voter) -> set[int]:
