@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import command, snapshots, to_scoring
+from conftest import NS, command, snapshots, to_scoring
 from sqlmodel import select
 
 from evaluation.models import Score
@@ -56,8 +56,6 @@ def test_fallback_refusals(show, client, db):
 def test_a_short_code_is_accepted_only_at_join(show, client, web):
     """ASVS V7.2.3: the 49.5-bit short code is refused by socket connect and the HTTP fallback;
     /live/join (rate limited) exchanges it for the seat's 256-bit token, in the fragment."""
-    from conftest import NS
-
     director = show.director()
     to_scoring(director)
     seat = show.seat_tokens[1]
