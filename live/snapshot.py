@@ -15,12 +15,17 @@ from evaluation.models import Agency, LiveSession, LiveSlot, Segment
 from evaluation.models.base import utcnow
 from live import presence
 from live.audience import audience_result
-from live.identity import CHIEF, DIRECTOR
+from live.identity import AUDIENCE, CHIEF, DIRECTOR, JUDGE, OVERLAY
 from live.results import expected_seats, seat_states_by_slot, slot_result, waiting_seats
 from live.runofshow import MARKS_PUBLIC_FROM, remaining_ms
 from live.sheets import load_sheet
 from live.voiding import pending_requests
 from scoring import rank
+
+
+# Roles whose pictures `view` makes alike (only the chief and the director see more): a
+# publish makes and encodes one picture for all of them (live/broadcast.py).
+SAME_PICTURE = (OVERLAY, JUDGE, AUDIENCE)
 
 
 @dataclass(frozen=True)
