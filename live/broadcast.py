@@ -10,7 +10,7 @@ from __future__ import annotations
 from flask import current_app
 
 from evaluation.extensions import socketio
-from live import snapshot
+from live import increments, snapshot
 from live.identity import CHIEF, DIRECTOR, OVERLAY
 from live.overlays import feed_cache
 
@@ -29,7 +29,9 @@ def seat_room(seat_id: int) -> str:
 
 
 def publish(db, live) -> None:
-    facts = snapshot.gather(db, live)  # the database is read once for every role
+    # The database is read once for every role, or not at all when only this process's
+    # marks happened since the last publish (live/increments.py).
+    facts = increments.current().facts(db, live, snapshot.gather, snapshot.refreshed)
     for made, roles in EMITS:
         # A list of rooms: python-socketio encodes the packet once for all their members.
         socketio.emit("snapshot", snapshot.view(facts, made),

@@ -24,6 +24,7 @@ from evaluation.models import (
     Segment,
 )
 from evaluation.services.conflicts import judge_recused
+from live import increments
 from live.errors import LiveRefusal
 from live.identity import Identity
 from live.payloads import MarkSubmission
@@ -140,6 +141,9 @@ def _store_mark(db: Session, who: Identity, payload: MarkSubmission) -> dict:
     db.flush()
     revision = bump_revision(db, live.id)
     db.commit()  # durable before acknowledged
+    if None in values:  # one total: the next publish may patch its facts with it
+        increments.marked(live.id, revision, increments.Mark(
+            slot.id, who.seat_id, submission.id, values[None]))
     return _ack(submission, revision)
 
 

@@ -5,7 +5,7 @@ Before the reveal only the director sees marks; judges and overlays see progress
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from flask_babel import gettext as _
@@ -76,6 +76,12 @@ def gather(db: Session, live: LiveSession) -> Facts:
         None if sheet is None else [item.as_dict() for item in sheet.items],
         presence.connected_seats(),
     )
+
+
+def refreshed(facts: Facts, live: LiveSession) -> Facts:
+    """`facts` as of now for `live` (a newer row of the same session): what moves without
+    a revision of its own read again — the clock, the connected seats."""
+    return replace(facts, live=live, now=utcnow(), connected=presence.connected_seats())
 
 
 def build(db: Session, live: LiveSession, role: str) -> dict:

@@ -280,3 +280,67 @@ def test_without_a_sweep_interval_every_poll_checks_its_token(show, app, client,
     db.add(record)
     db.commit()
     assert _poll(client, show).status_code == 401
+
+
+# ---------------------------------------------------------------------------- increments
+
+
+def _without_clock(picture: dict) -> dict:
+    return {key: value for key, value in picture.items() if key != "server_time_ms"}
+
+
+def _last_snapshot(client) -> dict:
+    return [e for e in client.get_received("/live") if e["name"] == "snapshot"][-1]["args"][0]
+
+
+def test_a_publish_after_marks_only_patches_the_last_facts_and_shows_the_same(
+        show, app, db, monkeypatch):
+    """While judges mark, a publish reads the session row only, and every role's picture is
+    the one a full gather would make (the director's marks and result included)."""
+    from evaluation.models import LiveSession
+
+    director, overlay = show.director(), show.connect(show.overlay)
+    judges = {seat_no: show.judge(seat_no) for seat_no in range(1, 6)}
+    to_scoring(director)
+    gathers = []
+    real_gather = snapshot.gather
+    monkeypatch.setattr(snapshot, "gather",
+                        lambda db, live: gathers.append(live.revision) or real_gather(db, live))
+    for seat_no, total in ((1, "81.5"), (2, "92"), (3, "77"), (4, "86"), (5, "88.5")):
+        with statements(app) as seen:
+            assert submit(judges[seat_no], show.slot_ids[0], total, f"incr-{seat_no:04d}")["ok"]
+        assert _kinds(seen)[-1] == "SELECT live_session"  # the publish's one read
+        assert _kinds(seen).count("SELECT live_slot") == 0
+        with app.app_context():
+            live = db.get(LiveSession, show.live_id)
+            db.refresh(live)
+            full = real_gather(db, live)
+        for client, role in ((director, DIRECTOR), (overlay, OVERLAY),
+                             (judges[3], CHIEF), (judges[1], JUDGE)):
+            published = _last_snapshot(client)
+            assert _without_clock(published) == _without_clock(snapshot.view(full, role))
+        assert published["current"]["progress"]["submitted"] == seat_no
+    assert gathers == []
+    assert command(director, "next")["ok"]  # a director's command: gathered again
+    assert len(gathers) == 1
+
+
+def test_a_revision_this_process_has_no_mark_for_is_gathered_again(show, app, db, monkeypatch):
+    """Another worker's commit (here: a revision taken behind the server's back) in between:
+    the facts are read again, not patched past it."""
+    from sqlalchemy import text
+
+    director = show.director()
+    to_scoring(director)
+    assert submit(show.judge(1), show.slot_ids[0], "80", "incr-0101")["ok"]
+    db.execute(text("UPDATE live_session SET revision = revision + 1 WHERE id = :id"),
+               {"id": show.live_id})
+    db.commit()
+    gathers = []
+    real_gather = snapshot.gather
+    monkeypatch.setattr(snapshot, "gather",
+                        lambda db, live: gathers.append(live.revision) or real_gather(db, live))
+    assert submit(show.judge(2), show.slot_ids[0], "90", "incr-0102")["ok"]
+    assert len(gathers) == 1
+    seats = _last_snapshot(director)["current"]["seats"]
+    assert [seat.get("mark") for seat in seats][:2] == ["80.00", "90.00"]
