@@ -10,6 +10,10 @@ second or a few).
 
 from __future__ import annotations
 
+import re
+import threading
+import time
+
 from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -36,6 +40,33 @@ def overlay(session_id: int, name: str):
     if name not in OVERLAYS or get_session().get(LiveSession, session_id) is None:
         abort(404)
     return render_template(f"overlay/{name}.html", session_id=session_id, overlay=name)
+
+
+FEED_PATH = re.compile(r"^/live/\d+/feed\.(json|xml|csv)$")
+FEED_LANES = 2
+
+
+class FeedLane:
+    """WSGI middleware: feed polls go through `lanes` at a time, each after one yield.
+
+    Under gevent every ready greenlet runs in turn; 400 polls a second on a loaded machine
+    put hundreds of them ahead of each step of a judge's mark (read the frame, run the handler,
+    commit, write the ack), and the ack took seconds (bench/soak.py, 2026-11-28). Here a poll
+    first waits for a lane, then yields once (`time.sleep(0)`, gevent's under `pingyi serve`)
+    so that whatever else is ready — the judges' acks — runs before it; the polls queue among
+    themselves instead of in front of the acks. Outside gevent it only bounds concurrency.
+    """
+
+    def __init__(self, wsgi_app, lanes: int = FEED_LANES):
+        self.wsgi_app = wsgi_app
+        self.gate = threading.BoundedSemaphore(lanes)  # gevent's under monkey-patching
+
+    def __call__(self, environ, start_response):
+        if not FEED_PATH.match(environ.get("PATH_INFO", "")):
+            return self.wsgi_app(environ, start_response)
+        with self.gate:
+            time.sleep(0)
+            return self.wsgi_app(environ, start_response)
 
 
 def feed_cache(app=None) -> FeedCache:

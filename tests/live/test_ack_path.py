@@ -344,3 +344,36 @@ def test_a_revision_this_process_has_no_mark_for_is_gathered_again(show, app, db
     assert len(gathers) == 1
     seats = _last_snapshot(director)["current"]["seats"]
     assert [seat.get("mark") for seat in seats][:2] == ["80.00", "90.00"]
+
+
+def test_feed_polls_take_turns_in_their_own_lanes_and_nothing_else_waits_for_them():
+    import threading
+
+    from live.overlays import FeedLane
+
+    inside, most, release = [], [], threading.Event()
+
+    def app(environ, _start_response):
+        inside.append(environ["PATH_INFO"])
+        most.append(len(inside))
+        if environ["PATH_INFO"].endswith(".json"):
+            release.wait(5)
+        inside.remove(environ["PATH_INFO"])
+        return [b""]
+
+    lane = FeedLane(app, lanes=2)
+    polls = [threading.Thread(target=lane, args=({"PATH_INFO": "/live/1/feed.json"}, None))
+             for _ in range(4)]
+    for poll in polls:
+        poll.start()
+    for _ in range(100):
+        if len(inside) == 2:
+            break
+        threading.Event().wait(0.01)
+    assert len(inside) == 2  # two lanes busy, two polls waiting
+    lane({"PATH_INFO": "/socket.io/"}, None)  # a judge's socket does not queue behind them
+    lane({"PATH_INFO": "/live/1/feed.json.bak"}, None)
+    release.set()
+    for poll in polls:
+        poll.join(5)
+    assert max(most) == 3 and not inside  # 2 polls + the socket request, never 3 polls
