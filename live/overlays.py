@@ -21,11 +21,11 @@ from sqlmodel import select
 
 from evaluation.db import get_session
 from evaluation.models import LiveSession, TokenKind
+from evaluation.models.base import utcnow
 from evaluation.services.live_sessions import token_scope
 from evaluation.services.tokens import check_token
 from live import snapshot
 from live.errors import LiveRefusal
-from evaluation.models.base import utcnow
 from live.feeds import FORMATS, REVISION_SECONDS, FeedCache
 from live.identity import OVERLAY
 

@@ -22,7 +22,6 @@ from live.sheets import load_sheet
 from live.voiding import pending_requests
 from scoring import rank
 
-
 # Roles whose pictures `view` makes alike (only the chief and the director see more): a
 # publish makes and encodes one picture for all of them (live/broadcast.py).
 SAME_PICTURE = (OVERLAY, JUDGE, AUDIENCE)
