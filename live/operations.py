@@ -171,10 +171,9 @@ def _open_slot_for(db: Session, who: Identity,
     """(session, the slot on stage, whether this seat already has a valid sheet on it), or a
     refusal: not on stage, scoring closed, recused.
 
-    One query for all of it: each statement on the ack path costs the judge ~0.3 ms of ORM
-    work and holds the writer lock meanwhile (it was six: session, slot, judge, declared
-    conflicts, existing sheet, and the earlier-ack check before them; see
-    tests/live/test_ack_path.py, which counts them)."""
+    One query for all of it (it was five: session, slot, judge, declared conflicts, existing
+    sheet): each statement on the ack path is ORM and driver work the judge waits for, with
+    the writer lock held. tests/live/test_ack_path.py counts them."""
     declared = exists().where(
         ConflictDeclaration.campaign_id == Judge.campaign_id,
         ConflictDeclaration.judge_id == Judge.id,
