@@ -21,3 +21,5 @@ def init_app(app: Flask) -> None:
     sweeper.disconnect_on_logout(app, app.extensions["live_connections"], events.NS)
     for blueprint in (http.bp, pages.bp, overlays.bp):
         app.register_blueprint(blueprint)
+    # Feed polls behind the judges' acks (see live.overlays.FeedLane).
+    app.wsgi_app = overlays.FeedLane(app.wsgi_app)

@@ -1,7 +1,8 @@
 """The one place that emits. Everything sent here is already committed.
 
-Overlays first (they are on air), then judges, then the director. Each role's snapshot is
-encoded once per change and sent to the whole room.
+Overlays first (they are on air), then judges, then the director. Roles that see the same
+picture (`snapshot.SAME_PICTURE`: overlays, judges, the audience panel) get one emit to all
+their rooms: the picture is made and JSON-encoded once per change, not once per role.
 """
 
 from __future__ import annotations
@@ -9,11 +10,14 @@ from __future__ import annotations
 from flask import current_app
 
 from evaluation.extensions import socketio
-from live import snapshot
-from live.identity import AUDIENCE, CHIEF, DIRECTOR, JUDGE, OVERLAY
+from live import increments, snapshot
+from live.identity import CHIEF, DIRECTOR, OVERLAY
+from live.overlays import feed_cache
 
 NAMESPACE = "/live"
-ROLES_IN_ORDER = (OVERLAY, JUDGE, CHIEF, AUDIENCE, DIRECTOR)
+# (the role whose picture is made, every role that receives it), in the order sent; every
+# role once (tests/live/test_ack_path.py checks).
+EMITS = ((OVERLAY, snapshot.SAME_PICTURE), (CHIEF, (CHIEF,)), (DIRECTOR, (DIRECTOR,)))
 
 
 def room(session_id: int, role: str) -> str:
@@ -25,10 +29,15 @@ def seat_room(seat_id: int) -> str:
 
 
 def publish(db, live) -> None:
-    facts = snapshot.gather(db, live)  # the database is read once for every role
-    for role in ROLES_IN_ORDER:
-        socketio.emit("snapshot", snapshot.view(facts, role), to=room(live.id, role),
-                      namespace=NAMESPACE)
+    # The database is read once for every role, or not at all when only this process's
+    # marks happened since the last publish (live/increments.py).
+    facts = increments.current().facts(db, live, snapshot.gather, snapshot.refreshed)
+    for made, roles in EMITS:
+        # A list of rooms: python-socketio encodes the packet once for all their members.
+        socketio.emit("snapshot", snapshot.view(facts, made),
+                      to=[room(live.id, role) for role in roles], namespace=NAMESPACE)
+    # Feed polls answer this revision from memory (live.feeds), without asking the database.
+    feed_cache().saw_revision(live.id, live.revision)
 
 
 _pending: set[int] = set()  # sessions with a publish scheduled but not yet started

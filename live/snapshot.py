@@ -5,7 +5,7 @@ Before the reveal only the director sees marks; judges and overlays see progress
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from flask_babel import gettext as _
@@ -15,12 +15,16 @@ from evaluation.models import Agency, LiveSession, LiveSlot, Segment
 from evaluation.models.base import utcnow
 from live import presence
 from live.audience import audience_result
-from live.identity import CHIEF, DIRECTOR
+from live.identity import AUDIENCE, CHIEF, DIRECTOR, JUDGE, OVERLAY
 from live.results import expected_seats, seat_states_by_slot, slot_result, waiting_seats
 from live.runofshow import MARKS_PUBLIC_FROM, remaining_ms
 from live.sheets import load_sheet
 from live.voiding import pending_requests
 from scoring import rank
+
+# Roles whose pictures `view` makes alike (only the chief and the director see more): a
+# publish makes and encodes one picture for all of them (live/broadcast.py).
+SAME_PICTURE = (OVERLAY, JUDGE, AUDIENCE)
 
 
 @dataclass(frozen=True)
@@ -71,6 +75,12 @@ def gather(db: Session, live: LiveSession) -> Facts:
         None if sheet is None else [item.as_dict() for item in sheet.items],
         presence.connected_seats(),
     )
+
+
+def refreshed(facts: Facts, live: LiveSession) -> Facts:
+    """`facts` as of now for `live` (a newer row of the same session): what moves without
+    a revision of its own read again — the clock, the connected seats."""
+    return replace(facts, live=live, now=utcnow(), connected=presence.connected_seats())
 
 
 def build(db: Session, live: LiveSession, role: str) -> dict:
