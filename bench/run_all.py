@@ -39,7 +39,7 @@ BENCHES = {
     "scoring": ("scoring_bench.py", ["--repeat", "5"], ["--repeat", "3"], 900),
     "live": ("live_bench.py", [], ["--viewers", "500", "--submits", "60", "--warmup", "10"],
              1800),
-    "reports": ("reports_bench.py", [], ["--agencies", "10", "--repeat", "2"], 1800),
+    "reports": ("reports_bench.py", ["--all-charts"], ["--agencies", "10", "--repeat", "2"], 1800),
     "ballots": ("ballots_bench.py", [], ["--quick"], 1800),
     "chaos": ("chaos_live.py", ["--kills", "20"], ["--kills", "5"], 1800),
     "flaky_wifi": ("flaky_wifi.py", [], ["--tablets", "30", "--agencies", "2"], 1800),
