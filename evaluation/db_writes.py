@@ -23,6 +23,7 @@ from typing import TypeVar
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
+from evaluation import audit
 from evaluation.audit import acting_as, current_actor
 
 T = TypeVar("T")
@@ -134,16 +135,22 @@ def _commit(db: Session, batch: list[_Ticket]) -> None:
     # A connection of its own, Core savepoints: the ORM's nested transactions and session
     # commit cost a ballot more CPU than its INSERTs (bench/ballots_bench.py, 2026-11-28).
     with db.get_bind().connect() as connection:
+        # The audit head is read once for the batch and its events inserted at its end
+        # (evaluation/audit.py): BEGIN IMMEDIATE keeps every other writer out meanwhile.
+        audit.begin_batch(connection)
         try:
             # pysqlite opens transactions lazily, before the first INSERT; a SAVEPOINT outside
             # a transaction would start one that its RELEASE commits (one fsync per write).
             connection.exec_driver_sql("BEGIN IMMEDIATE")
             for ticket in batch:
+                mark = audit.batch_mark(connection)
                 try:
                     with acting_as(ticket.actor), connection.begin_nested():
                         ticket.result = ticket.write(connection)
                 except Exception as refused:  # noqa: BLE001 - handed to its own request
+                    audit.batch_undo(connection, mark)
                     ticket.error = refused
+            audit.flush_batch(connection)
             connection.commit()
         except BaseException as failed:
             connection.rollback()
@@ -151,6 +158,7 @@ def _commit(db: Session, batch: list[_Ticket]) -> None:
                 ticket.result, ticket.error = None, ticket.error or failed
             raise
         finally:
+            audit.end_batch(connection)
             for ticket in batch:
                 ticket.done = True
                 ticket.wake.set()
