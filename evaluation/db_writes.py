@@ -23,7 +23,7 @@ from typing import TypeVar
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
-from evaluation import audit
+from evaluation import audit, wal_checkpoints
 from evaluation.audit import acting_as, current_actor
 
 T = TypeVar("T")
@@ -141,6 +141,7 @@ def _commit(db: Session, batch: list[_Ticket]) -> None:
         try:
             # pysqlite opens transactions lazily, before the first INSERT; a SAVEPOINT outside
             # a transaction would start one that its RELEASE commits (one fsync per write).
+            wal_checkpoints.catch_up(connection)  # rarely: the WAL has passed its size
             connection.exec_driver_sql("BEGIN IMMEDIATE")
             for ticket in batch:
                 mark = audit.batch_mark(connection)
