@@ -13,6 +13,7 @@ as before (`Prepared.execute` falls back). The driver's exceptions are the drive
 from __future__ import annotations
 
 import sqlite3
+from collections import namedtuple
 from collections.abc import Sequence
 
 from sqlalchemy.exc import IntegrityError
@@ -21,31 +22,42 @@ INTEGRITY_ERRORS = (IntegrityError, sqlite3.IntegrityError)
 
 
 class Prepared:
-    __slots__ = ("statement", "column_keys", "_compiled")
+    __slots__ = ("statement", "column_keys", "_compiled", "_row")
 
     def __init__(self, statement, column_keys: Sequence[str] | None = None):
         self.statement = statement
         self.column_keys = list(column_keys) if column_keys is not None else None
         self._compiled: dict[str, tuple] = {}
+        self._row = None  # a named tuple of the selected columns (`first`)
 
     def _for(self, dialect) -> tuple:
         found = self._compiled.get(dialect.name)
         if found is None:
-            compiled = self.statement.compile(dialect=dialect, column_keys=self.column_keys)
+            column_keys = self.column_keys
+            compiled = self.statement.compile(dialect=dialect, column_keys=column_keys)
             processors = compiled._bind_processors
             binds = tuple((key, processors.get(key)) for key in compiled.positiontup)
+            # Values written into the statement (`kind == StageKind.PUBLIC_REVIEW`, LIMIT 1)
+            # are bound parameters with a value of their own.
+            defaults = {
+                key: compiled.binds[key].value
+                for key in compiled.positiontup
+                if not compiled.binds[key].required and key not in (column_keys or ())
+            }
             results = tuple(
                 column.type._cached_result_processor(dialect, None)
                 for column in compiled._result_columns
             )
-            found = self._compiled[dialect.name] = (compiled.string, binds, results)
+            found = self._compiled[dialect.name] = (compiled.string, binds, results, defaults)
         return found
 
     def rows(self, connection, params: dict) -> list[tuple]:
         """Every row, each column converted as SQLAlchemy converts it."""
         if connection.dialect.name != "sqlite":
             return [tuple(row) for row in connection.execute(self.statement, params)]
-        sql, binds, results = self._for(connection.dialect)
+        sql, binds, results, defaults = self._for(connection.dialect)
+        if defaults:
+            params = {**defaults, **params}
         arguments = [
             params[key] if process is None else process(params[key]) for key, process in binds
         ]
@@ -61,6 +73,17 @@ class Prepared:
                 for row in fetched
             ]
         return fetched
+
+    def first(self, connection, params: dict):
+        """The first row, its columns by name (as a Row's), or None."""
+        if connection.dialect.name != "sqlite":
+            return connection.execute(self.statement, params).first()
+        rows = self.rows(connection, params)
+        if not rows:
+            return None
+        if self._row is None:
+            self._row = namedtuple("Row", [c.key for c in self.statement.selected_columns])
+        return self._row(*rows[0])
 
     def scalar_one(self, connection, params: dict):
         rows = self.rows(connection, params)

@@ -19,8 +19,7 @@ from evaluation.services import ballots
 def _values(key: str, now) -> dict:
     return {
         "stage_id": 1, "agency_id": 2, "voter_key": key, "vote_code_id": None,
-        "level": Satisfaction.SATISFIED if hasattr(Satisfaction, "SATISFIED")
-        else list(Satisfaction)[0],
+        "level": Satisfaction.SATISFIED,
         "status": BallotStatus.QUARANTINED, "network": "10.1.2.0/24", "device": "d",
         "fill_ms": 1234, "cast_at": now, "quarantine_reason": "[\"x\"]", "decided_by": None,
         "decided_at": None, "decision_reason": "",

@@ -9,7 +9,6 @@ import time
 
 import pytest
 from sqlalchemy import text
-
 from sqlmodel import Session
 
 from evaluation import db_writes, wal_checkpoints

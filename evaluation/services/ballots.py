@@ -103,7 +103,8 @@ class BallotTarget:
 # Public campaigns only: the same statuses as evaluation.views.public.PUBLIC_STATUSES.
 PUBLIC_CAMPAIGN_STATUSES = (CampaignStatus.ACTIVE, CampaignStatus.CLOSED, CampaignStatus.PUBLISHED)
 
-_TARGET = (
+# On the driver on SQLite, compiled once (evaluation/raw_sql.py).
+_TARGET = Prepared(
     sa_select(
         Campaign.status.label("campaign_status"),
         Stage.id.label("stage_id"),
@@ -131,18 +132,14 @@ _TARGET = (
     )
     .outerjoin(Agency, Agency.id == CampaignAgency.agency_id)
     .where(Campaign.id == bindparam("campaign_id"))
-    .limit(1)
+    .limit(1),
 )
 
 
 def ballot_target(db: Session, campaign_id: int, agency_id: int) -> BallotTarget | None:
     """None when there is no such campaign. Read in the request's read transaction, as the
     ORM look-ups it replaces were (the write transaction does not re-read the stage)."""
-    row = (
-        db.connection()
-        .execute(_TARGET, {"campaign_id": campaign_id, "agency_id": agency_id})
-        .first()
-    )
+    row = _TARGET.first(db.connection(), {"campaign_id": campaign_id, "agency_id": agency_id})
     if row is None:
         return None
     stage = settings = None
