@@ -147,16 +147,16 @@ def _savepoint(raw):
 
 
 def _commit(db: Session, batch: list[_Ticket]) -> None:
-    # A connection of its own, Core savepoints: the ORM's nested transactions and session
-    # commit cost a ballot more CPU than its INSERTs (bench/ballots_bench.py, 2026-11-28).
+    # A connection of its own, savepoints on the driver: the ORM's nested transactions and
+    # session commit cost a ballot more CPU than its INSERTs (bench/ballots_bench.py).
     with db.get_bind().connect() as connection:
         # The audit head is read once for the batch and its events inserted at its end
         # (evaluation/audit.py): BEGIN IMMEDIATE keeps every other writer out meanwhile.
         audit.begin_batch(connection)
         try:
+            wal_checkpoints.catch_up(connection)  # rarely: the WAL has passed its size
             # pysqlite opens transactions lazily, before the first INSERT; a SAVEPOINT outside
             # a transaction would start one that its RELEASE commits (one fsync per write).
-            wal_checkpoints.catch_up(connection)  # rarely: the WAL has passed its size
             connection.exec_driver_sql("BEGIN IMMEDIATE")
             raw = connection.connection.dbapi_connection
             for ticket in batch:
