@@ -236,10 +236,63 @@ def _lock_and_read_head(connection) -> tuple[int, str]:
     return (row.seq, row.hash) if row else (0, GENESIS_HASH)
 
 
+# ---- a group commit's events: the head read once, the rows inserted once -----------------
+# The group commit (evaluation/db_writes.py) writes many requests' changes in one transaction
+# under SQLite's write lock (BEGIN IMMEDIATE): no other writer can move the head meanwhile, so
+# it is read once for the whole batch and kept here, and the events are inserted together
+# just before the COMMIT. A write undone by its savepoint takes its events back with it
+# (`batch_undo`), so the chain holds exactly the committed writes' events, in order.
+_BATCH_KEY = "pingyi_audit_batch"
+
+
+class _AuditBatch:
+    __slots__ = ("head", "rows")
+
+    def __init__(self) -> None:
+        self.head: tuple[int, str] | None = None  # read at the batch's first event
+        self.rows: list[dict] = []
+
+
+def begin_batch(connection) -> None:
+    """From now until `end_batch`, events appended through `connection` are held back; the
+    caller must hold the database's write lock for the whole transaction."""
+    connection.info[_BATCH_KEY] = _AuditBatch()
+
+
+def batch_mark(connection) -> tuple:
+    batch = connection.info[_BATCH_KEY]
+    return batch.head, len(batch.rows)
+
+
+def batch_undo(connection, mark: tuple) -> None:
+    """The write since `mark` was rolled back (its savepoint): so are its events."""
+    batch = connection.info[_BATCH_KEY]
+    batch.head = mark[0]
+    del batch.rows[mark[1]:]
+
+
+def flush_batch(connection) -> None:
+    """Insert the held events, before the COMMIT (the same transaction as the changes)."""
+    batch = connection.info[_BATCH_KEY]
+    if batch.rows:
+        connection.execute(_INSERT, batch.rows)
+        batch.rows = []
+
+
+def end_batch(connection) -> None:
+    # connection.info outlives the checkout (it is the pooled connection's): always cleared.
+    connection.info.pop(_BATCH_KEY, None)
+
+
 def append_events(connection, events: list[tuple[str, str, int | None, dict]]) -> list[dict]:
     """Append (action, object_type, object_id, payload) events through `connection`, inside
-    the caller's transaction: the head is read (and locked) once, the rows inserted at once."""
-    seq, prev_hash = _lock_and_read_head(connection)
+    the caller's transaction: the head is read (and locked) once, the rows inserted at once
+    (in a group commit: the head read once per batch, the rows inserted at its end)."""
+    batch = connection.info.get(_BATCH_KEY)
+    if batch is not None and batch.head is not None:
+        seq, prev_hash = batch.head
+    else:
+        seq, prev_hash = _lock_and_read_head(connection)
     rows = []
     for action, object_type, object_id, payload in events:
         seq += 1
@@ -255,7 +308,11 @@ def append_events(connection, events: list[tuple[str, str, int | None, dict]]) -
         }
         fields["hash"] = prev_hash = event_hash(fields)
         rows.append(fields)
-    connection.execute(_INSERT, rows)
+    if batch is not None:
+        batch.head = (seq, prev_hash)
+        batch.rows.extend(rows)
+    else:
+        connection.execute(_INSERT, rows)
     return rows
 
 

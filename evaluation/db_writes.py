@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from typing import TypeVar
 
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
+from evaluation import audit, wal_checkpoints
 from evaluation.audit import acting_as, current_actor
 
 T = TypeVar("T")
@@ -130,20 +131,43 @@ def _hand_off() -> None:
         _leading = False
 
 
+@contextmanager
+def _savepoint(raw):
+    """A write's own savepoint, on the driver: SQLAlchemy's nested transaction cost more CPU
+    than the ballot's INSERT (py-spy, bench/ballots_bench.py, 2026-11-28). Inside BEGIN
+    IMMEDIATE, so RELEASE does not commit; a refused write is rolled back to it alone."""
+    raw.execute("SAVEPOINT pingyi_write")
+    try:
+        yield
+    except BaseException:
+        raw.execute("ROLLBACK TO pingyi_write")
+        raw.execute("RELEASE pingyi_write")
+        raise
+    raw.execute("RELEASE pingyi_write")
+
+
 def _commit(db: Session, batch: list[_Ticket]) -> None:
-    # A connection of its own, Core savepoints: the ORM's nested transactions and session
-    # commit cost a ballot more CPU than its INSERTs (bench/ballots_bench.py, 2026-11-28).
+    # A connection of its own, savepoints on the driver: the ORM's nested transactions and
+    # session commit cost a ballot more CPU than its INSERTs (bench/ballots_bench.py).
     with db.get_bind().connect() as connection:
+        # The audit head is read once for the batch and its events inserted at its end
+        # (evaluation/audit.py): BEGIN IMMEDIATE keeps every other writer out meanwhile.
+        audit.begin_batch(connection)
         try:
+            wal_checkpoints.catch_up(connection)  # rarely: the WAL has passed its size
             # pysqlite opens transactions lazily, before the first INSERT; a SAVEPOINT outside
             # a transaction would start one that its RELEASE commits (one fsync per write).
             connection.exec_driver_sql("BEGIN IMMEDIATE")
+            raw = connection.connection.dbapi_connection
             for ticket in batch:
+                mark = audit.batch_mark(connection)
                 try:
-                    with acting_as(ticket.actor), connection.begin_nested():
+                    with acting_as(ticket.actor), _savepoint(raw):
                         ticket.result = ticket.write(connection)
                 except Exception as refused:  # noqa: BLE001 - handed to its own request
+                    audit.batch_undo(connection, mark)
                     ticket.error = refused
+            audit.flush_batch(connection)
             connection.commit()
         except BaseException as failed:
             connection.rollback()
@@ -151,6 +175,7 @@ def _commit(db: Session, batch: list[_Ticket]) -> None:
                 ticket.result, ticket.error = None, ticket.error or failed
             raise
         finally:
+            audit.end_batch(connection)
             for ticket in batch:
                 ticket.done = True
                 ticket.wake.set()

@@ -17,6 +17,7 @@ from gevent import pywsgi
 from geventwebsocket.handler import WebSocketHandler
 
 from evaluation.extensions import socketio
+from evaluation.wal_checkpoints import checkpoint_in_background
 
 
 def _addresses(host: str, port: int) -> list[str]:
@@ -94,5 +95,8 @@ def run_server(app: Flask, host: str, port: int) -> None:
     for address in addresses:
         base = _url(address, port)
         click.echo(f"pingyi listening on {base}  (admin: {base}/admin/  public: {base}/)")
+    # SQLite's WAL checkpoints in a native thread of their own, not inside a request's
+    # COMMIT (evaluation/wal_checkpoints.py); nothing to do on PostgreSQL.
+    checkpoint_in_background(app.extensions["pingyi_db"])
     settle_garbage_collector()
     gevent.joinall([gevent.spawn(server.serve_forever) for server in servers])

@@ -126,3 +126,25 @@ def test_an_anonymous_ballot_with_a_session_leaves_the_cookie_alone(web, db, rev
     # not mark the session `_fresh=False` and re-sign it on every ballot.
     assert not any(c.startswith("session=") for c in response.headers.getlist("Set-Cookie"))
     assert db.exec(select(Ballot)).one().status == BallotStatus.VALID
+
+
+def test_the_ballot_post_skips_flask_limiters_own_check_unless_app_wide_limits(
+    app, web, db, review, monkeypatch  # noqa: F811
+):
+    """The view counts the three layers itself; Flask-Limiter's per-request resolution of
+    the route's (absent) limits is skipped, but not when application-wide limits are set."""
+    from evaluation.extensions import limiter
+
+    resolved: list[str] = []
+    original = limiter.limit_manager.resolve_limits
+
+    def counting(app_, endpoint, *args, **kwargs):
+        resolved.append(endpoint)
+        return original(app_, endpoint, *args, **kwargs)
+
+    monkeypatch.setattr(limiter.limit_manager, "resolve_limits", counting)
+    assert cast(web, review, review["codes"][0]).status_code == 303
+    assert "ballots.cast" not in resolved
+    app.config["RATELIMIT_APPLICATION"] = "1000 per minute"
+    assert cast(web, review, review["codes"][1]).status_code == 303
+    assert "ballots.cast" in resolved

@@ -132,3 +132,60 @@ def test_a_failed_commit_reaches_every_request_of_its_batch_and_frees_the_turn(e
     monkeypatch.undo()
     with Session(engine) as db:
         assert db_writes.write_batched(db, _insert(2)) == 2
+
+
+def _audited(n: int, *, fail_after_event: bool = False):
+    """A write that records an audit event, as a ballot does (and maybe fails afterwards)."""
+    from evaluation import audit
+
+    def write(connection) -> int:
+        connection.execute(text("INSERT INTO item (n) VALUES (:n)"), {"n": n})
+        audit.append_events(connection, [("create", "item", n, {"n": n})])
+        if fail_after_event:
+            raise ValueError(f"write {n} refused")
+        return n
+
+    return write
+
+
+def test_a_group_commit_reads_the_audit_head_once_and_keeps_the_chain(engine):
+    """The head is read once per batch, not once per write; a write undone by its savepoint
+    takes its event with it; the chain verifies and holds the committed writes' events, in
+    order, after an event committed earlier (bench/benchmarks_notes.md, Public ballots)."""
+    from sqlalchemy import event as sa_event
+    from sqlmodel import SQLModel
+
+    from evaluation import audit
+
+    SQLModel.metadata.create_all(engine)
+    with Session(engine) as db:
+        db_writes.write_batched(db, _audited(1))  # a head to continue from
+    head_reads: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args):
+        if "FROM audit_event" in statement:
+            head_reads.append(statement)
+
+    sa_event.listen(engine, "before_cursor_execute", count)
+    tickets = [
+        db_writes._Ticket(_audited(2)),
+        db_writes._Ticket(_audited(3, fail_after_event=True)),
+        db_writes._Ticket(_audited(4)),
+        db_writes._Ticket(_audited(5)),
+    ]
+    with Session(engine) as db:
+        db_writes._commit(db, tickets)
+    sa_event.remove(engine, "before_cursor_execute", count)
+    assert len(head_reads) == 1
+    assert [t.result for t in tickets] == [2, None, 4, 5]
+    assert isinstance(tickets[1].error, ValueError)
+    with Session(engine) as db:
+        report = audit.verify_chain(db)
+        assert report.ok, report.reason
+        ids = db.execute(text("SELECT object_id FROM audit_event ORDER BY seq")).scalars().all()
+        assert ids == [1, 2, 4, 5]
+        items = db.execute(text("SELECT n FROM item ORDER BY n")).scalars().all()
+        assert items == [1, 2, 4, 5]
+    # Nothing of the batch is left on the pooled connection for its next user.
+    with engine.connect() as connection:
+        assert "pingyi_audit_batch" not in connection.info

@@ -26,6 +26,7 @@ from sqlmodel import Session, select
 from evaluation.audit import record
 from evaluation.models import Stage, VoteCode
 from evaluation.models.base import utcnow
+from evaluation.raw_sql import Prepared
 from evaluation.services.errors import ValidationFailed
 from evaluation.services.tokens import SHORT_CODE_ALPHABET, code_digest
 from evaluation.services.vote_code_format import (  # noqa: F401  (part of this module's API)
@@ -94,14 +95,17 @@ def find_code(db: Session, stage: Stage, typed: str) -> VoteCode | None:
 def live_code_id(db: Session, stage_id: int, normalized: str) -> int | None:
     """The id of the live code of this stage `normalized` is, or None: `find_code` in one
     Core query of three columns (the public ballot's hot path loads no ORM object)."""
-    row = db.connection().execute(_CODE_BY_DIGEST, {"digest": code_digest(normalized)}).first()
+    row = _CODE_BY_DIGEST.first(db.connection(), {"digest": code_digest(normalized)})
     if row is None or row.stage_id != stage_id or row.revoked_at is not None:
         return None
     return row.id
 
 
-_CODE_BY_DIGEST = sa_select(VoteCode.id, VoteCode.stage_id, VoteCode.revoked_at).where(
-    VoteCode.code_digest == bindparam("digest")
+# On the driver on SQLite, compiled once (evaluation/raw_sql.py): the ballot's hot path.
+_CODE_BY_DIGEST = Prepared(
+    sa_select(VoteCode.id, VoteCode.stage_id, VoteCode.revoked_at).where(
+        VoteCode.code_digest == bindparam("digest")
+    )
 )
 
 

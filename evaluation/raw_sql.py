@@ -1,0 +1,95 @@
+"""Hot-path statements run straight on the SQLite driver, compiled once.
+
+A public ballot's write runs a few small statements; through SQLAlchemy's Connection.execute
+each cost ~3x its own execution in CPU (the execution context, result set-up and events:
+py-spy on `pingyi serve`, bench/ballots_bench.py, 2026-11-28). `Prepared` compiles a Core
+statement once per dialect and keeps SQLAlchemy's own bind and result processors for its
+columns (a date is stored and read exactly as the ORM stores and reads it), then executes it
+on the DB-API connection. SQLite only: other databases run the statement through SQLAlchemy
+as before (`Prepared.execute` falls back). The driver's exceptions are the driver's
+(sqlite3.IntegrityError): `INTEGRITY_ERRORS` names both kinds.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import namedtuple
+from collections.abc import Sequence
+
+from sqlalchemy.exc import IntegrityError
+
+INTEGRITY_ERRORS = (IntegrityError, sqlite3.IntegrityError)
+
+
+class Prepared:
+    __slots__ = ("statement", "column_keys", "_compiled", "_row")
+
+    def __init__(self, statement, column_keys: Sequence[str] | None = None):
+        self.statement = statement
+        self.column_keys = list(column_keys) if column_keys is not None else None
+        self._compiled: dict[str, tuple] = {}
+        self._row = None  # a named tuple of the selected columns (`first`)
+
+    def _for(self, dialect) -> tuple:
+        found = self._compiled.get(dialect.name)
+        if found is None:
+            column_keys = self.column_keys
+            compiled = self.statement.compile(dialect=dialect, column_keys=column_keys)
+            processors = compiled._bind_processors
+            binds = tuple((key, processors.get(key)) for key in compiled.positiontup)
+            # Values written into the statement (`kind == StageKind.PUBLIC_REVIEW`, LIMIT 1)
+            # are bound parameters with a value of their own.
+            defaults = {
+                key: compiled.binds[key].value
+                for key in compiled.positiontup
+                if not compiled.binds[key].required and key not in (column_keys or ())
+            }
+            results = tuple(
+                column.type._cached_result_processor(dialect, None)
+                for column in compiled._result_columns
+            )
+            found = self._compiled[dialect.name] = (compiled.string, binds, results, defaults)
+        return found
+
+    def rows(self, connection, params: dict) -> list[tuple]:
+        """Every row, each column converted as SQLAlchemy converts it."""
+        if connection.dialect.name != "sqlite":
+            return [tuple(row) for row in connection.execute(self.statement, params)]
+        sql, binds, results, defaults = self._for(connection.dialect)
+        if defaults:
+            params = {**defaults, **params}
+        arguments = [
+            params[key] if process is None else process(params[key]) for key, process in binds
+        ]
+        cursor = connection.connection.dbapi_connection.cursor()
+        try:
+            fetched = cursor.execute(sql, arguments).fetchall()
+        finally:
+            cursor.close()
+        if any(results):
+            return [
+                tuple(value if process is None else process(value)
+                      for value, process in zip(row, results, strict=True))
+                for row in fetched
+            ]
+        return fetched
+
+    def first(self, connection, params: dict):
+        """The first row, its columns by name (as a Row's), or None."""
+        if connection.dialect.name != "sqlite":
+            return connection.execute(self.statement, params).first()
+        rows = self.rows(connection, params)
+        if not rows:
+            return None
+        if self._row is None:
+            self._row = namedtuple("Row", [c.key for c in self.statement.selected_columns])
+        return self._row(*rows[0])
+
+    def scalar_one(self, connection, params: dict):
+        rows = self.rows(connection, params)
+        if len(rows) != 1:
+            raise RuntimeError(f"expected one row, got {len(rows)}")
+        return rows[0][0]
+
+    def scalars(self, connection, params: dict) -> list:
+        return [row[0] for row in self.rows(connection, params)]
