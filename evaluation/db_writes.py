@@ -91,7 +91,6 @@ def write_batched(db: Session, write: Callable[[Connection], T]) -> T:
     ballot_trace.mark("woken")
     ballot_trace.put("led", not ticket.done)
     if not ticket.done:  # our turn: commit everything queued, in arrival order
-        batch: list[_Ticket] = []
         try:
             with sqlite_writer:  # still taken: the live marks write under it too
                 with _queue_guard:
@@ -102,13 +101,6 @@ def write_batched(db: Session, write: Callable[[Connection], T]) -> T:
             with _queue_guard:
                 _withdraw(ticket)
                 _hand_off()
-            # The next leader was woken first: under gevent it runs first, and its batch's
-            # COMMIT syncs while the hub answers this batch's requests. Woken after them, it
-            # waited for every one of their responses (and the hub's other work) before
-            # starting: the slow 1% of paced ballots spent ~40% of their time in that gap
-            # between group commits (PINGYI_BALLOT_TRACE, bench/ballots_trace.py, 2026-11-28).
-            for committed in batch:
-                committed.wake.set()
     if ticket.error is not None:
         raise ticket.error
     return ticket.result  # type: ignore[return-value]
@@ -193,5 +185,6 @@ def _commit(db: Session, batch: list[_Ticket]) -> None:
             raise
         finally:
             audit.end_batch(connection)
-            for ticket in batch:  # woken by write_batched, after the turn is handed on
+            for ticket in batch:
                 ticket.done = True
+                ticket.wake.set()
