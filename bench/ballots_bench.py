@@ -296,6 +296,8 @@ def server_env(instance: Path) -> dict[str, str]:
 
     env = pingyi_env(instance)
     env.update({"SECRET_KEY": SECRET, "PINGYI_PROXY_FIX": "true"})
+    if os.environ.get("PINGYI_BALLOT_TRACE"):  # phases per ballot: bench/ballots_trace.py
+        env["PINGYI_BALLOT_TRACE"] = os.environ["PINGYI_BALLOT_TRACE"]
     return env
 
 
@@ -376,8 +378,13 @@ async def run(options, work: Path) -> dict:
         for turn in range(options.rounds):
             chunk = rest[turn * per_turn:(turn + 1) * per_turn]
             for contender in contenders[turn % 2:] + contenders[:turn % 2]:
+                began = time.time()
                 await paced(contender.server.port, chunk, rate, options.connections * 4,
                             contender.tally)
+                if os.environ.get("PINGYI_BALLOT_TRACE") and contender is pingyi:
+                    # the paced turns' times, for bench/ballots_trace.py
+                    with open(os.environ["PINGYI_BALLOT_TRACE"] + ".phases", "a") as out:
+                        out.write(json.dumps([began, time.time()]) + "\n")
         for contender in contenders:
             contender.tally.cpu_s = contender.server.cpu_seconds() - cpu0[contender.name]
             if contender.profiler:

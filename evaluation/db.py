@@ -52,8 +52,21 @@ def _commit_off_the_hub(engine: Engine) -> None:
         return
     commit = engine.dialect.do_commit
 
+    from evaluation import ballot_trace
+
+    def timed(dbapi_connection):
+        t = ballot_trace.now()
+        commit(dbapi_connection)
+        return t, ballot_trace.now()
+
     def do_commit(dbapi_connection) -> None:
         if dbapi_connection.in_transaction:  # otherwise there is nothing to sync
+            if ballot_trace.ON:
+                t0 = ballot_trace.now()
+                a, b = get_hub().threadpool.apply(timed, (dbapi_connection,))
+                ballot_trace.event("commit", t=t0, start=a - t0, sync=b - a,
+                                   back=ballot_trace.now() - b)
+                return
             get_hub().threadpool.apply(commit, (dbapi_connection,))
         else:
             commit(dbapi_connection)

@@ -23,7 +23,7 @@ from typing import TypeVar
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
-from evaluation import audit, wal_checkpoints
+from evaluation import audit, ballot_trace, wal_checkpoints
 from evaluation.audit import acting_as, current_actor
 
 T = TypeVar("T")
@@ -80,6 +80,7 @@ def write_batched(db: Session, write: Callable[[Connection], T]) -> T:
     # End this request's read transaction: its connection goes back to the pool while it
     # waits for the writer (32 requests waiting, each holding one, starved the pool of 15).
     db.commit()
+    ballot_trace.mark("enq")
     ticket = _Ticket(write)
     with _queue_guard:
         _queue.append(ticket)
@@ -87,6 +88,8 @@ def write_batched(db: Session, write: Callable[[Connection], T]) -> T:
             _leading = ticket.leads = True
     if not ticket.leads:
         _await_turn(ticket)
+    ballot_trace.mark("woken")
+    ballot_trace.put("led", not ticket.done)
     if not ticket.done:  # our turn: commit everything queued, in arrival order
         try:
             with sqlite_writer:  # still taken: the live marks write under it too
@@ -153,8 +156,10 @@ def _commit(db: Session, batch: list[_Ticket]) -> None:
         # The audit head is read once for the batch and its events inserted at its end
         # (evaluation/audit.py): BEGIN IMMEDIATE keeps every other writer out meanwhile.
         audit.begin_batch(connection)
+        t0 = ballot_trace.now()
         try:
             wal_checkpoints.catch_up(connection)  # rarely: the WAL has passed its size
+            t1 = ballot_trace.now()
             # pysqlite opens transactions lazily, before the first INSERT; a SAVEPOINT outside
             # a transaction would start one that its RELEASE commits (one fsync per write).
             connection.exec_driver_sql("BEGIN IMMEDIATE")
@@ -168,7 +173,11 @@ def _commit(db: Session, batch: list[_Ticket]) -> None:
                     audit.batch_undo(connection, mark)
                     ticket.error = refused
             audit.flush_batch(connection)
+            t2 = ballot_trace.now()
             connection.commit()
+            if ballot_trace.ON:  # PINGYI_BALLOT_TRACE: what the queue behind it waited for
+                ballot_trace.event("batch", t=t0, n=len(batch), catch=t1 - t0, writes=t2 - t1,
+                                   commit=ballot_trace.now() - t2)
         except BaseException as failed:
             connection.rollback()
             for ticket in batch:

@@ -16,6 +16,7 @@ from flask import Flask
 from gevent import pywsgi
 from geventwebsocket.handler import WebSocketHandler
 
+from evaluation import ballot_trace
 from evaluation.extensions import socketio
 from evaluation.wal_checkpoints import checkpoint_in_background
 
@@ -99,4 +100,5 @@ def run_server(app: Flask, host: str, port: int) -> None:
     # COMMIT (evaluation/wal_checkpoints.py); nothing to do on PostgreSQL.
     checkpoint_in_background(app.extensions["pingyi_db"])
     settle_garbage_collector()
+    ballot_trace.serve(app)  # only with PINGYI_BALLOT_TRACE (a diagnosis, off by default)
     gevent.joinall([gevent.spawn(server.serve_forever) for server in servers])

@@ -29,6 +29,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from limits import RateLimitItem
 from limits import parse as parse_limit
 
+from evaluation import ballot_trace
 from evaluation.db import get_session
 from evaluation.extensions import limiter
 from evaluation.models import Agency, BallotKind, Campaign, IdentityMode, Satisfaction
@@ -95,6 +96,7 @@ def _limited(view):
 
     @wraps(view)
     def limited(*args, **kwargs):
+        ballot_trace.mark("pre")
         if request.method == "POST" and limiter.enabled:
             strategy, config = limiter.limiter, current_app.config
             for setting, key, message in _LAYERS:
@@ -239,6 +241,7 @@ def ballot(campaign_id: int, agency_id: int):
 def cast(campaign_id: int, agency_id: int):
     # The hot path of a public review: one query for campaign, stage, settings and the
     # agency's enrollment; ORM objects (and the page) only when the ballot is refused.
+    ballot_trace.mark("view")
     db = get_session()
     target = service.ballot_target(db, campaign_id, agency_id)
     if target is None or target.stage is None:
