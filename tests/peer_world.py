@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import factories as f
-from webclient import Browserless
+from webclient import Browserless, logged_in
 
 from evaluation.models import (
     Agency,
@@ -37,9 +37,7 @@ class World:
     stage: Stage
 
     def web(self, app, user: User) -> Browserless:
-        web = Browserless(app.test_client())
-        assert web.login(user.username).status_code == 302
-        return web
+        return logged_in(app, user.username)
 
     def sheet_url(self, target: Agency) -> str:
         return f"/agency/campaigns/{self.campaign.id}/peer-review/{target.id}"

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import factories as f
-from webclient import Browserless
+from webclient import Browserless, logged_in
 
 from evaluation.models import (
     Agency,
@@ -35,9 +35,7 @@ class World:
     stage: Stage
 
     def web(self, app, user: User) -> Browserless:
-        web = Browserless(app.test_client())
-        assert web.login(user.username).status_code == 302
-        return web
+        return logged_in(app, user.username)
 
     def form_url(self) -> str:
         return f"/agency/campaigns/{self.campaign.id}/self-assessment"

@@ -12,7 +12,7 @@ import pytest
 from evidence_samples import EXE, PNG
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import func, select
-from webclient import Browserless, csrf_token
+from webclient import Browserless, csrf_token, logged_in
 
 from evaluation.models import (
     Agency,
@@ -55,9 +55,7 @@ class World:
     a2: Indicator
 
     def web(self, app, user: User) -> Browserless:
-        web = Browserless(app.test_client())
-        assert web.login(user.username).status_code == 302
-        return web
+        return logged_in(app, user.username)
 
     def sheet_of(self, db, user: User) -> InspectionSheet:
         member = next(m for m in team_of(db, self.stage.id, self.agency.id)

@@ -8,7 +8,7 @@ import re
 import factories as f
 import results_world
 from sqlmodel import func, select
-from webclient import Browserless
+from webclient import Browserless, logged_in
 
 from evaluation.models import (
     Appeal,
@@ -23,9 +23,7 @@ from evaluation.services.results_policy import default_settings, settings_to_for
 
 
 def _login(app, user) -> Browserless:
-    web = Browserless(app.test_client())
-    assert web.login(user.username).status_code == 302
-    return web
+    return logged_in(app, user.username)
 
 
 def _version(db, world) -> ResultsVersion:

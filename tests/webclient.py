@@ -31,3 +31,11 @@ class Browserless:
 
     def post(self, url: str, data: dict, **kwargs):
         return self.client.post(url, data={**data, "csrf_token": csrf_token(self.client)}, **kwargs)
+
+
+def logged_in(app, username: str) -> Browserless:
+    """A fresh client of `app`, logged in as `username` (the factories' password)."""
+    web = Browserless(app.test_client())
+    assert web.login(username).status_code == 302
+    return web
+

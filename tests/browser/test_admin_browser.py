@@ -6,16 +6,7 @@ from __future__ import annotations
 import re
 
 from playwright.sync_api import expect
-from screens import snap
-
-PASSWORD = "pingyi-demo-2024"
-
-
-def login(page, base: str, username: str) -> None:
-    page.goto(f"{base}/login")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
+from screens import login, snap
 
 
 def test_organizer_sets_stage_weights_and_other_org_is_kept_out(demo_server, page_for):

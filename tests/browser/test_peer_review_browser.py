@@ -7,16 +7,7 @@ from __future__ import annotations
 import re
 
 from playwright.sync_api import expect
-from screens import snap
-
-PASSWORD = "pingyi-demo-2024"
-
-
-def login(page, base: str, username: str) -> None:
-    page.goto(f"{base}/login")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
+from screens import login, snap
 
 
 def test_contact_submits_a_peer_review(demo_server, page_for):

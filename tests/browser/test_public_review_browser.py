@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
-from screens import snap
+from screens import login, snap
 from serverproc import Server, demo_instance
 from sqlmodel import Session, select
 
@@ -177,10 +177,7 @@ def test_traditional_and_elder_choices_are_remembered_and_switch_back(voting, pa
 def test_organizer_watches_turnout_and_decides_a_quarantined_ballot(voting, page_for):
     server, ids, _codes = voting
     page = page_for(1366, 900)
-    page.goto(server.base + "/login")
-    page.get_by_label("用户名").fill("organizer")
-    page.get_by_label("密码").fill("pingyi-demo-2024")
-    page.get_by_role("button", name="登录").click()
+    login(page, server.base, "organizer")
     page.goto(f"{server.base}/admin/campaigns/{ids['campaign']}/public-review")
     expect(page.locator("#turnout")).to_contain_text("市司法局")
     expect(page.locator("#turnout")).to_contain_text("满意度指数")

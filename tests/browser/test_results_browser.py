@@ -6,17 +6,9 @@ from __future__ import annotations
 import re
 
 from playwright.sync_api import expect
-from screens import snap
+from screens import login, snap
 
-PASSWORD = "pingyi-demo-2024"
 TITLE_2023 = "2023年度国家机关“谁执法谁普法”履职评议"
-
-
-def login(page, base: str, username: str) -> None:
-    page.goto(f"{base}/login")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
 
 
 def axe_violations(page) -> list[str]:

@@ -7,18 +7,10 @@ from __future__ import annotations
 import re
 
 from playwright.sync_api import expect
-from screens import snap
+from screens import login, snap
 
-PASSWORD = "pingyi-demo-2024"
 PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
 EXE = b"MZ\x90\x00" + b"\x00" * 300
-
-
-def login(page, base: str, username: str) -> None:
-    page.goto(f"{base}/login")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
 
 
 def test_contact_submits_self_assessment_with_a_file(demo_server, page_for, tmp_path):

@@ -9,10 +9,8 @@ import time
 import pyotp
 import pytest
 from playwright.sync_api import expect
-from screens import snap
+from screens import login, snap
 from serverproc import Server, demo_instance
-
-PASSWORD = "pingyi-demo-2024"
 
 
 @pytest.fixture(scope="module")
@@ -23,13 +21,6 @@ def server_with_2fa(tmp_path_factory):
         yield server
 
 
-def _login(page, base: str, username: str) -> None:
-    page.goto(f"{base}/login")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-
-
 @pytest.mark.parametrize("username, width", [("organizer", 1024), ("reviewer", 360)])
 def test_enrol_at_first_login_then_log_in_with_the_code(server_with_2fa, page_for, username,
                                                          width):
@@ -38,7 +29,7 @@ def test_enrol_at_first_login_then_log_in_with_the_code(server_with_2fa, page_fo
     refused = []  # what the Content-Security-Policy blocked (an inline style or script)
     page.on("console", lambda m: refused.append(m.text) if "Content Security" in m.text else 0)
 
-    _login(page, base, username)
+    login(page, base, username)
     expect(page.get_by_role("heading", name="设置两步验证")).to_be_visible()
     expect(page.locator(".qr svg")).to_be_visible()
     snap(page, f"2fa-setup-{width}")
@@ -52,7 +43,7 @@ def test_enrol_at_first_login_then_log_in_with_the_code(server_with_2fa, page_fo
     expect(page.get_by_role("heading", name="评议活动")).to_be_visible()
 
     page.get_by_role("button", name="退出").click()
-    _login(page, base, username)
+    login(page, base, username)
     expect(page.get_by_role("heading", name="两步验证")).to_be_visible()
     snap(page, f"2fa-code-{width}")
     page.get_by_label("验证码").fill(pyotp.TOTP(secret).at(time.time() + 30))  # the next step

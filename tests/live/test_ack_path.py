@@ -211,15 +211,20 @@ class FakeClock:
         return self.now
 
 
+def recording(calls: list):
+    """`answer(value)`: a callable that notes `value` in `calls` and returns it."""
+    def answer(value):
+        def call():
+            calls.append(value)
+            return value
+        return call
+    return answer
+
+
 def test_a_revision_committed_elsewhere_is_read_after_revision_seconds():
     clock, reads = FakeClock(), []
     cache = FeedCache(revision_seconds=1.0, clock=clock)
-
-    def read(value):
-        def reader():
-            reads.append(value)
-            return value
-        return reader
+    read = recording(reads)
 
     assert cache.revision(7, read(3)) == 3
     assert cache.revision(7, read(4)) == 3 and reads == [3]  # trusted for a second
@@ -234,12 +239,7 @@ def test_a_revision_committed_elsewhere_is_read_after_revision_seconds():
 def test_an_admitted_token_is_asked_again_after_token_seconds_and_refusals_never_stick():
     clock, checks = FakeClock(), []
     cache = FeedCache(token_seconds=5.0, clock=clock)
-
-    def check(left):
-        def checker():
-            checks.append(left)
-            return left
-        return checker
+    check = recording(checks)
 
     assert cache.admits(1, "tok", check(3600))
     assert cache.admits(1, "tok", check(None)) and len(checks) == 1
