@@ -53,7 +53,7 @@ test: install-test browser-deps
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 lint: install-test
-	$(BIN)/ruff check evaluation live scoring tests bench
+	$(BIN)/ruff check evaluation live scoring tests bench tools
 
 # Every package of requirements.lock checked against PyPI's project JSON (ASVS V15.1.1,
 # V15.2.1; rules and time frames in docs/security.md, "Third-party components"): fails on an

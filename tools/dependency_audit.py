@@ -381,7 +381,7 @@ def table(results: list[Result], today: date) -> str:
                      r.newest_usable, since, listed + scope, verdict))
     widths = [max(len(str(row[i])) for row in [head, *rows]) for i in range(len(head))]
     line = "  ".join
-    out = [line(h.ljust(w) for h, w in zip(head, widths, strict=True)),
+    out = [line(h.ljust(w) for h, w in zip(head, widths, strict=True)).rstrip(),
            line("-" * w for w in widths)]
     out += [line(str(c).ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
             for row in rows]
