@@ -84,6 +84,7 @@ def test_an_advisory_reaching_the_locked_version_fails_naming_package_and_adviso
 @pytest.mark.parametrize(("locked", "fixed_in", "fails"), [
     ("1.4.2", ["1.4.0"], False),           # fixed at or below the pin
     ("1.4.2", ["1.4.2"], False),
+    ("2.0.0", ["1.3.7", "1.4.3"], False),  # above every fix
     ("1.4.2", ["1.4.3"], True),            # fixed only above it
     ("1.3.9", ["1.3.7", "1.4.3"], False),  # a backport on the pin's own series
     ("1.2.0", ["1.1.5", "1.4.3"], True),   # a fix of another series says nothing for 1.2
@@ -185,6 +186,12 @@ def test_an_advisory_is_accepted_by_its_cve_alias(tmp_path):
     code, out = _run(tmp_path, "itsdangerous==2.2.0\n", {"itsdangerous": project},
                      exceptions=accepted)
     assert code == 0 and "accepted until 2026-12-05: itsdangerous==2.2.0 has advisory" in out
+    # once the pin moves on, the entry matches nothing and is reported for removal
+    project["releases"]["2.3.0"] = _release(_days_ago(1))
+    project["info"]["version"], project["vulnerabilities"] = "2.3.0", []
+    code, out = _run(tmp_path, "itsdangerous==2.3.0\n", {"itsdangerous": project},
+                     exceptions=accepted)
+    assert code == 0 and "unused exception (remove it): itsdangerous==2.2.0 CVE-2026-9" in out
 
 
 @pytest.mark.parametrize(("entry", "message"), [
