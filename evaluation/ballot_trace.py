@@ -17,11 +17,13 @@ from __future__ import annotations
 import gc
 import json
 import os
+import re
 import time
 
 PATH = os.environ.get("PINGYI_BALLOT_TRACE", "")
 ON = bool(PATH)
 now = time.perf_counter
+FEED_PATH = re.compile(r"^/live/\d+/feed\.(json|xml|csv)$")  # as live.overlays'
 _records: list = []
 
 
@@ -52,13 +54,13 @@ def put(name: str, value) -> None:
 
 
 def end() -> None:
-    """The request is answered: kept if it reached a ballot view (`pre`)."""
+    """The request is answered: kept if it reached a ballot view (`pre`) or was a feed poll."""
     if ON:
         current = _current()
         record = getattr(current, "_ballot_trace", None)
-        if record is not None and "pre" in record:
+        if record is not None and ("pre" in record or "feed" in record):
             record["end"] = now()
-            _records.append(("req", record))
+            _records.append(("feed" if "feed" in record else "req", record))
         current._ballot_trace = None
 
 
@@ -85,8 +87,18 @@ def serve(app) -> None:
 
     def traced(environ, start_response):
         begin()
+        answer = start_response
+        if FEED_PATH.match(environ.get("PATH_INFO", "")):
+            put("feed", time.time())  # wall clock: matched with the pollers' own times
+
+            def answer(status, headers, *rest):
+                put("status", int(status[:3]))
+                put("bytes", next((int(value) for name, value in headers
+                                   if name.lower() == "content-length"), 0))
+                return start_response(status, headers, *rest)
+
         try:
-            return inner(environ, start_response)
+            return inner(environ, answer)
         finally:
             end()
 

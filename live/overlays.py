@@ -19,6 +19,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlmodel import select
 
+from evaluation import ballot_trace
 from evaluation.db import get_session
 from evaluation.models import LiveSession, TokenKind
 from evaluation.models.base import utcnow
@@ -66,6 +67,7 @@ class FeedLane:
             return self.wsgi_app(environ, start_response)
         with self.gate:
             time.sleep(0)
+            ballot_trace.mark("lane")  # PINGYI_BALLOT_TRACE only
             return self.wsgi_app(environ, start_response)
 
 
@@ -133,7 +135,10 @@ def feed(session_id: int, fmt: str):
 
 def _overlay_picture(session_id: int) -> dict:
     db = get_session()
-    return snapshot.build(db, db.get(LiveSession, session_id), OVERLAY)
+    began = ballot_trace.now()
+    picture = snapshot.build(db, db.get(LiveSession, session_id), OVERLAY)
+    ballot_trace.event("build", t=began, d=ballot_trace.now() - began)
+    return picture
 
 
 def _if_none_match() -> set[str]:
