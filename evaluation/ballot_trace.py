@@ -107,9 +107,10 @@ def serve(app) -> None:
 
     def on_gc(phase, info):
         if phase == "start":
-            started["t"] = now()
+            started["t"], started["cpu"] = now(), time.thread_time()
         elif "t" in started:
             _records.append(("gc", {"t": started["t"], "d": now() - started["t"],
+                                    "cpu": time.thread_time() - started["cpu"],
                                     "gen": info["generation"], "collected": info["collected"]}))
 
     gc.callbacks.append(on_gc)
