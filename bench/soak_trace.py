@@ -44,6 +44,7 @@ def main() -> None:
     feeds = [v for k, v in server if k == "feed" and "end" in v]
     gcs = [v for k, v in server if k == "gc"]
     hub = [v for k, v in server if k == "lag"]
+    builds = [v for k, v in server if k == "build"]
     minutes = int(max(p[0] for p in polls) - start) // 60 + 1
 
     def minute_of(wall):
@@ -68,6 +69,7 @@ def main() -> None:
         "server GC": sorted((g["t"] + to_wall, g["t"] + g["d"] + to_wall) for g in gcs),
         "server hub > 10 ms": sorted((h["t"] + to_wall, h["t"] + h["d"] + to_wall)
                                      for h in hub if h["d"] > 0.010),
+        "feed build": sorted((b["t"] + to_wall, b["t"] + b["d"] + to_wall) for b in builds),
         "client loop > 10 ms": sorted((at - late / 1000, at) for at, late in client_lag
                                       if late > 10),
     }
@@ -104,6 +106,17 @@ def main() -> None:
                     hits += 1
             row[name] = hits
         blame.append(row)
+    print("\nthe feed's snapshot per new revision (first poll of it), per minute:")
+    print(f"{'min':>3} {'n':>5} {'from DB':>7} {'ms sum':>7} {'ms p50':>7} {'ms max':>7} "
+          f"{'CPU ms sum':>10} {'CPU p50':>7}  | GC CPU ms sum, max")
+    for m in range(minutes):
+        b = [x for x in builds if minute_of(x["t"] + to_wall) == m]
+        d = [x["d"] * 1000 for x in b]
+        cpu = [x.get("cpu", float("nan")) * 1000 for x in b]
+        g = [x.get("cpu", float("nan")) * 1000 for x in gcs if minute_of(x["t"] + to_wall) == m]
+        print(f"{m + 1:>3} {len(b):>5} {sum(1 for x in b if x.get('db', True)):>7} "
+              f"{sum(d):>7.0f} {pct(d, 50):>7.1f} {max(d, default=0):>7.1f} "
+              f"{sum(cpu):>10.0f} {pct(cpu, 50):>7.1f}  | {sum(g):.0f}, {max(g, default=0):.1f}")
     print("\nthe client's slowest 1% per minute overlapping:")
     for row in blame:
         print("  " + ", ".join(f"{k} {v}" for k, v in row.items()))
