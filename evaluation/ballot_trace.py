@@ -77,15 +77,12 @@ def flush(path: str = "") -> None:
             out.write(json.dumps([kind, values]) + "\n")
 
 
-def serve(app) -> None:
-    """In `pingyi serve`, when on: trace every request, the collector and the hub."""
-    if not ON:
-        return
-    import gevent
+def traced(inner):
+    """WSGI middleware: each request's record begins and ends around `inner`. A feed poll
+    (bench/soak.py's pollers) is kept too, with its wall-clock start, status and body size;
+    live.overlays.FeedLane marks when it got its lane."""
 
-    inner = app.wsgi_app
-
-    def traced(environ, start_response):
+    def app(environ, start_response):
         begin()
         answer = start_response
         if FEED_PATH.match(environ.get("PATH_INFO", "")):
@@ -102,7 +99,16 @@ def serve(app) -> None:
         finally:
             end()
 
-    app.wsgi_app = traced
+    return app
+
+
+def serve(app) -> None:
+    """In `pingyi serve`, when on: trace every request, the collector and the hub."""
+    if not ON:
+        return
+    import gevent
+
+    app.wsgi_app = traced(app.wsgi_app)
     started = {}
 
     def on_gc(phase, info):
