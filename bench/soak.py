@@ -2,6 +2,7 @@
 
     python bench/soak.py [--minutes 10] [--judges 50] [--overlays 20] [--pollers 2000]
                          [--poll-interval 5] [--slot-seconds 15] [--json PATH]
+                         [--poller-processes 1] [--trace DIR]
 
 One `pingyi serve` (gevent, the production server) on a fresh temp instance prepared like
 bench/live_bench.py's (`pingyi db upgrade`, `pingyi demo`, bench/live_setup.py: a session with
@@ -18,6 +19,9 @@ Every minute: marks acknowledged, ack p50/p99, polls and poll p99 (200 or 304), 
 snapshots, the server's RSS and CPU. At the end: start/end RSS, and whether the last minute's
 p99 stayed within 2x the first minute's (latency stable) and RSS grew by less than 20%.
 The machine is shared and noisy: read the trend, not any single minute.
+`--trace DIR`: every poll as the client timed it, and as the server did (PINGYI_BALLOT_TRACE:
+its wait for a FeedLane lane, the view, GC, hub delays); `python bench/soak_trace.py DIR`
+says per minute whether the slow polls were slow in the server or in the client.
 """
 
 from __future__ import annotations

@@ -90,7 +90,8 @@ def main() -> None:
               f"{len(lag):>6} {max(lag, default=0):>7.1f} | {pct(total, 50):>10.2f} "
               f"{pct(total, 99):>6.1f} {pct(lane, 99):>8.1f} {pct(view, 99):>8.2f} "
               f"{depth_max[m]:>5} | {len(g):>4} {sum(1 for x in g if x['gen'] == 2):>5} "
-              f"{sum(x['d'] for x in g) * 1000:>6.0f} {max((x['d'] for x in g), default=0) * 1000:>6.1f}"
+              f"{sum(x['d'] for x in g) * 1000:>6.0f} "
+              f"{max((x['d'] for x in g), default=0) * 1000:>6.1f}"
               f" | {len(h):>5} {sum(x['d'] for x in h) * 1000:>7.0f} "
               f"{max((x['d'] for x in h), default=0) * 1000:>7.1f}")
         threshold = pct(ms, 99)

@@ -10,6 +10,9 @@ over 2 ms. Records go to FILE as JSON lines once a second; bench/ballots_trace.p
 them (with `ballots_bench.py`'s paced-turn times) and says which phase makes the tail.
 Found with it (2026-11-28): the slow 1% of paced ballots wait in the group-commit queue
 behind earlier batches whose COMMIT waited for the busy hub, not for GC or the parse.
+Feed polls are kept too (their FeedLane wait, status, size, and each snapshot the feed made
+for a new revision): `bench/soak.py --trace DIR` sets the variable, bench/soak_trace.py reads
+it with the pollers' own times.
 """
 
 from __future__ import annotations
