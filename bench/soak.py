@@ -289,7 +289,7 @@ async def _poll_all(port, path, indices, interval, start, minutes, results, trac
                 if connection is None:
                     connection = await Connection.open(port)
                 headers = {"If-None-Match": etag} if etag else {}
-                status, head, _body = await connection.exchange(
+                status, head, body = await connection.exchange(
                     request_bytes("GET", path, headers))
                 for line in head.split(b"\r\n"):
                     if status == 200 and line.lower().startswith(b"etag:"):
@@ -300,7 +300,7 @@ async def _poll_all(port, path, indices, interval, start, minutes, results, trac
                 else:
                     bucket[1][0] += 1
                 if trace:
-                    traced.append((at, took, status, len(_body)))
+                    traced.append((at, took, status, len(body)))
             except (OSError, asyncio.IncompleteReadError):
                 bucket[1][0] += 1
                 connection = None

@@ -20,13 +20,11 @@ from __future__ import annotations
 import gc
 import json
 import os
-import re
 import time
 
 PATH = os.environ.get("PINGYI_BALLOT_TRACE", "")
 ON = bool(PATH)
 now = time.perf_counter
-FEED_PATH = re.compile(r"^/live/\d+/feed\.(json|xml|csv)$")  # as live.overlays'
 _records: list = []
 
 
@@ -81,21 +79,18 @@ def flush(path: str = "") -> None:
 
 
 def traced(inner):
-    """WSGI middleware: each request's record begins and ends around `inner`. A feed poll
-    (bench/soak.py's pollers) is kept too, with its wall-clock start, status and body size;
-    live.overlays.FeedLane marks when it got its lane."""
+    """WSGI middleware: each request's record begins and ends around `inner`, with its
+    status and body size. A feed poll is kept too: live.overlays.FeedLane notes it (`feed`,
+    its wall-clock start, matched with bench/soak.py's pollers' own times) and its lane."""
 
     def app(environ, start_response):
         begin()
-        answer = start_response
-        if FEED_PATH.match(environ.get("PATH_INFO", "")):
-            put("feed", time.time())  # wall clock: matched with the pollers' own times
 
-            def answer(status, headers, *rest):
-                put("status", int(status[:3]))
-                put("bytes", next((int(value) for name, value in headers
-                                   if name.lower() == "content-length"), 0))
-                return start_response(status, headers, *rest)
+        def answer(status, headers, *rest):
+            put("status", int(status[:3]))
+            put("bytes", next((int(value) for name, value in headers
+                               if name.lower() == "content-length"), 0))
+            return start_response(status, headers, *rest)
 
         try:
             return inner(environ, answer)
