@@ -2,6 +2,7 @@
 
     python bench/soak.py [--minutes 10] [--judges 50] [--overlays 20] [--pollers 2000]
                          [--poll-interval 5] [--slot-seconds 15] [--json PATH]
+                         [--poller-processes 1] [--trace DIR]
 
 One `pingyi serve` (gevent, the production server) on a fresh temp instance prepared like
 bench/live_bench.py's (`pingyi db upgrade`, `pingyi demo`, bench/live_setup.py: a session with
@@ -18,12 +19,16 @@ Every minute: marks acknowledged, ack p50/p99, polls and poll p99 (200 or 304), 
 snapshots, the server's RSS and CPU. At the end: start/end RSS, and whether the last minute's
 p99 stayed within 2x the first minute's (latency stable) and RSS grew by less than 20%.
 The machine is shared and noisy: read the trend, not any single minute.
+`--trace DIR`: every poll as the client timed it, and as the server did (PINGYI_BALLOT_TRACE:
+its wait for a FeedLane lane, the view, GC, hub delays); `python bench/soak_trace.py DIR`
+says per minute whether the slow polls were slow in the server or in the client.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 import math
 import multiprocessing
@@ -171,10 +176,13 @@ class Soak:
             now_cpu = self.server.cpu_seconds()
             self.minute.rss_mb, self.minute.cpu_s = self.server.rss_mb(), now_cpu - cpu
             cpu = now_cpu
-            try:  # the poller process sends its minute a moment after the minute ends
-                minute, latencies, errors = await loop.run_in_executor(None, polls.get, True, 30)
-                assert minute == number, (minute, number)
-                self.minute.polls, self.minute.poll_errors = latencies, errors
+            try:  # each poller process sends its minute a moment after the minute ends
+                for _process in range(self.options.poller_processes):
+                    minute, latencies, errors = await loop.run_in_executor(
+                        None, polls.get, True, 30)
+                    assert minute == number, (minute, number)
+                    self.minute.polls += latencies
+                    self.minute.poll_errors += errors
             except queue.Empty:
                 self.minute.poll_errors = -1  # the pollers did not report
             self.report_minute(len(self.minutes), self.minute)
@@ -203,9 +211,13 @@ async def run(options, work: Path) -> tuple[Soak, float]:
     links = lb.prepare_pingyi(instance, options.judges, slots)
     links["slots"] = list(range(slots))
     port = lb.free_port()
+    env = lb.pingyi_env(instance)
+    if options.trace:
+        options.trace.mkdir(parents=True, exist_ok=True)
+        env["PINGYI_BALLOT_TRACE"] = str(options.trace / "server.jsonl")
     server = lb.ServerProcess(
         "pingyi", [str(lb.PINGYI), "serve", "--host", "127.0.0.1", "--port", str(port)], port,
-        work / "pingyi.log", env=lb.pingyi_env(instance))
+        work / "pingyi.log", env=env)
     soak = Soak(options, server, links)
     try:
         print(f"[{time.strftime('%H:%M:%S')}] connecting {options.judges} judges, "
@@ -218,17 +230,24 @@ async def run(options, work: Path) -> tuple[Soak, float]:
               f"{'poll p99':>9}{'errs':>6}{'snaps':>8}{'CPU s':>8}{'RSS MB':>8}")
         context = multiprocessing.get_context("spawn")
         polls = context.Queue()
-        start_wall = time.time() + 2
-        pollers = context.Process(target=poll_process, args=(
+        start_wall = time.time() + 3
+        share = options.poller_processes
+        pollers = [context.Process(target=poll_process, args=(
             port, f"/live/{soak.session}/feed.json?token={links['overlay_token']}",
-            options.pollers, options.poll_interval, start_wall, options.minutes, polls))
-        pollers.start()
+            range(number, options.pollers, share), options.poll_interval, start_wall,
+            options.minutes, polls, options.trace and options.trace / f"pollers-{number}.jsonl"))
+            for number in range(share)]
+        for process in pollers:
+            process.start()
+        if options.trace:
+            (options.trace / "start.json").write_text(json.dumps({"wall": start_wall}))
         await asyncio.sleep(max(0.0, start_wall - time.time()))
         soak.start = time.monotonic()
         show = asyncio.create_task(soak.show())
         await soak.clock(polls)
         await asyncio.wait([show], timeout=30)
-        pollers.join(timeout=60)
+        for process in pollers:
+            process.join(timeout=60)
         return soak, start_rss
     finally:
         await soak.close()
@@ -238,16 +257,20 @@ async def run(options, work: Path) -> tuple[Soak, float]:
 # ---------------------------------------------------------------------------- the pollers
 
 
-def poll_process(port: int, path: str, count: int, interval: float, start: float,
-                 minutes: int, results) -> None:
-    """The feed pollers, in a process of their own (2,000 keep-alive connections would
-    starve the Socket.IO clients' event loop): per minute, (index, latencies ms, errors)."""
-    asyncio.run(_poll_all(port, path, count, interval, start, minutes, results))
+def poll_process(port: int, path: str, indices: range, interval: float, start: float,
+                 minutes: int, results, trace: Path | None = None) -> None:
+    """Feed pollers (`indices` of them), in a process of their own (2,000 keep-alive
+    connections would starve the Socket.IO clients' event loop): per minute, (index,
+    latencies ms, errors). With `trace`, every poll (start time, ms, status, body bytes) and
+    this event loop's lateness go to that file as JSON lines."""
+    asyncio.run(_poll_all(port, path, indices, interval, start, minutes, results, trace))
 
 
-async def _poll_all(port, path, count, interval, start, minutes, results) -> None:
+async def _poll_all(port, path, indices, interval, start, minutes, results, trace) -> None:
     end = start + minutes * 60
     buckets = [([], [0]) for _ in range(minutes)]
+    traced: list = []  # (start, ms, status, bytes) per poll, with `trace`
+    lateness: list = []  # (at, ms) each time this loop woke > 2 ms late, with `trace`
 
     async def poller(index: int) -> None:
         # Each poller keeps its own phase on a fixed grid (due += interval), as independent
@@ -266,15 +289,18 @@ async def _poll_all(port, path, count, interval, start, minutes, results) -> Non
                 if connection is None:
                     connection = await Connection.open(port)
                 headers = {"If-None-Match": etag} if etag else {}
-                status, head, _body = await connection.exchange(
+                status, head, body = await connection.exchange(
                     request_bytes("GET", path, headers))
                 for line in head.split(b"\r\n"):
                     if status == 200 and line.lower().startswith(b"etag:"):
                         etag = line.split(b":", 1)[1].strip().decode()
+                took = (time.perf_counter() - began) * 1000
                 if status in (200, 304):
-                    bucket[0].append((time.perf_counter() - began) * 1000)
+                    bucket[0].append(took)
                 else:
                     bucket[1][0] += 1
+                if trace:
+                    traced.append((at, took, status, len(body)))
             except (OSError, asyncio.IncompleteReadError):
                 bucket[1][0] += 1
                 connection = None
@@ -291,8 +317,23 @@ async def _poll_all(port, path, count, interval, start, minutes, results) -> Non
             latencies, errors = buckets[minute]
             results.put((minute, latencies, errors[0]))
 
+    async def loop_lag() -> None:
+        while time.time() < end:
+            began = time.perf_counter()
+            await asyncio.sleep(0.001)
+            late = (time.perf_counter() - began) * 1000 - 1
+            if late > 2:
+                lateness.append((time.time(), late))
+
     lb.raise_open_file_limit()
-    await asyncio.gather(reporter(), *(poller(i) for i in range(count)))
+    await asyncio.gather(reporter(), *(poller(i) for i in indices),
+                         *([loop_lag()] if trace else []))
+    if trace:
+        with open(trace, "w", encoding="utf-8") as out:
+            for poll in traced:
+                out.write(json.dumps(["poll", poll]) + "\n")
+            for late in lateness:
+                out.write(json.dumps(["lag", late]) + "\n")
 
 
 def summarize(soak: Soak, start_rss: float, options) -> list[dict]:
@@ -350,6 +391,11 @@ def main() -> None:
     parser.add_argument("--pollers", type=int, default=2000)
     parser.add_argument("--poll-interval", type=float, default=5.0, help="seconds per poller")
     parser.add_argument("--slot-seconds", type=float, default=15.0)
+    parser.add_argument("--poller-processes", type=int, default=1,
+                        help="client processes the pollers are split over")
+    parser.add_argument("--trace", type=Path, metavar="DIR",
+                        help="record every poll, client and server side (PINGYI_BALLOT_TRACE), "
+                             "in DIR; read with bench/soak_trace.py")
     parser.add_argument("--json", type=Path, metavar="PATH", help="write the figures as JSON")
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (logs)")
     options = parser.parse_args()

@@ -10,6 +10,9 @@ over 2 ms. Records go to FILE as JSON lines once a second; bench/ballots_trace.p
 them (with `ballots_bench.py`'s paced-turn times) and says which phase makes the tail.
 Found with it (2026-11-28): the slow 1% of paced ballots wait in the group-commit queue
 behind earlier batches whose COMMIT waited for the busy hub, not for GC or the parse.
+Feed polls are kept too (their FeedLane wait, status, size, and each snapshot the feed made
+for a new revision): `bench/soak.py --trace DIR` sets the variable, bench/soak_trace.py reads
+it with the pollers' own times.
 """
 
 from __future__ import annotations
@@ -52,13 +55,13 @@ def put(name: str, value) -> None:
 
 
 def end() -> None:
-    """The request is answered: kept if it reached a ballot view (`pre`)."""
+    """The request is answered: kept if it reached a ballot view (`pre`) or was a feed poll."""
     if ON:
         current = _current()
         record = getattr(current, "_ballot_trace", None)
-        if record is not None and "pre" in record:
+        if record is not None and ("pre" in record or "feed" in record):
             record["end"] = now()
-            _records.append(("req", record))
+            _records.append(("feed" if "feed" in record else "req", record))
         current._ballot_trace = None
 
 
@@ -75,29 +78,43 @@ def flush(path: str = "") -> None:
             out.write(json.dumps([kind, values]) + "\n")
 
 
+def traced(inner):
+    """WSGI middleware: each request's record begins and ends around `inner`, with its
+    status and body size. A feed poll is kept too: live.overlays.FeedLane notes it (`feed`,
+    its wall-clock start, matched with bench/soak.py's pollers' own times) and its lane."""
+
+    def app(environ, start_response):
+        begin()
+
+        def answer(status, headers, *rest):
+            put("status", int(status[:3]))
+            put("bytes", next((int(value) for name, value in headers
+                               if name.lower() == "content-length"), 0))
+            return start_response(status, headers, *rest)
+
+        try:
+            return inner(environ, answer)
+        finally:
+            end()
+
+    return app
+
+
 def serve(app) -> None:
     """In `pingyi serve`, when on: trace every request, the collector and the hub."""
     if not ON:
         return
     import gevent
 
-    inner = app.wsgi_app
-
-    def traced(environ, start_response):
-        begin()
-        try:
-            return inner(environ, start_response)
-        finally:
-            end()
-
-    app.wsgi_app = traced
+    app.wsgi_app = traced(app.wsgi_app)
     started = {}
 
     def on_gc(phase, info):
         if phase == "start":
-            started["t"] = now()
+            started["t"], started["cpu"] = now(), time.thread_time()
         elif "t" in started:
             _records.append(("gc", {"t": started["t"], "d": now() - started["t"],
+                                    "cpu": time.thread_time() - started["cpu"],
                                     "gen": info["generation"], "collected": info["collected"]}))
 
     gc.callbacks.append(on_gc)

@@ -36,8 +36,9 @@ def publish(db, live) -> None:
         # A list of rooms: python-socketio encodes the packet once for all their members.
         socketio.emit("snapshot", snapshot.view(facts, made),
                       to=[room(live.id, role) for role in roles], namespace=NAMESPACE)
-    # Feed polls answer this revision from memory (live.feeds), without asking the database.
-    feed_cache().saw_revision(live.id, live.revision)
+    # Feed polls answer this revision from memory (live.feeds), these facts included: without
+    # asking the database.
+    feed_cache().saw_revision(live.id, live.revision, facts)
 
 
 _pending: set[int] = set()  # sessions with a publish scheduled but not yet started

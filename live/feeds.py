@@ -38,8 +38,13 @@ most of the server's CPU and starved the judges' acks (bench/soak.py, 2026-11-28
 * a token that was admitted is admitted again without a query for `LIVE_FEED_TOKEN_SECONDS`
   (never past its expiry): a revoked token stops reading a feed as late as a revoked tablet's
   socket is closed (live/sweeper.py, `LIVE_SWEEP_SECONDS`). Refusals are not cached.
-The snapshot is built and flattened once per (revision, language), and each format encoded
-once. While a timer runs the clock columns move every second without a new revision: the body
+The snapshot is flattened once per (revision, language), and each format encoded once. It
+is not built again for the feed when this process published that revision: the facts the
+publish gathered (or patched, live/increments.py) are kept with the revision and viewed as
+the overlay role. Building it again read every revealed slot's marks, once per revision
+(a mark, a command) and more each slot: in a 10-minute soak it was the feed's slow 1%,
+growing from minute to minute (bench/benchmarks_notes.md, 2026-11-28, "poll p99").
+While a timer runs the clock columns move every second without a new revision: the body
 is then re-encoded (from the cached flattening, no database) at most once a second, and the
 ETag says which second.
 """
@@ -258,14 +263,24 @@ class FeedCache:
         self.bodies = _Bounded(size)
         self.admitted = _Bounded(TOKEN_CACHE_SIZE)
         self.revisions: dict[int, tuple[int, float]] = {}  # session id -> (revision, seen at)
+        self.published: dict[int, tuple[int, object]] = {}  # session id -> (revision, facts)
         self.revision_seconds, self.token_seconds, self.clock = (
             revision_seconds, token_seconds, clock)
 
-    def saw_revision(self, session_id: int, revision: int) -> None:
-        """A revision this process published (or read): the newest one wins."""
+    def saw_revision(self, session_id: int, revision: int, facts=None) -> None:
+        """A revision this process published (or read): the newest one wins. `facts`: what
+        the publish showed (live.snapshot.Facts), for `published_facts`."""
         known = self.revisions.get(session_id)
         if known is None or revision >= known[0]:
             self.revisions[session_id] = (revision, self.clock())
+            if facts is not None:
+                self.published[session_id] = (revision, facts)
+
+    def published_facts(self, session_id: int, revision: int):
+        """The facts this process published at `revision`, or None (not the last one it
+        published, or another worker's)."""
+        known = self.published.get(session_id)
+        return known[1] if known is not None and known[0] == revision else None
 
     def revision(self, session_id: int, read) -> int | None:
         """The session's revision; `read()` asks the database (None: no such session) when

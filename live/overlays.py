@@ -19,6 +19,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlmodel import select
 
+from evaluation import ballot_trace
 from evaluation.db import get_session
 from evaluation.models import LiveSession, TokenKind
 from evaluation.models.base import utcnow
@@ -64,8 +65,10 @@ class FeedLane:
     def __call__(self, environ, start_response):
         if not FEED_PATH.match(environ.get("PATH_INFO", "")):
             return self.wsgi_app(environ, start_response)
+        ballot_trace.put("feed", time.time())  # PINGYI_BALLOT_TRACE only (bench/soak.py)
         with self.gate:
             time.sleep(0)
+            ballot_trace.mark("lane")
             return self.wsgi_app(environ, start_response)
 
 
@@ -124,16 +127,26 @@ def feed(session_id: int, fmt: str):
         return _refused("unauthorized", _("链接无效或已过期，请重新扫码或输入短码。"), 401)
     table = "leaderboard" if request.args.get("table") == "leaderboard" else "seats"
     key = (session_id, revision, str(get_locale()))
-    body = cache.body(key, lambda: _overlay_picture(session_id), fmt, table)
+    body = cache.body(key, lambda: _overlay_picture(cache, session_id, revision), fmt, table)
     headers = {"Cache-Control": "no-cache", "ETag": body.etag}
     if body.etag in _if_none_match():
         return Response(status=304, headers=headers)
     return Response(body.content, content_type=FORMATS[fmt], headers=headers)
 
 
-def _overlay_picture(session_id: int) -> dict:
-    db = get_session()
-    return snapshot.build(db, db.get(LiveSession, session_id), OVERLAY)
+def _overlay_picture(cache: FeedCache, session_id: int, revision: int) -> dict:
+    """The overlay's picture at `revision`: from the facts this process published (no
+    database), else built (another worker's revision, or none published since start)."""
+    began, cpu = ballot_trace.now(), time.thread_time()
+    facts = cache.published_facts(session_id, revision)
+    if facts is not None:
+        picture = snapshot.view(facts, OVERLAY)
+    else:
+        db = get_session()
+        picture = snapshot.build(db, db.get(LiveSession, session_id), OVERLAY)
+    ballot_trace.event("build", t=began, d=ballot_trace.now() - began,
+                       cpu=time.thread_time() - cpu, db=facts is None)
+    return picture
 
 
 def _if_none_match() -> set[str]:

@@ -68,3 +68,22 @@ def test_a_request_that_never_reached_a_ballot_view_is_not_kept(monkeypatch):
     ballot_trace.begin()
     ballot_trace.end()
     assert ballot_trace._records == []
+
+
+def test_on_a_feed_poll_is_kept_with_its_lane_status_and_size(monkeypatch):
+    """bench/soak.py --trace: a poll's wait for a FeedLane lane and its answer."""
+    from live.overlays import FeedLane
+
+    monkeypatch.setattr(ballot_trace, "ON", True)
+    monkeypatch.setattr(ballot_trace, "_records", [])
+
+    def feed(environ, start_response):
+        start_response("200 OK", [("Content-Length", "5")])
+        return [b"hello"]
+
+    app = ballot_trace.traced(FeedLane(feed))
+    assert app({"PATH_INFO": "/live/3/feed.json"}, lambda *_args: None) == [b"hello"]
+    assert app({"PATH_INFO": "/live/3/sheet"}, lambda *_args: None) == [b"hello"]
+    [(kind, poll)] = ballot_trace._records  # the other request reached no ballot view
+    assert kind == "feed" and poll["status"] == 200 and poll["bytes"] == 5
+    assert poll["t0"] <= poll["lane"] <= poll["end"]

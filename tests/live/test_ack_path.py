@@ -197,6 +197,21 @@ def test_a_feed_poll_reads_no_database_once_its_token_was_admitted(show, app, cl
     assert seen == []
 
 
+def test_the_first_poll_of_a_published_revision_reads_no_database(show, app, client):
+    """Every mark and command is a new revision; the feed must not gather what the publish
+    just gathered (it read every revealed slot's marks: more each slot)."""
+    app.extensions.pop("pingyi_feeds", None)
+    app.config["LIVE_FEED_TOKEN_SECONDS"] = 5
+    director = show.director()
+    assert _poll(client, show).status_code == 200  # the token admitted
+    for action, fields in (("select", {"position": 0}), ("next", {})):
+        assert command(director, action, **fields)["ok"]
+        with statements(app) as seen:
+            polled = _poll(client, show)
+        assert polled.json["revision"] == feed_cache(app).revisions[show.live_id][0]
+        assert seen == []
+
+
 def test_a_new_revision_reaches_the_feed_with_the_publish(show, app, client):
     before = _poll(client, show).json["revision"]
     command(show.director(), "select", position=0)

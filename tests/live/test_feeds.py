@@ -132,10 +132,21 @@ def test_a_second_poll_at_the_same_revision_builds_nothing(show, client, monkeyp
         assert _feed(client, show, fmt).status_code == 200
     assert builds == ["overlay"]
     director = show.director()  # connecting a director sends it a snapshot: a build
-    command(director, "select", position=0)  # a new revision
+    command(director, "select", position=0)  # a new revision, published by this process
     builds.clear()
     second = _feed(client, show, "json")
-    assert builds == ["overlay"] and second.json["revision"] > first.json["revision"]
+    # The feed views the facts the publish gathered: building them again read every revealed
+    # slot's marks once per revision, and more each slot (bench/soak.py's poll p99).
+    assert builds == [] and second.json["revision"] > first.json["revision"]
+
+
+def test_a_published_revision_feeds_what_a_fresh_build_would(show, app, client):
+    _score_first_agency(show, reveal=True)  # marks, a result and a leaderboard in the feed
+    command(show.director(), "next")  # the summary: a full gather, published
+    published = {fmt: _feed(client, show, fmt).data for fmt in ("json", "xml", "csv")}
+    app.extensions.pop("pingyi_feeds", None)  # forget the published facts: a build
+    assert {fmt: _feed(client, show, fmt).data for fmt in published} == published
+    assert json.loads(published["json"])["result"] == "85.33"
 
 
 def test_if_none_match_at_the_same_revision_is_304(show, client):
