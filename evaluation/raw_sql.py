@@ -14,11 +14,41 @@ from __future__ import annotations
 
 import sqlite3
 from collections import namedtuple
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 from sqlalchemy.exc import IntegrityError
 
 INTEGRITY_ERRORS = (IntegrityError, sqlite3.IntegrityError)
+
+
+class DriverConnection:
+    """A pooled DB-API connection and its dialect: what `Prepared` reads through, without
+    a SQLAlchemy Connection or an ORM session's transaction around it (`reads`)."""
+
+    __slots__ = ("dialect", "connection")
+
+    def __init__(self, dialect, pooled):
+        self.dialect = dialect
+        self.connection = pooled  # SQLAlchemy's pooled connection: `.dbapi_connection`
+
+
+@contextmanager
+def reads(db) -> Iterator:
+    """A connection for a request's few reads with `Prepared`. On SQLite, a connection from
+    the engine's pool, returned (and reset) at the end: pysqlite runs a SELECT outside any
+    transaction either way, so each read sees the latest commit, as through the session; but
+    the session's transaction cost a public ballot more CPU than its reads (its begin, commit
+    and connection; bench/ballots_cpu.py, 2026-11-28). Elsewhere the session's connection."""
+    bind = db.get_bind()
+    if bind.dialect.name != "sqlite":
+        yield db.connection()
+        return
+    pooled = bind.raw_connection()
+    try:
+        yield DriverConnection(bind.dialect, pooled)
+    finally:
+        pooled.close()
 
 
 class Prepared:

@@ -32,6 +32,7 @@ from limits import parse as parse_limit
 from evaluation import ballot_trace
 from evaluation.db import get_session
 from evaluation.extensions import limiter
+from evaluation.raw_sql import reads
 from evaluation.models import Agency, BallotKind, Campaign, IdentityMode, Satisfaction
 from evaluation.security import cookie_name, cookie_secure
 from evaluation.services import ballots as service
@@ -156,8 +157,15 @@ def _agency(stage, agency_id: int) -> Agency:
 
 def _serializer() -> URLSafeSerializer:
     # Signed with SECRET_KEY; stamps signed with a retired key still verify (rotation).
-    keys = [*current_app.config["SECRET_KEY_FALLBACKS"], current_app.config["SECRET_KEY"]]
-    return URLSafeSerializer(keys, salt="ballot-form-shown")
+    config = current_app.config
+    return _serializer_for((*config["SECRET_KEY_FALLBACKS"], config["SECRET_KEY"]))
+
+
+@lru_cache(maxsize=8)
+def _serializer_for(keys: tuple) -> URLSafeSerializer:
+    # Made once per key set: making one costs as much as verifying a stamp (itsdangerous
+    # probes its JSON module each time; bench/ballots_cpu.py, 2026-11-28).
+    return URLSafeSerializer(list(keys), salt="ballot-form-shown")
 
 
 def _shown_token(agency_id: int) -> str:
@@ -240,21 +248,23 @@ def ballot(campaign_id: int, agency_id: int):
 @_limited
 def cast(campaign_id: int, agency_id: int):
     # The hot path of a public review: one query for campaign, stage, settings and the
-    # agency's enrollment; ORM objects (and the page) only when the ballot is refused.
+    # agency's enrollment, one for the vote code, both on a pooled driver connection
+    # (`raw_sql.reads`); ORM objects (and the page) only when the ballot is refused.
     ballot_trace.mark("view")
     db = get_session()
-    target = service.ballot_target(db, campaign_id, agency_id)
-    if target is None or target.stage is None:
-        abort(404)
-    if target.agency_name is None:
-        abort(404, description=_("该单位不在本次社会评议之列。"))
-    stage, settings = target.stage, target.settings
     form = request.form
     try:
-        service.check_open(stage)
-        voter = service.identify(db, stage, form, settings)
-        choice = service.parse_choice(db, stage, form, settings)
-        service.cast_ballot(
+        with reads(db) as connection:
+            target = service.ballot_target(connection, campaign_id, agency_id)
+            if target is None or target.stage is None:
+                abort(404)
+            if target.agency_name is None:
+                abort(404, description=_("该单位不在本次社会评议之列。"))
+            stage, settings = target.stage, target.settings
+            service.check_open(stage)
+            voter = service.identify(db, stage, form, settings, reads=connection)
+            choice = service.parse_choice(db, stage, form, settings)
+        service.store_ballot(
             db,
             stage,
             agency_id,
@@ -281,7 +291,13 @@ def cast(campaign_id: int, agency_id: int):
         )
     # The overview thanks the voter for `voted` (templates/public/review.html): no flash, so
     # no translation and no session cookie to re-sign on the hot path.
-    return redirect(url_for("ballots.overview", campaign_id=campaign_id, voted=agency_id), 303)
+    return redirect(_thanks_url(request.script_root, campaign_id, agency_id), 303)
+
+
+@lru_cache(maxsize=1024)
+def _thanks_url(script_root: str, campaign_id: int, agency_id: int) -> str:
+    # The same URL for every voter of an agency (url_for cost a fortieth of a ballot's CPU).
+    return url_for("ballots.overview", campaign_id=campaign_id, voted=agency_id)
 
 
 @bp.post("/<int:campaign_id>/agencies/<int:agency_id>/sms")
