@@ -13,11 +13,14 @@ as before (`Prepared.execute` falls back). The driver's exceptions are the drive
 from __future__ import annotations
 
 import sqlite3
+import threading
+import weakref
 from collections import namedtuple
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.pool import StaticPool
 
 INTEGRITY_ERRORS = (IntegrityError, sqlite3.IntegrityError)
 
@@ -35,20 +38,45 @@ class DriverConnection:
 
 @contextmanager
 def reads(db) -> Iterator:
-    """A connection for a request's few reads with `Prepared`. On SQLite, a connection from
-    the engine's pool, returned (and reset) at the end: pysqlite runs a SELECT outside any
-    transaction either way, so each read sees the latest commit, as through the session; but
-    the session's transaction cost a public ballot more CPU than its reads (its begin, commit
-    and connection; bench/ballots_cpu.py, 2026-11-28). Elsewhere the session's connection."""
+    """A connection for a request's few reads with `Prepared`, without the ORM session's
+    transaction: its begin, commit and pooled connection cost a public ballot more CPU than
+    its reads (bench/ballots_cpu.py, 2026-11-28). pysqlite runs a SELECT outside any
+    transaction either way, so each read sees the latest commit, as through the session.
+
+    On a SQLite file, one driver connection per engine kept for these reads (taking one from
+    the pool and returning it, with its reset, cost as much again), used by one request at a
+    time (`_Reader.lock`); in memory (one shared connection), one from the pool. Elsewhere
+    the session's own connection."""
     bind = db.get_bind()
     if bind.dialect.name != "sqlite":
         yield db.connection()
         return
-    pooled = bind.raw_connection()
-    try:
-        yield DriverConnection(bind.dialect, pooled)
-    finally:
-        pooled.close()
+    if isinstance(bind.pool, StaticPool):
+        pooled = bind.raw_connection()
+        try:
+            yield DriverConnection(bind.dialect, pooled)
+        finally:
+            pooled.close()
+        return
+    reader = _readers.get(bind)
+    if reader is None:
+        reader = _readers.setdefault(bind, _Reader(bind))
+    with reader.lock:
+        yield reader.connection
+
+
+class _Reader:
+    __slots__ = ("lock", "connection")
+
+    def __init__(self, engine):
+        self.lock = threading.Lock()  # gevent's under `pingyi serve`
+        # Out of the pool for good (detached), set up by the engine's connect hooks (pragmas).
+        pooled = engine.raw_connection()
+        pooled.detach()
+        self.connection = DriverConnection(engine.dialect, pooled)
+
+
+_readers: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 class Prepared:

@@ -92,7 +92,7 @@ class HttpsAwareSessionInterface(SecureCookieSessionInterface):
 def add_headers(response):
     for name, value in HEADERS.items():
         response.headers.setdefault(name, value)
-    if "token" in request.args:
+    if request.query_string and "token" in request.args:  # most requests have no query
         # Live pages and feeds opened with ?token=… (OBS/vMix browser sources cannot send a
         # header): no Referer at all, so the token never reaches another request's headers,
         # not even our own static files' (same-origin would send the full URL).
