@@ -117,11 +117,11 @@ def main() -> None:
 
     import gc
 
+    import gevent
+
     from evaluation import create_app
     from evaluation.serve import settle_garbage_collector
     from evaluation.wal_checkpoints import checkpoint_in_background
-
-    import gevent
 
     app = create_app()
     checkpoint_in_background(app.extensions["pingyi_db"])

@@ -132,6 +132,25 @@ class Prepared:
             ]
         return fetched
 
+    def execute_many(self, connection, rows: list[dict]) -> None:
+        """One statement for each of `rows` (an INSERT's executemany), nothing returned."""
+        if connection.dialect.name != "sqlite":
+            connection.execute(self.statement, rows)
+            return
+        sql, binds, _results, defaults = self._for(connection.dialect)
+        arguments = [
+            [
+                row[key] if process is None else process(row[key])
+                for key, process in binds
+            ]
+            for row in ({**defaults, **row} if defaults else row for row in rows)
+        ]
+        cursor = connection.connection.dbapi_connection.cursor()
+        try:
+            cursor.executemany(sql, arguments)
+        finally:
+            cursor.close()
+
     def first(self, connection, params: dict):
         """The first row, its columns by name (as a Row's), or None."""
         if connection.dialect.name != "sqlite":
