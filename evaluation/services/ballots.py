@@ -341,22 +341,9 @@ def check_open(stage: Stage, now: datetime | None = None) -> None:
         raise BallotRefused("form", _("社会评议投票已经结束，不再接受选票。"), 409)
 
 
-def cast_ballot(
-    db: Session,
-    stage: Stage | StageView,
-    agency_id: int,
-    voter: Voter,
-    choice: Satisfaction | dict[int, Decimal],
-    circumstances: Circumstances | None = None,
-    settings: BallotSettings | None = None,
-    *,
-    enrollment_checked: bool = False,
-) -> Ballot:
-    """`store_ballot`, returning the stored ballot as a model object."""
-    ballot_id, values = store_ballot(
-        db, stage, agency_id, voter, choice, circumstances, settings,
-        enrollment_checked=enrollment_checked,
-    )
+def cast_ballot(*args, **kwargs) -> Ballot:
+    """`store_ballot` (same arguments), returning the stored ballot as a model object."""
+    ballot_id, values = store_ballot(*args, **kwargs)
     return Ballot(**values, id=ballot_id)
 
 
