@@ -27,13 +27,15 @@ INTEGRITY_ERRORS = (IntegrityError, sqlite3.IntegrityError)
 
 class DriverConnection:
     """A pooled DB-API connection and its dialect: what `Prepared` reads through, without
-    a SQLAlchemy Connection or an ORM session's transaction around it (`reads`)."""
+    a SQLAlchemy Connection or an ORM session's transaction around it (`reads`). `lock`:
+    held around each statement when requests share the connection."""
 
-    __slots__ = ("dialect", "connection")
+    __slots__ = ("dialect", "connection", "lock")
 
-    def __init__(self, dialect, pooled):
+    def __init__(self, dialect, pooled, lock=None):
         self.dialect = dialect
         self.connection = pooled  # SQLAlchemy's pooled connection: `.dbapi_connection`
+        self.lock = lock
 
 
 @contextmanager
@@ -44,9 +46,10 @@ def reads(db) -> Iterator:
     transaction either way, so each read sees the latest commit, as through the session.
 
     On a SQLite file, one driver connection per engine kept for these reads (taking one from
-    the pool and returning it, with its reset, cost as much again), used by one request at a
-    time (`_Reader.lock`); in memory (one shared connection), one from the pool. Elsewhere
-    the session's own connection."""
+    the pool and returning it, with its reset, cost as much again), shared by the requests
+    one statement at a time (its lock is held for a statement and its rows, never while a
+    request waits for anything else); in memory (one shared connection), one from the pool.
+    Elsewhere the session's own connection."""
     bind = db.get_bind()
     if bind.dialect.name != "sqlite":
         yield db.connection()
@@ -60,23 +63,26 @@ def reads(db) -> Iterator:
         return
     reader = _readers.get(bind)
     if reader is None:
-        reader = _readers.setdefault(bind, _Reader(bind))
-    with reader.lock:
-        yield reader.connection
+        reader = _readers.setdefault(bind, _reader(bind))
+    yield reader
 
 
-class _Reader:
-    __slots__ = ("lock", "connection")
-
-    def __init__(self, engine):
-        self.lock = threading.Lock()  # gevent's under `pingyi serve`
-        # Out of the pool for good (detached), set up by the engine's connect hooks (pragmas).
-        pooled = engine.raw_connection()
-        pooled.detach()
-        self.connection = DriverConnection(engine.dialect, pooled)
+def _reader(engine) -> DriverConnection:
+    # Out of the pool for good (detached), set up by the engine's connect hooks (pragmas).
+    pooled = engine.raw_connection()
+    pooled.detach()
+    return DriverConnection(engine.dialect, pooled, threading.Lock())  # gevent's when served
 
 
 _readers: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _fetch(connection, sql: str, arguments: list) -> list:
+    cursor = connection.connection.dbapi_connection.cursor()
+    try:
+        return cursor.execute(sql, arguments).fetchall()
+    finally:
+        cursor.close()
 
 
 class Prepared:
@@ -119,11 +125,12 @@ class Prepared:
         arguments = [
             params[key] if process is None else process(params[key]) for key, process in binds
         ]
-        cursor = connection.connection.dbapi_connection.cursor()
-        try:
-            fetched = cursor.execute(sql, arguments).fetchall()
-        finally:
-            cursor.close()
+        lock = connection.lock if type(connection) is DriverConnection else None
+        if lock is None:
+            fetched = _fetch(connection, sql, arguments)
+        else:
+            with lock:
+                fetched = _fetch(connection, sql, arguments)
         if any(results):
             return [
                 tuple(value if process is None else process(value)
