@@ -79,7 +79,10 @@ def write_batched(db: Session, write: Callable[[Connection], T]) -> T:
         return result
     # End this request's read transaction: its connection goes back to the pool while it
     # waits for the writer (32 requests waiting, each holding one, starved the pool of 15).
-    db.commit()
+    # A session that never began one (its reads went through `raw_sql.reads`) has nothing
+    # to commit: nothing can be pending in it without a transaction.
+    if db.in_transaction():
+        db.commit()
     ballot_trace.mark("enq")
     ticket = _Ticket(write)
     with _queue_guard:

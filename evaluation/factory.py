@@ -19,8 +19,27 @@ from evaluation.url_converters import DatabaseIntegerConverter
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
+class PingyiFlask(Flask):
+    """Flask, with `ensure_sync` (which Flask documents for overriding) remembering its answer
+    per function: Flask asks it for every hook and the view of every request, a dozen
+    `inspect.iscoroutinefunction` checks each time (a hundredth of a public ballot's CPU,
+    bench/ballots_cpu.py, 2026-11-28); a function does not change from sync to async."""
+
+    def ensure_sync(self, func):
+        synced = self.__dict__.setdefault("_ensured_sync", {})
+        try:
+            return synced[func]
+        except KeyError:
+            if len(synced) > 4096:  # functions made per call would otherwise pile up
+                synced.clear()
+            found = synced[func] = super().ensure_sync(func)
+            return found
+        except TypeError:  # not hashable
+            return super().ensure_sync(func)
+
+
 def create_app(test_config: dict | None = None) -> Flask:
-    app = Flask(
+    app = PingyiFlask(
         "evaluation",
         instance_path=os.environ.get("PINGYI_INSTANCE_PATH") or str(PROJECT_ROOT / "instance"),
         instance_relative_config=True,
@@ -31,6 +50,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.url_map.converters["int"] = DatabaseIntegerConverter
     _init_extensions(app)
     _register_blueprints(app)
+    from evaluation.views.public_ballots import skip_limiter_hooks
+
+    skip_limiter_hooks(app)  # the ballot POSTs count their own limits
     errors.init_app(app)
     security.init_app(app)
     tokens.init_app(app)

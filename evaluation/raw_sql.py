@@ -13,12 +13,76 @@ as before (`Prepared.execute` falls back). The driver's exceptions are the drive
 from __future__ import annotations
 
 import sqlite3
+import threading
+import weakref
 from collections import namedtuple
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.pool import StaticPool
 
 INTEGRITY_ERRORS = (IntegrityError, sqlite3.IntegrityError)
+
+
+class DriverConnection:
+    """A pooled DB-API connection and its dialect: what `Prepared` reads through, without
+    a SQLAlchemy Connection or an ORM session's transaction around it (`reads`). `lock`:
+    held around each statement when requests share the connection."""
+
+    __slots__ = ("dialect", "connection", "lock")
+
+    def __init__(self, dialect, pooled, lock=None):
+        self.dialect = dialect
+        self.connection = pooled  # SQLAlchemy's pooled connection: `.dbapi_connection`
+        self.lock = lock
+
+
+@contextmanager
+def reads(db) -> Iterator:
+    """A connection for a request's few reads with `Prepared`, without the ORM session's
+    transaction: its begin, commit and pooled connection cost a public ballot more CPU than
+    its reads (bench/ballots_cpu.py, 2026-11-28). pysqlite runs a SELECT outside any
+    transaction either way, so each read sees the latest commit, as through the session.
+
+    On a SQLite file, one driver connection per engine kept for these reads (taking one from
+    the pool and returning it, with its reset, cost as much again), shared by the requests
+    one statement at a time (its lock is held for a statement and its rows, never while a
+    request waits for anything else); in memory (one shared connection), one from the pool.
+    Elsewhere the session's own connection."""
+    bind = db.get_bind()
+    if bind.dialect.name != "sqlite":
+        yield db.connection()
+        return
+    if isinstance(bind.pool, StaticPool):
+        pooled = bind.raw_connection()
+        try:
+            yield DriverConnection(bind.dialect, pooled)
+        finally:
+            pooled.close()
+        return
+    reader = _readers.get(bind)
+    if reader is None:
+        reader = _readers.setdefault(bind, _reader(bind))
+    yield reader
+
+
+def _reader(engine) -> DriverConnection:
+    # Out of the pool for good (detached), set up by the engine's connect hooks (pragmas).
+    pooled = engine.raw_connection()
+    pooled.detach()
+    return DriverConnection(engine.dialect, pooled, threading.Lock())  # gevent's when served
+
+
+_readers: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _fetch(connection, sql: str, arguments: list) -> list:
+    cursor = connection.connection.dbapi_connection.cursor()
+    try:
+        return cursor.execute(sql, arguments).fetchall()
+    finally:
+        cursor.close()
 
 
 class Prepared:
@@ -61,11 +125,12 @@ class Prepared:
         arguments = [
             params[key] if process is None else process(params[key]) for key, process in binds
         ]
-        cursor = connection.connection.dbapi_connection.cursor()
-        try:
-            fetched = cursor.execute(sql, arguments).fetchall()
-        finally:
-            cursor.close()
+        lock = connection.lock if type(connection) is DriverConnection else None
+        if lock is None:
+            fetched = _fetch(connection, sql, arguments)
+        else:
+            with lock:
+                fetched = _fetch(connection, sql, arguments)
         if any(results):
             return [
                 tuple(value if process is None else process(value)
@@ -73,6 +138,25 @@ class Prepared:
                 for row in fetched
             ]
         return fetched
+
+    def execute_many(self, connection, rows: list[dict]) -> None:
+        """One statement for each of `rows` (an INSERT's executemany), nothing returned."""
+        if connection.dialect.name != "sqlite":
+            connection.execute(self.statement, rows)
+            return
+        sql, binds, _results, defaults = self._for(connection.dialect)
+        arguments = [
+            [
+                row[key] if process is None else process(row[key])
+                for key, process in binds
+            ]
+            for row in ({**defaults, **row} if defaults else row for row in rows)
+        ]
+        cursor = connection.connection.dbapi_connection.cursor()
+        try:
+            cursor.executemany(sql, arguments)
+        finally:
+            cursor.close()
 
     def first(self, connection, params: dict):
         """The first row, its columns by name (as a Row's), or None."""

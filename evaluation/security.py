@@ -77,11 +77,22 @@ class HttpsAwareSessionInterface(SecureCookieSessionInterface):
     def get_cookie_path(self, app: Flask) -> str:
         return "/" if self._prefixed(app) else super().get_cookie_path(app)
 
+    def get_signing_serializer(self, app: Flask):
+        """Flask's serializer, made once per key set instead of per request: making one costs
+        as much as verifying the cookie (itsdangerous probes its JSON module each time; a
+        public ballot's CPU, bench/ballots_cpu.py, 2026-11-28). It keeps no state between
+        calls. Changing SECRET_KEY or its fallbacks (tests do) makes a new one."""
+        keys = (tuple(app.config["SECRET_KEY_FALLBACKS"] or ()), app.secret_key)
+        cached = self.__dict__.get("_serializer")
+        if cached is None or cached[0] != keys:
+            cached = self._serializer = (keys, super().get_signing_serializer(app))
+        return cached[1]
+
 
 def add_headers(response):
     for name, value in HEADERS.items():
         response.headers.setdefault(name, value)
-    if "token" in request.args:
+    if request.query_string and "token" in request.args:  # most requests have no query
         # Live pages and feeds opened with ?token=… (OBS/vMix browser sources cannot send a
         # header): no Referer at all, so the token never reaches another request's headers,
         # not even our own static files' (same-origin would send the full URL).

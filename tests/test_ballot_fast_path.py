@@ -148,3 +148,71 @@ def test_the_ballot_post_skips_flask_limiters_own_check_unless_app_wide_limits(
     app.config["RATELIMIT_APPLICATION"] = "1000 per minute"
     assert cast(web, review, review["codes"][1]).status_code == 303
     assert "ballots.cast" in resolved
+
+
+def test_the_ballot_reads_take_no_pooled_connection_and_see_every_commit(
+    app, web, db, review  # noqa: F811
+):
+    """The ballot's reads (what the URL names, the vote code) go through one connection kept
+    per database file (evaluation/raw_sql.py `reads`), not a session's pooled one: a ballot
+    takes one connection from the pool, its group commit's. That connection keeps no
+    snapshot between requests: a code revoked, then a stage closed, after a ballot stop the
+    next ones."""
+    from sqlalchemy import event
+
+    from evaluation.models import StageStatus
+    from evaluation.services import vote_codes
+
+    assert cast(web, review, review["codes"][3]).status_code == 303  # sets the reader up
+    url = ballot_url(review)
+    shown = _backdate(web, shown_token(web.client, url))
+    token = csrf_token(web.client)
+    checkouts: list[int] = []
+    engine = app.extensions["pingyi_db"]
+
+    def count(*_args):
+        checkouts.append(1)
+
+    event.listen(engine, "checkout", count)
+    try:
+        form = {"code": review["codes"][0], "level": "satisfied", "shown": shown,
+                "csrf_token": token}
+        assert web.client.post(url, data=form).status_code == 303
+    finally:
+        event.remove(engine, "checkout", count)
+    assert len(checkouts) == 1
+
+    with app.test_request_context():
+        vote_codes.revoke_batch(db, review["stage"], 1, "organizer")
+    refused = cast(web, review, review["codes"][1])
+    assert refused.status_code == 400
+    assert "投票码无效" in refused.get_data(as_text=True)
+
+    review["stage"].status = StageStatus.CLOSED
+    db.add(review["stage"])
+    db.commit()
+    closed = cast(web, review, review["codes"][2])
+    assert closed.status_code == 409
+    assert len(db.exec(select(Ballot)).all()) == 2
+
+
+def test_a_changed_secret_key_retires_the_session_cookies_it_did_not_sign(app):
+    """The session cookie's serializer is made once per key set (evaluation/security.py),
+    not once per process: a new SECRET_KEY refuses cookies signed with the old one, unless
+    the old one is among SECRET_KEY_FALLBACKS (rotation)."""
+    from flask import request
+
+    interface = app.session_interface
+    cookie = interface.get_signing_serializer(app).dumps({"csrf_token": "t"})
+
+    def opened() -> dict:
+        header = f"{interface.get_cookie_name(app)}={cookie}"
+        with app.test_request_context(headers={"Cookie": header}):
+            return dict(interface.open_session(app, request))
+
+    assert opened() == {"csrf_token": "t"}
+    old_key = app.config["SECRET_KEY"]
+    app.config["SECRET_KEY"] = "another-key-" + "x" * 40
+    assert opened() == {}
+    app.config["SECRET_KEY_FALLBACKS"] = [old_key]
+    assert opened() == {"csrf_token": "t"}

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ipaddress
 from datetime import datetime
+from functools import lru_cache
 
 from evaluation.models import BallotSettings
 from evaluation.models.base import N_
@@ -20,6 +21,7 @@ REGULAR_GAPS = 4  # this many equal gaps in a row is a metronome, not people
 REGULAR_TOLERANCE_SECONDS = 0.05
 
 
+@lru_cache(maxsize=4096)  # a voter rates several agencies from one address; parsing is slow
 def network_of(address: str | None) -> str:
     """The network a client address belongs to: /24 for IPv4, /48 for IPv6."""
     try:

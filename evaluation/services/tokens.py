@@ -21,6 +21,7 @@ import os
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import lru_cache
 
 from sqlmodel import Session, select
 
@@ -55,7 +56,12 @@ def code_key_from(config) -> bytes:
     secret_key = config.get("SECRET_KEY")
     if not secret_key:
         raise RuntimeError("code digests need CODE_DIGEST_KEY or SECRET_KEY to be set")
-    return hmac.new(str(secret_key).encode("utf-8"), _CODE_KEY_LABEL, hashlib.sha256).digest()
+    return _derived_code_key(str(secret_key))
+
+
+@lru_cache(maxsize=8)  # every public ballot needs it (bench/ballots_cpu.py, 2026-11-28)
+def _derived_code_key(secret_key: str) -> bytes:
+    return hmac.new(secret_key.encode("utf-8"), _CODE_KEY_LABEL, hashlib.sha256).digest()
 
 
 # The key of the application created in this process, for code that runs without an app

@@ -92,10 +92,11 @@ def find_code(db: Session, stage: Stage, typed: str) -> VoteCode | None:
     return found
 
 
-def live_code_id(db: Session, stage_id: int, normalized: str) -> int | None:
+def live_code_id(connection, stage_id: int, normalized: str) -> int | None:
     """The id of the live code of this stage `normalized` is, or None: `find_code` in one
-    Core query of three columns (the public ballot's hot path loads no ORM object)."""
-    row = _CODE_BY_DIGEST.first(db.connection(), {"digest": code_digest(normalized)})
+    Core query of three columns (the public ballot's hot path loads no ORM object).
+    `connection`: a Core connection or `raw_sql.reads`'s."""
+    row = _CODE_BY_DIGEST.first(connection, {"digest": code_digest(normalized)})
     if row is None or row.stage_id != stage_id or row.revoked_at is not None:
         return None
     return row.id

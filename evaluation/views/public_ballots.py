@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import secrets
 import time
-from functools import lru_cache, wraps
+from functools import lru_cache, partial, wraps
 
 from flask import (
     Blueprint,
@@ -33,6 +33,7 @@ from evaluation import ballot_trace
 from evaluation.db import get_session
 from evaluation.extensions import limiter
 from evaluation.models import Agency, BallotKind, Campaign, IdentityMode, Satisfaction
+from evaluation.raw_sql import reads
 from evaluation.security import cookie_name, cookie_secure
 from evaluation.services import ballots as service
 from evaluation.services import sms, vote_codes
@@ -50,19 +51,24 @@ SHOWN_MAX_AGE_MS = 12 * 3600 * 1000
 # --- rate-limit keys: a client without the cookie or a code is keyed by its address ---
 
 
-def _device_key() -> str:
-    device = request.cookies.get(cookie_name(DEVICE_COOKIE))
-    return "device:" + (device or request.remote_addr or "")
+# Each takes the request object (not the `request` proxy: a ballot's dozens of proxy
+# look-ups cost a fiftieth of its CPU, bench/ballots_cpu.py, 2026-11-28).
 
 
-def _identity_key() -> str:
-    typed = request.form.get("code") or request.form.get("phone") or ""
+def _device_key(req) -> str:
+    device = req.cookies.get(cookie_name(DEVICE_COOKIE))
+    return "device:" + (device or req.remote_addr or "")
+
+
+def _identity_key(req) -> str:
+    form = req.form
+    typed = form.get("code") or form.get("phone") or ""
     normalized = vote_codes.normalize(typed)
-    return "identity:" + (digest(normalized) if normalized else request.remote_addr or "")
+    return "identity:" + (digest(normalized) if normalized else req.remote_addr or "")
 
 
-def _address_key() -> str:
-    return "address:" + (request.remote_addr or "127.0.0.1")
+def _address_key(req) -> str:
+    return "address:" + (req.remote_addr or "127.0.0.1")
 
 
 @lru_cache(maxsize=32)
@@ -97,10 +103,11 @@ def _limited(view):
     @wraps(view)
     def limited(*args, **kwargs):
         ballot_trace.mark("pre")
-        if request.method == "POST" and limiter.enabled:
-            strategy, config = limiter.limiter, current_app.config
+        req = request._get_current_object()
+        if req.method == "POST" and limiter.enabled:
+            strategy, config, endpoint = limiter.limiter, current_app.config, req.endpoint
             for setting, key, message in _LAYERS:
-                identifiers = ("ballots", request.endpoint, key())
+                identifiers = ("ballots", endpoint, key(req))
                 rate = _rate(config[setting])
                 if not strategy.hit(rate, *identifiers):
                     reset = strategy.get_window_stats(rate, *identifiers).reset_time
@@ -124,6 +131,44 @@ def _counted_by_the_view() -> bool:
         return False
     config = current_app.config
     return not any(config.get(key) for key in _APP_WIDE)
+
+
+def skip_limiter_hooks(app) -> None:
+    """Flask-Limiter's three per-request hooks (its before-request check, the after-request
+    headers and the teardown of its context) are skipped for the requests
+    `_counted_by_the_view`, as its request filter would skip them, but before they set up
+    their context: even skipped late they cost a twentieth of a ballot's CPU
+    (bench/ballots_cpu.py, 2026-11-28). For those requests they would do nothing: no limits
+    of Flask-Limiter's own, so no headers and nothing to deduct or reset. Call after
+    `limiter.init_app(app)`."""
+
+    def owned(hook) -> bool:
+        return getattr(hook, "__self__", None) is limiter or (
+            isinstance(hook, partial) and hook.args[:1] == (limiter,)
+        )
+
+    for hooks, passes_response in (
+        (app.before_request_funcs, False),
+        (app.after_request_funcs, True),
+        (app.teardown_request_funcs, False),
+    ):
+        found = hooks.get(None, [])
+        for index, hook in enumerate(found):
+            if owned(hook):
+                found[index] = _unless_counted_by_the_view(hook, passes_response)
+
+
+def _unless_counted_by_the_view(hook, passes_response: bool):
+    @wraps(hook)
+    def run(*args):
+        skip = g.get("_limits_counted_by_view")
+        if skip is None:  # decided once per request, for all three hooks alike
+            skip = g._limits_counted_by_view = _counted_by_the_view()
+        if skip:
+            return args[0] if passes_response else None
+        return hook(*args)
+
+    return run
 
 
 @bp.after_request
@@ -156,8 +201,15 @@ def _agency(stage, agency_id: int) -> Agency:
 
 def _serializer() -> URLSafeSerializer:
     # Signed with SECRET_KEY; stamps signed with a retired key still verify (rotation).
-    keys = [*current_app.config["SECRET_KEY_FALLBACKS"], current_app.config["SECRET_KEY"]]
-    return URLSafeSerializer(keys, salt="ballot-form-shown")
+    config = current_app.config
+    return _serializer_for((*config["SECRET_KEY_FALLBACKS"], config["SECRET_KEY"]))
+
+
+@lru_cache(maxsize=8)
+def _serializer_for(keys: tuple) -> URLSafeSerializer:
+    # Made once per key set: making one costs as much as verifying a stamp (itsdangerous
+    # probes its JSON module each time; bench/ballots_cpu.py, 2026-11-28).
+    return URLSafeSerializer(list(keys), salt="ballot-form-shown")
 
 
 def _shown_token(agency_id: int) -> str:
@@ -240,29 +292,32 @@ def ballot(campaign_id: int, agency_id: int):
 @_limited
 def cast(campaign_id: int, agency_id: int):
     # The hot path of a public review: one query for campaign, stage, settings and the
-    # agency's enrollment; ORM objects (and the page) only when the ballot is refused.
+    # agency's enrollment, one for the vote code, both on a pooled driver connection
+    # (`raw_sql.reads`); ORM objects (and the page) only when the ballot is refused.
     ballot_trace.mark("view")
     db = get_session()
-    target = service.ballot_target(db, campaign_id, agency_id)
-    if target is None or target.stage is None:
-        abort(404)
-    if target.agency_name is None:
-        abort(404, description=_("该单位不在本次社会评议之列。"))
-    stage, settings = target.stage, target.settings
-    form = request.form
+    req = request._get_current_object()
+    form = req.form
     try:
-        service.check_open(stage)
-        voter = service.identify(db, stage, form, settings)
-        choice = service.parse_choice(db, stage, form, settings)
-        service.cast_ballot(
+        with reads(db) as connection:
+            target = service.ballot_target(connection, campaign_id, agency_id)
+            if target is None or target.stage is None:
+                abort(404)
+            if target.agency_name is None:
+                abort(404, description=_("该单位不在本次社会评议之列。"))
+            stage, settings = target.stage, target.settings
+            service.check_open(stage)
+            voter = service.identify(db, stage, form, settings, reads=connection)
+            choice = service.parse_choice(db, stage, form, settings)
+        service.store_ballot(
             db,
             stage,
             agency_id,
             voter,
             choice,
             service.Circumstances(
-                network=network_of(request.remote_addr),
-                device=digest(request.cookies.get(cookie_name(DEVICE_COOKIE), "")),
+                network=network_of(req.remote_addr),
+                device=digest(req.cookies.get(cookie_name(DEVICE_COOKIE), "")),
                 fill_seconds=_fill_seconds(form.get("shown", ""), agency_id),
             ),
             settings,
@@ -281,7 +336,13 @@ def cast(campaign_id: int, agency_id: int):
         )
     # The overview thanks the voter for `voted` (templates/public/review.html): no flash, so
     # no translation and no session cookie to re-sign on the hot path.
-    return redirect(url_for("ballots.overview", campaign_id=campaign_id, voted=agency_id), 303)
+    return redirect(_thanks_url(req.script_root, campaign_id, agency_id), 303)
+
+
+@lru_cache(maxsize=1024)
+def _thanks_url(script_root: str, campaign_id: int, agency_id: int) -> str:
+    # The same URL for every voter of an agency (url_for cost a fortieth of a ballot's CPU).
+    return url_for("ballots.overview", campaign_id=campaign_id, voted=agency_id)
 
 
 @bp.post("/<int:campaign_id>/agencies/<int:agency_id>/sms")
