@@ -4,6 +4,7 @@ anyone is told: callers broadcast only what is already stored."""
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import lru_cache
 
 from flask_babel import gettext as _
 from sqlalchemy import and_, exists, text
@@ -201,10 +202,16 @@ def _open_slot_for(db: Session, who: Identity,
     return live, slot, bool(seat_taken)
 
 
+@lru_cache(maxsize=16)
+def _total_scale(score_max: Decimal, score_step: Decimal) -> Indicator:
+    # Built once per scale, not per mark (on the ack path); its name is never shown: a bad
+    # mark is refused with the message below, not check_mark's.
+    return Indicator(code="total", name="total", max_points=score_max, step=score_step)
+
+
 def _checked_value(live: LiveSession, total: str) -> Decimal:
-    scale = Indicator(code="total", name=_("总分"), max_points=live.score_max, step=live.score_step)
     try:
-        return check_mark(scale, total)
+        return check_mark(_total_scale(live.score_max, live.score_step), total)
     except ScoringError:
         raise LiveRefusal(
             "invalid_mark",
