@@ -80,6 +80,7 @@ def test_one_database_session_per_request_closed_at_teardown(app, monkeypatch):
     def probe():
         first = get_session()
         seen["same"] = first is get_session()  # every helper of a request shares it
+        first.connection()     # the request reads: its session now holds a connection
         monkeypatch.setattr(first, "close", lambda: closed.append(first))
         seen.setdefault("sessions", []).append(first)
         return "ok"
@@ -89,7 +90,7 @@ def test_one_database_session_per_request_closed_at_teardown(app, monkeypatch):
     assert client.get("/_probe_session").status_code == 200
     first, second = seen["sessions"]
     assert seen["same"] and first is not second  # nothing carries over between requests
-    assert closed == [first, second]  # each closed when its request ended
+    assert closed == [first, second]  # each closed (its connection returned) at the end
     with app.app_context():
         assert "db_session" not in g
 
