@@ -62,7 +62,7 @@ def gather(db: Session, live: LiveSession) -> Facts:
     sheet = load_sheet(db, live)  # once per publish: the seat states' totals need it too
     # Everything a revealed result depends on but its marks, read before them (live/standings.py).
     panel = read_panel(db, live.id, [slot.agency_id for slot, _agency in slots])
-    context = (live.created_at, live.drop_high, live.drop_low, live.sheet_indicator_id,
+    context = (live.created_at, live.drop_high, live.drop_low, sheet and sheet.items,
                panel, voided_submissions(db, live.id))
     agency_of = {slot.id: slot.agency_id for slot, _agency in slots}
     known = {slot_id: kept for slot_id, kept in standings.current().known(live.id, context).items()

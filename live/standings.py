@@ -7,7 +7,7 @@ from REVEALED, live/runofshow.py); they can only be voided (an approved void req
 decided after the reveal, live/voiding.py). So each session's kept results are tied to a
 `context`: everything else they were computed from — the session row's identity (a rehearsal
 reset deletes the session and makes a new one, whose ids may be reused: its `created_at`
-differs), the panel rule, the sheet, the seats and their judges, the declared conflicts, and
+differs), the panel rule, the sheet's lines, the seats and their judges, the declared conflicts, and
 the ids of every voided submission of the session. Any change to one of these, read before
 the marks in the same gather, drops them all: the next gather scores every revealed slot again.
 """
