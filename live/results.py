@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import namedtuple
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -22,6 +23,9 @@ from evaluation.services.conflicts import declared_judge_conflicts, judge_recuse
 from scoring import PanelResult, PanelRule
 
 _UNREAD = object()  # "the caller has not read the sheet": None means "one total"
+# A seat row of `read_panel`: `id` and `affiliation_agency_id` are the judge's.
+_SeatRow = namedtuple("_SeatRow", "seat_id seat_no id name group_name affiliation_agency_id "
+                                  "campaign_id")
 
 
 @dataclass(frozen=True)
@@ -39,22 +43,49 @@ def seat_states(db: Session, slot: LiveSlot) -> list[SeatState]:
     return seat_states_by_slot(db, slot.session_id, [slot])[slot.id]
 
 
-def seat_states_by_slot(
-    db: Session, session_id: int, slots: list[LiveSlot], sheet=_UNREAD
-) -> dict[int, list[SeatState]]:
-    """Every seat's state for each of `slots`, in two queries whatever their number.
+@dataclass(frozen=True)
+class Panel:
+    """The session's seats with their judges' columns, and the conflicts they declared for
+    the agencies asked about: what decides who is recused."""
 
-    `sheet`: the session's per-indicator sheet (or None) when the caller has it already.
-    Plain columns, not ORM objects: this runs on every publish, and loading 50 seats, their
-    judges and their sheets as tracked instances was most of a publish's database time.
-    """
-    seats = db.exec(
+    seats: tuple
+    declared: frozenset
+
+
+def read_panel(db: Session, session_id: int, agency_ids: list[int]) -> Panel:
+    seats = tuple(_SeatRow(*row) for row in db.exec(
         select(LiveSeat.id.label("seat_id"), LiveSeat.seat_no, Judge.id, Judge.name,
                Judge.group_name, Judge.affiliation_agency_id, Judge.campaign_id)
         .join(Judge, Judge.id == LiveSeat.judge_id)
         .where(LiveSeat.session_id == session_id)
         .order_by(LiveSeat.seat_no)
-    ).all()
+    ).all())
+    # The panel's judges belong to the session's campaign: no need to load session and stage.
+    declared = frozenset(declared_judge_conflicts(
+        db, seats[0].campaign_id, agency_ids)) if seats and agency_ids else frozenset()
+    return Panel(seats, declared)
+
+
+def voided_submissions(db: Session, session_id: int) -> frozenset[int]:
+    """Ids of the session's voided sheets: few, and the one way a revealed result changes."""
+    return frozenset(db.exec(select(LiveSubmission.id).where(
+        LiveSubmission.session_id == session_id,
+        LiveSubmission.status == ScoreStatus.VOIDED)).all())
+
+
+def seat_states_by_slot(
+    db: Session, session_id: int, slots: list[LiveSlot], sheet=_UNREAD, panel: Panel | None = None
+) -> dict[int, list[SeatState]]:
+    """Every seat's state for each of `slots`, in two queries whatever their number.
+
+    `sheet`: the session's per-indicator sheet (or None) when the caller has it already;
+    `panel`: its seats and declared conflicts (covering `slots`' agencies), likewise.
+    Plain columns, not ORM objects: this runs on every publish, and loading 50 seats, their
+    judges and their sheets as tracked instances was most of a publish's database time.
+    """
+    if panel is None:
+        panel = read_panel(db, session_id, [slot.agency_id for slot in slots])
+    seats = panel.seats
     rows = db.exec(
         # A rehearsal's marks have no `Score`: their value sits on the submission (or line).
         select(LiveSubmission.id, LiveSubmission.slot_id, LiveSubmission.seat_id,
@@ -71,11 +102,8 @@ def seat_states_by_slot(
         (slot_id, seat_id): (submission_id, totals[submission_id] if value is None else value)
         for submission_id, slot_id, seat_id, value in rows
     }
-    # The panel's judges belong to the session's campaign: no need to load session and stage.
-    declared = declared_judge_conflicts(
-        db, seats[0].campaign_id, [slot.agency_id for slot in slots]) if seats else set()
     return {
-        slot.id: [_state(slot, seat, marks.get((slot.id, seat.seat_id)), declared)
+        slot.id: [_state(slot, seat, marks.get((slot.id, seat.seat_id)), panel.declared)
                   for seat in seats]
         for slot in slots
     }

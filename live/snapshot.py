@@ -7,16 +7,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
+from decimal import Decimal
 
 from flask_babel import gettext as _
 from sqlmodel import Session, select
 
 from evaluation.models import Agency, LiveSession, LiveSlot, Segment
 from evaluation.models.base import utcnow
-from live import presence
+from live import presence, standings
 from live.audience import audience_result
 from live.identity import AUDIENCE, CHIEF, DIRECTOR, JUDGE, OVERLAY
-from live.results import expected_seats, seat_states_by_slot, slot_result, waiting_seats
+from live.results import (
+    expected_seats,
+    read_panel,
+    seat_states_by_slot,
+    slot_result,
+    voided_submissions,
+    waiting_seats,
+)
 from live.runofshow import MARKS_PUBLIC_FROM, remaining_ms
 from live.sheets import load_sheet
 from live.voiding import pending_requests
@@ -51,13 +59,28 @@ def gather(db: Session, live: LiveSession) -> Facts:
         .order_by(LiveSlot.position)
     ).all()
     current = next((pair for pair in slots if pair[0].position == live.current_position), None)
+    sheet = load_sheet(db, live)  # once per publish: the seat states' totals need it too
+    # Everything a revealed result depends on but its marks, read before them (live/standings.py).
+    panel = read_panel(db, live.id, [slot.agency_id for slot, _agency in slots])
+    context = (live.created_at, live.drop_high, live.drop_low, sheet and sheet.items,
+               panel, voided_submissions(db, live.id))
+    agency_of = {slot.id: slot.agency_id for slot, _agency in slots}
+    known = {slot_id: kept for slot_id, kept in standings.current().known(live.id, context).items()
+             if agency_of.get(slot_id) == kept[0]}
+    # Only the slot on stage and the revealed slots this process has no result for are read.
     wanted = [
         slot
         for slot, _agency in slots
-        if slot.segment in MARKS_PUBLIC_FROM or (current and slot.id == current[0].id)
+        if (slot.segment in MARKS_PUBLIC_FROM and slot.id not in known)
+        or (current and slot.id == current[0].id)
     ]
-    sheet = load_sheet(db, live)  # once per publish: the seat states' totals need it too
-    states = seat_states_by_slot(db, live.id, wanted, sheet) if wanted else {}
+    states = seat_states_by_slot(db, live.id, wanted, sheet, panel) if wanted else {}
+    scored = {
+        slot.id: (slot.agency_id, _value(live, states[slot.id]))
+        for slot in wanted
+        if slot.segment in MARKS_PUBLIC_FROM
+    }
+    standings.current().keep(live.id, context, scored)
     audience = (
         audience_result(db, current[0].id, current[0].segment in MARKS_PUBLIC_FROM)
         if current
@@ -70,7 +93,7 @@ def gather(db: Session, live: LiveSession) -> Facts:
         current,
         states.get(current[0].id, []) if current else [],
         audience,
-        _leaderboard(live, slots, states),
+        _leaderboard(slots, known | scored),
         pending_requests(db, live.id),
         None if sheet is None else [item.as_dict() for item in sheet.items],
         presence.connected_seats(),
@@ -182,14 +205,20 @@ def _result(live: LiveSession, states) -> dict | None:
     }
 
 
-def _leaderboard(live: LiveSession, slots, states: dict) -> list[dict]:
-    """Revealed agencies, competition-ranked by scoring/ (1, 2, 2, 4)."""
+def _value(live: LiveSession, states) -> Decimal | None:
+    result = slot_result(live, states)
+    return None if result is None else result.value
+
+
+def _leaderboard(slots, results: dict) -> list[dict]:
+    """Revealed agencies, competition-ranked by scoring/ (1, 2, 2, 4). `results`: each
+    revealed slot's (agency id, value or None: no mark), by slot id."""
     totals = {}
     for slot, agency in slots:
         if slot.segment in MARKS_PUBLIC_FROM:
-            result = slot_result(live, states[slot.id])
-            if result is not None:
-                totals[agency.name] = result.value
+            _agency_id, value = results[slot.id]
+            if value is not None:
+                totals[agency.name] = value
     ranked = sorted(rank(totals), key=lambda row: (row.rank, row.agency))
     return [
         {"rank": row.rank, "agency": row.agency, "value": f"{row.total:.2f}", "shared": row.shared}
