@@ -152,10 +152,11 @@ _KEPT_FIGURES: dict[tuple, object] = {}
 FIXED_GID = "kept-artist"    # a data artist of a kept figure refilled, not removed
 
 
-def _refilled(key: tuple, build):
+def _refilled(key: tuple, build, relim: bool = False):
     """(figure, True) built by `build()` the first time; then (the same figure, False) with
     every data artist removed (but those with the gid FIXED_GID, which the chart refills) and
-    the data limits reset, ready to draw the next agency."""
+    the data limits reset if `relim` (a chart that sets its limits by hand need not),
+    ready to draw the next agency."""
     figure = _KEPT_FIGURES.get(key)
     if figure is None:
         figure = _KEPT_FIGURES[key] = build()
@@ -164,8 +165,18 @@ def _refilled(key: tuple, build):
         for artist in [*axes.lines, *axes.collections, *axes.patches, *axes.texts]:
             if artist.get_gid() != FIXED_GID:
                 artist.remove()
-        axes.relim()
+        if relim:
+            axes.relim()
     return figure, False
+
+
+def _backdrops(figure, *backdrops: tuple) -> None:
+    """Name the parts of a kept figure that the next agency's chart draws alike, as
+    (key: what they depend on, artists[, band low, high]): drawn once per key and pasted
+    (raster.Backdrop); savefig ignores them and draws everything."""
+    from evaluation.reports.raster import BACKDROPS, Backdrop
+
+    setattr(figure, BACKDROPS, [Backdrop(*backdrop) for backdrop in backdrops])
 
 
 def _grade_colour(composed: ComposedResults, grade: str | None) -> str:
@@ -299,7 +310,8 @@ def radar_chart(composed: ComposedResults, agency):
         axes.text(0.5, 0.5, "\n".join(lines), ha="center", va="center", fontsize=11)
         axes.set_title(title, fontsize=11, y=FIXED)
         return figure
-    figure, _new = _refilled(("radar", len(scores)), lambda: _radar_figure(len(scores)))
+    figure, _new = _refilled(("radar", len(scores)), lambda: _radar_figure(len(scores)),
+                             relim=True)
     axes = figure.axes[0]
     angles = _radar_angles(len(scores))
     shares = [float(s.score / s.max_points * 100) if s.max_points else 0.0 for s in scores]
@@ -420,7 +432,7 @@ def _refill(collection, points: list[tuple[float, float]]) -> None:
 
 
 def trend_chart(composed: ComposedResults, agency):
-    figure, _new = _refilled(("trend",), _trend_figure)
+    figure, _new = _refilled(("trend",), _trend_figure, relim=True)
     axes = figure.axes[0]
     points = [(p.year, p.total, p.rank, p.grade)
               for p in composed.history.get(agency.agency, ())]
@@ -440,6 +452,10 @@ def trend_chart(composed: ComposedResults, agency):
     low = min(totals)
     axes.set_ylim(max(0.0, math.floor(low / 10) * 10 - 10), 105)
     axes.set_title(f"{composed.agencies[agency.agency].name} 历年得分", fontsize=11, y=FIXED)
+    # the grid, ticks and their labels: drawn before the line (zorder 1.5 < 2), the same
+    # for every agency with these years and limits (the lower limit is a multiple of 10)
+    _backdrops(figure, (("trend", tuple(years), axes.get_xlim(), axes.get_ylim()),
+                        (axes.patch, axes.xaxis, axes.yaxis)))
     return figure
 
 
