@@ -30,6 +30,7 @@ NAME = re.compile(r"(ranking|breakdown)-(\d{1,4})|(radar|marks|trend)-(\d{1,12})
 GRADE_COLOURS = ["#2e7d32", "#1f6fb4", "#e0a100", "#c62828"]
 STAGE_COLOURS = ["#4e79a7", "#59a14f", "#f28e2b", "#76b7b2", "#b07aa1", "#9c755f"]
 KEPT, DROPPED = "#1f6fb4", "#d62728"
+MARK_STEP = 5        # the marks chart's limits, see _panel_strip
 DPI = 110
 # A title at a fixed height: left to matplotlib, every draw measures all tick labels of the
 # axes to lift the title over any at the top (none of these charts has any there), ~15% of
@@ -317,11 +318,19 @@ def radar_chart(composed: ComposedResults, agency):
     shares = [float(s.score / s.max_points * 100) if s.max_points else 0.0 for s in scores]
     axes.plot(angles + angles[:1], shares + shares[:1], color=KEPT, linewidth=2)
     axes.fill(angles + angles[:1], shares + shares[:1], color=KEPT, alpha=0.25)
-    axes.set_xticklabels([f"{s.name}\n{s.score:f}/{_points(s.max_points)}" for s in scores],
-                         fontsize=8)
+    for label, s in zip(radar_labels(figure), scores, strict=True):
+        label.set_text(f"{s.name}\n{s.score:f}/{_points(s.max_points)}")
     # a figure title above the labels: the axes title sits where the top label is drawn
     figure.suptitle(title, fontsize=11, y=0.98)
+    # the grid, rings and their labels: under the data (set_axisbelow), the same for
+    # every agency with this many indicators
+    _backdrops(figure, (("radar", len(scores)), (axes.patch, axes.xaxis, axes.yaxis)))
     return figure
+
+
+def radar_labels(figure) -> list:
+    """The radar's indicator names and scores, one per spoke (tests read them)."""
+    return [t for t in figure.axes[0].texts if t.get_gid() == FIXED_GID]
 
 
 def _radar_angles(count: int) -> list[float]:
@@ -330,15 +339,25 @@ def _radar_angles(count: int) -> list[float]:
 
 def _radar_figure(count: int):
     """The radar's axes, grid, rings and their labels: the same for every agency with
-    `count` first-level indicators, so set once (setting ticks builds Tick objects)."""
+    `count` first-level indicators, so set once (setting ticks builds Tick objects).
+    The spokes' labels (an agency's scores) are texts where the empty tick labels are,
+    so the axis draws the same for every agency."""
     figure = _figure(5, 4.6)
     axes = figure.add_subplot(projection="polar")
     figure.subplots_adjust(left=0.12, right=0.88, top=0.76, bottom=0.08)
+    axes.set_axisbelow(True)       # grid under the data: one backdrop for every agency
     axes.set_xticks(_radar_angles(count), [""] * count, fontsize=8)
     axes.tick_params(axis="x", pad=8)
     axes.set_ylim(0, 100)
     axes.set_yticks([20, 40, 60, 80, 100], ["20%", "40%", "60%", "80%", "100%"], fontsize=7)
     _no_axis_labels(axes.xaxis, axes.yaxis)
+    axes.xaxis._update_ticks()     # places each tick's label (a ThetaTick pads it outwards)
+    for tick in axes.xaxis.get_major_ticks()[:count]:
+        place = tick.label1
+        axes.text(*place.get_position(), "", transform=place.get_transform(),
+                  ha=place.get_horizontalalignment(), va=place.get_verticalalignment(),
+                  rotation=place.get_rotation(), rotation_mode=place.get_rotation_mode(),
+                  fontproperties=place.get_fontproperties(), gid=FIXED_GID)
     return figure
 
 
@@ -367,6 +386,15 @@ def marks_chart(composed: ComposedResults, agency):
     for axes, panel in zip(figure.axes, panels, strict=True):
         _panel_strip(composed, axes, panel)
     figure.suptitle(f"{name} 评委打分（红色 × 为去掉的最高分、最低分）", fontsize=11)
+    # each panel's axis, ticks and their labels (zorder 1.5, before its data), the same
+    # for every agency with the same limits (a multiple of MARK_STEP) and panel name: a
+    # band of the figure each, cut halfway between panels, where neither draws
+    boxes = [axes.get_position() for axes in figure.axes]
+    cuts = [1.0] + [(upper.y0 + lower.y1) / 2 for upper, lower in zip(boxes, boxes[1:])] + [0.0]
+    _backdrops(figure, *(
+        (("marks", axes.get_yticklabels()[0].get_text(), axes.get_xlim(), axes.get_ylim()),
+         (axes.patch, axes.xaxis, axes.yaxis), low, high)
+        for axes, high, low in zip(figure.axes, cuts, cuts[1:])))
     return figure
 
 
@@ -384,6 +412,7 @@ def _marks_figure(count: int):
                      gid=FIXED_GID)
         axes.scatter([], [], s=60, marker="x", color=DROPPED, linewidths=2, zorder=4,
                      label="去掉", gid=FIXED_GID)
+        axes.axvline(0, color="#333333", linewidth=1, linestyle="--", gid=FIXED_GID)
     figure.subplots_adjust(left=0.2, right=0.97, top=1 - 0.55 / figure.get_figheight(),
                            bottom=0.35 / figure.get_figheight() + 0.05, hspace=0.9)
     return figure
@@ -411,11 +440,12 @@ def _panel_strip(composed: ComposedResults, axes, panel) -> None:
         for x, y, who in dropped:
             axes.annotate(f"{x:g} {who}", (x, y), xytext=(0, 7), textcoords="offset points",
                           ha="center", fontsize=7, color=DROPPED, annotation_clip=False)
-    axes.axvline(float(result.base), color="#333333", linewidth=1, linestyle="--")
+    axes.lines[0].set_xdata([float(result.base)] * 2)      # the panel's score, dashed
     values = [float(m) for _, m in result.given() if m is not None] or [0.0]
-    spread = max(values) - min(values)
-    pad = max(1.0, spread * 0.12)
-    axes.set_xlim(min(values) - pad, max(values) + pad)
+    # limits a mark beyond multiples of MARK_STEP: 84-101 for marks of 86.5-100, so a few
+    # hundred different axes for 1,600 panels, each drawn once (a backdrop)
+    axes.set_xlim(math.floor(min(values) / MARK_STEP) * MARK_STEP - 1,
+                  math.ceil(max(values) / MARK_STEP) * MARK_STEP + 1)
     axes.set_ylim(-0.8, 0.8 + 0.35 * max(seen.values(), default=1))
     if [t.get_text() for t in axes.get_yticklabels()] != [panel.label]:
         axes.set_yticks([0], [panel.label], fontsize=9)
