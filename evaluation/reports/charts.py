@@ -385,7 +385,8 @@ def marks_chart(composed: ComposedResults, agency):
     figure, _new = _refilled(("marks", len(panels)), lambda: _marks_figure(len(panels)))
     for axes, panel in zip(figure.axes, panels, strict=True):
         _panel_strip(composed, axes, panel)
-    figure.suptitle(f"{name} 评委打分（红色 × 为去掉的最高分、最低分）", fontsize=11)
+    # the agency's name a line of its own, as on its radar and trend: laid out once for all three
+    figure.suptitle(f"{name}\n评委打分（红色 × 为去掉的最高分、最低分）", fontsize=11)
     # each panel's axis, ticks and their labels (zorder 1.5, before its data), the same
     # for every agency with the same limits (a multiple of MARK_STEP) and panel name: a
     # band of the figure each, cut halfway between panels, where neither draws
@@ -399,7 +400,7 @@ def marks_chart(composed: ComposedResults, agency):
 
 
 def _marks_figure(count: int):
-    figure = _figure(8, 1.2 + 1.15 * count)
+    figure = _figure(8, 1.4 + 1.15 * count)
     figure.subplots(count, 1, squeeze=False)
     for axes in figure.axes:
         axes.tick_params(axis="x", labelsize=8)
@@ -413,7 +414,7 @@ def _marks_figure(count: int):
         axes.scatter([], [], s=60, marker="x", color=DROPPED, linewidths=2, zorder=4,
                      label="去掉", gid=FIXED_GID)
         axes.axvline(0, color="#333333", linewidth=1, linestyle="--", gid=FIXED_GID)
-    figure.subplots_adjust(left=0.2, right=0.97, top=1 - 0.55 / figure.get_figheight(),
+    figure.subplots_adjust(left=0.2, right=0.97, top=1 - 0.75 / figure.get_figheight(),
                            bottom=0.35 / figure.get_figheight() + 0.05, hspace=0.9)
     return figure
 
@@ -436,10 +437,13 @@ def _panel_strip(composed: ComposedResults, axes, panel) -> None:
     kept_marks, dropped_marks = axes.collections[:2]
     _refill(kept_marks, kept)
     _refill(dropped_marks, [(x, y) for x, y, _ in dropped])
-    if dropped:     # inside the limits set below (annotation_clip: no need to check)
-        for x, y, who in dropped:
-            axes.annotate(f"{x:g} {who}", (x, y), xytext=(0, 7), textcoords="offset points",
-                          ha="center", fontsize=7, color=DROPPED, annotation_clip=False)
+    # The mark left of the point, the judge right of it: two texts, each drawn often (a
+    # mark, a name), not one new string per agency (laying out a new string is the
+    # costliest part of a chart). All inside the limits set below: no clip check.
+    for x, y, who in dropped:
+        for text, dx, side in ((f"{x:g}", -1.5, "right"), (who, 1.5, "left")):
+            axes.annotate(text, (x, y), xytext=(dx, 7), textcoords="offset points", ha=side,
+                          fontsize=7, color=DROPPED, annotation_clip=False)
     axes.lines[0].set_xdata([float(result.base)] * 2)      # the panel's score, dashed
     values = [float(m) for _, m in result.given() if m is not None] or [0.0]
     # limits a mark beyond multiples of MARK_STEP: 84-101 for marks of 86.5-100, so a few
@@ -450,8 +454,9 @@ def _panel_strip(composed: ComposedResults, axes, panel) -> None:
     if [t.get_text() for t in axes.get_yticklabels()] != [panel.label]:
         axes.set_yticks([0], [panel.label], fontsize=9)
     recused = len(result.recused)
-    axes.set_title(f"{result.count} 个计入" + (f"，{recused} 人回避" if recused else "") +
-                   f"　得分 {result.value:f}（虚线）", fontsize=8, loc="right", y=FIXED)
+    axes.set_title(f"{result.count} 个计入" + (f"，{recused} 人回避" if recused else ""),
+                   fontsize=8, loc="left", y=FIXED)
+    axes.set_title(f"得分 {result.value:f}（虚线）", fontsize=8, loc="right", y=FIXED)
 
 
 def _refill(collection, points: list[tuple[float, float]]) -> None:
@@ -481,7 +486,7 @@ def trend_chart(composed: ComposedResults, agency):
         axes.set_xticks(years, [f"{year}年" for year in years], fontsize=8)
     low = min(totals)
     axes.set_ylim(max(0.0, math.floor(low / 10) * 10 - 10), 105)
-    axes.set_title(f"{composed.agencies[agency.agency].name} 历年得分", fontsize=11, y=FIXED)
+    axes.set_title(f"{composed.agencies[agency.agency].name}\n历年得分", fontsize=11, y=FIXED)
     # the grid, ticks and their labels: drawn before the line (zorder 1.5 < 2), the same
     # for every agency with these years and limits (the lower limit is a multiple of 10)
     _backdrops(figure, (("trend", tuple(years), axes.get_xlim(), axes.get_ylim()),
@@ -490,11 +495,11 @@ def trend_chart(composed: ComposedResults, agency):
 
 
 def _trend_figure():
-    figure = _figure(6, 3.4)
+    figure = _figure(6, 3.6)
     axes = figure.add_subplot()
     axes.set_ylabel("总分")
     axes.margins(x=0.12)
     axes.grid(alpha=0.3)
     _no_axis_labels(axes.xaxis)
-    figure.subplots_adjust(left=0.12, right=0.95, top=0.86, bottom=0.12)
+    figure.subplots_adjust(left=0.12, right=0.95, top=1 - 0.6 / 3.6, bottom=0.11)
     return figure

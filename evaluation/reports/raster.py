@@ -46,6 +46,7 @@ from matplotlib.transforms import Bbox
 PNG_LEVEL = 1     # 4 ms for a chart; level 6: 7 ms for files ~15% smaller
 _LAYOUTS: dict[tuple, tuple] = {}
 _GLYPHS: dict[tuple, tuple] = {}
+_METRICS: dict[tuple, tuple] = {}
 CACHE_LIMIT = 50_000    # entries of each cache (a full export: ~10,000 glyphs; ~25 MB at most)
 BACKDROP_LIMIT = 400    # kept backdrops of a canvas (a marks panel's: 0.5 MB; ~200 MB at most)
 BACKDROPS = "backdrops"  # the figure attribute naming its backdrops (a list of Backdrop)
@@ -74,6 +75,18 @@ class CachingRenderer(RendererAgg):
     def __init__(self, width, height, dpi):
         super().__init__(width, height, dpi)
         self.text_layouts: dict[tuple, tuple] = {}     # Text._get_layout's, see _text_layout
+
+    def get_text_width_height_descent(self, s, prop, ismath):
+        # matplotlib keeps these per renderer, so per figure: each kind of chart measured
+        # every name, year and mark again. FontProperties hash all that sets the font.
+        if ismath:
+            return super().get_text_width_height_descent(s, prop, ismath)
+        key = (s, hash(prop), self.dpi, get_hinting_flag())
+        found = _METRICS.get(key)
+        if found is None:
+            found = super().get_text_width_height_descent(s, prop, ismath)
+            _remember(_METRICS, key, found)
+        return found
 
     def draw_text(self, gc, x, y, s, prop, angle, ismath=False, mtext=None):
         if ismath or (mtext is not None and (mtext.get_fontfeatures() is not None or
