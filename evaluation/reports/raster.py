@@ -266,9 +266,7 @@ def encode_png(rgba: np.ndarray, dpi: float) -> bytes:
     than the compression itself (8 ms for an 880 x 638 chart, 4 ms here) and, on charts
     (flat colours, long white runs), gives larger files, not smaller."""
     height, width = rgba.shape[:2]
-    rows = np.empty((height, 1 + 3 * width), np.uint8)
-    rows[:, 0] = 0                                            # each row's filter type
-    rows[:, 1:].reshape(height, width, 3)[...] = rgba[..., :3]
+    rows = _rgb_rows(np.ascontiguousarray(rgba), height, width)
     per_metre = round(dpi / 0.0254)
     return b"".join([
         b"\x89PNG\r\n\x1a\n",
@@ -277,6 +275,21 @@ def encode_png(rgba: np.ndarray, dpi: float) -> bytes:
         _chunk(b"IDAT", zlib.compress(rows, PNG_LEVEL)),
         _chunk(b"IEND", b""),
     ])
+
+
+def _rgb_rows(rgba: np.ndarray, height: int, width: int) -> np.ndarray:
+    """PNG rows: a filter byte, then each pixel's R, G, B. numpy copies 3 bytes of every 4
+    a byte at a time (2.6 ms for an 880 x 638 chart); here each pixel is written whole, as
+    one 4-byte word every 3 bytes (its A lands on the next pixel's R), then the R bytes
+    again, whatever the order the words were written in (0.35 ms)."""
+    stride = 1 + 3 * width
+    buffer = np.empty(height * stride + 1, np.uint8)     # + 1: the last pixel's A
+    words = np.ndarray((height, width), "<u4", buffer.data, 1, (stride, 3))
+    words[...] = rgba.view("<u4").reshape(height, width)
+    rows = buffer[:-1].reshape(height, stride)
+    rows[:, 1::3] = rgba[..., 0]
+    rows[:, 0] = 0                                            # each row's filter type
+    return rows
 
 
 def _chunk(kind: bytes, data: bytes) -> bytes:
