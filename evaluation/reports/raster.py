@@ -38,6 +38,7 @@ from typing import NamedTuple
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg, get_hinting_flag
+from matplotlib.font_manager import fontManager, get_font
 from matplotlib.ft2font import RenderMode
 from matplotlib.axes import Axes
 from matplotlib.text import Text
@@ -47,6 +48,7 @@ PNG_LEVEL = 1     # 4 ms for a chart; level 6: 7 ms for files ~15% smaller
 _LAYOUTS: dict[tuple, tuple] = {}
 _GLYPHS: dict[tuple, tuple] = {}
 _METRICS: dict[tuple, tuple] = {}
+_FONTS: dict[int, object] = {}     # FontProperties' hash: its FT2Font (as findfont finds it)
 CACHE_LIMIT = 50_000    # entries of each cache (a full export: ~10,000 glyphs; ~25 MB at most)
 BACKDROP_LIMIT = 400    # kept backdrops of a canvas (a marks panel's: 0.5 MB; ~200 MB at most)
 BACKDROPS = "backdrops"  # the figure attribute naming its backdrops (a list of Backdrop)
@@ -94,10 +96,13 @@ class CachingRenderer(RendererAgg):
             return super().draw_text(gc, x, y, s, prop, angle, ismath, mtext)
         flags = get_hinting_flag()
         size = prop.get_size_in_points()
-        font = self._prepare_font(prop)
+        font = _FONTS.get(hash(prop))
+        if font is None:    # findfont for each text drawn: a tenth of a millisecond
+            font = _FONTS[hash(prop)] = get_font(fontManager._find_fonts_by_props(prop))
         key = (font, size, self.dpi, flags, s)
         items = _LAYOUTS.get(key)
         if items is None:
+            font = self._prepare_font(prop)      # cleared, at this size
             # matplotlib lays the string out here (and warns here of a missing glyph)
             items = tuple((item.ft_object, item.glyph_index, item.x, item.y)
                           for item in font._layout(s, flags=flags, features=None,
