@@ -209,3 +209,68 @@ def _figure_with_title(title: str):
     figure = charts._figure(3, 1)
     figure.suptitle(title)
     return figure
+
+
+def test_agency_charts_drawn_over_kept_backdrops_are_savefig_pixel_for_pixel():
+    """Many agencies in a row, as an export draws them: the axes, grid and tick labels of a
+    chart are drawn once per key and pasted (raster.Backdrop), the rest drawn over them; every
+    PNG is still what savefig draws of the same chart built anew."""
+    from evaluation.reports import raster
+
+    composed = sample_composed(agencies=40, judges=9, indicators=10)
+    use_cjk_font()
+    charts._KEPT_FIGURES.clear()
+    agencies = [a.agency for a in composed.result.agencies[:12]]
+    for kind in ("radar", "marks", "trend"):
+        for agency in agencies:
+            name = f"{kind}-{agency}"
+            fast = charts.render(composed, name, "png")
+            kept = dict(charts._KEPT_FIGURES)
+            charts._KEPT_FIGURES.clear()
+            expected = _pixels(_savefig_png(charts.draw(composed, name)))
+            charts._KEPT_FIGURES.clear()
+            charts._KEPT_FIGURES.update(kept)
+            assert (_pixels(fast) == expected).all(), name
+        figure = next(f for key, f in charts._KEPT_FIGURES.items() if key[0] == kind)
+        drawn = len(agencies) * len(getattr(figure, raster.BACKDROPS))
+        assert 0 < len(figure.canvas.backdrops) < drawn     # some drawn, most pasted
+
+
+def test_backdrops_must_cover_the_figure():
+    from evaluation.reports import raster
+
+    use_cjk_font()
+    figure = charts._figure(3, 2)
+    axes = figure.add_subplot()
+    setattr(figure, raster.BACKDROPS, [raster.Backdrop("top", (axes.patch,), 0.5, 1.0)])
+    with pytest.raises(ValueError, match="cover"):
+        raster.png(figure, charts.DPI)
+
+
+def test_marks_limits_are_few_and_hold_every_mark():
+    """The marks chart's limits lie a mark beyond multiples of 5 (one backdrop per limits,
+    so a few hundred for 1,600 panels), around every mark given."""
+    from evaluation.reports.panels import agency_panels
+
+    composed = sample_composed(agencies=8, judges=9, indicators=10)
+    for agency in composed.result.agencies:
+        figure = charts.draw(composed, f"marks-{agency.agency}")
+        for axes, panel in zip(figure.axes, agency_panels(agency), strict=True):
+            low, high = axes.get_xlim()
+            marks = [float(m) for _, m in panel.result.given() if m is not None]
+            assert (low + 1) % 5 == 0 and (high - 1) % 5 == 0
+            assert low < min(marks) and max(marks) < high and high - low <= max(
+                marks) - min(marks) + 12
+
+
+@pytest.mark.parametrize("size", [(1, 1), (3, 7), (638, 880)])
+def test_png_rows_are_the_rgb_of_each_pixel(size):
+    import numpy as np
+
+    from evaluation.reports import raster
+
+    height, width = size
+    rgba = np.random.default_rng(7).integers(0, 256, (height, width, 4), np.uint8)
+    rows = raster._rgb_rows(rgba, height, width)
+    assert (rows[:, 0] == 0).all()
+    assert (rows[:, 1:].reshape(height, width, 3) == rgba[..., :3]).all()

@@ -386,7 +386,7 @@ def marks_chart(composed: ComposedResults, agency):
     for axes, panel in zip(figure.axes, panels, strict=True):
         _panel_strip(composed, axes, panel)
     # the agency's name a line of its own, as on its radar and trend: laid out once for all three
-    figure.suptitle(f"{name}\n评委打分（红色 × 为去掉的最高分、最低分）", fontsize=11)
+    figure.suptitle(f"{name}\n评委打分（虚线为得分，红色 × 为去掉的最高分、最低分）", fontsize=11)
     # each panel's axis, ticks and their labels (zorder 1.5, before its data), the same
     # for every agency with the same limits (a multiple of MARK_STEP) and panel name: a
     # band of the figure each, cut halfway between panels, where neither draws
@@ -456,7 +456,7 @@ def _panel_strip(composed: ComposedResults, axes, panel) -> None:
     recused = len(result.recused)
     axes.set_title(f"{result.count} 个计入" + (f"，{recused} 人回避" if recused else ""),
                    fontsize=8, loc="left", y=FIXED)
-    axes.set_title(f"得分 {result.value:f}（虚线）", fontsize=8, loc="right", y=FIXED)
+    axes.set_title(f"得分 {result.value:f}", fontsize=8, loc="right", y=FIXED)
 
 
 def _refill(collection, points: list[tuple[float, float]]) -> None:
