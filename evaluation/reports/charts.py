@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 import math
 import re
+from itertools import pairwise
 
 from evaluation.reports.fonts import use_cjk_font
 from evaluation.reports.panels import agency_panels
@@ -391,11 +392,11 @@ def marks_chart(composed: ComposedResults, agency):
     # for every agency with the same limits (a multiple of MARK_STEP) and panel name: a
     # band of the figure each, cut halfway between panels, where neither draws
     boxes = [axes.get_position() for axes in figure.axes]
-    cuts = [1.0] + [(upper.y0 + lower.y1) / 2 for upper, lower in zip(boxes, boxes[1:])] + [0.0]
+    cuts = [1.0, *((upper.y0 + lower.y1) / 2 for upper, lower in pairwise(boxes)), 0.0]
     _backdrops(figure, *(
-        (("marks", axes.get_yticklabels()[0].get_text(), axes.get_xlim(), axes.get_ylim()),
+        (("marks", panel.label, axes.get_xlim(), axes.get_ylim()),
          (axes.patch, axes.xaxis, axes.yaxis), low, high)
-        for axes, high, low in zip(figure.axes, cuts, cuts[1:])))
+        for axes, panel, (high, low) in zip(figure.axes, panels, pairwise(cuts), strict=True)))
     return figure
 
 

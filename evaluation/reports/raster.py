@@ -34,13 +34,14 @@ import struct
 import zlib
 from collections.abc import Hashable, Iterable
 from contextlib import contextmanager
+from itertools import pairwise
 from typing import NamedTuple
 
 import numpy as np
+from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg, get_hinting_flag
 from matplotlib.font_manager import fontManager, get_font
 from matplotlib.ft2font import RenderMode
-from matplotlib.axes import Axes
 from matplotlib.text import Text
 from matplotlib.transforms import Bbox
 
@@ -197,7 +198,7 @@ class CachingCanvas(FigureCanvasAgg):
         bands = [(backdrop, self._band(backdrop)) for backdrop in backdrops]
         rows = sorted((int(band.y0), int(band.y1)) for _b, band in bands)
         if rows[0][0] != 0 or rows[-1][1] != renderer.height or any(
-                low[1] != high[0] for low, high in zip(rows, rows[1:])):
+                low[1] != high[0] for low, high in pairwise(rows)):
             raise ValueError("backdrops must cover the figure without overlap")
         kept = self.backdrops
         missing = [(b, band) for b, band in bands if (b.key, band.bounds) not in kept]
