@@ -236,6 +236,55 @@ def test_agency_charts_drawn_over_kept_backdrops_are_savefig_pixel_for_pixel():
         assert 0 < len(figure.canvas.backdrops) < drawn     # some drawn, most pasted
 
 
+def test_a_full_backdrop_store_is_emptied_without_losing_a_chart(monkeypatch):
+    """A canvas keeps at most BACKDROP_LIMIT backdrops; when a chart's new bands would
+    overflow it, it is emptied before the chart is drawn, so the chart's other bands (kept a
+    moment ago) are drawn again, not looked for and missed."""
+    from evaluation.reports import raster
+
+    monkeypatch.setattr(raster, "BACKDROP_LIMIT", 3)
+    composed = sample_composed(agencies=12, judges=9, indicators=10)
+    use_cjk_font()
+    charts._KEPT_FIGURES.clear()
+    for agency in composed.result.agencies:
+        name = f"marks-{agency.agency}"
+        fast = charts.render(composed, name, "png")
+        kept = dict(charts._KEPT_FIGURES)
+        for figure in kept.values():
+            size = len(figure.canvas.backdrops)
+            assert size <= max(3, len(getattr(figure, raster.BACKDROPS)))
+        charts._KEPT_FIGURES.clear()
+        expected = _pixels(_savefig_png(charts.draw(composed, name)))
+        charts._KEPT_FIGURES.clear()
+        charts._KEPT_FIGURES.update(kept)
+        assert (_pixels(fast) == expected).all(), name
+
+
+def _fonts_held_after_fork() -> list[int]:
+    from evaluation.reports import raster
+
+    return [len(raster._FONTS), len(raster._LAYOUTS), len(raster._GLYPHS)]
+
+
+def test_a_forked_chart_worker_opens_fonts_of_its_own():
+    """The chart pool's workers are forked from a process that may have drawn charts (the
+    job worker draws ahead): FreeType faces read their font file through a descriptor whose
+    offset a forked child shares with its parent and siblings, so workers drawing at once
+    with inherited faces read each other's bytes ("FT_Load_Glyph ... broken file", an export
+    that failed now and then). A forked process starts with no face of its parent's."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from evaluation.reports import raster
+
+    composed = sample_composed(agencies=2, judges=5, indicators=10)
+    use_cjk_font()
+    charts.render_many(composed, "ranking-0", ("png",))
+    assert raster._FONTS and raster._LAYOUTS and raster._GLYPHS     # this process has some
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as pool:
+        assert pool.submit(_fonts_held_after_fork).result() == [0, 0, 0]
+
+
 def test_backdrops_must_cover_the_figure():
     from evaluation.reports import raster
 

@@ -30,6 +30,7 @@ for every chart, none of which changes a pixel when avoided:
 from __future__ import annotations
 
 import math
+import os
 import struct
 import zlib
 from collections.abc import Hashable, Iterable
@@ -50,6 +51,22 @@ _LAYOUTS: dict[tuple, tuple] = {}
 _GLYPHS: dict[tuple, tuple] = {}
 _METRICS: dict[tuple, tuple] = {}
 _FONTS: dict[int, object] = {}     # FontProperties' hash: its FT2Font (as findfont finds it)
+
+
+def _forget_fonts() -> None:
+    """In a forked child: drop every FreeType face the parent opened. A face reads its font
+    file through a file descriptor, and a forked child shares the descriptor's offset with
+    its parent and siblings: chart workers forked from the job worker, drawing at once,
+    moved each other's reads and FreeType read garbage ("FT_Load_Glyph ... broken file",
+    an export failing now and then on a loaded machine). matplotlib clears its own font
+    cache at fork for the same reason; these caches hold faces too (layouts' glyph fonts,
+    glyph bitmaps keyed by face). Metrics hold no face and stay."""
+    _FONTS.clear()
+    _LAYOUTS.clear()
+    _GLYPHS.clear()
+
+
+os.register_at_fork(after_in_child=_forget_fonts)
 CACHE_LIMIT = 50_000    # entries of each cache (a full export: ~10,000 glyphs; ~25 MB at most)
 BACKDROP_LIMIT = 400    # kept backdrops of a canvas (a marks panel's: 0.5 MB; ~200 MB at most)
 BACKDROPS = "backdrops"  # the figure attribute naming its backdrops (a list of Backdrop)
@@ -202,13 +219,16 @@ class CachingCanvas(FigureCanvasAgg):
             raise ValueError("backdrops must cover the figure without overlap")
         kept = self.backdrops
         missing = [(b, band) for b, band in bands if (b.key, band.bounds) not in kept]
+        if missing and len(kept) + len(missing) > BACKDROP_LIMIT:
+            # cleared before drawing, not after: this figure's other bands, found kept a
+            # moment ago, would be gone when pasted (a KeyError)
+            kept.clear()
+            missing = bands
         if missing:       # drawn alone, on a cleared canvas, then kept as pixels
             shown = {id(self.figure.patch), *(id(a) for b, _band in missing for a in b.artists)}
             renderer.clear()
             with _hidden(a for a in _parts(self.figure) if id(a) not in shown):
                 self.figure.draw(renderer)
-            if len(kept) + len(missing) > BACKDROP_LIMIT:
-                kept.clear()
             for b, band in missing:
                 kept[b.key, band.bounds] = renderer.copy_from_bbox(band)
         for b, band in bands:
