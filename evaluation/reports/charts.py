@@ -108,6 +108,7 @@ def render_many(composed: ComposedResults, name: str, fmts) -> dict[str, bytes]:
     from evaluation.reports import raster  # matplotlib: only where charts are drawn
 
     use_cjk_font()
+    raster.install()
     figure = draw(composed, name)
     files = {}
     for fmt in fmts:
