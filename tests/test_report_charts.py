@@ -285,6 +285,25 @@ def test_a_forked_chart_worker_opens_fonts_of_its_own():
         assert pool.submit(_fonts_held_after_fork).result() == [0, 0, 0]
 
 
+def test_svg_outlines_kept_across_files_write_the_same_file(monkeypatch):
+    """SVG text is written as glyph outlines, each loaded from the font once per process
+    (raster._glyphs_with_font): a page drawn after others, from kept outlines, is byte for
+    byte the file matplotlib writes loading every outline."""
+    from matplotlib.textpath import TextToPath
+
+    from evaluation.reports import raster
+
+    composed = sample_composed(agencies=90, judges=5, indicators=10)
+    use_cjk_font()
+    charts.render(composed, "ranking-0", "svg")              # outlines kept from this page
+    assert raster._GLYPH_PATHS
+    kept = charts.render(composed, "breakdown-1", "svg")
+    monkeypatch.setattr(raster, "install", lambda: None)
+    monkeypatch.setattr(TextToPath, "get_glyphs_with_font", raster._plain_glyphs_with_font)
+    plain = charts.render(composed, "breakdown-1", "svg")
+    assert kept == plain and b"<use " in kept and b"<text" not in kept
+
+
 def test_backdrops_must_cover_the_figure():
     from evaluation.reports import raster
 

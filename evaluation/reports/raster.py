@@ -186,6 +186,9 @@ def _text_layout(text: Text, renderer):
     return bbox.frozen(), list(lines), corner     # callers get their own copies
 
 
+_plain_glyphs_with_font = TextToPath.get_glyphs_with_font
+
+
 def _glyphs_with_font(self, font, s, glyph_map=None, return_new_glyphs_only=False, *,
                       features=None, language=None):
     """TextToPath.get_glyphs_with_font (SVG text as outlines), each glyph's outline loaded
