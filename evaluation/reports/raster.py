@@ -53,6 +53,8 @@ _GLYPHS: dict[tuple, tuple] = {}
 _METRICS: dict[tuple, tuple] = {}
 _FONTS: dict[int, object] = {}     # FontProperties' hash: its FT2Font (as findfont finds it)
 _GLYPH_PATHS: dict[str, tuple] = {}  # an SVG glyph's name (face, glyph): its outline
+_SVG_LAYOUTS: dict[tuple, tuple] = {}  # (face, string): its glyphs, unhinted (TextToPath)
+_SVG_METRICS: dict[tuple, tuple] = {}  # (string, FontProperties' hash): its extent in an SVG
 
 
 def _forget_fonts() -> None:
@@ -66,6 +68,7 @@ def _forget_fonts() -> None:
     _FONTS.clear()
     _LAYOUTS.clear()
     _GLYPHS.clear()
+    _SVG_LAYOUTS.clear()
 
 
 os.register_at_fork(after_in_child=_forget_fonts)
@@ -199,18 +202,39 @@ def _glyphs_with_font(self, font, s, glyph_map=None, return_new_glyphs_only=Fals
     if glyph_map is None:
         glyph_map = {}
     glyph_map_new = {} if return_new_glyphs_only else glyph_map
-    glyphs = []
-    for item in font._layout(s, LoadFlags.NO_HINTING, features=features, language=language):
-        name = self._get_glyph_repr(item.ft_object, item.glyph_index)
-        glyphs.append((name, item.x, item.y, 1.0))
+    key = (font, s, features, language)
+    items = _SVG_LAYOUTS.get(key)
+    if items is None:     # a page's row names are drawn again on its other page
+        items = tuple((self._get_glyph_repr(item.ft_object, item.glyph_index), item.x, item.y,
+                       item.ft_object, item.glyph_index)
+                      for item in font._layout(s, LoadFlags.NO_HINTING, features=features,
+                                               language=language))
+        _remember(_SVG_LAYOUTS, key, items)
+    for name, _x, _y, face, glyph in items:
         if name not in glyph_map:
             outline = _GLYPH_PATHS.get(name)
             if outline is None:
-                item.ft_object.load_glyph(item.glyph_index, flags=LoadFlags.NO_HINTING)
-                outline = item.ft_object.get_path()
+                face.load_glyph(glyph, flags=LoadFlags.NO_HINTING)
+                outline = face.get_path()
                 _remember(_GLYPH_PATHS, name, outline)
             glyph_map_new[name] = outline
-    return glyphs, glyph_map_new, []
+    return [(name, x, y, 1.0) for name, x, y, _face, _glyph in items], glyph_map_new, []
+
+
+_plain_svg_extent = TextToPath.get_text_width_height_descent
+
+
+def _svg_extent(self, s, prop, ismath):
+    """TextToPath.get_text_width_height_descent (what an SVG measures a text by), kept by
+    string and font properties (their hash holds the size) when plain text."""
+    if ismath:
+        return _plain_svg_extent(self, s, prop, ismath)
+    key = (s, hash(prop))
+    found = _SVG_METRICS.get(key)
+    if found is None:
+        found = _plain_svg_extent(self, s, prop, ismath)
+        _remember(_SVG_METRICS, key, found)
+    return found
 
 
 def install() -> None:
@@ -218,6 +242,7 @@ def install() -> None:
     (idempotent; other renderers' drawings are not affected)."""
     Text._get_layout = _text_layout
     TextToPath.get_glyphs_with_font = _glyphs_with_font
+    TextToPath.get_text_width_height_descent = _svg_extent
 
 
 def _remember(cache: dict, key, value) -> None:
