@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import multiprocessing
 import os
 import re
 import secrets
 import threading
 import time
+import traceback
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC, datetime
@@ -30,6 +32,7 @@ WORKER_NICENESS = 10  # the worker (and the chart processes it starts) yields to
 _JOB_ID = re.compile(r"[0-9a-f]{32}")
 _pool: ProcessPoolExecutor | None = None
 _pool_lock = threading.Lock()
+log = logging.getLogger(__name__)
 
 
 def _executor() -> ProcessPoolExecutor:
@@ -136,10 +139,17 @@ def run_in_worker(function, *args) -> Future:
 
 
 def _record_crash(path: Path, future: Future) -> None:
-    """In the server: a worker that died mid-job must not leave the job 'running'."""
-    error = future.exception()
-    if error is not None:
-        update_job(path, status="failed", error=type(error).__name__)
+    """In the server: a job that raised, or whose worker died, must not stay 'running', and
+    must say why: its exception and the worker's traceback (carried over by the pool as the
+    exception's cause) are logged and kept in the job's state."""
+    error = None if future.cancelled() else future.exception()
+    if future.cancelled() or error is not None:
+        detail = "cancelled" if error is None else \
+            "".join(traceback.format_exception(error)).strip()
+        log.error("job %s failed: %s", path.stem, detail)
+        update_job(path, status="failed",
+                   error=type(error).__name__ if error is not None else "CancelledError",
+                   message=str(error or "")[:500], traceback=detail[-8000:])
 
 
 def run_job(path_text: str, kind: str, payload_text: str) -> None:

@@ -209,3 +209,136 @@ def _figure_with_title(title: str):
     figure = charts._figure(3, 1)
     figure.suptitle(title)
     return figure
+
+
+def test_agency_charts_drawn_over_kept_backdrops_are_savefig_pixel_for_pixel():
+    """Many agencies in a row, as an export draws them: the axes, grid and tick labels of a
+    chart are drawn once per key and pasted (raster.Backdrop), the rest drawn over them; every
+    PNG is still what savefig draws of the same chart built anew."""
+    from evaluation.reports import raster
+
+    composed = sample_composed(agencies=40, judges=9, indicators=10)
+    use_cjk_font()
+    charts._KEPT_FIGURES.clear()
+    agencies = [a.agency for a in composed.result.agencies[:12]]
+    for kind in ("radar", "marks", "trend"):
+        for agency in agencies:
+            name = f"{kind}-{agency}"
+            fast = charts.render(composed, name, "png")
+            kept = dict(charts._KEPT_FIGURES)
+            charts._KEPT_FIGURES.clear()
+            expected = _pixels(_savefig_png(charts.draw(composed, name)))
+            charts._KEPT_FIGURES.clear()
+            charts._KEPT_FIGURES.update(kept)
+            assert (_pixels(fast) == expected).all(), name
+        figure = next(f for key, f in charts._KEPT_FIGURES.items() if key[0] == kind)
+        drawn = len(agencies) * len(getattr(figure, raster.BACKDROPS))
+        assert 0 < len(figure.canvas.backdrops) < drawn     # some drawn, most pasted
+
+
+def test_a_full_backdrop_store_is_emptied_without_losing_a_chart(monkeypatch):
+    """A canvas keeps at most BACKDROP_LIMIT backdrops; when a chart's new bands would
+    overflow it, it is emptied before the chart is drawn, so the chart's other bands (kept a
+    moment ago) are drawn again, not looked for and missed."""
+    from evaluation.reports import raster
+
+    monkeypatch.setattr(raster, "BACKDROP_LIMIT", 3)
+    composed = sample_composed(agencies=12, judges=9, indicators=10)
+    use_cjk_font()
+    charts._KEPT_FIGURES.clear()
+    for agency in composed.result.agencies:
+        name = f"marks-{agency.agency}"
+        fast = charts.render(composed, name, "png")
+        kept = dict(charts._KEPT_FIGURES)
+        for figure in kept.values():
+            size = len(figure.canvas.backdrops)
+            assert size <= max(3, len(getattr(figure, raster.BACKDROPS)))
+        charts._KEPT_FIGURES.clear()
+        expected = _pixels(_savefig_png(charts.draw(composed, name)))
+        charts._KEPT_FIGURES.clear()
+        charts._KEPT_FIGURES.update(kept)
+        assert (_pixels(fast) == expected).all(), name
+
+
+def _fonts_held_after_fork() -> list[int]:
+    from evaluation.reports import raster
+
+    return [len(raster._FONTS), len(raster._LAYOUTS), len(raster._GLYPHS)]
+
+
+def test_a_forked_chart_worker_opens_fonts_of_its_own():
+    """The chart pool's workers are forked from a process that may have drawn charts (the
+    job worker draws ahead): FreeType faces read their font file through a descriptor whose
+    offset a forked child shares with its parent and siblings, so workers drawing at once
+    with inherited faces read each other's bytes ("FT_Load_Glyph ... broken file", an export
+    that failed now and then). A forked process starts with no face of its parent's."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from evaluation.reports import raster
+
+    composed = sample_composed(agencies=2, judges=5, indicators=10)
+    use_cjk_font()
+    charts.render_many(composed, "ranking-0", ("png",))
+    assert raster._FONTS and raster._LAYOUTS and raster._GLYPHS     # this process has some
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as pool:
+        assert pool.submit(_fonts_held_after_fork).result() == [0, 0, 0]
+
+
+def test_svg_outlines_kept_across_files_write_the_same_file(monkeypatch):
+    """SVG text is written as glyph outlines, each loaded from the font once per process
+    (raster._glyphs_with_font): a page drawn after others, from kept outlines, is byte for
+    byte the file matplotlib writes loading every outline."""
+    from matplotlib.textpath import TextToPath
+
+    from evaluation.reports import raster
+
+    composed = sample_composed(agencies=90, judges=5, indicators=10)
+    use_cjk_font()
+    charts.render(composed, "ranking-0", "svg")              # outlines kept from this page
+    assert raster._GLYPH_PATHS
+    kept = charts.render(composed, "breakdown-1", "svg")
+    monkeypatch.setattr(raster, "install", lambda: None)
+    monkeypatch.setattr(TextToPath, "get_glyphs_with_font", raster._plain_glyphs_with_font)
+    plain = charts.render(composed, "breakdown-1", "svg")
+    assert kept == plain and b"<use " in kept and b"<text" not in kept
+
+
+def test_backdrops_must_cover_the_figure():
+    from evaluation.reports import raster
+
+    use_cjk_font()
+    figure = charts._figure(3, 2)
+    axes = figure.add_subplot()
+    setattr(figure, raster.BACKDROPS, [raster.Backdrop("top", (axes.patch,), 0.5, 1.0)])
+    with pytest.raises(ValueError, match="cover"):
+        raster.png(figure, charts.DPI)
+
+
+def test_marks_limits_are_few_and_hold_every_mark():
+    """The marks chart's limits lie a mark beyond multiples of 5 (one backdrop per limits,
+    so a few hundred for 1,600 panels), around every mark given."""
+    from evaluation.reports.panels import agency_panels
+
+    composed = sample_composed(agencies=8, judges=9, indicators=10)
+    for agency in composed.result.agencies:
+        figure = charts.draw(composed, f"marks-{agency.agency}")
+        for axes, panel in zip(figure.axes, agency_panels(agency), strict=True):
+            low, high = axes.get_xlim()
+            marks = [float(m) for _, m in panel.result.given() if m is not None]
+            assert (low + 1) % 5 == 0 and (high - 1) % 5 == 0
+            assert low < min(marks) and max(marks) < high and high - low <= max(
+                marks) - min(marks) + 12
+
+
+@pytest.mark.parametrize("size", [(1, 1), (3, 7), (638, 880)])
+def test_png_rows_are_the_rgb_of_each_pixel(size):
+    import numpy as np
+
+    from evaluation.reports import raster
+
+    height, width = size
+    rgba = np.random.default_rng(7).integers(0, 256, (height, width, 4), np.uint8)
+    rows = raster._rgb_rows(rgba, height, width)
+    assert (rows[:, 0] == 0).all()
+    assert (rows[:, 1:].reshape(height, width, 3) == rgba[..., :3]).all()

@@ -75,12 +75,14 @@ def test_workbook_export_is_built_in_the_worker_and_downloaded(setup, tmp_path):
     assert totals == [agency.total for agency in composed.result.agencies]
 
 
-def test_chart_export_fills_the_cache_the_pages_show(setup):
+def test_chart_export_fills_the_cache_the_pages_show(setup, tmp_path):
     web, campaign, composed = setup
     base = f"/admin/campaigns/{campaign.id}/reports"
     assert 'id="charts-missing"' in web.client.get(base).get_data(as_text=True)
     job_url = export(web, campaign, "charts")
-    assert finished(web, job_url)["status"] == "done"
+    job_id = job_url.rsplit("/", 1)[1]
+    assert finished(web, job_url)["status"] == "done", \
+        report_jobs.export_job(tmp_path, campaign.id, job_id)
     archive = web.client.get(job_url + "/download")
     assert archive.status_code == 200 and archive.data[:2] == b"PK"
     page = web.client.get(base).get_data(as_text=True)

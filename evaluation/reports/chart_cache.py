@@ -114,7 +114,7 @@ def _render_in_pool(folder: Path, composed: ComposedResults, missing: list, work
                     done: int, total: int, progress: Progress | None) -> None:
     # Chunks: each task carries a few charts, so the pool's overhead stays small; the
     # composed results travel once per worker process (the initializer), not per chart.
-    named = _by_name(missing)
+    named = _paired(_by_name(missing))
     size = max(1, min(16, len(named) // (workers * 4)))
     chunks = [named[i:i + size] for i in range(0, len(named), size)]
     with ProcessPoolExecutor(max_workers=workers, mp_context=_context(),
@@ -124,6 +124,17 @@ def _render_in_pool(folder: Path, composed: ComposedResults, missing: list, work
             done += future.result()
             if progress:
                 progress(done, total)
+
+
+def _paired(named: list) -> list:
+    """A page's ranking and breakdown charts next to each other, so in one chunk (one
+    process): they name the same 40 agencies, whose row names are then measured and laid out
+    once for both (the caches of raster.py are per process); agency charts after them."""
+    def page(item):
+        kind, number = item[0].split("-")
+        return (0, int(number), kind != "ranking") if kind in ("ranking", "breakdown") \
+            else (1, 0, False)
+    return sorted(named, key=page)      # stable: agency charts keep their order
 
 
 def _context():

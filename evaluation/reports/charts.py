@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 import math
 import re
+from itertools import pairwise
 
 from evaluation.reports.fonts import use_cjk_font
 from evaluation.reports.panels import agency_panels
@@ -30,6 +31,7 @@ NAME = re.compile(r"(ranking|breakdown)-(\d{1,4})|(radar|marks|trend)-(\d{1,12})
 GRADE_COLOURS = ["#2e7d32", "#1f6fb4", "#e0a100", "#c62828"]
 STAGE_COLOURS = ["#4e79a7", "#59a14f", "#f28e2b", "#76b7b2", "#b07aa1", "#9c755f"]
 KEPT, DROPPED = "#1f6fb4", "#d62728"
+MARK_STEP = 5        # the marks chart's limits, see _panel_strip
 DPI = 110
 # A title at a fixed height: left to matplotlib, every draw measures all tick labels of the
 # axes to lift the title over any at the top (none of these charts has any there), ~15% of
@@ -106,6 +108,7 @@ def render_many(composed: ComposedResults, name: str, fmts) -> dict[str, bytes]:
     from evaluation.reports import raster  # matplotlib: only where charts are drawn
 
     use_cjk_font()
+    raster.install()
     figure = draw(composed, name)
     files = {}
     for fmt in fmts:
@@ -152,10 +155,11 @@ _KEPT_FIGURES: dict[tuple, object] = {}
 FIXED_GID = "kept-artist"    # a data artist of a kept figure refilled, not removed
 
 
-def _refilled(key: tuple, build):
+def _refilled(key: tuple, build, relim: bool = False):
     """(figure, True) built by `build()` the first time; then (the same figure, False) with
     every data artist removed (but those with the gid FIXED_GID, which the chart refills) and
-    the data limits reset, ready to draw the next agency."""
+    the data limits reset if `relim` (a chart that sets its limits by hand need not),
+    ready to draw the next agency."""
     figure = _KEPT_FIGURES.get(key)
     if figure is None:
         figure = _KEPT_FIGURES[key] = build()
@@ -164,8 +168,18 @@ def _refilled(key: tuple, build):
         for artist in [*axes.lines, *axes.collections, *axes.patches, *axes.texts]:
             if artist.get_gid() != FIXED_GID:
                 artist.remove()
-        axes.relim()
+        if relim:
+            axes.relim()
     return figure, False
+
+
+def _backdrops(figure, *backdrops: tuple) -> None:
+    """Name the parts of a kept figure that the next agency's chart draws alike, as
+    (key: what they depend on, artists[, band low, high]): drawn once per key and pasted
+    (raster.Backdrop); savefig ignores them and draws everything."""
+    from evaluation.reports.raster import BACKDROPS, Backdrop
+
+    setattr(figure, BACKDROPS, [Backdrop(*backdrop) for backdrop in backdrops])
 
 
 def _grade_colour(composed: ComposedResults, grade: str | None) -> str:
@@ -299,17 +313,26 @@ def radar_chart(composed: ComposedResults, agency):
         axes.text(0.5, 0.5, "\n".join(lines), ha="center", va="center", fontsize=11)
         axes.set_title(title, fontsize=11, y=FIXED)
         return figure
-    figure, _new = _refilled(("radar", len(scores)), lambda: _radar_figure(len(scores)))
+    figure, _new = _refilled(("radar", len(scores)), lambda: _radar_figure(len(scores)),
+                             relim=True)
     axes = figure.axes[0]
     angles = _radar_angles(len(scores))
     shares = [float(s.score / s.max_points * 100) if s.max_points else 0.0 for s in scores]
     axes.plot(angles + angles[:1], shares + shares[:1], color=KEPT, linewidth=2)
     axes.fill(angles + angles[:1], shares + shares[:1], color=KEPT, alpha=0.25)
-    axes.set_xticklabels([f"{s.name}\n{s.score:f}/{_points(s.max_points)}" for s in scores],
-                         fontsize=8)
+    for label, s in zip(radar_labels(figure), scores, strict=True):
+        label.set_text(f"{s.name}\n{s.score:f}/{_points(s.max_points)}")
     # a figure title above the labels: the axes title sits where the top label is drawn
     figure.suptitle(title, fontsize=11, y=0.98)
+    # the grid, rings and their labels: under the data (set_axisbelow), the same for
+    # every agency with this many indicators
+    _backdrops(figure, (("radar", len(scores)), (axes.patch, axes.xaxis, axes.yaxis)))
     return figure
+
+
+def radar_labels(figure) -> list:
+    """The radar's indicator names and scores, one per spoke (tests read them)."""
+    return [t for t in figure.axes[0].texts if t.get_gid() == FIXED_GID]
 
 
 def _radar_angles(count: int) -> list[float]:
@@ -318,15 +341,25 @@ def _radar_angles(count: int) -> list[float]:
 
 def _radar_figure(count: int):
     """The radar's axes, grid, rings and their labels: the same for every agency with
-    `count` first-level indicators, so set once (setting ticks builds Tick objects)."""
+    `count` first-level indicators, so set once (setting ticks builds Tick objects).
+    The spokes' labels (an agency's scores) are texts where the empty tick labels are,
+    so the axis draws the same for every agency."""
     figure = _figure(5, 4.6)
     axes = figure.add_subplot(projection="polar")
     figure.subplots_adjust(left=0.12, right=0.88, top=0.76, bottom=0.08)
+    axes.set_axisbelow(True)       # grid under the data: one backdrop for every agency
     axes.set_xticks(_radar_angles(count), [""] * count, fontsize=8)
     axes.tick_params(axis="x", pad=8)
     axes.set_ylim(0, 100)
     axes.set_yticks([20, 40, 60, 80, 100], ["20%", "40%", "60%", "80%", "100%"], fontsize=7)
     _no_axis_labels(axes.xaxis, axes.yaxis)
+    axes.xaxis._update_ticks()     # places each tick's label (a ThetaTick pads it outwards)
+    for tick in axes.xaxis.get_major_ticks()[:count]:
+        place = tick.label1
+        axes.text(*place.get_position(), "", transform=place.get_transform(),
+                  ha=place.get_horizontalalignment(), va=place.get_verticalalignment(),
+                  rotation=place.get_rotation(), rotation_mode=place.get_rotation_mode(),
+                  fontproperties=place.get_fontproperties(), gid=FIXED_GID)
     return figure
 
 
@@ -354,25 +387,39 @@ def marks_chart(composed: ComposedResults, agency):
     figure, _new = _refilled(("marks", len(panels)), lambda: _marks_figure(len(panels)))
     for axes, panel in zip(figure.axes, panels, strict=True):
         _panel_strip(composed, axes, panel)
-    figure.suptitle(f"{name} 评委打分（红色 × 为去掉的最高分、最低分）", fontsize=11)
+    # the agency's name a line of its own, as on its radar and trend: laid out once for all three
+    figure.suptitle(f"{name}\n评委打分（虚线为得分，红色 × 为去掉的最高分、最低分）", fontsize=11)
+    # each panel's axis, ticks and their labels (zorder 1.5, before its data), the same
+    # for every agency with the same limits (a multiple of MARK_STEP) and panel name: a
+    # band of the figure each, cut halfway between panels, where neither draws
+    boxes = [axes.get_position() for axes in figure.axes]
+    cuts = [1.0, *((upper.y0 + lower.y1) / 2 for upper, lower in pairwise(boxes)), 0.0]
+    _backdrops(figure, *(
+        (("marks", panel.label, axes.get_xlim(), axes.get_ylim()),
+         (axes.patch, axes.xaxis, axes.yaxis), low, high)
+        for axes, panel, (high, low) in zip(figure.axes, panels, pairwise(cuts), strict=True)))
     return figure
 
 
 def _marks_figure(count: int):
-    figure = _figure(8, 1.2 + 1.15 * count)
+    figure = _figure(8, 1.4 + 1.15 * count)
     figure.subplots(count, 1, squeeze=False)
     for axes in figure.axes:
         axes.tick_params(axis="x", labelsize=8)
         for side in ("top", "right", "left"):
             axes.spines[side].set_visible(False)
         _no_axis_labels(axes.xaxis, axes.yaxis)
-        # the marks of every agency in two collections made once per panel (a scatter call
-        # is a tenth of the chart's time): first, so drawn before the names at the same zorder
-        axes.scatter([], [], s=30, color=KEPT, alpha=0.7, zorder=3, label="计入",
-                     gid=FIXED_GID)
-        axes.scatter([], [], s=60, marker="x", color=DROPPED, linewidths=2, zorder=4,
-                     label="去掉", gid=FIXED_GID)
-    figure.subplots_adjust(left=0.2, right=0.97, top=1 - 0.55 / figure.get_figheight(),
+        # the marks of every agency as two lines of markers made once per panel and refilled
+        # (a scatter call is a tenth of the chart's time, and a scatter collection measures
+        # its marker's outline on every draw): first, so drawn before the names at a zorder
+        # (a filled disc: an edge of its own would double the alpha along it)
+        axes.plot([], [], linestyle="none", marker="o", markersize=math.sqrt(30) + 1.5,
+                  markeredgewidth=0, color=KEPT, alpha=0.7, zorder=3, label="计入",
+                  gid=FIXED_GID)
+        axes.plot([], [], linestyle="none", marker="x", markersize=math.sqrt(60),
+                  markeredgewidth=2, color=DROPPED, zorder=4, label="去掉", gid=FIXED_GID)
+        axes.axvline(0, color="#333333", linewidth=1, linestyle="--", gid=FIXED_GID)
+    figure.subplots_adjust(left=0.2, right=0.97, top=1 - 0.75 / figure.get_figheight(),
                            bottom=0.35 / figure.get_figheight() + 0.05, hspace=0.9)
     return figure
 
@@ -392,35 +439,34 @@ def _panel_strip(composed: ComposedResults, axes, panel) -> None:
         points.append((x, y, fate[judge], judge_name(composed, panel.stage, judge)))
     kept = [(x, y) for x, y, what, _ in points if what == "kept"]
     dropped = [(x, y, who) for x, y, what, who in points if what != "kept"]
-    kept_marks, dropped_marks = axes.collections[:2]
-    _refill(kept_marks, kept)
-    _refill(dropped_marks, [(x, y) for x, y, _ in dropped])
-    if dropped:     # inside the limits set below (annotation_clip: no need to check)
-        for x, y, who in dropped:
-            axes.annotate(f"{x:g} {who}", (x, y), xytext=(0, 7), textcoords="offset points",
-                          ha="center", fontsize=7, color=DROPPED, annotation_clip=False)
-    axes.axvline(float(result.base), color="#333333", linewidth=1, linestyle="--")
+    kept_marks, dropped_marks, base = axes.lines[:3]
+    kept_marks.set_data([x for x, _ in kept], [y for _, y in kept])
+    dropped_marks.set_data([x for x, *_ in dropped], [y for _, y, _ in dropped])
+    # The mark left of the point, the judge right of it: two texts, each drawn often (a
+    # mark, a name), not one new string per agency (laying out a new string is the
+    # costliest part of a chart). All inside the limits set below: no clip check.
+    for x, y, who in dropped:
+        for text, dx, side in ((f"{x:g}", -1.5, "right"), (who, 1.5, "left")):
+            axes.annotate(text, (x, y), xytext=(dx, 7), textcoords="offset points", ha=side,
+                          fontsize=7, color=DROPPED, annotation_clip=False)
+    base.set_xdata([float(result.base)] * 2)      # the panel's score, dashed
     values = [float(m) for _, m in result.given() if m is not None] or [0.0]
-    spread = max(values) - min(values)
-    pad = max(1.0, spread * 0.12)
-    axes.set_xlim(min(values) - pad, max(values) + pad)
+    # limits a mark beyond multiples of MARK_STEP: 84-101 for marks of 86.5-100, so a few
+    # hundred different axes for 1,600 panels, each drawn once (a backdrop)
+    axes.set_xlim(math.floor(min(values) / MARK_STEP) * MARK_STEP - 1,
+                  math.ceil(max(values) / MARK_STEP) * MARK_STEP + 1)
     axes.set_ylim(-0.8, 0.8 + 0.35 * max(seen.values(), default=1))
     if [t.get_text() for t in axes.get_yticklabels()] != [panel.label]:
         axes.set_yticks([0], [panel.label], fontsize=9)
     recused = len(result.recused)
-    axes.set_title(f"{result.count} 个计入" + (f"，{recused} 人回避" if recused else "") +
-                   f"　得分 {result.value:f}（虚线）", fontsize=8, loc="right", y=FIXED)
+    axes.set_title(f"{result.count} 个计入" + (f"，{recused} 人回避" if recused else ""),
+                   fontsize=8, loc="left", y=FIXED)
+    axes.set_title(f"得分 {result.value:f}", fontsize=8, loc="right", y=FIXED)
 
-
-def _refill(collection, points: list[tuple[float, float]]) -> None:
-    import numpy as np
-
-    collection.set_offsets(points or np.empty((0, 2)))
-    collection.set_visible(bool(points))
 
 
 def trend_chart(composed: ComposedResults, agency):
-    figure, _new = _refilled(("trend",), _trend_figure)
+    figure, _new = _refilled(("trend",), _trend_figure, relim=True)
     axes = figure.axes[0]
     points = [(p.year, p.total, p.rank, p.grade)
               for p in composed.history.get(agency.agency, ())]
@@ -439,16 +485,20 @@ def trend_chart(composed: ComposedResults, agency):
         axes.set_xticks(years, [f"{year}年" for year in years], fontsize=8)
     low = min(totals)
     axes.set_ylim(max(0.0, math.floor(low / 10) * 10 - 10), 105)
-    axes.set_title(f"{composed.agencies[agency.agency].name} 历年得分", fontsize=11, y=FIXED)
+    axes.set_title(f"{composed.agencies[agency.agency].name}\n历年得分", fontsize=11, y=FIXED)
+    # the grid, ticks and their labels: drawn before the line (zorder 1.5 < 2), the same
+    # for every agency with these years and limits (the lower limit is a multiple of 10)
+    _backdrops(figure, (("trend", tuple(years), axes.get_xlim(), axes.get_ylim()),
+                        (axes.patch, axes.xaxis, axes.yaxis)))
     return figure
 
 
 def _trend_figure():
-    figure = _figure(6, 3.4)
+    figure = _figure(6, 3.6)
     axes = figure.add_subplot()
     axes.set_ylabel("总分")
     axes.margins(x=0.12)
     axes.grid(alpha=0.3)
     _no_axis_labels(axes.xaxis)
-    figure.subplots_adjust(left=0.12, right=0.95, top=0.86, bottom=0.12)
+    figure.subplots_adjust(left=0.12, right=0.95, top=1 - 0.6 / 3.6, bottom=0.11)
     return figure
