@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from flask import current_app
 
-from evaluation.db_writes import sqlite_writer
 from evaluation.extensions import socketio
 from live import increments, snapshot
 from live.identity import CHIEF, DIRECTOR, OVERLAY
@@ -43,19 +42,14 @@ def publish(db, live) -> None:
 
 
 _pending: set[int] = set()  # sessions with a publish scheduled but not yet started
-# Before building a publish, yield to the hub this many times. gevent runs what became ready
-# in that order (FIFO callbacks): the publish greenlet, spawned inside the handler, is ready
-# before the judge's ack is queued, and would otherwise run first, holding the ack behind
-# 1,000 viewers' snapshots. One yield puts it behind the writer that sends the ack (queued
-# meanwhile); the second is a margin for one more hop. A timed sleep (2 ms, before
-# 2026-11-28) did the same but added 2.7 ms (p50) to 5.7 ms (p90) to every fan-out.
-ACK_FIRST_YIELDS = 2
-# ...unless another write is under way (SQLite's writer lock is taken: a burst, a panel at
-# the bell, tablets reconnecting): then the publish waits this long, so that what is being
-# committed rides on it; a publish costs ~40 ms of CPU for 1,000 viewers. Without this wait,
-# 10 judges at once cost ~25% more server CPU per mark (bench/live_bench.py --wave 10,
-# 2026-11-28); a lone mark, the common case, is published at once.
-BURST_WAIT_SECONDS = 0.002
+# Before building a publish, wait this long: gevent runs greenlets in the order they became
+# ready, and the publish greenlet (spawned inside the handler) would otherwise run before the
+# writer that sends the judge's ack, holding the ack behind 1,000 viewers' snapshots. Two
+# hub yields instead (tried 2026-11-28) publish ~2 ms sooner on the server's clock but not
+# measurably end to end, and in paired soaks the feed polls' p99 then grew over the show
+# (10 minutes: 18.6 -> 58.3 ms with the yields, 29.1 -> 32.0 ms with this wait; BENCHMARKS
+# notes, session 5).
+ACK_FIRST_SECONDS = 0.002
 
 
 def publish_after_ack(session_id: int) -> None:
@@ -80,10 +74,7 @@ def publish_after_ack(session_id: int) -> None:
 
 
 def _publish_pending(app, session_id: int) -> None:
-    for _ in range(ACK_FIRST_YIELDS):
-        socketio.sleep(0)
-    if sqlite_writer.locked():
-        socketio.sleep(BURST_WAIT_SECONDS)
+    socketio.sleep(ACK_FIRST_SECONDS)
     # From here on a new commit schedules a new publish: nothing committed goes unpublished.
     _pending.discard(session_id)
     _publish_now(app, session_id)
