@@ -177,3 +177,21 @@ def client(app):
 @pytest.fixture
 def web(client):
     return Browserless(client)
+
+
+@pytest.fixture
+def scratch_sqlite(tmp_path):
+    """An engine on a fresh SQLite file with one table of the caller's (`create` SQL), made
+    the way the application makes its engines; disposed after the test."""
+    engines = []
+
+    def make(filename: str, create: str):
+        engine = make_engine(f"sqlite:///{tmp_path / filename}")
+        with engine.begin() as connection:
+            connection.execute(text(create))
+        engines.append(engine)
+        return engine
+
+    yield make
+    for engine in engines:
+        engine.dispose()

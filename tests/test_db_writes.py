@@ -11,7 +11,6 @@ from sqlalchemy import text
 from sqlmodel import Session
 
 from evaluation import db_writes
-from evaluation.db import make_engine
 
 
 class CountingLock:
@@ -31,12 +30,9 @@ class CountingLock:
 
 
 @pytest.fixture
-def engine(tmp_path):
-    engine = make_engine(f"sqlite:///{tmp_path / 'writes.sqlite3'}")
-    with engine.begin() as connection:
-        connection.execute(text("CREATE TABLE item (id INTEGER PRIMARY KEY, n INTEGER UNIQUE)"))
-    yield engine
-    engine.dispose()
+def engine(scratch_sqlite):
+    return scratch_sqlite("writes.sqlite3",
+                          "CREATE TABLE item (id INTEGER PRIMARY KEY, n INTEGER UNIQUE)")
 
 
 def _queued(count: int) -> None:

@@ -18,12 +18,8 @@ PAGE = 4096
 
 
 @pytest.fixture
-def engine(tmp_path):
-    engine = make_engine(f"sqlite:///{tmp_path / 'wal.sqlite3'}")
-    with engine.begin() as connection:
-        connection.execute(text("CREATE TABLE blob (id INTEGER PRIMARY KEY, body BLOB)"))
-    yield engine
-    engine.dispose()
+def engine(scratch_sqlite):
+    return scratch_sqlite("wal.sqlite3", "CREATE TABLE blob (id INTEGER PRIMARY KEY, body BLOB)")
 
 
 def _insert(connection) -> None:
