@@ -7,6 +7,8 @@ their rooms: the picture is made and JSON-encoded once per change, not once per 
 
 from __future__ import annotations
 
+import threading
+
 from flask import current_app
 
 from evaluation.extensions import socketio
@@ -80,17 +82,38 @@ def _publish_pending(app, session_id: int) -> None:
     _publish_now(app, session_id)
 
 
+_in_order: dict[int, threading.Lock] = {}  # session id -> held from a publish's read to its emit
+
+
+def _in_revision_order(session_id: int) -> threading.Lock:
+    """One publish of a session at a time, from reading the revision to the last emit: a
+    publish that read an older revision can then never emit after one that read a newer
+    one (its greenlet may yield in between: a commit off the hub, the message queue). So
+    this process sends a session's snapshots in revision order; across workers the clients
+    still order them (they ignore a revision older than the one they show). Created on first
+    use, after gevent's monkey-patching, so it is a greenlet lock under `pingyi serve`."""
+    lock = _in_order.get(session_id)
+    if lock is None:
+        lock = _in_order.setdefault(session_id, threading.Lock())
+    return lock
+
+
 def _publish_now(app, session_id: int) -> None:
     from evaluation.db import get_session
     from evaluation.models import LiveSession
 
-    with app.app_context():
+    with app.app_context(), _in_revision_order(session_id):
         db = get_session()
         publish(db, db.get(LiveSession, session_id))
 
 
 def send_snapshot(db, live, role: str, sid: str) -> None:
-    socketio.emit("snapshot", snapshot.build(db, live, role), to=sid, namespace=NAMESPACE)
+    """One client's first picture. The client is already in its rooms, so a publish may
+    reach it meanwhile: the row is read again under the lock, so that this picture is never
+    older than one a publish already sent."""
+    with _in_revision_order(live.id):
+        db.refresh(live)
+        socketio.emit("snapshot", snapshot.build(db, live, role), to=sid, namespace=NAMESPACE)
 
 
 def release(seat_id: int) -> None:

@@ -35,16 +35,32 @@ class Watcher:
     def __init__(self, base: str, session: int, token: str, device: str | None = None):
         self.client = socketio.Client(reconnection=False)
         self.latest: dict | None = None
-        self.revisions: list[int] = []
+        self.revisions: list[int] = []  # in the order the server sent them
         self.changed = threading.Condition()
         self.client.on("snapshot", self._on_snapshot, namespace=NS)
+        self._record_wire_order()
         auth = {"session": session, "token": token, "device": device or token[:12]}
         self.client.connect(base, namespaces=[NS], auth=auth, transports=["websocket"],
                             wait_timeout=10)
 
+    def _record_wire_order(self) -> None:
+        """python-engineio's client runs each message's handler in a thread of its own, so
+        handlers may run out of the order the server sent; its read loop receives them in
+        order, one at a time: the revisions are noted there."""
+        receive = self.client.eio._receive_packet
+        prefix = f"2{NS},"  # a Socket.IO EVENT packet of this namespace
+
+        def noted(pkt):
+            if isinstance(pkt.data, str) and pkt.data.startswith(prefix):
+                name, *args = json.loads(pkt.data[len(prefix):])
+                if name == "snapshot":
+                    self.revisions.append(args[0]["revision"])
+            return receive(pkt)
+
+        self.client.eio._receive_packet = noted
+
     def _on_snapshot(self, picture):
         with self.changed:
-            self.revisions.append(picture["revision"])
             if self.latest is None or picture["revision"] > self.latest["revision"]:
                 self.latest = picture
             self.changed.notify_all()

@@ -3,21 +3,26 @@
 from __future__ import annotations
 
 import json
+import threading
 
 import factories as f
 import pytest
 from conftest import NS, command, snapshots, submit, to_scoring
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from evaluation.models import (
     AuditEvent,
     ConflictDeclaration,
     Judge,
     LiveSeat,
+    LiveSession,
     LiveSubmission,
     Role,
     Score,
 )
+from live import broadcast
+from live.identity import OVERLAY
+from live.operations import bump_revision
 
 
 def _count(db, model) -> int:
@@ -224,6 +229,51 @@ def test_revisions_only_grow(show):
     _all_mark(show, 0, {1: "80", 2: "81"})
     revisions = [picture["revision"] for picture in snapshots(overlay)]
     assert revisions == sorted(revisions) and len(set(revisions)) == len(revisions)
+
+
+def test_a_publish_never_sends_an_older_revision_after_a_newer_one(show, monkeypatch):
+    """Under gevent a publish's greenlet may yield between reading the revision and its last
+    emit (a commit off the hub, the message queue); a second publish that read a newer
+    revision meanwhile must not get its snapshot out first."""
+    sent, first_read, second_done = [], threading.Event(), threading.Event()
+
+    def publish(_db, live):  # stands in for what broadcast.publish does after the read
+        if not first_read.is_set():
+            first_read.set()
+            second_done.wait(timeout=0.5)  # the second publish overtakes here, if it can
+            sent.append(live.revision)
+        else:
+            sent.append(live.revision)
+            second_done.set()
+
+    monkeypatch.setattr(broadcast, "publish", publish)
+    first = threading.Thread(target=broadcast._publish_now, args=(show.app, show.live_id))
+    first.start()
+    assert first_read.wait(timeout=5)
+    with Session(show.app.extensions["pingyi_db"]) as other:  # a commit meanwhile
+        newer = bump_revision(other, show.live_id)
+        other.commit()
+    second = threading.Thread(target=broadcast._publish_now, args=(show.app, show.live_id))
+    second.start()
+    first.join(timeout=5)
+    second.join(timeout=5)
+    assert sent == [newer - 1, newer]
+
+
+def test_a_first_picture_is_never_older_than_the_session_row(show, monkeypatch):
+    """A client joins its rooms before its first picture is sent: a publish may reach it in
+    between, so that picture is read afresh, not from the row the handler read earlier."""
+    engine, sent = show.app.extensions["pingyi_db"], []
+    monkeypatch.setattr(broadcast.socketio, "emit",
+                        lambda _event, picture, **_kw: sent.append(picture["revision"]))
+    with Session(engine) as db:
+        stale = db.get(LiveSession, show.live_id)
+        with Session(engine) as other:
+            newer = bump_revision(other, show.live_id)
+            other.commit()
+        with show.app.app_context():
+            broadcast.send_snapshot(db, stale, OVERLAY, "some-sid")
+    assert sent == [newer]
 
 
 def test_no_going_back_after_the_reveal(show):
