@@ -104,6 +104,7 @@ def test_one_agency_from_waiting_to_done_over_real_websockets(demo_instance):
             want = rule.apply([(seat, mark) for seat, mark in marks.items()])
             assert done["current"]["result"]["value"] == f"{want.value:.2f}"
             assert done["leaderboard"][0]["value"] == f"{want.value:.2f}"
+            assert done["revision"] in overlay.revisions  # what the wire order is made of
             assert overlay.revisions == sorted(overlay.revisions)
         finally:
             for watcher in (director, overlay, *judges.values()):
