@@ -241,7 +241,7 @@ def _campaign(session, org, title, groups, indicators, judges, rng) -> Campaign:
             )
             for a, p in zip(agencies, order, strict=True)
         )
-    _indicators(session, campaign, indicators)
+    add_indicator_tree(session, campaign, indicators)
     by_name = {a.name: a.id for agencies in groups.values() for a in agencies}
     session.add_all(
         Judge(
@@ -281,7 +281,7 @@ def _stages(session: Session, campaign: Campaign) -> None:
     session.flush()
 
 
-def _indicators(session: Session, campaign: Campaign, tree) -> None:
+def add_indicator_tree(session: Session, campaign: Campaign, tree) -> None:
     for position, (code, name, points, kind, children) in enumerate(tree):
         parent = Indicator(
             campaign_id=campaign.id,

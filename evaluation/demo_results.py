@@ -1,6 +1,8 @@
 """Demo: the city's earlier campaigns (the programme runs since 2018), each with raw marks and
 a published results version composed, certified and published through the results services,
-so the history pages and trends have real data behind them."""
+so the history pages and trends have real data behind them. The field inspectors marked each
+indicator of the city's tree, so every agency's radar and result sheet has first-level
+indicator scores."""
 
 from __future__ import annotations
 
@@ -10,12 +12,15 @@ from decimal import Decimal
 
 from sqlmodel import Session, select
 
+from evaluation import demo_data as data
 from evaluation.clock import LOCAL_TZ
 from evaluation.models import (
     Agency,
     Campaign,
     CampaignAgency,
     CampaignStatus,
+    Indicator,
+    IndicatorKind,
     Judge,
     Organization,
     Score,
@@ -64,10 +69,11 @@ def load_past_results(session: Session, city: Organization, groups: dict[str, li
         stages = {s.kind: s for s in session.exec(
             select(Stage).where(Stage.campaign_id == campaign.id))}
         judges = _judges(session, campaign)
+        leaves = _leaves(session, campaign)
         for agency_id in list(quality):
             quality[agency_id] = min(max(quality[agency_id] + rng.uniform(-2, 3.5), 65), 97)
             _marks(session, stages, agency_id, quality[agency_id], judges, composer, inspector,
-                   rng, year)
+                   rng, year, leaves)
         session.commit()
         _past_policy(session, campaign, composer)
         _publish(session, campaign, year, composer, certifier, contact)
@@ -87,8 +93,18 @@ def _campaign(session, city, year, groups) -> Campaign:
     for group, members in groups.items():
         session.add_all(CampaignAgency(campaign_id=campaign.id, agency_id=a.id, group_name=group,
                                        position=i) for i, a in enumerate(members))
-    session.flush()
+    from evaluation.demo import add_indicator_tree
+
+    add_indicator_tree(session, campaign, data.CITY_INDICATORS)
     return campaign
+
+
+def _leaves(session, campaign) -> list[Indicator]:
+    """The leaves an inspector marks: every indicator under a normal first-level one."""
+    indicators = session.exec(select(Indicator).where(Indicator.campaign_id == campaign.id)
+                              .order_by(Indicator.id)).all()
+    normal = {i.id for i in indicators if i.parent_id is None and i.kind == IndicatorKind.NORMAL}
+    return [i for i in indicators if i.parent_id in normal]
 
 
 def _judges(session, campaign) -> list[Judge]:
@@ -98,19 +114,47 @@ def _judges(session, campaign) -> list[Judge]:
     return judges
 
 
-def _marks(session, stages, agency_id, level, judges, composer, inspector, rng, year):
-    def score(kind, value, *, judge=None, reviewer=None, n=0):
+def _marks(session, stages, agency_id, level, judges, composer, inspector, rng, year, leaves):
+    def score(kind, value, *, judge=None, reviewer=None, n=0, indicator=None):
         session.add(Score(
-            stage_id=stages[kind].id, agency_id=agency_id, value=_mark(value),
+            stage_id=stages[kind].id, agency_id=agency_id, value=value,
             judge_id=judge.id if judge else None, reviewer_id=reviewer.id if reviewer else None,
+            indicator_id=indicator.id if indicator else None,
             client_request_id=f"demo-{year}-{agency_id}-{kind.value}-{n}",
         ))
 
     # Self-assessments run high; field visits and the stage are stricter.
-    score(StageKind.SELF_ASSESSMENT, level + rng.uniform(0, 5), reviewer=composer)
-    score(StageKind.FIELD_INSPECTION, level + rng.uniform(-4, 3), reviewer=inspector)
+    score(StageKind.SELF_ASSESSMENT, _mark(level + rng.uniform(0, 5)), reviewer=composer)
+    inspection = _mark(level + rng.uniform(-4, 3))
+    # The inspector's sheet adds up to that mark (so the published figures are those of a
+    # single total), spread over the indicators as unevenly as an agency's work is.
+    sheet = _sheet(inspection, leaves, random.Random(f"{year}:{agency_id}"))
+    for leaf, value in zip(leaves, sheet, strict=True):
+        score(StageKind.FIELD_INSPECTION, value, reviewer=inspector, n=leaf.code,
+              indicator=leaf)
     for n, judge in enumerate(judges):
-        score(StageKind.ONSITE_REVIEW, level + rng.gauss(0, 3.5), judge=judge, n=n)
+        score(StageKind.ONSITE_REVIEW, _mark(level + rng.gauss(0, 3.5)), judge=judge, n=n)
+
+
+def _sheet(total: Decimal, leaves: list[Indicator], rng: random.Random) -> list[Decimal]:
+    """Half-point marks, each within its indicator's maximum, adding up to `total` (at most
+    the leaves' maximum): the share `total` is of that maximum, moved up or down per
+    first-level indicator and a little per leaf, then the remainder given back half a point
+    at a time."""
+    ceiling = sum(leaf.max_points for leaf in leaves)
+    share = total / ceiling
+    lean = {leaf.parent_id: Decimal(str(round(rng.uniform(-0.12, 0.12), 3))) for leaf in leaves}
+    marks = []
+    for leaf in leaves:
+        wobble = lean[leaf.parent_id] + Decimal(str(round(rng.uniform(-0.04, 0.04), 3)))
+        value = leaf.max_points * min(max(share + wobble, Decimal(0)), Decimal(1))
+        marks.append((value * 2).to_integral_value() / 2)
+    step = HALF if sum(marks) < total else -HALF
+    while sum(marks) != total:
+        for i, leaf in enumerate(leaves):
+            if sum(marks) != total and Decimal(0) <= marks[i] + step <= leaf.max_points:
+                marks[i] += step
+    return [mark.quantize(Decimal("0.01")) for mark in marks]
 
 
 def _past_policy(session, campaign, composer) -> None:

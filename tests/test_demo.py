@@ -192,6 +192,32 @@ def test_demo_has_published_results_since_2018(db, tmp_path):
     assert verify_bundle(tmp_path / "bundle") == []
 
 
+def test_demo_published_results_have_every_agencys_indicator_scores_and_scorers(db):
+    """The organizer's reports of the last published campaign: every radar has its
+    first-level indicators (from the inspector's per-indicator sheet, adding up to the
+    inspection mark), and a reviewer's mark carries the reviewer's name, not a user key."""
+    from evaluation.reports.panels import agency_panels
+    from evaluation.reports.texts import judge_name
+    from evaluation.services.report_jobs import composed_results
+
+    campaign = max((c for c in db.exec(select(Campaign)).all() if c.year < 2024),
+                   key=lambda c: c.year)
+    composed = composed_results(db, campaign)
+    assert composed.status == "published" and set(composed.indicator_scores) == set(
+        composed.agencies)
+    for agency in composed.result.agencies:
+        scores = composed.indicator_scores[agency.agency]
+        assert [s.name for s in scores] == ["组织领导", "制度建设", "普法实效", "法治文化建设",
+                                            "社会评价"]
+        assert sum(s.score for s in scores) == agency.stages["field_inspection"].value
+    names = {judge_name(composed, panel.stage, judge)
+             for agency in composed.result.agencies for panel in agency_panels(agency)
+             for judge, _mark in panel.result.given()}
+    inspector = db.exec(select(User).where(User.username == "inspector")).one()
+    assert inspector.display_name in names
+    assert not [name for name in names if name.startswith("U")]
+
+
 def test_demo_peer_review_has_complete_late_and_flagged_reviewers(db):
     from evaluation.demo_peer_review import LATE, REOPENED
     from evaluation.services.peer_review import peer_stage

@@ -331,6 +331,27 @@ def test_marks_limits_are_few_and_hold_every_mark():
                 marks) - min(marks) + 12
 
 
+@pytest.mark.parametrize("marks", [["100"], ["95", "95", "95"], ["0"]])
+def test_marks_axis_is_at_least_a_step_wide(marks):
+    """Marks all on one multiple of 5 (a lone 100 by the organizer) once gave an axis of
+    99-101 ticked in quarters; it spans a step, within the scale."""
+    from decimal import Decimal
+
+    from evaluation.reports.panels import AgencyPanel
+    from scoring import PanelRule
+
+    use_cjk_font()
+    composed = sample_composed(agencies=2, judges=9, indicators=4)
+    result = PanelRule(drop_high=0, drop_low=0).apply(
+        [(judge, Decimal(mark)) for judge, mark in enumerate(marks, start=1)])
+    figure = charts._marks_figure(1)
+    charts._panel_strip(composed, figure.axes[0], AgencyPanel("onsite_review", None, result))
+    low, high = figure.axes[0].get_xlim()
+    value = float(marks[0])
+    assert high - low == charts.MARK_STEP + 2 and low < value < high
+    assert high == max(value, charts.MARK_STEP) + 1
+
+
 @pytest.mark.parametrize("size", [(1, 1), (3, 7), (638, 880)])
 def test_png_rows_are_the_rgb_of_each_pixel(size):
     import numpy as np

@@ -452,9 +452,14 @@ def _panel_strip(composed: ComposedResults, axes, panel) -> None:
     base.set_xdata([float(result.base)] * 2)      # the panel's score, dashed
     values = [float(m) for _, m in result.given() if m is not None] or [0.0]
     # limits a mark beyond multiples of MARK_STEP: 84-101 for marks of 86.5-100, so a few
-    # hundred different axes for 1,600 panels, each drawn once (a backdrop)
-    axes.set_xlim(math.floor(min(values) / MARK_STEP) * MARK_STEP - 1,
-                  math.ceil(max(values) / MARK_STEP) * MARK_STEP + 1)
+    # hundred different axes for 1,600 panels, each drawn once (a backdrop); at least one
+    # step wide: marks all on one multiple (a lone 100) get 94-101, not 99-101 in quarters,
+    # and a lone 0 gets -1-6 (no negative marks)
+    low = math.floor(min(values) / MARK_STEP) * MARK_STEP
+    high = math.ceil(max(values) / MARK_STEP) * MARK_STEP
+    if high - low < MARK_STEP:
+        low, high = (high - MARK_STEP, high) if high >= MARK_STEP else (low, low + MARK_STEP)
+    axes.set_xlim(low - 1, high + 1)
     axes.set_ylim(-0.8, 0.8 + 0.35 * max(seen.values(), default=1))
     if [t.get_text() for t in axes.get_yticklabels()] != [panel.label]:
         axes.set_yticks([0], [panel.label], fontsize=9)

@@ -132,9 +132,12 @@ def grade_names(policy: ScoringPolicy) -> list[str]:
 
 
 def judge_name(composed: ComposedResults, stage_code: str, judge) -> str:
-    """A panel member's name; in peer review the raters are agencies."""
+    """A panel member's name; in peer review the raters are agencies, and an organizer's or
+    inspector's mark is keyed "U<user id>" (its name in `composed.reviewers`)."""
     if isinstance(dict(composed.policy.stage_rules).get(stage_code), PeerReview):
         agency = composed.agencies.get(judge)
         return agency.name if agency else str(judge)
     info = composed.judges.get(judge)
-    return info.name if info else str(judge)
+    if info is not None:
+        return info.name
+    return composed.reviewers.get(judge, str(judge))
