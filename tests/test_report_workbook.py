@@ -94,6 +94,27 @@ def test_summary_is_formatted_for_print(book):
     assert all(str(ref).startswith(f"{grade_letter}3:") for ref in rules.values())
 
 
+def test_each_sheet_prints_its_table_and_the_whole_title(book):
+    """Seen in LibreOffice: a narrow sheet's title (评委打分: five columns) was cut off at its
+    merged cell, and gridlines ran on over empty columns beside the table."""
+    from openpyxl.utils import get_column_letter
+
+    from evaluation.reports.texts import display_width
+    from evaluation.reports.xlsx import TITLE_HEIGHT
+
+    for sheet in book.worksheets:
+        header = [cell.value for cell in sheet[2] if cell.value is not None]
+        last = get_column_letter(max(len(header), 1))
+        assert sheet.print_area == f"'{sheet.title}'!$A$1:${last}${sheet.max_row}"
+        title = sheet["A1"]
+        assert title.alignment.wrap_text
+        room = sum(sheet.column_dimensions[get_column_letter(i)].width
+                   for i in range(1, len(header) + 1))
+        if display_width(title.value) * 1.4 > room:       # 14-point characters
+            assert sheet.row_dimensions[1].height >= 2 * TITLE_HEIGHT, sheet.title
+    assert book["评委打分"].row_dimensions[1].height >= 2 * TITLE_HEIGHT
+
+
 def test_onsite_sheet_has_each_judge_group(composed, book):
     rows = body(book["现场评议"])
     for row, agency in zip(rows, composed.result.agencies, strict=True):

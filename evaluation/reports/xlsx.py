@@ -29,6 +29,8 @@ GRID = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
 MAX_WIDTH = 48
 PAPER_A4 = "9"  # ECMA-376 paper size code
 LINE_HEIGHT = 15  # points, one line of 11-point text
+TITLE_HEIGHT = 20  # points, one line of the 14-point bold title
+TITLE_SCALE = 14 / 11 * 1.1  # the title's characters against a column width's (11-point)
 # Grade colours (Excel's own "good / neutral / bad" palette): fill, font
 GRADE_COLOURS = [("C6EFCE", "006100"), ("DDEBF7", "1F4E78"), ("FFF2CC", "7F6000"),
                  ("FFC7CE", "9C0006")]
@@ -85,7 +87,8 @@ class Styles:
             "dropped": dict(number_format=SCORE, font=Font(strike=True, color="C00000")),
             "recused": dict(font=Font(color="7F7F7F")),
             "header": dict(border=GRID, font=header, fill=grey, alignment=center),
-            "title": dict(font=Font(bold=True, size=14)),
+            "title": dict(font=Font(bold=True, size=14),
+                          alignment=Alignment(wrap_text=True, vertical="center")),
             "note": dict(font=Font(italic=True, color="595959")),
             "label": dict(border=GRID, font=header, fill=grey,
                           alignment=Alignment(vertical="top")),
@@ -124,7 +127,10 @@ def _measure(table: Table) -> dict[int, float]:
 
 def _row_heights(table: Table, widths: dict[int, float]) -> dict[int, float]:
     """Wrapped cells need taller rows: LibreOffice does not grow a row by itself."""
-    heights = {2: LINE_HEIGHT * 2}
+    # A title wider than its table wraps in its merged cell (LibreOffice clips the rest).
+    title_lines = math.ceil(display_width(table.title) * TITLE_SCALE / max(sum(
+        widths.get(index, 8) for index in range(1, max(len(table.header), 1) + 1)), 1))
+    heights = {1: TITLE_HEIGHT * max(title_lines, 1), 2: LINE_HEIGHT * 2}
     for number, row in enumerate(table.rows, start=3):
         lines = max((math.ceil(display_width(_shown(value)) / max(widths[index] - 2, 1))
                      for index, value in enumerate(row, start=1)
@@ -146,6 +152,9 @@ def write_table(workbook, table: Table, styles_of: dict) -> None:
         sheet.row_dimensions[number].height = height
     sheet.freeze_panes = f"{get_column_letter(table.freeze_columns + 1)}3"
     _page_setup(sheet, table, columns)
+    # the table only: gridlines are printed over the print area, which would otherwise
+    # run on to the columns the title spills over
+    sheet.print_area = f"A1:{get_column_letter(columns)}{len(table.rows) + 2}"
     sheet.append([styles.cell(sheet, table.title, "title")])
     sheet.append([styles.cell(sheet, text, "header") for text in table.header])
     cell = styles.cell
