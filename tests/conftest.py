@@ -163,6 +163,22 @@ def make_test_app(backend, directory: Path, **settings):
 
 
 @pytest.fixture
+def new_app(backend):
+    """Makes applications in one test, each on a fresh database (files under the directory
+    given), disposed after the test. On PostgreSQL each new one empties the same schema: use
+    them one after the other."""
+    made = []
+
+    def make(directory: Path, **settings):
+        made.append(make_test_app(backend, directory, **settings))
+        return made[-1]
+
+    yield make
+    for application in made:
+        application.extensions["pingyi_db"].dispose()
+
+
+@pytest.fixture
 def app(backend, tmp_path):
     application = make_test_app(backend, tmp_path)
     yield application

@@ -12,7 +12,6 @@ import json
 import re
 
 import pytest
-from conftest import make_test_app
 from sqlmodel import Session, select
 from test_ballots import ballot_url, cast, open_review, shown_token
 from webclient import Browserless, csrf_token
@@ -95,25 +94,22 @@ class Posts:
                 self.seen.append(environ.get(ballot_lane.ANSWERED))
 
 
-def twice(backend, tmp_path, scenario, **settings):
+def twice(new_app, tmp_path, scenario, **settings):
     """`scenario(app, web, world, db) -> [responses]` through Flask alone, then with the lane:
     ({"answers", "rows", "lane"} of each)."""
     runs = []
     for lane in (False, True):
         directory = tmp_path / ("lane" if lane else "flask")
         directory.mkdir()
-        app = make_test_app(backend, directory, BALLOT_LANE=lane, **settings)
-        try:
-            with Session(app.extensions["pingyi_db"], expire_on_commit=False) as db:
-                world, posts = open_review(app, db), Posts(app)
-                responses = scenario(app, Browserless(app.test_client()), world, db)
-                runs.append({
-                    "answers": [_answer(r) for r in responses],
-                    "rows": _stored(db),
-                    "lane": posts.seen,
-                })
-        finally:
-            app.extensions["pingyi_db"].dispose()
+        app = new_app(directory, BALLOT_LANE=lane, **settings)
+        with Session(app.extensions["pingyi_db"], expire_on_commit=False) as db:
+            world, posts = open_review(app, db), Posts(app)
+            responses = scenario(app, Browserless(app.test_client()), world, db)
+            runs.append({
+                "answers": [_answer(r) for r in responses],
+                "rows": _stored(db),
+                "lane": posts.seen,
+            })
     flask, lane = runs
     assert set(flask["lane"]) <= {"flask", None}  # the lane was off: Flask answered all
     assert lane["answers"] == flask["answers"]
@@ -126,8 +122,8 @@ def _post(web, world, data: dict, **kwargs):
     return web.client.post(url, data={"shown": shown_token(web.client, url), **data}, **kwargs)
 
 
-def test_a_valid_ballot_is_answered_by_the_lane_as_flask_answers_it(backend, tmp_path):
-    flask, lane = twice(backend, tmp_path, lambda app, web, world, db: [
+def test_a_valid_ballot_is_answered_by_the_lane_as_flask_answers_it(new_app, tmp_path):
+    flask, lane = twice(new_app, tmp_path, lambda app, web, world, db: [
         cast(web, world, world["codes"][0]),
         cast(web, world, world["codes"][1], wait=False),  # quarantined: stored too
     ])
@@ -141,19 +137,19 @@ def test_a_valid_ballot_is_answered_by_the_lane_as_flask_answers_it(backend, tmp
     assert headers["Vary"] == "Cookie" and "Set-Cookie" not in headers
 
 
-def test_a_duplicate_is_refused_by_flask_after_the_lane_tried(backend, tmp_path):
+def test_a_duplicate_is_refused_by_flask_after_the_lane_tried(new_app, tmp_path):
     def scenario(app, web, world, db):
         code = world["codes"][0]
         return [cast(web, world, code), cast(web, world, code, "dissatisfied")]
 
-    flask, lane = twice(backend, tmp_path, scenario)
+    flask, lane = twice(new_app, tmp_path, scenario)
     assert lane["lane"] == ["lane", "flask: refused"]
     assert [a["status"] for a in lane["answers"]] == [303, 409]
     assert len(lane["rows"][0]) == 1 and len(lane["rows"][1]) == 1
 
 
 @pytest.mark.parametrize("token", ["forged", "other session", "missing"])
-def test_a_bad_csrf_token_is_left_to_flask_wtf(backend, tmp_path, token):
+def test_a_bad_csrf_token_is_left_to_flask_wtf(new_app, tmp_path, token):
     def scenario(app, web, world, db):
         data = {"code": world["codes"][0], "level": "satisfied"}
         if token == "forged":
@@ -162,7 +158,7 @@ def test_a_bad_csrf_token_is_left_to_flask_wtf(backend, tmp_path, token):
             data["csrf_token"] = csrf_token(app.test_client())
         return [_post(web, world, data)]
 
-    flask, lane = twice(backend, tmp_path, scenario)
+    flask, lane = twice(new_app, tmp_path, scenario)
     assert lane["lane"] == ["flask"]
     assert lane["answers"][0]["status"] == 400 and lane["rows"] == ([], [])
 
@@ -176,7 +172,7 @@ def test_a_bad_csrf_token_is_left_to_flask_wtf(backend, tmp_path, token):
     ],
 )
 def test_over_https_the_referrer_is_checked_as_flask_wtf_does(
-    backend, tmp_path, referrer, answered_by, status
+    new_app, tmp_path, referrer, answered_by, status
 ):
     def scenario(app, web, world, db):
         url, https = ballot_url(world), {"base_url": "https://localhost"}
@@ -186,7 +182,7 @@ def test_over_https_the_referrer_is_checked_as_flask_wtf_does(
         headers = {"Referer": referrer} if referrer else {}
         return [web.client.post(url, data=data, headers=headers, **https)]
 
-    flask, lane = twice(backend, tmp_path, scenario)
+    flask, lane = twice(new_app, tmp_path, scenario)
     assert lane["lane"] == [answered_by]
     assert lane["answers"][0]["status"] == status
     if status == 303:
@@ -195,20 +191,20 @@ def test_over_https_the_referrer_is_checked_as_flask_wtf_does(
 
 
 @pytest.mark.parametrize("level", ["", "excellent"])
-def test_a_missing_or_bad_field_is_worded_by_flask(backend, tmp_path, level):
-    flask, lane = twice(backend, tmp_path, lambda app, web, world, db: [
+def test_a_missing_or_bad_field_is_worded_by_flask(new_app, tmp_path, level):
+    flask, lane = twice(new_app, tmp_path, lambda app, web, world, db: [
         cast(web, world, world["codes"][0], level)
     ])
     assert lane["lane"] == ["flask: refused"]
     assert lane["answers"][0]["status"] == 400 and lane["rows"] == ([], [])
 
 
-def test_over_the_limit_flask_answers_429_and_no_hit_is_counted_twice(backend, tmp_path):
+def test_over_the_limit_flask_answers_429_and_no_hit_is_counted_twice(new_app, tmp_path):
     def scenario(app, web, world, db):
         app.config["BALLOT_LIMIT_PER_IDENTITY"] = "3 per minute"
         return [cast(web, world, world["codes"][0]) for _ in range(5)]
 
-    flask, lane = twice(backend, tmp_path, scenario)
+    flask, lane = twice(new_app, tmp_path, scenario)
     # Counted twice, the third attempt would already be over the limit.
     assert [a["status"] for a in lane["answers"]] == [303, 409, 409, 429, 429]
     assert lane["lane"] == ["lane", "flask: refused", "flask: refused", "flask: limited",
@@ -216,7 +212,7 @@ def test_over_the_limit_flask_answers_429_and_no_hit_is_counted_twice(backend, t
     assert ("Retry-After", "") not in lane["answers"][3]["headers"]
 
 
-def test_a_closed_stage_and_a_revoked_code_are_refused_by_flask(backend, tmp_path):
+def test_a_closed_stage_and_a_revoked_code_are_refused_by_flask(new_app, tmp_path):
     def scenario(app, web, world, db):
         with app.test_request_context():
             vote_codes.revoke_batch(db, world["stage"], 1, "organizer")
@@ -225,23 +221,23 @@ def test_a_closed_stage_and_a_revoked_code_are_refused_by_flask(backend, tmp_pat
             ballot_setup.close_voting(db, world["stage"])
         return [revoked, cast(web, world, world["codes"][1])]
 
-    flask, lane = twice(backend, tmp_path, scenario)
+    flask, lane = twice(new_app, tmp_path, scenario)
     assert [a["status"] for a in lane["answers"]] == [400, 409]
     assert lane["lane"] == ["flask: refused"] * 2 and lane["rows"] == ([], [])
 
 
-def test_an_oversize_body_is_left_to_flask(backend, tmp_path):
+def test_an_oversize_body_is_left_to_flask(new_app, tmp_path):
     def scenario(app, web, world, db):
         padding = "x" * app.config["MAX_CONTENT_LENGTH"]
         return [_post(web, world, {"code": world["codes"][0], "level": "satisfied",
                                    "csrf_token": csrf_token(web.client), "pad": padding})]
 
-    flask, lane = twice(backend, tmp_path, scenario, MAX_CONTENT_LENGTH=4096)
+    flask, lane = twice(new_app, tmp_path, scenario, MAX_CONTENT_LENGTH=4096)
     assert lane["lane"] == ["flask"]
     assert lane["answers"][0]["status"] == 413 and lane["rows"] == ([], [])
 
 
-def test_other_requests_go_to_flask_untouched(backend, tmp_path):
+def test_other_requests_go_to_flask_untouched(new_app, tmp_path):
     def scenario(app, web, world, db):
         url = ballot_url(world)
         campaign, agency = world["campaign"].id, world["agencies"][0].id
@@ -254,24 +250,24 @@ def test_other_requests_go_to_flask_untouched(backend, tmp_path):
             web.client.post(f"{url}/sms", data={**data, "phone": "13800000000"}),
         ]
 
-    flask, lane = twice(backend, tmp_path, scenario)
+    flask, lane = twice(new_app, tmp_path, scenario)
     # The query string: Flask decides (here: another agency's page refused the ballot).
     assert lane["lane"] == [None, None, None]
 
 
-def test_a_logged_in_voter_goes_through_flask(backend, tmp_path):
+def test_a_logged_in_voter_goes_through_flask(new_app, tmp_path):
     def scenario(app, web, world, db):
         assert web.login(world["organizer"].username).status_code == 302
         return [cast(web, world, world["codes"][0])]
 
-    flask, lane = twice(backend, tmp_path, scenario)
+    flask, lane = twice(new_app, tmp_path, scenario)
     assert lane["lane"] == [None, "flask"]  # the login, the ballot
     assert lane["answers"][0]["status"] == 303
     assert ("Cache-Control", "no-store") in lane["answers"][0]["headers"]
 
 
 def test_an_unexpected_error_in_the_lane_is_flasks_500_and_not_retried(
-    backend, tmp_path, monkeypatch
+    new_app, tmp_path, monkeypatch
 ):
     calls = []
 
@@ -280,7 +276,7 @@ def test_an_unexpected_error_in_the_lane_is_flasks_500_and_not_retried(
         raise RuntimeError("disk gone")
 
     monkeypatch.setattr(ballot_service, "store_ballot", broken)
-    flask, lane = twice(backend, tmp_path, lambda app, web, world, db: [
+    flask, lane = twice(new_app, tmp_path, lambda app, web, world, db: [
         cast(web, world, world["codes"][0])
     ])
     assert lane["lane"] == ["flask: failed"]
@@ -296,19 +292,16 @@ def test_an_unreviewed_hook_turns_the_lane_off(app, web, db):
     assert posts.seen == ["flask"] and ran
 
 
-def test_the_lane_sits_inside_proxy_fix(backend, tmp_path):
+def test_the_lane_sits_inside_proxy_fix(new_app, tmp_path):
     """Behind the proxy, the lane sees the client's address: the network screening counts."""
-    app = make_test_app(backend, tmp_path, PROXY_FIX=True)
-    try:
-        assert isinstance(app.wsgi_app.app, ballot_lane.BallotLane)  # ProxyFix(lane)
-        with Session(app.extensions["pingyi_db"], expire_on_commit=False) as db:
-            world, posts = open_review(app, db), Posts(app)
-            web = Browserless(app.test_client())
-            url = ballot_url(world)
-            data = {"code": world["codes"][0], "level": "satisfied",
-                    "shown": shown_token(web.client, url)}
-            response = web.post(url, data, headers={"X-Forwarded-For": "203.0.113.9"})
-            assert response.status_code == 303 and posts.seen == ["lane"]
-            assert db.exec(select(Ballot.network)).one() == "203.0.113.0/24"
-    finally:
-        app.extensions["pingyi_db"].dispose()
+    app = new_app(tmp_path, PROXY_FIX=True)
+    assert isinstance(app.wsgi_app.app, ballot_lane.BallotLane)  # ProxyFix(lane)
+    with Session(app.extensions["pingyi_db"], expire_on_commit=False) as db:
+        world, posts = open_review(app, db), Posts(app)
+        web = Browserless(app.test_client())
+        url = ballot_url(world)
+        data = {"code": world["codes"][0], "level": "satisfied",
+                "shown": shown_token(web.client, url)}
+        response = web.post(url, data, headers={"X-Forwarded-For": "203.0.113.9"})
+        assert response.status_code == 303 and posts.seen == ["lane"]
+        assert db.exec(select(Ballot.network)).one() == "203.0.113.0/24"
