@@ -225,7 +225,7 @@ def _small_form_body(environ, config) -> bytes | None:
     """The body of an urlencoded form within every size limit Flask applies, read whole;
     None (nothing read) for anything else: Flask answers it (413 for too large)."""
     mimetype, _options = parse_options_header(environ.get("CONTENT_TYPE", ""))
-    if mimetype != FORM:
+    if mimetype.lower() != FORM:  # as werkzeug's Request.mimetype
         return None
     try:
         length = int(environ.get("CONTENT_LENGTH", ""))
