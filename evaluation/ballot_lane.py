@@ -172,7 +172,7 @@ class BallotLane:
         config = self.app.config
         return bool(
             self._hooks_checked
-            and config.get("BALLOT_LANE", True)
+            and config["BALLOT_LANE"]
             and config.get("WTF_CSRF_ENABLED", True)
             and config.get("WTF_CSRF_CHECK_DEFAULT", True)
             and "POST" in config.get("WTF_CSRF_METHODS", ())
