@@ -137,27 +137,27 @@ class BallotLane:
             return None
         environ["wsgi.input"] = io.BytesIO(body)  # Flask reads it again if it answers
         post = BallotPost(
-            _parse_form(body, environ, app.config),
+            _parse_form(body, app.config),
             parse_cookie(environ.get("HTTP_COOKIE", ""), cls=ImmutableMultiDict),
             environ.get("REMOTE_ADDR"),
             environ,
         )
         with app.app_context():
-            if not self._admitted(post):
-                return None
-            breach = public_ballots.count_limits(post, ENDPOINT)
-            environ[public_ballots.LIMITS_COUNTED] = (ENDPOINT, breach)
-            if breach is not None:
-                environ[ANSWERED] = "flask: limited"
-                return None
             try:
+                if not self._admitted(post):
+                    return None
+                breach = public_ballots.count_limits(post, ENDPOINT)
+                environ[public_ballots.LIMITS_COUNTED] = (ENDPOINT, breach)
+                if breach is not None:
+                    environ[ANSWERED] = "flask: limited"
+                    return None
                 with acting_as("anonymous"):  # as name_the_actor names an anonymous voter
                     public_ballots.store_cast(post, campaign_id, agency_id)
             except (BallotRefused, HTTPException):
                 environ[ANSWERED] = "flask: refused"  # nothing stored: Flask words it
                 return None
-            except Exception as failed:  # noqa: BLE001 - Flask's view raises it again
-                environ[public_ballots.LANE_FAILED] = failed
+            except Exception as failed:  # noqa: BLE001 - e.g. the limits' storage is down
+                environ[public_ballots.LANE_FAILED] = failed  # Flask's view raises it again
                 environ[ANSWERED] = "flask: failed"
                 return None
         environ[ANSWERED] = "lane"
@@ -241,7 +241,7 @@ def _small_form_body(environ, config) -> bytes | None:
     return body
 
 
-def _parse_form(body: bytes, environ, config) -> ImmutableMultiDict:
+def _parse_form(body: bytes, config) -> ImmutableMultiDict:
     """Werkzeug's own form parser, with Flask's limits: the form Flask's request.form is."""
     parser = FormDataParser(
         max_form_memory_size=config.get("MAX_FORM_MEMORY_SIZE"),
