@@ -1,7 +1,8 @@
 """Public ballots per second (社会评议): pingyi against a no-op Flask endpoint, same serving.
 
-    python bench/ballots_bench.py [--voters 2500] [--per-voter 5] [--connections 32]
-                                  [--rounds 3] [--rate R] [--quick] [--json PATH]
+    python bench/ballots_bench.py [--voters 3500] [--per-voter 5] [--connections 32]
+                                  [--rounds 3] [--rate R] [--sweep 100,250,500] [--quick]
+                                  [--json PATH]
 
 Two servers, each in its own subprocess on loopback, measured in the same run by the same
 client (this process, asyncio, raw HTTP/1.1 keep-alive; the servers never share its CPU time
@@ -28,6 +29,9 @@ Phases, servers taking turns (order rotating) so the noise of the shared machine
 * paced: an open loop at `--rate` ballots/s (default: 1,000/s, or 70% of pingyi's saturation
   rate when that is lower), `--paced-seconds` per turn; latency counts from the moment each
   request was due (no coordinated omission): p50 / p99 at the same offered load.
+* sweep (extra information, not a target): the same open loop at each `--sweep` rate
+  (default 100, 250, 500/s), servers taking turns, after the CPU and the targets' paced
+  phase are measured; the p99 ratio printed per rate, the targets' rate among them.
 Then the integrity checks on pingyi: 25 resends of one acknowledged ballot (409 until the
 per-code limit answers 429), and the stored ballots counted in the database (= the 303s).
 
@@ -389,15 +393,65 @@ async def run(options, work: Path) -> dict:
             contender.tally.cpu_s = contender.server.cpu_seconds() - cpu0[contender.name]
             if contender.profiler:
                 contender.profiler.stop()
+        rest = rest[options.rounds * per_turn:]
+        sweep = await rate_sweep(options, contenders, rest)
         resend = await integrity_checks(port, sat_chunks[0][0])
         rss = pingyi.server.rss_mb()
     finally:
         for contender in contenders:
             contender.server.stop()
     stored = stored_ballots(instance, setup["campaign"])
-    return {"pingyi": pingyi.tally, "noop": noop.tally, "rate": rate, "resend": resend,
+    return {"pingyi": pingyi.tally, "noop": noop.tally, "rate": rate, "sweep": sweep,
+            "resend": resend,
             "stored": stored, "rss_mb": rss, "voters": len(voters),
-            "acked": pingyi.tally.statuses[303] + warm.statuses[303]}
+            "acked": pingyi.tally.statuses[303] + warm.statuses[303]
+            + sum(tallies["pingyi"].statuses[303] for tallies in sweep.values())}
+
+
+async def rate_sweep(options, contenders: list, requests: list[bytes]) -> dict:
+    """{rate: {server name: Tally}}: paced turns at each sweep rate (servers alternating,
+    `--sweep-rounds` turns each), on requests not sent before."""
+    rates = [float(rate) for rate in options.sweep.split(",") if rate.strip()]
+    needed = sum(int(rate * options.paced_seconds) for rate in rates) * options.sweep_rounds
+    if len(requests) < needed:
+        raise SystemExit(f"not enough ballots for the rate sweep: {len(requests)} left, "
+                         f"{needed} needed (raise --voters)")
+    found: dict = {}
+    for rate in rates:
+        print(f"[{time.strftime('%H:%M:%S')}] sweep: {options.sweep_rounds} turns of "
+              f"{options.paced_seconds} s at {rate:.0f} ballots/s", flush=True)
+        found[rate] = {contender.name: Tally() for contender in contenders}
+        per_turn = int(rate * options.paced_seconds)
+        for turn in range(options.sweep_rounds):
+            chunk, requests = requests[:per_turn], requests[per_turn:]
+            for contender in contenders[turn % 2:] + contenders[:turn % 2]:
+                await paced(contender.server.port, chunk, rate, options.connections * 4,
+                            found[rate][contender.name])
+    return found
+
+
+def report_sweep(result: dict) -> list[dict]:
+    from summary import figure
+
+    p, n = result["pingyi"], result["noop"]
+    rows = {rate: (t["pingyi"].paced_ms, t["no-op flask"].paced_ms)
+            for rate, t in result["sweep"].items()}
+    rows[result["rate"]] = (p.paced_ms, n.paced_ms)  # the targets' paced phase
+    print("paced p99 by offered rate (the target is judged at the targets' rate only):")
+    print(f"{'ballots/s':>10}{'pingyi p50':>11}{'p99':>8}{'no-op p50':>10}{'p99':>8}"
+          f"{'p99 ratio':>10}")
+    figures = []
+    for rate in sorted(rows):
+        ours, theirs = rows[rate]
+        ratio = percentile(ours, 99) / percentile(theirs, 99)
+        mark = "  (targets' rate)" if rate == result["rate"] else ""
+        print(f"{rate:>10.0f}{percentile(ours, 50):>11.1f}{percentile(ours, 99):>8.1f}"
+              f"{percentile(theirs, 50):>10.1f}{percentile(theirs, 99):>8.1f}"
+              f"{ratio:>9.2f}x{mark}")
+        if rate != result["rate"]:
+            figures.append(figure(f"ballot p99 ratio to the no-op at {rate:.0f}/s (sweep)",
+                                     round(ratio, 2), "x"))
+    return figures
 
 
 def report(result: dict, options) -> list[dict]:
@@ -445,6 +499,7 @@ def report(result: dict, options) -> list[dict]:
           f"({rate_ratio:.2f}x)")
     print(f"target paced p99 <= 1.5x the no-op's: {'met' if checks['p99'] else 'MISSED'} "
           f"({p99_ratio:.2f}x)")
+    sweep_figures = report_sweep(result)
     return [
         figure("ballots/s (saturation)", round(p.rate), "/s", ">= 1000", checks["rate"]),
         figure("no-op Flask requests/s (baseline)", round(n.rate), "/s"),
@@ -462,12 +517,13 @@ def report(result: dict, options) -> list[dict]:
                checks["stored"], f"{acked} acknowledged"),
         figure("resent ballot: stored again", resend[303], "", "0, then 429",
                checks["resend"], f"answers {dict(resend)}"),
+        *sweep_figures,
     ]
 
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--voters", type=int, default=3000)
+    parser.add_argument("--voters", type=int, default=3500)
     parser.add_argument("--per-voter", type=int, default=5, help="agencies each voter rates")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--rounds", type=int, default=3, help="turns per phase per server")
@@ -475,8 +531,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--paced-seconds", type=float, default=2.0, help="seconds per turn")
     parser.add_argument("--rate", type=float, help="paced ballots/s (default: see above)")
     parser.add_argument("--warmup", type=int, default=300)
+    parser.add_argument("--sweep", default="100,250,500",
+                        help="extra paced rates, comma-separated ('' for none)")
+    parser.add_argument("--sweep-rounds", type=int, default=2, help="turns per sweep rate")
     parser.add_argument("--quick", action="store_true",
-                        help="1,000 voters (enough for 1,000/s paced), smaller turns")
+                        help="1,200 voters (enough for 1,000/s paced and the sweep), "
+                             "smaller turns, one sweep turn per rate")
     parser.add_argument("--profile", type=Path, metavar="DIR",
                         help="py-spy the servers' measured phases into DIR")
     parser.add_argument("--json", type=Path, metavar="PATH", help="write the figures as JSON")
@@ -485,7 +545,8 @@ def parse_args() -> argparse.Namespace:
     options = parser.parse_args()
     if options.quick:
         options.voters, options.sat_ballots, options.paced_seconds, options.warmup = (
-            1000, 500, 1.0, 100)
+            1200, 500, 1.0, 100)
+        options.sweep_rounds = 1
     return options
 
 

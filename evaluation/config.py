@@ -41,6 +41,9 @@ DEFAULTS: dict[str, object] = {
     "BALLOT_LIMIT_PER_IP": "60 per minute",
     "BALLOT_LIMIT_PER_DEVICE": "20 per minute",
     "BALLOT_LIMIT_PER_IDENTITY": "10 per minute",
+    # A plain ballot POST answered beside Flask's request cycle (evaluation/ballot_lane.py,
+    # the same checks); off: every ballot through Flask.
+    "BALLOT_LANE": True,
     # "console" logs the message (development); "package.module:Class" sends it.
     "SMS_SENDER": "console",
     # A gateway that has not answered after this long counts as failed (503, nothing stored).
@@ -89,7 +92,7 @@ _INT_KEYS = {
     "SMS_TIMEOUT_SECONDS",
 }
 _BOOL_KEYS = {"SESSION_COOKIE_SECURE", "RATELIMIT_ENABLED", "TESTING", "PROXY_FIX", "REQUIRE_2FA",
-              "PRERENDER_CHARTS", "COOKIE_HOST_PREFIX"}
+              "PRERENDER_CHARTS", "COOKIE_HOST_PREFIX", "BALLOT_LANE"}
 
 
 class ConfigError(RuntimeError):

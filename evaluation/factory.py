@@ -11,7 +11,17 @@ from pathlib import Path
 
 from flask import Flask
 
-from evaluation import audit, config, db, display, errors, i18n, security, security_log
+from evaluation import (
+    audit,
+    ballot_lane,
+    config,
+    db,
+    display,
+    errors,
+    i18n,
+    security,
+    security_log,
+)
 from evaluation.extensions import csrf, limiter, login_manager, socketio
 from evaluation.services import tokens
 from evaluation.url_converters import DatabaseIntegerConverter
@@ -53,6 +63,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from evaluation.views.public_ballots import skip_limiter_hooks
 
     skip_limiter_hooks(app)  # the ballot POSTs count their own limits
+    ballot_lane.install(app)  # before ProxyFix (security.init_app) wraps it
     errors.init_app(app)
     security.init_app(app)
     tokens.init_app(app)

@@ -10,6 +10,7 @@ switches it; every cookie pingyi sets goes through `cookie_name` / `cookie_secur
 from __future__ import annotations
 
 import hashlib
+from functools import lru_cache
 
 from flask import Flask, current_app, g, request
 from flask.sessions import SecureCookieSessionInterface
@@ -39,9 +40,10 @@ def host_prefix_on(config) -> bool:
     return is_production(config) if setting is None else bool(setting)
 
 
-def cookie_name(base: str) -> str:
-    """The name a cookie of ours has in this deployment (`__Host-` prefixed in production)."""
-    return HOST_PREFIX + base if host_prefix_on(current_app.config) else base
+def cookie_name(base: str, config=None) -> str:
+    """The name a cookie of ours has in this deployment (`__Host-` prefixed in production).
+    `config`: the application's (default: the current one's)."""
+    return HOST_PREFIX + base if host_prefix_on(config or current_app.config) else base
 
 
 def cookie_secure() -> bool:
@@ -89,19 +91,26 @@ class HttpsAwareSessionInterface(SecureCookieSessionInterface):
         return cached[1]
 
 
+@lru_cache(maxsize=8)
+def standard_headers(secure: bool, hsts_max_age) -> dict[str, str]:
+    """The headers every answer carries unless it set its own (read-only: shared): added by
+    `add_headers` to Flask's answers, by evaluation.ballot_lane to the 303 it makes itself.
+    `hsts_max_age`: the HSTS_MAX_AGE setting."""
+    headers = dict(HEADERS)
+    if secure and hsts_max_age:
+        headers["Strict-Transport-Security"] = f"max-age={int(hsts_max_age)}; includeSubDomains"
+    return headers
+
+
 def add_headers(response):
-    for name, value in HEADERS.items():
+    secure, hsts_max_age = request.is_secure, current_app.config.get("HSTS_MAX_AGE")
+    for name, value in standard_headers(secure, hsts_max_age).items():
         response.headers.setdefault(name, value)
     if request.query_string and "token" in request.args:  # most requests have no query
         # Live pages and feeds opened with ?token=… (OBS/vMix browser sources cannot send a
         # header): no Referer at all, so the token never reaches another request's headers,
         # not even our own static files' (same-origin would send the full URL).
         response.headers["Referrer-Policy"] = "no-referrer"
-    max_age = current_app.config.get("HSTS_MAX_AGE")
-    if request.is_secure and max_age:
-        response.headers.setdefault(
-            "Strict-Transport-Security", f"max-age={int(max_age)}; includeSubDomains"
-        )
     # Only a user this request already loaded (every page that renders the header does):
     # loading one here would cost static files a query, and could fail on an error page.
     user = g.get("_login_user")

@@ -145,20 +145,42 @@ def backend(request, tmp_path_factory):
     database.close()
 
 
-@pytest.fixture
-def app(backend, tmp_path):
-    application = create_app(
+def make_test_app(backend, directory: Path, **settings):
+    """An application on a fresh database of `backend` (files under `directory`)."""
+    return create_app(
         {
             "TESTING": True,
             "SECRET_KEY": "test-secret-key",
-            "DATABASE_URL": backend.fresh_url(tmp_path),
+            "DATABASE_URL": backend.fresh_url(directory),
             "SOCKETIO_ASYNC_MODE": "threading",
             "RATELIMIT_STORAGE_URI": "pingyi-memory://",
-        "LIVE_SWEEP_SECONDS": 0,
-            "FILES_FOLDER": str(tmp_path / "files"),
-            "PRERENDER_CHARTS": False,   # no chart worker per composed version
+            "LIVE_SWEEP_SECONDS": 0,
+            "FILES_FOLDER": str(directory / "files"),
+            "PRERENDER_CHARTS": False,  # no chart worker per composed version
+            **settings,
         }
     )
+
+
+@pytest.fixture
+def new_app(backend):
+    """Makes applications in one test, each on a fresh database (files under the directory
+    given), disposed after the test. On PostgreSQL each new one empties the same schema: use
+    them one after the other."""
+    made = []
+
+    def make(directory: Path, **settings):
+        made.append(make_test_app(backend, directory, **settings))
+        return made[-1]
+
+    yield make
+    for application in made:
+        application.extensions["pingyi_db"].dispose()
+
+
+@pytest.fixture
+def app(backend, tmp_path):
+    application = make_test_app(backend, tmp_path)
     yield application
     application.extensions["pingyi_db"].dispose()
 

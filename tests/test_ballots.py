@@ -27,6 +27,10 @@ from evaluation.services.ballot_results import counts_by_agency
 
 @pytest.fixture
 def review(app, db):
+    return open_review(app, db)
+
+
+def open_review(app, db) -> dict:
     """An open public review of two agencies, five vote codes (in clear, as printed)."""
     org = f.org(db, "甲市普法办")
     campaign = f.campaign(db, org)

@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 import secrets
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from functools import lru_cache, partial, wraps
 
 from flask import (
@@ -56,7 +58,7 @@ SHOWN_MAX_AGE_MS = 12 * 3600 * 1000
 
 
 def _device_key(req) -> str:
-    device = req.cookies.get(cookie_name(DEVICE_COOKIE))
+    device = req.cookies.get(cookie_name(DEVICE_COOKIE, current_app.config))
     return "device:" + (device or req.remote_addr or "")
 
 
@@ -92,27 +94,56 @@ _LAYERS = (
 )
 
 
-def _limited(view):
-    """The three layers, counted by Flask-Limiter's own strategy in the application's
+# The ballot lane (evaluation/ballot_lane.py) counts a ballot POST's limits before handing it
+# to Flask: it leaves the outcome here, so that no hit is counted twice.
+LIMITS_COUNTED = "pingyi.ballot_limits"
+LANE_FAILED = "pingyi.ballot_lane_failed"  # an unexpected error of the lane's attempt
+_NOT_COUNTED = object()
+
+
+@dataclass(frozen=True)
+class Breach:
+    message: Callable[[], str]  # in the voter's language: called in Flask's request
+    retry_after: int  # seconds
+
+
+def count_limits(req, endpoint: str) -> Breach | None:
+    """One hit on each layer, strictest first; the first breached layer stops the count.
+    `req`: the Flask request or the lane's `BallotPost` (form, cookies, remote_addr).
+
+    The three layers are counted by Flask-Limiter's own strategy in the application's
     rate-limit storage (in-process, or Redis with several workers), without its per-request
     machinery: resolving, filtering and re-sorting the route's limits and computing headers
-    for them cost a tenth of a ballot's CPU (bench/ballots_bench.py, 2026-11-28). A breach is
-    a 429 with its layer's message, a Retry-After header and a `rate_limited` line in the
-    security log."""
+    for them cost a tenth of a ballot's CPU (bench/ballots_bench.py, 2026-11-28)."""
+    ballot_trace.mark("pre")
+    if not limiter.enabled:
+        return None
+    strategy, config = limiter.limiter, current_app.config
+    for setting, key, message in _LAYERS:
+        identifiers = ("ballots", endpoint, key(req))
+        rate = _rate(config[setting])
+        if not strategy.hit(rate, *identifiers):
+            reset = strategy.get_window_stats(rate, *identifiers).reset_time
+            return Breach(message, max(1, math.ceil(reset - time.time())))
+    return None
+
+
+def _limited(view):
+    """A breach is a 429 with its layer's message, a Retry-After header and a `rate_limited`
+    line in the security log."""
 
     @wraps(view)
     def limited(*args, **kwargs):
-        ballot_trace.mark("pre")
         req = request._get_current_object()
-        if req.method == "POST" and limiter.enabled:
-            strategy, config, endpoint = limiter.limiter, current_app.config, req.endpoint
-            for setting, key, message in _LAYERS:
-                identifiers = ("ballots", endpoint, key(req))
-                rate = _rate(config[setting])
-                if not strategy.hit(rate, *identifiers):
-                    reset = strategy.get_window_stats(rate, *identifiers).reset_time
-                    g.ballot_retry_after = max(1, math.ceil(reset - time.time()))
-                    abort(429, description=message())
+        if req.method == "POST":
+            counted = req.environ.get(LIMITS_COUNTED, _NOT_COUNTED)
+            if counted is not _NOT_COUNTED and counted[0] == req.endpoint:
+                breach = counted[1]  # by the lane, for this very request
+            else:
+                breach = count_limits(req, req.endpoint)
+            if breach is not None:
+                g.ballot_retry_after = breach.retry_after
+                abort(429, description=breach.message())
         return view(*args, **kwargs)
 
     return limited
@@ -122,7 +153,7 @@ def _limited(view):
 # would only resolve that these routes have none of its own (4% of a ballot's samples, py-spy,
 # bench/ballots_bench.py, 2026-11-28). It still runs if application-wide limits are set.
 _SELF_LIMITED = frozenset({"ballots.cast", "ballots.send_sms"})
-_APP_WIDE = ("RATELIMIT_APPLICATION", "RATELIMIT_DEFAULT", "RATELIMIT_META")
+APP_WIDE_LIMITS = ("RATELIMIT_APPLICATION", "RATELIMIT_DEFAULT", "RATELIMIT_META")
 
 
 @limiter.request_filter
@@ -130,7 +161,7 @@ def _counted_by_the_view() -> bool:
     if request.endpoint not in _SELF_LIMITED or request.method != "POST":
         return False
     config = current_app.config
-    return not any(config.get(key) for key in _APP_WIDE)
+    return not any(config.get(key) for key in APP_WIDE_LIMITS)
 
 
 def skip_limiter_hooks(app) -> None:
@@ -291,40 +322,15 @@ def ballot(campaign_id: int, agency_id: int):
 @bp.post("/<int:campaign_id>/agencies/<int:agency_id>")
 @_limited
 def cast(campaign_id: int, agency_id: int):
-    # The hot path of a public review: one query for campaign, stage, settings and the
-    # agency's enrollment, one for the vote code, both on a pooled driver connection
-    # (`raw_sql.reads`); ORM objects (and the page) only when the ballot is refused.
-    ballot_trace.mark("view")
-    db = get_session()
     req = request._get_current_object()
-    form = req.form
+    failed = req.environ.get(LANE_FAILED)
+    if failed is not None:  # the lane's attempt failed unexpectedly: answered as if here
+        raise failed
     try:
-        with reads(db) as connection:
-            target = service.ballot_target(connection, campaign_id, agency_id)
-            if target is None or target.stage is None:
-                abort(404)
-            if target.agency_name is None:
-                abort(404, description=_("该单位不在本次社会评议之列。"))
-            stage, settings = target.stage, target.settings
-            service.check_open(stage)
-            voter = service.identify(db, stage, form, settings, reads=connection)
-            choice = service.parse_choice(db, stage, form, settings)
-        service.store_ballot(
-            db,
-            stage,
-            agency_id,
-            voter,
-            choice,
-            service.Circumstances(
-                network=network_of(req.remote_addr),
-                device=digest(req.cookies.get(cookie_name(DEVICE_COOKIE), "")),
-                fill_seconds=_fill_seconds(form.get("shown", ""), agency_id),
-            ),
-            settings,
-            enrollment_checked=True,
-        )
+        store_cast(req, campaign_id, agency_id)
     except service.BallotRefused as refused:
         campaign, stage = _campaign_and_stage(campaign_id)
+        form = req.form
         kept = {key: form.get(key, "") for key in ("code", "phone", "level")}
         return _ballot_page(
             campaign,
@@ -336,13 +342,54 @@ def cast(campaign_id: int, agency_id: int):
         )
     # The overview thanks the voter for `voted` (templates/public/review.html): no flash, so
     # no translation and no session cookie to re-sign on the hot path.
-    return redirect(_thanks_url(req.script_root, campaign_id, agency_id), 303)
+    return redirect(thanks_url(current_app.url_map, req.script_root, campaign_id, agency_id), 303)
+
+
+def store_cast(req, campaign_id: int, agency_id: int) -> None:
+    """Check the ballot `req` carries and store it (committed when this returns), or raise:
+    `BallotRefused` (nothing stored), or an HTTP error (404) for what the URL names.
+    `req`: the Flask request, or the lane's `BallotPost` (evaluation/ballot_lane.py), which
+    calls this very function.
+
+    The hot path of a public review: one query for campaign, stage, settings and the
+    agency's enrollment, one for the vote code, both on a pooled driver connection
+    (`raw_sql.reads`); ORM objects (and the page) only when the ballot is refused."""
+    ballot_trace.mark("view")
+    db = get_session()
+    form = req.form
+    with reads(db) as connection:
+        target = service.ballot_target(connection, campaign_id, agency_id)
+        if target is None or target.stage is None:
+            abort(404)
+        if target.agency_name is None:
+            abort(404, description=_("该单位不在本次社会评议之列。"))
+        stage, settings = target.stage, target.settings
+        service.check_open(stage)
+        voter = service.identify(db, stage, form, settings, reads=connection)
+        choice = service.parse_choice(db, stage, form, settings)
+    service.store_ballot(
+        db,
+        stage,
+        agency_id,
+        voter,
+        choice,
+        service.Circumstances(
+            network=network_of(req.remote_addr),
+            device=digest(req.cookies.get(cookie_name(DEVICE_COOKIE, current_app.config), "")),
+            fill_seconds=_fill_seconds(form.get("shown", ""), agency_id),
+        ),
+        settings,
+        enrollment_checked=True,
+    )
 
 
 @lru_cache(maxsize=1024)
-def _thanks_url(script_root: str, campaign_id: int, agency_id: int) -> str:
-    # The same URL for every voter of an agency (url_for cost a fortieth of a ballot's CPU).
-    return url_for("ballots.overview", campaign_id=campaign_id, voted=agency_id)
+def thanks_url(url_map, script_root: str, campaign_id: int, agency_id: int) -> str:
+    """Where a stored ballot sends the voter: the same URL for every voter of an agency
+    (url_for cost a fortieth of a ballot's CPU). Built as url_for builds it, by the rule's
+    own converters, without a request (the lane has none)."""
+    adapter = url_map.bind("localhost", script_name=script_root or "/")
+    return adapter.build("ballots.overview", {"campaign_id": campaign_id, "voted": agency_id})
 
 
 @bp.post("/<int:campaign_id>/agencies/<int:agency_id>/sms")
