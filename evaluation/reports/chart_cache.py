@@ -117,7 +117,10 @@ def _render_in_pool(folder: Path, composed: ComposedResults, missing: list, work
     named = _paired(_by_name(missing))
     size = max(1, min(16, len(named) // (workers * 4)))
     chunks = [named[i:i + size] for i in range(0, len(named), size)]
-    with ProcessPoolExecutor(max_workers=workers, mp_context=_context(),
+    context = _context()
+    if context.get_start_method() == "fork":
+        charts.load_drawing()     # once here, inherited by every worker
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context,
                              initializer=_init_worker, initargs=(composed,)) as pool:
         futures = [pool.submit(_render_chunk, str(folder), chunk) for chunk in chunks]
         for future in as_completed(futures):
