@@ -263,7 +263,8 @@ def test_a_full_backdrop_store_is_emptied_without_losing_a_chart(monkeypatch):
 def _fonts_held_after_fork() -> list[int]:
     from evaluation.reports import raster
 
-    return [len(raster._FONTS), len(raster._LAYOUTS), len(raster._GLYPHS)]
+    return [len(raster._FONTS), len(raster._LAYOUTS), len(raster._GLYPHS),
+            len(raster._GLYPH_METRICS)]
 
 
 def test_a_forked_chart_worker_opens_fonts_of_its_own():
@@ -280,9 +281,36 @@ def test_a_forked_chart_worker_opens_fonts_of_its_own():
     composed = sample_composed(agencies=2, judges=5, indicators=10)
     use_cjk_font()
     charts.render_many(composed, "ranking-0", ("png",))
-    assert raster._FONTS and raster._LAYOUTS and raster._GLYPHS     # this process has some
+    assert raster._FONTS and raster._LAYOUTS and raster._GLYPHS and raster._GLYPH_METRICS
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as pool:
-        assert pool.submit(_fonts_held_after_fork).result() == [0, 0, 0]
+        assert pool.submit(_fonts_held_after_fork).result() == [0, 0, 0, 0]
+
+
+def test_text_extents_from_the_drawn_layout_are_freetypes():
+    """The caching renderer measures a text from the layout it draws it with (glyph
+    positions, advances and boxes) instead of FreeType laying it out again: the same width,
+    height and descent as RendererAgg's, for strings of the charts' characters, Latin
+    kerning pairs, spaces and punctuation at several sizes, and after rotated text was drawn
+    (a face keeps the transform a glyph was drawn with)."""
+    import random
+
+    from matplotlib.backends.backend_agg import RendererAgg
+    from matplotlib.font_manager import FontProperties
+
+    from evaluation.reports import raster
+
+    use_cjk_font()
+    caching, plain = raster.CachingRenderer(300, 200, charts.DPI), RendererAgg(300, 200, charts.DPI)
+    gc = caching.new_gc()
+    characters = "0123456789.%/ -+:（）：，×—第名年优秀良好合格组织领导普法以案得分个计入回避AVWTo"
+    pick = random.Random(6)
+    for number in range(1500):
+        text = "".join(pick.choice(characters) for _ in range(pick.randint(0, 14)))
+        prop = FontProperties(size=pick.choice([7, 8, 9, 10, 11, 12.5]))
+        if number % 20 == 0:      # drawn first, turned and at a fraction of a pixel
+            caching.draw_text(gc, 40.3, 60.7, text, prop, pick.choice([30, 90]))
+        assert caching.get_text_width_height_descent(text, prop, False) == \
+            plain.get_text_width_height_descent(text, prop, False), (text, prop.get_size())
 
 
 def test_svg_outlines_kept_across_files_write_the_same_file(monkeypatch):
