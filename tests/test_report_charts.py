@@ -313,6 +313,30 @@ def test_text_extents_from_the_drawn_layout_are_freetypes():
             plain.get_text_width_height_descent(text, prop, False), (text, prop.get_size())
 
 
+def test_text_layouts_with_kept_font_heights_are_matplotlibs():
+    """Text._get_layout asks the caching renderer for the font's ascent, descent and line
+    gap (kept per font and resolution) instead of reading the font's tables for each new
+    text: the layouts (box, lines, corner) are those laid out with a plain Agg renderer,
+    for one and several lines, fixed line spacing and several sizes and resolutions."""
+    from matplotlib.backends.backend_agg import RendererAgg
+    from matplotlib.figure import Figure
+
+    from evaluation.reports import raster
+
+    use_cjk_font()
+    raster.install()
+    for dpi in (72, charts.DPI, 200):
+        figure = Figure(figsize=(4, 3), dpi=dpi)
+        caching, plain = raster.CachingRenderer(400, 300, dpi), RendererAgg(400, 300, dpi)
+        for size, text, spacing in ((7, "89.72", None), (11, "市财政局\n一级指标得分率", None),
+                                    (8, "组织领导\n12.5/20", 1.6), (12.5, "Ay\n第3名\n优秀", None)):
+            label = figure.text(0.2, 0.4, text, fontsize=size, linespacing=spacing,
+                                rotation=30 if size == 8 else 0)
+            kept, laid = label._get_layout(caching), raster._plain_text_layout(label, plain)
+            assert kept[0].bounds == laid[0].bounds and kept[1:] == laid[1:], (dpi, text)
+    assert raster._HEIGHTS
+
+
 def test_svg_outlines_kept_across_files_write_the_same_file(monkeypatch):
     """SVG text is written as glyph outlines, each loaded from the font once per process
     (raster._glyphs_with_font): a page drawn after others, from kept outlines, is byte for

@@ -52,6 +52,7 @@ _LAYOUTS: dict[tuple, tuple] = {}
 _GLYPHS: dict[tuple, tuple] = {}
 _METRICS: dict[tuple, tuple] = {}
 _GLYPH_METRICS: dict[tuple, tuple] = {}   # (face, size, dpi, flags, glyph): advance, y extent
+_HEIGHTS: dict[tuple, tuple] = {}   # (FontProperties' hash, dpi): its ascent, descent, line gap
 _FONTS: dict[int, object] = {}     # FontProperties' hash: its FT2Font (as findfont finds it)
 _GLYPH_PATHS: dict[str, tuple] = {}  # an SVG glyph's name (face, glyph): its outline
 _SVG_LAYOUTS: dict[tuple, tuple] = {}  # (face, string): its glyphs, unhinted (TextToPath)
@@ -117,6 +118,22 @@ class CachingRenderer(RendererAgg):
             found = self._extent(prop.get_size_in_points(), flags,
                                  self._glyph_run(prop, s, flags))
             _remember(_METRICS, key, found)
+        return found
+
+    text_dpi = None     # the figure resolution of the text being laid out (_text_layout)
+
+    def _get_font_height_metrics(self, prop):
+        """What Text._get_layout asks a renderer for, or reads from the font's tables
+        itself (findfont and two table reads for every new text): the font's ascent,
+        descent and line gap in pixels, computed as there and kept by font properties and
+        resolution. (None, None, None): Text computes them."""
+        if self.text_dpi is None:
+            return None, None, None
+        key = (hash(prop), self.text_dpi)
+        found = _HEIGHTS.get(key)
+        if found is None:
+            found = _font_height_metrics(prop, self.text_dpi)
+            _remember(_HEIGHTS, key, found)
         return found
 
     def _extent(self, size, flags, items) -> tuple[float, float, float]:
@@ -208,6 +225,22 @@ class CachingRenderer(RendererAgg):
                 int(height) - (top + (up >> 6)) + buffer.shape[0], 0, gc)
 
 
+def _font_height_metrics(prop, dpi: float) -> tuple:
+    """Text._get_layout's (matplotlib 3.11) font ascent, descent and line gap, the same
+    arithmetic in the same order."""
+    font = get_font(fontManager._find_fonts_by_props(prop))
+    for table_name, linegap_key, ascent_key, descent_key in (
+            ("OS/2", "sTypoLineGap", "sTypoAscender", "sTypoDescender"),
+            ("hhea", "lineGap", "ascent", "descent")):
+        table = font.get_sfnt_table(table_name)
+        if table is None:
+            continue
+        units_per_em = font.get_sfnt_table("head")["unitsPerEm"]
+        scale = 1 / units_per_em * prop.get_size_in_points() * dpi / 72
+        return table[ascent_key] * scale, -table[descent_key] * scale, table[linegap_key] * scale
+    return None, None, None
+
+
 _plain_text_layout = Text._get_layout
 
 
@@ -215,7 +248,10 @@ def _text_layout(text: Text, renderer):
     """Text._get_layout, kept by the caching renderer (any other renderer: computed as
     ever). Wrapped text is laid out by where it is, so never kept."""
     layouts = getattr(renderer, "text_layouts", None)
-    if layouts is None or text.get_wrap() or text.get_usetex():
+    if layouts is None:
+        return _plain_text_layout(text, renderer)
+    renderer.text_dpi = text.get_figure(root=True).dpi     # for _get_font_height_metrics
+    if text.get_wrap() or text.get_usetex():
         return _plain_text_layout(text, renderer)
     try:
         key = (text.get_text(), tuple(text.get_fontproperties().__dict__.items()),
