@@ -236,6 +236,30 @@ def test_agency_charts_drawn_over_kept_backdrops_are_savefig_pixel_for_pixel():
         assert 0 < len(figure.canvas.backdrops) < drawn     # some drawn, most pasted
 
 
+def test_kept_annotations_left_over_are_hidden_and_the_chart_is_savefigs():
+    """A kept figure's annotations (dropped marks and their judges, a trend's totals) are
+    refilled, and those a chart does not need (the agency before had more dropped marks
+    or years) hidden: the PNG is still savefig's of the same chart built anew."""
+    composed = sample_composed(agencies=4, judges=9, indicators=10)
+    use_cjk_font()
+    charts._KEPT_FIGURES.clear()
+    for kind, style in (("marks", {"fontsize": 7, "color": charts.DROPPED}),
+                        ("trend", {"fontsize": 7})):
+        name = f"{kind}-{composed.result.agencies[0].agency}"
+        for axes in charts.draw(composed, name).axes:    # six notes a panel before
+            charts._annotate(axes, [(f"{n}", (axes.get_xlim()[0], 0), (0, 8), "left")
+                                    for n in range(6)], **style)
+        fast = charts.render(composed, name, "png")
+        hidden = [t for axes in charts.draw(composed, name).axes for t in axes.texts
+                  if t.get_gid() == charts.POOL_GID and not t.get_visible()]
+        assert hidden, kind
+        kept = dict(charts._KEPT_FIGURES)
+        charts._KEPT_FIGURES.clear()
+        expected = _pixels(_savefig_png(charts.draw(composed, name)))
+        charts._KEPT_FIGURES.update(kept)
+        assert (_pixels(fast) == expected).all(), name
+
+
 def test_a_full_backdrop_store_is_emptied_without_losing_a_chart(monkeypatch):
     """A canvas keeps at most BACKDROP_LIMIT backdrops; when a chart's new bands would
     overflow it, it is emptied before the chart is drawn, so the chart's other bands (kept a

@@ -165,6 +165,7 @@ def _figure(width: float, height: float, **options):
 # from several threads; `draw` hands out a kept figure until the next chart of its kind.
 _KEPT_FIGURES: dict[tuple, object] = {}
 FIXED_GID = "kept-artist"    # a data artist of a kept figure refilled, not removed
+POOL_GID = "kept-annotation"  # an annotation of a kept figure, refilled or hidden (_annotate)
 
 
 def _refilled(key: tuple, build, relim: bool = False):
@@ -178,7 +179,7 @@ def _refilled(key: tuple, build, relim: bool = False):
         return figure, True
     for axes in figure.axes:
         for artist in [*axes.lines, *axes.collections, *axes.patches, *axes.texts]:
-            if artist.get_gid() != FIXED_GID:
+            if artist.get_gid() not in (FIXED_GID, POOL_GID):
                 artist.remove()
         if relim:
             axes.relim()
@@ -192,6 +193,28 @@ def _backdrops(figure, *backdrops: tuple) -> None:
     from evaluation.reports.raster import BACKDROPS, Backdrop
 
     setattr(figure, BACKDROPS, [Backdrop(*backdrop) for backdrop in backdrops])
+
+
+def _annotate(axes, notes: list, **style) -> None:
+    """Annotations of a kept figure's axes, one per (text, point, offset, alignment) of
+    `notes`, in `style` (given when one is made: all annotations of the axes share it):
+    the axes' kept annotations refilled in order, more made when needed, those left over
+    hidden. Making an annotation (a Text, its font properties and
+    transforms) cost more than drawing it; a refilled one draws the same (tests compare
+    kept figures with new ones, pixel for pixel)."""
+    kept = [text for text in axes.texts if text.get_gid() == POOL_GID]
+    for text, point, offset, side in notes[len(kept):]:
+        kept.append(axes.annotate(text, point, xytext=offset, textcoords="offset points",
+                                  ha=side, annotation_clip=False, gid=POOL_GID, **style))
+    for annotation, (text, point, offset, side) in zip(kept, notes, strict=False):
+        annotation.set_text(text)
+        annotation.xy = point
+        if annotation.get_position() != offset:
+            annotation.set_position(offset)
+        annotation.set_horizontalalignment(side)
+        annotation.set_visible(True)
+    for annotation in kept[len(notes):]:
+        annotation.set_visible(False)
 
 
 def _grade_colour(composed: ComposedResults, grade: str | None) -> str:
@@ -431,6 +454,8 @@ def _marks_figure(count: int):
         axes.plot([], [], linestyle="none", marker="x", markersize=math.sqrt(60),
                   markeredgewidth=2, color=DROPPED, zorder=4, label="去掉", gid=FIXED_GID)
         axes.axvline(0, color="#333333", linewidth=1, linestyle="--", gid=FIXED_GID)
+        for side in ("left", "right"):
+            axes.set_title("", fontsize=8, loc=side, y=FIXED)
     figure.subplots_adjust(left=0.2, right=0.97, top=1 - 0.75 / figure.get_figheight(),
                            bottom=0.35 / figure.get_figheight() + 0.05, hspace=0.9)
     return figure
@@ -457,23 +482,32 @@ def _panel_strip(composed: ComposedResults, axes, panel) -> None:
     # The mark left of the point, the judge right of it: two texts, each drawn often (a
     # mark, a name), not one new string per agency (laying out a new string is the
     # costliest part of a chart). All inside the limits set below: no clip check.
-    for x, y, who in dropped:
-        for text, dx, side in ((f"{x:g}", -1.5, "right"), (who, 1.5, "left")):
-            axes.annotate(text, (x, y), xytext=(dx, 7), textcoords="offset points", ha=side,
-                          fontsize=7, color=DROPPED, annotation_clip=False)
+    _annotate(axes, [(text, (x, y), (dx, 7), side) for x, y, who in dropped
+                     for text, dx, side in ((f"{x:g}", -1.5, "right"), (who, 1.5, "left"))],
+              fontsize=7, color=DROPPED)
     base.set_xdata([float(result.base)] * 2)      # the panel's score, dashed
     values = [float(m) for _, m in result.given() if m is not None] or [0.0]
     # limits a mark beyond multiples of MARK_STEP: 84-101 for marks of 86.5-100, so a few
-    # hundred different axes for 1,600 panels, each drawn once (a backdrop)
-    axes.set_xlim(math.floor(min(values) / MARK_STEP) * MARK_STEP - 1,
-                  math.ceil(max(values) / MARK_STEP) * MARK_STEP + 1)
-    axes.set_ylim(-0.8, 0.8 + 0.35 * max(seen.values(), default=1))
+    # hundred different axes for 1,600 panels, each drawn once (a backdrop); set only when
+    # they change (setting them runs the axis' callbacks)
+    limits = ((math.floor(min(values) / MARK_STEP) * MARK_STEP - 1,
+               math.ceil(max(values) / MARK_STEP) * MARK_STEP + 1),
+              (-0.8, 0.8 + 0.35 * max(seen.values(), default=1)))
+    if (axes.get_xlim(), axes.get_ylim()) != limits:
+        axes.set_xlim(*limits[0])
+        axes.set_ylim(*limits[1])
     if [t.get_text() for t in axes.get_yticklabels()] != [panel.label]:
         axes.set_yticks([0], [panel.label], fontsize=9)
     recused = len(result.recused)
-    axes.set_title(f"{result.count} 个计入" + (f"，{recused} 人回避" if recused else ""),
-                   fontsize=8, loc="left", y=FIXED)
-    axes.set_title(f"得分 {result.value:f}", fontsize=8, loc="right", y=FIXED)
+    counted, score = _panel_titles(axes)
+    counted.set_text(f"{result.count} 个计入" + (f"，{recused} 人回避" if recused else ""))
+    score.set_text(f"得分 {result.value:f}")
+
+
+def _panel_titles(axes) -> tuple:
+    """A marks panel's two titles (count left, score right), styled once (_marks_figure):
+    set_title restyles the title each time."""
+    return axes._left_title, axes._right_title
 
 
 
@@ -488,11 +522,10 @@ def trend_chart(composed: ComposedResults, agency):
     years = [year for year, *_ in points]
     totals = [float(total) for _, total, *_ in points]
     axes.plot(years, totals, marker="o", color=KEPT, linewidth=2)
-    for year, total, rank, grade in points:
-        label = f"{total:.2f}" + (f"\n第{rank}名" if rank else "") + (f" {grade}" if grade else "")
-        # every point is inside the limits set below: no need for matplotlib to check it
-        axes.annotate(label, (year, float(total)), xytext=(0, 8), textcoords="offset points",
-                      ha="center", fontsize=7, annotation_clip=False)
+    # every point is inside the limits set below: no need for matplotlib to check it
+    _annotate(axes, [(f"{total:.2f}" + (f"\n第{rank}名" if rank else "") +
+                      (f" {grade}" if grade else ""), (year, float(total)), (0, 8), "center")
+                     for year, total, rank, grade in points], fontsize=7)
     if list(axes.get_xticks()) != years:     # the same years for nearly every agency
         axes.set_xticks(years, [f"{year}年" for year in years], fontsize=8)
     low = min(totals)

@@ -50,6 +50,7 @@ from matplotlib.transforms import Bbox
 PNG_LEVEL = 1     # 4 ms for a chart; level 6: 7 ms for files ~15% smaller
 _LAYOUTS: dict[tuple, tuple] = {}
 _GLYPHS: dict[tuple, tuple] = {}
+_TEXT_IMAGES: dict[tuple, object] = {}   # a text's glyphs at their places: one image
 _METRICS: dict[tuple, tuple] = {}
 _GLYPH_METRICS: dict[tuple, tuple] = {}   # (face, size, dpi, flags, glyph): advance, y extent
 _HEIGHTS: dict[tuple, tuple] = {}   # (FontProperties' hash, dpi): its ascent, descent, line gap
@@ -70,12 +71,14 @@ def _forget_fonts() -> None:
     _FONTS.clear()
     _LAYOUTS.clear()
     _GLYPHS.clear()
+    _TEXT_IMAGES.clear()
     _GLYPH_METRICS.clear()
     _SVG_LAYOUTS.clear()
 
 
 os.register_at_fork(after_in_child=_forget_fonts)
 CACHE_LIMIT = 50_000    # entries of each cache (a full export: ~10,000 glyphs; ~25 MB at most)
+TEXT_IMAGE_LIMIT = 20_000    # kept text images (400 agencies' charts: ~9,000; ~1 kB each)
 BACKDROP_LIMIT = 400    # kept backdrops of a canvas (a marks panel's: 0.5 MB; ~200 MB at most)
 BACKDROPS = "backdrops"  # the figure attribute naming its backdrops (a list of Backdrop)
 
@@ -196,33 +199,96 @@ class CachingRenderer(RendererAgg):
         return None
 
     def _draw_glyphs(self, gc, x, y, angle, size, flags, items):
-        # RendererAgg._draw_text_glyphs_and_boxes, glyph by glyph, each bitmap from the cache
+        """RendererAgg._draw_text_glyphs_and_boxes from kept bitmaps: each glyph placed
+        where FreeType would draw it (a 26.6 position, its fraction of a pixel picking the
+        bitmap), and a text's glyphs pasted together as one image (see _text_image)."""
+        if not items:
+            return
         cos = math.cos(math.radians(angle))
         sin = math.sin(math.radians(angle))
-        antialiased = gc.get_antialiased()
         height = self.height
-        for font, glyph, dx, dy in items:        # dy is upwards
-            across = round(0x40 * (x + dx * cos - dy * sin))
-            up = round(0x40 * (height - y + dx * sin + dy * cos))   # FreeType's y is upwards
-            key = (font, size, self.dpi, flags, angle, antialiased, glyph, across & 63, up & 63)
-            found = _GLYPHS.get(key)
-            if found is None:
-                font.set_size(size, self.dpi)
-                font._set_transform(
-                    (0x10000 * np.array([[cos, -sin], [sin, cos]])).round().astype(int),
-                    [across & 63, up & 63])
-                bitmap = font._render_glyph(
-                    glyph, flags, RenderMode.NORMAL if antialiased else RenderMode.MONO)
-                buffer = np.array(bitmap.buffer)
-                if not antialiased:
-                    buffer *= 0xff
-                found = (buffer, bitmap.left, bitmap.top)
-                _remember(_GLYPHS, key, found)
+        places = [(round(0x40 * (x + dx * cos - dy * sin)),
+                   round(0x40 * (height - y + dx * sin + dy * cos)))   # FreeType's y is up
+                  for _font, _glyph, dx, dy in items]                  # dy is upwards
+        across0, up0 = places[0][0] & ~63, places[0][1] & ~63          # whole pixels
+        antialiased = gc.get_antialiased()
+        key = (items, size, self.dpi, flags, angle, antialiased,
+               tuple((across - across0, up - up0) for across, up in places))
+        found = _TEXT_IMAGES.get(key)
+        if found is None:
+            glyphs = [self._glyph_bitmap(font, glyph, size, flags, angle, antialiased,
+                                         across, up)
+                      for (font, glyph, _dx, _dy), (across, up) in zip(items, places,
+                                                                      strict=True)]
+            found = _text_image(glyphs, places, across0, up0)
+            _remember(_TEXT_IMAGES, key, found, TEXT_IMAGE_LIMIT)
+        if found is _OVERLAPPING:      # glyph by glyph, in order, as matplotlib does
+            for (font, glyph, _dx, _dy), (across, up) in zip(items, places, strict=True):
+                buffer, left, top = self._glyph_bitmap(font, glyph, size, flags, angle,
+                                                       antialiased, across, up)
+                self._paste(gc, buffer, left + (across >> 6), top + (up >> 6))
+        elif found is not None:
             buffer, left, top = found
-            # draw_text_image's y is downwards & the bitmap bottom side
-            self._renderer.draw_text_image(
-                buffer, left + (across >> 6),
-                int(height) - (top + (up >> 6)) + buffer.shape[0], 0, gc)
+            self._paste(gc, buffer, left + (across0 >> 6), top + (up0 >> 6))
+
+    def _paste(self, gc, buffer, left, top) -> None:
+        """An alpha bitmap blended in the gc's colour, its top left corner at (left, top)
+        in whole pixels (top upwards, from the bottom of the canvas)."""
+        # draw_text_image's y is downwards & the bitmap bottom side
+        self._renderer.draw_text_image(buffer, left, int(self.height) - top + buffer.shape[0],
+                                       0, gc)
+
+    def _glyph_bitmap(self, font, glyph, size, flags, angle, antialiased, across, up):
+        """The glyph's bitmap (alpha) as FreeType renders it turned by `angle`, at the
+        fraction of a pixel of its 26.6 position, and its left and top from there."""
+        key = (font, size, self.dpi, flags, angle, antialiased, glyph, across & 63, up & 63)
+        found = _GLYPHS.get(key)
+        if found is None:
+            cos = math.cos(math.radians(angle))
+            sin = math.sin(math.radians(angle))
+            font.set_size(size, self.dpi)
+            font._set_transform(
+                (0x10000 * np.array([[cos, -sin], [sin, cos]])).round().astype(int),
+                [across & 63, up & 63])
+            bitmap = font._render_glyph(
+                glyph, flags, RenderMode.NORMAL if antialiased else RenderMode.MONO)
+            buffer = np.array(bitmap.buffer)
+            if not antialiased:
+                buffer *= 0xff
+            found = (buffer, bitmap.left, bitmap.top)
+            _remember(_GLYPHS, key, found)
+        return found
+
+
+_OVERLAPPING = "overlapping"      # a text whose glyphs share pixels: drawn glyph by glyph
+
+
+def _text_image(glyphs: list, places: list, across0: int, up0: int):
+    """A text's glyph bitmaps pasted into one image, as (buffer, left, top) from the whole
+    pixel (across0, up0) (26.6, multiples of 64); None if it has no pixel, _OVERLAPPING if
+    two glyphs cover the same pixel. Blending one image is blending its glyphs one after
+    the other when no pixel is covered twice: Agg leaves a pixel of coverage 0 as it was.
+    One draw_text_image call a text instead of one a glyph (each converts the gc anew),
+    and a text drawn again at the same fractions of a pixel (a title, an axis label, a
+    judge's name) is one kept image."""
+    boxes = [(left + ((across - across0) >> 6), top + ((up - up0) >> 6), buffer)
+             for (buffer, left, top), (across, up) in zip(glyphs, places, strict=True)
+             if buffer.size]
+    if not boxes:
+        return None
+    left = min(box_left for box_left, _top, _buffer in boxes)
+    top = max(box_top for _left, box_top, _buffer in boxes)
+    right = max(box_left + buffer.shape[1] for box_left, _top, buffer in boxes)
+    bottom = min(box_top - buffer.shape[0] for _left, box_top, buffer in boxes)
+    image = np.zeros((top - bottom, right - left), np.uint8)
+    for box_left, box_top, buffer in boxes:
+        rows, columns = buffer.shape
+        region = image[top - box_top:top - box_top + rows,
+                       box_left - left:box_left - left + columns]
+        if np.minimum(region, buffer).any():
+            return _OVERLAPPING
+        np.maximum(region, buffer, out=region)
+    return image, left, top
 
 
 def _font_height_metrics(prop, dpi: float) -> tuple:
@@ -325,8 +391,8 @@ def install() -> None:
     TextToPath.get_text_width_height_descent = _svg_extent
 
 
-def _remember(cache: dict, key, value) -> None:
-    if len(cache) >= CACHE_LIMIT:
+def _remember(cache: dict, key, value, limit: int = CACHE_LIMIT) -> None:
+    if len(cache) >= limit:
         cache.clear()
     cache[key] = value
 
