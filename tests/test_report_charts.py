@@ -337,6 +337,42 @@ def test_text_extents_from_the_drawn_layout_are_freetypes():
             plain.get_text_width_height_descent(text, prop, False), (text, prop.get_size())
 
 
+def test_texts_drawn_from_kept_text_images_are_agg_pixel_for_pixel():
+    """The caching renderer pastes a text's glyphs as one image, kept by glyphs, size,
+    angle and each glyph's place from the first one's whole pixel: texts drawn again at
+    other places (whole pixels apart, or other fractions of a pixel), turned, in other
+    colours and alphas, over each other, are what RendererAgg draws, pixel for pixel; a kept
+    image is never another string's."""
+    import random
+
+    import numpy as np
+    from matplotlib.backends.backend_agg import RendererAgg
+    from matplotlib.font_manager import FontProperties
+
+    from evaluation.reports import raster
+
+    use_cjk_font()
+    raster._TEXT_IMAGES.clear()
+    caching, plain = raster.CachingRenderer(320, 240, charts.DPI), RendererAgg(320, 240, charts.DPI)
+    pick = random.Random(11)
+    strings = ["89.72", "89.27", "第26名 良好", "市财政局（第3分局）", "Ay/Vo", "i.l", "得分 57.81"]
+    for number in range(300):
+        text, size = pick.choice(strings), pick.choice([7, 8, 11])
+        x = pick.choice([40, 40.25, 41, 117.6]) + pick.choice([0, 50, 100])
+        y = pick.choice([30, 30.5, 31.75]) + pick.choice([0, 60, 120])
+        angle = pick.choice([0, 0, 0, 90, 30])
+        colour, alpha = pick.choice(["#d62728", "#1f6fb4", "k"]), pick.choice([1.0, 0.6])
+        for renderer in (caching, plain):
+            gc = renderer.new_gc()
+            gc.set_foreground(colour)
+            gc.set_alpha(alpha)
+            renderer.draw_text(gc, x, y, text, FontProperties(size=size), angle)
+            gc.restore()
+        assert (np.asarray(caching.buffer_rgba()) == np.asarray(plain.buffer_rgba())).all(), \
+            (number, text, size, x, y, angle)
+    assert 0 < len(raster._TEXT_IMAGES) < 300     # some texts drawn from a kept image
+
+
 def test_text_layouts_with_kept_font_heights_are_matplotlibs():
     """Text._get_layout asks the caching renderer for the font's ascent, descent and line
     gap (kept per font and resolution) instead of reading the font's tables for each new
