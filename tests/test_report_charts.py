@@ -311,20 +311,22 @@ def test_a_forked_chart_worker_opens_fonts_of_its_own():
 
 
 def test_text_extents_from_the_drawn_layout_are_freetypes():
-    """The caching renderer measures a text from the layout it draws it with (glyph
-    positions, advances and boxes) instead of FreeType laying it out again: the same width,
-    height and descent as RendererAgg's, for strings of the charts' characters, Latin
-    kerning pairs, spaces and punctuation at several sizes, and after rotated text was drawn
-    (a face keeps the transform a glyph was drawn with)."""
+    """The caching renderer (and an SVG's TextToPath) measures a text from the layout it
+    draws it with (glyph positions, advances and boxes) instead of FreeType laying it out
+    again: the same width, height and descent as RendererAgg's (TextToPath's), for strings
+    of the charts' characters, Latin kerning pairs, spaces and punctuation at several sizes,
+    and after rotated text was drawn (a face keeps the transform a glyph was drawn with)."""
     import random
 
     from matplotlib.backends.backend_agg import RendererAgg
     from matplotlib.font_manager import FontProperties
+    from matplotlib.textpath import TextToPath
 
     from evaluation.reports import raster
 
     use_cjk_font()
     caching, plain = raster.CachingRenderer(300, 200, charts.DPI), RendererAgg(300, 200, charts.DPI)
+    text_to_path = TextToPath()
     gc = caching.new_gc()
     characters = "0123456789.%/ -+:（）：，×—第名年优秀良好合格组织领导普法以案得分个计入回避AVWTo"
     pick = random.Random(6)
@@ -335,6 +337,9 @@ def test_text_extents_from_the_drawn_layout_are_freetypes():
             caching.draw_text(gc, 40.3, 60.7, text, prop, pick.choice([30, 90]))
         assert caching.get_text_width_height_descent(text, prop, False) == \
             plain.get_text_width_height_descent(text, prop, False), (text, prop.get_size())
+        # what an SVG measures a text by (TextToPath: unhinted, at FONT_SCALE)
+        assert raster._svg_extent(text_to_path, text, prop, False) == \
+            raster._plain_svg_extent(text_to_path, text, prop, False), text
 
 
 def test_texts_drawn_from_kept_text_images_are_agg_pixel_for_pixel():

@@ -58,6 +58,7 @@ _FONTS: dict[int, object] = {}     # FontProperties' hash: its FT2Font (as findf
 _GLYPH_PATHS: dict[str, tuple] = {}  # an SVG glyph's name (face, glyph): its outline
 _SVG_LAYOUTS: dict[tuple, tuple] = {}  # (face, string): its glyphs, unhinted (TextToPath)
 _SVG_METRICS: dict[tuple, tuple] = {}  # (string, FontProperties' hash): its extent in an SVG
+_SVG_GLYPH_METRICS: dict[tuple, tuple] = {}  # (face, glyph): unhinted advance, y extent
 
 
 def _forget_fonts() -> None:
@@ -74,6 +75,7 @@ def _forget_fonts() -> None:
     _TEXT_IMAGES.clear()
     _GLYPH_METRICS.clear()
     _SVG_LAYOUTS.clear()
+    _SVG_GLYPH_METRICS.clear()
 
 
 os.register_at_fork(after_in_child=_forget_fonts)
@@ -118,8 +120,9 @@ class CachingRenderer(RendererAgg):
         if found is None:
             # from the layout the text is drawn with, not by laying it out a second time
             # (FT2Font.set_text: FreeType loads every glyph again, ~30 us each)
-            found = self._extent(prop.get_size_in_points(), flags,
-                                 self._glyph_run(prop, s, flags))
+            size = prop.get_size_in_points()
+            found = _extent(self._glyph_run(prop, s, flags),
+                            lambda font, glyph: self._glyph_metrics(font, size, flags, glyph))
             _remember(_METRICS, key, found)
         return found
 
@@ -138,23 +141,6 @@ class CachingRenderer(RendererAgg):
             found = _font_height_metrics(prop, self.text_dpi)
             _remember(_HEIGHTS, key, found)
         return found
-
-    def _extent(self, size, flags, items) -> tuple[float, float, float]:
-        """What FT2Font.set_text + get_width_height + get_descent give for a laid-out
-        string (in pixels): its width is where the pen ends (the last glyph's position and
-        hinted advance), its height and descent those of the union of its glyphs' boxes
-        (26.6 fixed point, as FreeType's). tests/test_report_charts.py compares the two
-        on thousands of strings."""
-        if not items:
-            return 0.0, 0.0, 0.0
-        low, high = math.inf, -math.inf
-        for font, glyph, _x, y in items:
-            advance, bottom, top = self._glyph_metrics(font, size, flags, glyph)
-            up = round(y * 64)
-            low, high = min(low, bottom + up), max(high, top + up)
-        font, glyph, x, _y = items[-1]
-        end = round(x * 64) + self._glyph_metrics(font, size, flags, glyph)[0]
-        return end / 64, (high - low) / 64, -low / 64
 
     def _glyph_metrics(self, font, size, flags, glyph) -> tuple[int, int, int]:
         """A glyph's hinted advance, bottom and top (26.6), unrotated."""
@@ -182,10 +168,7 @@ class CachingRenderer(RendererAgg):
             items = tuple((item.ft_object, item.glyph_index, item.x, item.y)
                           for item in font._layout(s, flags=flags, features=None,
                                                    language=None))
-            if any(font.get_char_index(ord(c)) == 0 for c in set(s)):
-                # a character the face lacks: matplotlib's warning if no fallback face
-                # has it either, given where savefig gives it (measuring the text)
-                font.set_text(s, 0.0, flags=flags)
+            _warn_of_missing_glyphs(font, s, flags)
             _remember(_LAYOUTS, key, items)
         return items
 
@@ -258,6 +241,32 @@ class CachingRenderer(RendererAgg):
             found = (buffer, bitmap.left, bitmap.top)
             _remember(_GLYPHS, key, found)
         return found
+
+
+def _extent(items, metrics) -> tuple[float, float, float]:
+    """What FT2Font.set_text + get_width_height + get_descent give for a laid-out string
+    (items: face, glyph, x, y), in pixels: its width is where the pen ends (the last
+    glyph's position and advance), its height and descent those of the union of its
+    glyphs' boxes, in FreeType's 26.6 fixed point; metrics(face, glyph) gives a glyph's
+    advance, bottom and top. tests/test_report_charts.py compares the two on thousands
+    of strings, hinted (PNG) and not (SVG)."""
+    if not items:
+        return 0.0, 0.0, 0.0
+    low, high = math.inf, -math.inf
+    for font, glyph, _x, y in items:
+        _advance, bottom, top = metrics(font, glyph)
+        up = round(y * 64)
+        low, high = min(low, bottom + up), max(high, top + up)
+    font, glyph, x, _y = items[-1]
+    end = round(x * 64) + metrics(font, glyph)[0]
+    return end / 64, (high - low) / 64, -low / 64
+
+
+def _warn_of_missing_glyphs(font, s: str, flags) -> None:
+    """matplotlib's warning of a character no face has, given where savefig gives it
+    (measuring the text with set_text), for a string the face lacks a character of."""
+    if any(font.get_char_index(ord(c)) == 0 for c in set(s)):
+        font.set_text(s, 0.0, flags=flags)
 
 
 _OVERLAPPING = "overlapping"      # a text whose glyphs share pixels: drawn glyph by glyph
@@ -348,14 +357,7 @@ def _glyphs_with_font(self, font, s, glyph_map=None, return_new_glyphs_only=Fals
     if glyph_map is None:
         glyph_map = {}
     glyph_map_new = {} if return_new_glyphs_only else glyph_map
-    key = (font, s, features, language)
-    items = _SVG_LAYOUTS.get(key)
-    if items is None:     # a page's row names are drawn again on its other page
-        items = tuple((self._get_glyph_repr(item.ft_object, item.glyph_index), item.x, item.y,
-                       item.ft_object, item.glyph_index)
-                      for item in font._layout(s, LoadFlags.NO_HINTING, features=features,
-                                               language=language))
-        _remember(_SVG_LAYOUTS, key, items)
+    items = _svg_layout(self, font, s, features, language)
     for name, _x, _y, face, glyph in items:
         if name not in glyph_map:
             outline = _GLYPH_PATHS.get(name)
@@ -367,18 +369,54 @@ def _glyphs_with_font(self, font, s, glyph_map=None, return_new_glyphs_only=Fals
     return [(name, x, y, 1.0) for name, x, y, _face, _glyph in items], glyph_map_new, []
 
 
+def _svg_layout(self, font, s: str, features, language) -> tuple:
+    """The string's glyphs as TextToPath lays them out (unhinted, its faces at FONT_SCALE),
+    as (glyph name, x, y, face, glyph), kept by face and string: a page's row names are
+    measured and drawn on both its pages."""
+    key = (font, s, features, language)
+    items = _SVG_LAYOUTS.get(key)
+    if items is None:
+        items = tuple((self._get_glyph_repr(item.ft_object, item.glyph_index), item.x, item.y,
+                       item.ft_object, item.glyph_index)
+                      for item in font._layout(s, LoadFlags.NO_HINTING, features=features,
+                                               language=language))
+        _remember(_SVG_LAYOUTS, key, items)
+    return items
+
+
+def _svg_glyph_metrics(self, face, glyph) -> tuple[int, int, int]:
+    """A glyph's unhinted advance, bottom and top at TextToPath's FONT_SCALE (26.6)."""
+    key = (face, glyph)
+    found = _SVG_GLYPH_METRICS.get(key)
+    if found is None:
+        face.set_size(self.FONT_SCALE, self.DPI)
+        loaded = face.load_glyph(glyph, LoadFlags.NO_HINTING)
+        found = (loaded.horiAdvance, loaded.bbox[1], loaded.bbox[3])
+        _remember(_SVG_GLYPH_METRICS, key, found)
+    return found
+
+
 _plain_svg_extent = TextToPath.get_text_width_height_descent
 
 
 def _svg_extent(self, s, prop, ismath):
     """TextToPath.get_text_width_height_descent (what an SVG measures a text by), kept by
-    string and font properties (their hash holds the size) when plain text."""
+    string and font properties (their hash holds the size) when plain text, and taken
+    from the layout the SVG draws the text with (FreeType's set_text would lay it out and
+    load its glyphs again): the same arithmetic, scaled from FONT_SCALE."""
     if ismath:
         return _plain_svg_extent(self, s, prop, ismath)
     key = (s, hash(prop))
     found = _SVG_METRICS.get(key)
     if found is None:
-        found = _plain_svg_extent(self, s, prop, ismath)
+        font = self._get_font(prop)      # at FONT_SCALE
+        _warn_of_missing_glyphs(font, s, LoadFlags.NO_HINTING)
+        width, height, descent = _extent(
+            [(face, glyph, x, y) for _name, x, y, face, glyph in _svg_layout(
+                self, font, s, None, None)],
+            lambda face, glyph: _svg_glyph_metrics(self, face, glyph))
+        scale = prop.get_size_in_points() / self.FONT_SCALE
+        found = (width * scale, height * scale, descent * scale)
         _remember(_SVG_METRICS, key, found)
     return found
 
