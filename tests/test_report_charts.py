@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 import warnings
 import xml.etree.ElementTree as ElementTree
 
@@ -376,6 +377,36 @@ def test_texts_drawn_from_kept_text_images_are_agg_pixel_for_pixel():
         assert (np.asarray(caching.buffer_rgba()) == np.asarray(plain.buffer_rgba())).all(), \
             (number, text, size, x, y, angle)
     assert 0 < len(raster._TEXT_IMAGES) < 300     # some texts drawn from a kept image
+
+
+def test_strings_laid_out_without_shaping_are_raqms_layouts(monkeypatch):
+    """Strings of digits, signs, spaces and Chinese characters are laid out from the face's
+    character map and advances once each pair they hold was found to compose exactly in a
+    string shaped before: glyphs, faces and positions are those matplotlib's layout (raqm)
+    gives, with and without Chinese characters around the digits, at several sizes. A pair
+    that shaping changes (Latin kerning, let in here for the test) is shaped ever after."""
+    import random
+
+    from matplotlib.backends.backend_agg import RendererAgg, get_hinting_flag
+    from matplotlib.font_manager import FontProperties
+
+    from evaluation.reports import raster
+
+    use_cjk_font()
+    flags = get_hinting_flag()
+    caching, plain = raster.CachingRenderer(300, 200, charts.DPI), RendererAgg(300, 200, charts.DPI)
+    monkeypatch.setattr(raster, "_COMPOSABLE", re.compile(raster._COMPOSABLE.pattern + "|[AVTo.]+"))
+    characters = "0123456789.%/ -+:,×第名年优秀良好合格组织领导得分个计入回避"
+    pick = random.Random(8)
+    strings = ["AV", "To.", "V.", *("".join(pick.choice(characters) for _ in range(
+        pick.randint(1, 12))) for _ in range(800))]
+    for text in strings:
+        prop = FontProperties(size=pick.choice([7, 8, 9, 11]))
+        shaped = tuple((item.ft_object, item.glyph_index, item.x, item.y) for item in
+                       plain._prepare_font(prop)._layout(text, flags=flags))
+        assert caching._glyph_run(prop, text, flags) == shaped, (text, prop.get_size())
+    checked = {pair: same for pairs in raster._PAIRS.values() for pair, same in pairs.items()}
+    assert checked[("A", "V")] is False and sum(checked.values()) > 100
 
 
 def test_text_layouts_with_kept_font_heights_are_matplotlibs():

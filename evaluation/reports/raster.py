@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import struct
 import zlib
 from collections.abc import Hashable, Iterable
@@ -53,6 +54,11 @@ _GLYPHS: dict[tuple, tuple] = {}
 _TEXT_IMAGES: dict[tuple, object] = {}   # a text's glyphs at their places: one image
 _METRICS: dict[tuple, tuple] = {}
 _GLYPH_METRICS: dict[tuple, tuple] = {}   # (face, size, dpi, flags, glyph): advance, y extent
+_CHARACTERS: dict[tuple, int] = {}   # (face, character): its glyph in the face's map
+_PAIRS: dict[tuple, dict] = {}   # (face, size, dpi, flags, Chinese?): {pair: composes exactly}
+# strings laid out without shaping when their pairs compose exactly (_laid_out): digits,
+# signs, spaces and CJK ideographs (no brackets: paired brackets take their own script)
+_COMPOSABLE = re.compile(r"[0-9.,:%/+\- \u00d7\u4e00-\u9fff]+")
 _HEIGHTS: dict[tuple, tuple] = {}   # (FontProperties' hash, dpi): its ascent, descent, line gap
 _FONTS: dict[int, object] = {}     # FontProperties' hash: its FT2Font (as findfont finds it)
 _GLYPH_PATHS: dict[str, tuple] = {}  # an SVG glyph's name (face, glyph): its outline
@@ -74,6 +80,8 @@ def _forget_fonts() -> None:
     _GLYPHS.clear()
     _TEXT_IMAGES.clear()
     _GLYPH_METRICS.clear()
+    _CHARACTERS.clear()
+    _PAIRS.clear()
     _SVG_LAYOUTS.clear()
     _SVG_GLYPH_METRICS.clear()
 
@@ -164,13 +172,52 @@ class CachingRenderer(RendererAgg):
         key = (font, size, self.dpi, flags, s)
         items = _LAYOUTS.get(key)
         if items is None:
-            font = self._prepare_font(prop)      # cleared, at this size
-            items = tuple((item.ft_object, item.glyph_index, item.x, item.y)
-                          for item in font._layout(s, flags=flags, features=None,
-                                                   language=None))
-            _warn_of_missing_glyphs(font, s, flags)
+            items = self._laid_out(font, size, flags, s)
             _remember(_LAYOUTS, key, items)
         return items
+
+    def _shaped_run(self, font, size, flags, s) -> tuple:
+        """The string laid out as matplotlib does (raqm: HarfBuzz shaping, FreeType
+        advances), by the face found for the text's font properties."""
+        font.clear()         # as RendererAgg._prepare_font
+        font.set_size(size, self.dpi)
+        items = tuple((item.ft_object, item.glyph_index, item.x, item.y)
+                      for item in font._layout(s, flags=flags, features=None, language=None))
+        _warn_of_missing_glyphs(font, s, flags)
+        return items
+
+    def _laid_out(self, font, size, flags, s) -> tuple:
+        """The string's layout as raqm gives it, composed without shaping when it can be:
+        a string of digits, a few signs, spaces and Chinese characters whose every pair of
+        neighbours was found, in strings shaped before (same face, size and context: with
+        or without a Chinese character, which sets the script of the digits and signs
+        around it), to lay out as composed (_composed_glyphs): no kerning, ligature or
+        other glyph. Shaped strings teach their pairs: composed too and compared. An
+        agency's new strings (totals, ranks, scores) were ~0.3 ms of FreeType each,
+        composed ~0.02 ms."""
+        pairs = None
+        if _COMPOSABLE.fullmatch(s) and all(_character_glyph(font, c) for c in s):
+            pairs = list(pairwise(s)) or [(s,)]         # a lone character: itself
+            context = any(c >= "\u4e00" for c in s)
+            checked = _PAIRS.setdefault((font, size, self.dpi, flags, context), {})
+            if all(checked.get(pair) for pair in pairs):
+                return self._composed_glyphs(font, size, flags, s)
+        shaped = self._shaped_run(font, size, flags, s)
+        if pairs is not None:
+            same = self._composed_glyphs(font, size, flags, s) == shaped
+            for pair in pairs:
+                checked.setdefault(pair, same)     # a pair found wrong once stays wrong
+        return shaped
+
+    def _composed_glyphs(self, font, size, flags, s) -> tuple:
+        """Each character's glyph from the face's character map, at the sum of the hinted
+        advances before it (26.6), as (face, glyph, x, y) like _shaped_run's."""
+        items, pen = [], 0
+        for c in s:
+            glyph = _character_glyph(font, c)
+            items.append((font, glyph, pen / 64, 0.0))
+            pen += self._glyph_metrics(font, size, flags, glyph)[0]
+        return tuple(items)
 
     def draw_text(self, gc, x, y, s, prop, angle, ismath=False, mtext=None):
         if ismath or (mtext is not None and (mtext.get_fontfeatures() is not None or
@@ -260,6 +307,14 @@ def _extent(items, metrics) -> tuple[float, float, float]:
     font, glyph, x, _y = items[-1]
     end = round(x * 64) + metrics(font, glyph)[0]
     return end / 64, (high - low) / 64, -low / 64
+
+
+def _character_glyph(font, character: str) -> int:
+    key = (font, character)
+    found = _CHARACTERS.get(key)
+    if found is None:
+        found = _CHARACTERS[key] = font.get_char_index(ord(character))
+    return found
 
 
 def _warn_of_missing_glyphs(font, s: str, flags) -> None:
