@@ -231,7 +231,8 @@ class CachingRenderer(RendererAgg):
     def _draw_glyphs(self, gc, x, y, angle, size, flags, items):
         """RendererAgg._draw_text_glyphs_and_boxes from kept bitmaps: each glyph placed
         where FreeType would draw it (a 26.6 position, its fraction of a pixel picking the
-        bitmap), and a text's glyphs pasted together as one image (see _text_image)."""
+        bitmap), and a text drawn again at the same fractions of a pixel pasted as one
+        kept image of its glyphs (see _text_image)."""
         if not items:
             return
         cos = math.cos(math.radians(angle))
@@ -245,14 +246,16 @@ class CachingRenderer(RendererAgg):
         key = (items, size, self.dpi, flags, angle, antialiased,
                tuple((across - across0, up - up0) for across, up in places))
         found = _TEXT_IMAGES.get(key)
-        if found is None:
+        if found is None:     # seen once: a text drawn at one place only is not pasted
+            _remember(_TEXT_IMAGES, key, _SEEN, TEXT_IMAGE_LIMIT)     # together for nothing
+            found = _SEEN
+        elif found is _SEEN:
             glyphs = [self._glyph_bitmap(font, glyph, size, flags, angle, antialiased,
                                          across, up)
                       for (font, glyph, _dx, _dy), (across, up) in zip(items, places,
                                                                       strict=True)]
-            found = _text_image(glyphs, places, across0, up0)
-            _remember(_TEXT_IMAGES, key, found, TEXT_IMAGE_LIMIT)
-        if found is _OVERLAPPING:      # glyph by glyph, in order, as matplotlib does
+            found = _TEXT_IMAGES[key] = _text_image(glyphs, places, across0, up0)
+        if found is _OVERLAPPING or found is _SEEN:   # glyph by glyph, as matplotlib does
             for (font, glyph, _dx, _dy), (across, up) in zip(items, places, strict=True):
                 buffer, left, top = self._glyph_bitmap(font, glyph, size, flags, angle,
                                                        antialiased, across, up)
@@ -325,6 +328,7 @@ def _warn_of_missing_glyphs(font, s: str, flags) -> None:
 
 
 _OVERLAPPING = "overlapping"      # a text whose glyphs share pixels: drawn glyph by glyph
+_SEEN = "seen"      # a text drawn once so far (glyph by glyph); pasted together from the next
 
 
 def _text_image(glyphs: list, places: list, across0: int, up0: int):
