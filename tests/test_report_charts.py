@@ -384,20 +384,23 @@ def test_strings_laid_out_without_shaping_are_raqms_layouts(monkeypatch):
     """Strings of digits, signs, spaces and Chinese characters are laid out from the face's
     character map and advances once each pair they hold was found to compose exactly in a
     string shaped before: glyphs, faces and positions are those matplotlib's layout (raqm)
-    gives, with and without Chinese characters around the digits, at several sizes. A pair
-    that shaping changes (Latin kerning, let in here for the test) is shaped ever after."""
+    gives, hinted (PNG) and not (an SVG's outlines), with and without Chinese characters
+    around the digits, at several sizes. A pair that shaping changes (Latin kerning, let
+    in here for the test) is shaped ever after."""
     import random
 
     from matplotlib.backends.backend_agg import RendererAgg, get_hinting_flag
     from matplotlib.font_manager import FontProperties
+    from matplotlib.ft2font import LoadFlags
+    from matplotlib.textpath import TextToPath
 
     from evaluation.reports import raster
 
     use_cjk_font()
-    flags = get_hinting_flag()
+    flags, text_to_path = get_hinting_flag(), TextToPath()
     caching, plain = raster.CachingRenderer(300, 200, charts.DPI), RendererAgg(300, 200, charts.DPI)
     monkeypatch.setattr(raster, "_COMPOSABLE", re.compile(raster._COMPOSABLE.pattern + "|[AVTo.]+"))
-    characters = "0123456789.%/ -+:,×第名年优秀良好合格组织领导得分个计入回避"
+    characters = "0123456789.%/ -+:,×（），：第名年优秀良好合格组织领导得分个计入回避"
     pick = random.Random(8)
     strings = ["AV", "To.", "V.", *("".join(pick.choice(characters) for _ in range(
         pick.randint(1, 12))) for _ in range(800))]
@@ -406,6 +409,11 @@ def test_strings_laid_out_without_shaping_are_raqms_layouts(monkeypatch):
         shaped = tuple((item.ft_object, item.glyph_index, item.x, item.y) for item in
                        plain._prepare_font(prop)._layout(text, flags=flags))
         assert caching._glyph_run(prop, text, flags) == shaped, (text, prop.get_size())
+        face = text_to_path._get_font(prop)      # an SVG's outlines: unhinted
+        shaped = tuple((text_to_path._get_glyph_repr(item.ft_object, item.glyph_index),
+                        item.x, item.y, item.ft_object, item.glyph_index)
+                       for item in face._layout(text, LoadFlags.NO_HINTING))
+        assert raster._svg_layout(text_to_path, face, text, None, None) == shaped, text
     checked = {pair: same for pairs in raster._PAIRS.values() for pair, same in pairs.items()}
     assert checked[("A", "V")] is False and sum(checked.values()) > 100
 

@@ -57,8 +57,9 @@ _GLYPH_METRICS: dict[tuple, tuple] = {}   # (face, size, dpi, flags, glyph): adv
 _CHARACTERS: dict[tuple, int] = {}   # (face, character): its glyph in the face's map
 _PAIRS: dict[tuple, dict] = {}   # (face, size, dpi, flags, Chinese?): {pair: composes exactly}
 # strings laid out without shaping when their pairs compose exactly (_laid_out): digits,
-# signs, spaces and CJK ideographs (no brackets: paired brackets take their own script)
-_COMPOSABLE = re.compile(r"[0-9.,:%/+\- \u00d7\u4e00-\u9fff]+")
+# signs, spaces, CJK ideographs and full-width brackets, comma and colon
+_COMPOSABLE = re.compile(r"[0-9.,:%/+\- \u00d7\u4e00-\u9fff\uff08\uff09\uff0c\uff1a]+")
+_CHINESE = re.compile(r"[\u4e00-\u9fff]")
 _HEIGHTS: dict[tuple, tuple] = {}   # (FontProperties' hash, dpi): its ascent, descent, line gap
 _FONTS: dict[int, object] = {}     # FontProperties' hash: its FT2Font (as findfont finds it)
 _GLYPH_PATHS: dict[str, tuple] = {}  # an SVG glyph's name (face, glyph): its outline
@@ -172,7 +173,10 @@ class CachingRenderer(RendererAgg):
         key = (font, size, self.dpi, flags, s)
         items = _LAYOUTS.get(key)
         if items is None:
-            items = self._laid_out(font, size, flags, s)
+            items = _laid_out(
+                font, s, (font, size, self.dpi, flags),
+                lambda: self._shaped_run(font, size, flags, s),
+                lambda face, glyph: self._glyph_metrics(face, size, flags, glyph)[0])
             _remember(_LAYOUTS, key, items)
         return items
 
@@ -185,39 +189,6 @@ class CachingRenderer(RendererAgg):
                       for item in font._layout(s, flags=flags, features=None, language=None))
         _warn_of_missing_glyphs(font, s, flags)
         return items
-
-    def _laid_out(self, font, size, flags, s) -> tuple:
-        """The string's layout as raqm gives it, composed without shaping when it can be:
-        a string of digits, a few signs, spaces and Chinese characters whose every pair of
-        neighbours was found, in strings shaped before (same face, size and context: with
-        or without a Chinese character, which sets the script of the digits and signs
-        around it), to lay out as composed (_composed_glyphs): no kerning, ligature or
-        other glyph. Shaped strings teach their pairs: composed too and compared. An
-        agency's new strings (totals, ranks, scores) were ~0.3 ms of FreeType each,
-        composed ~0.02 ms."""
-        pairs = None
-        if _COMPOSABLE.fullmatch(s) and all(_character_glyph(font, c) for c in s):
-            pairs = list(pairwise(s)) or [(s,)]         # a lone character: itself
-            context = any(c >= "\u4e00" for c in s)
-            checked = _PAIRS.setdefault((font, size, self.dpi, flags, context), {})
-            if all(checked.get(pair) for pair in pairs):
-                return self._composed_glyphs(font, size, flags, s)
-        shaped = self._shaped_run(font, size, flags, s)
-        if pairs is not None:
-            same = self._composed_glyphs(font, size, flags, s) == shaped
-            for pair in pairs:
-                checked.setdefault(pair, same)     # a pair found wrong once stays wrong
-        return shaped
-
-    def _composed_glyphs(self, font, size, flags, s) -> tuple:
-        """Each character's glyph from the face's character map, at the sum of the hinted
-        advances before it (26.6), as (face, glyph, x, y) like _shaped_run's."""
-        items, pen = [], 0
-        for c in s:
-            glyph = _character_glyph(font, c)
-            items.append((font, glyph, pen / 64, 0.0))
-            pen += self._glyph_metrics(font, size, flags, glyph)[0]
-        return tuple(items)
 
     def draw_text(self, gc, x, y, s, prop, angle, ismath=False, mtext=None):
         if ismath or (mtext is not None and (mtext.get_fontfeatures() is not None or
@@ -310,6 +281,39 @@ def _extent(items, metrics) -> tuple[float, float, float]:
     font, glyph, x, _y = items[-1]
     end = round(x * 64) + metrics(font, glyph)[0]
     return end / 64, (high - low) / 64, -low / 64
+
+
+def _laid_out(font, s: str, key: tuple, shaped, advance) -> tuple:
+    """The string's layout as raqm gives it (shaped(): (face, glyph, x, y) items), composed
+    without shaping when it can be: a string of digits, a few signs, spaces and Chinese
+    characters whose every pair of neighbours was found, in strings shaped before (same
+    face, size and hinting: `key`, and context: with or without a Chinese character, which
+    sets the script of the digits and signs around it), to lay out as composed: each
+    character's glyph from the face's character map at the sum of the advances before it
+    (advance(face, glyph), 26.6), no kerning, ligature or other glyph. Shaped strings
+    teach their pairs: composed too and compared. A new string (an agency's total, rank,
+    score; a campaign page's names) was ~0.2-0.4 ms of FreeType, composed ~0.02 ms."""
+    pairs = None
+    if _COMPOSABLE.fullmatch(s) and all(_character_glyph(font, c) for c in s):
+        pairs = list(pairwise(s)) or [(s,)]         # a lone character: itself
+        checked = _PAIRS.setdefault((*key, bool(_CHINESE.search(s))), {})
+        if all(checked.get(pair) for pair in pairs):
+            return _composed(font, s, advance)
+    layout = shaped()
+    if pairs is not None:
+        same = _composed(font, s, advance) == layout
+        for pair in pairs:
+            checked.setdefault(pair, same)     # a pair found wrong once stays wrong
+    return layout
+
+
+def _composed(font, s: str, advance) -> tuple:
+    items, pen = [], 0
+    for c in s:
+        glyph = _character_glyph(font, c)
+        items.append((font, glyph, pen / 64, 0.0))
+        pen += advance(font, glyph)
+    return tuple(items)
 
 
 def _character_glyph(font, character: str) -> int:
@@ -435,10 +439,15 @@ def _svg_layout(self, font, s: str, features, language) -> tuple:
     key = (font, s, features, language)
     items = _SVG_LAYOUTS.get(key)
     if items is None:
-        items = tuple((self._get_glyph_repr(item.ft_object, item.glyph_index), item.x, item.y,
-                       item.ft_object, item.glyph_index)
-                      for item in font._layout(s, LoadFlags.NO_HINTING, features=features,
-                                               language=language))
+        def shaped():
+            return tuple((item.ft_object, item.glyph_index, item.x, item.y)
+                         for item in font._layout(s, LoadFlags.NO_HINTING, features=features,
+                                                  language=language))
+        glyphs = shaped() if features or language else _laid_out(
+            font, s, (font, "svg"), shaped,
+            lambda face, glyph: _svg_glyph_metrics(self, face, glyph)[0])
+        items = tuple((self._get_glyph_repr(face, glyph), x, y, face, glyph)
+                      for face, glyph, x, y in glyphs)
         _remember(_SVG_LAYOUTS, key, items)
     return items
 
