@@ -8,6 +8,7 @@ Called in the job worker process, never in the serving process.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import sys
@@ -159,6 +160,10 @@ def _init_worker(composed: ComposedResults) -> None:
     global _worker_composed
     _worker_composed = composed
     use_cjk_font()
+    # What the worker starts with (inherited at fork: the results, matplotlib) lives as
+    # long as it does: out of the collector's way, whose full passes walked all of it
+    # (and, in a forked child, wrote to every page of it: copies of the parent's pages).
+    gc.freeze()
 
 
 def _render_chunk(folder: str, chunk: list[tuple[str, tuple[str, ...]]]) -> int:
