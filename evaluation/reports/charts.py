@@ -353,8 +353,9 @@ def radar_chart(composed: ComposedResults, agency):
     axes = figure.axes[0]
     angles = _radar_angles(len(scores))
     shares = [float(s.score / s.max_points * 100) if s.max_points else 0.0 for s in scores]
-    axes.plot(angles + angles[:1], shares + shares[:1], color=KEPT, linewidth=2)
-    axes.fill(angles + angles[:1], shares + shares[:1], color=KEPT, alpha=0.25)
+    outline, area = _radar_shape(axes)
+    outline.set_data(angles + angles[:1], shares + shares[:1])
+    area.set_xy(list(zip(angles + angles[:1], shares + shares[:1], strict=True)))
     for label, s in zip(radar_labels(figure), scores, strict=True):
         label.set_text(f"{s.name}\n{s.score:f}/{_points(s.max_points)}")
     # a figure title above the labels: the axes title sits where the top label is drawn
@@ -368,6 +369,13 @@ def radar_chart(composed: ComposedResults, agency):
 def radar_labels(figure) -> list:
     """The radar's indicator names and scores, one per spoke (tests read them)."""
     return [t for t in figure.axes[0].texts if t.get_gid() == FIXED_GID]
+
+
+def _radar_shape(axes) -> tuple:
+    """The radar's kept outline (a line) and area (a translucent polygon under it), made
+    once per figure (_radar_figure) and refilled: making them was a third of the chart's
+    setting up."""
+    return axes.lines[0], axes.patches[0]
 
 
 def _radar_angles(count: int) -> list[float]:
@@ -387,6 +395,8 @@ def _radar_figure(count: int):
     axes.tick_params(axis="x", pad=8)
     axes.set_ylim(0, 100)
     axes.set_yticks([20, 40, 60, 80, 100], ["20%", "40%", "60%", "80%", "100%"], fontsize=7)
+    axes.plot([0, 0], [0, 0], color=KEPT, linewidth=2, gid=FIXED_GID)    # _radar_shape
+    axes.fill([0, 0, 0], [0, 0, 0], color=KEPT, alpha=0.25, gid=FIXED_GID)
     _no_axis_labels(axes.xaxis, axes.yaxis)
     axes.xaxis._update_ticks()     # places each tick's label (a ThetaTick pads it outwards)
     for tick in axes.xaxis.get_major_ticks()[:count]:
