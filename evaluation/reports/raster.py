@@ -17,6 +17,14 @@ for every chart, none of which changes a pixel when avoided:
   the same from one agency to the next. The caching renderer keeps these layouts by everything
   they are computed from (string, font properties, alignment, rotation, spacing, dpi); the
   layout does not depend on where the text is.
+- A new string (an agency's total, rank, scores) was laid out by FreeType twice, to measure
+  it (set_text) and to draw it (raqm), each loading every glyph again (~30 us a glyph). Its
+  extent now comes from the layout it is drawn with (see _extent), and a string of digits,
+  signs and Chinese characters is laid out from the character map and advances once its
+  pairs of neighbours were found to compose exactly (see _laid_out). The same for SVGs.
+- A text drawn again at the same fractions of a pixel (titles, names, labels) is pasted as
+  one kept image of its glyphs, one draw_text_image call instead of one a glyph (see
+  _text_image).
 - Most of an agency chart is the same from one agency to the next: the axes, their grid,
   ticks and tick labels (a third to a half of a chart's time). A figure may name these
   artists as backdrops (see Backdrop): drawn once per key and kept as pixels, then pasted
