@@ -499,3 +499,20 @@ def test_png_rows_are_the_rgb_of_each_pixel(size):
     rows = raster._rgb_rows(rgba, height, width)
     assert (rows[:, 0] == 0).all()
     assert (rows[:, 1:].reshape(height, width, 3) == rgba[..., :3]).all()
+
+
+@pytest.mark.parametrize("size", [(1, 1), (3, 7), (638, 880)])
+def test_a_png_deflated_by_isal_reads_back_as_the_image(size):
+    """encode_png deflates with ISA-L, not zlib: any PNG reader (Pillow's zlib here) reads
+    back each pixel's RGB and the resolution."""
+    import numpy as np
+
+    from evaluation.reports import raster
+
+    height, width = size
+    rgba = np.random.default_rng(9).integers(0, 256, (height, width, 4), np.uint8)
+    rgba[height // 2:] = 255          # a white half, as charts have
+    image = Image.open(io.BytesIO(raster.encode_png(rgba, charts.DPI)))
+    assert image.mode == "RGB" and image.size == (width, height)
+    assert (np.asarray(image) == rgba[..., :3]).all()
+    assert round(image.info["dpi"][0]) == charts.DPI
