@@ -133,12 +133,14 @@ def _render_in_pool(folder: Path, composed: ComposedResults, missing: list, work
 def _paired(named: list) -> list:
     """A page's ranking and breakdown charts next to each other, so in one chunk (one
     process): they name the same 40 agencies, whose row names are then measured and laid out
-    once for both (the caches of raster.py are per process); agency charts after them."""
+    once for both (the caches of raster.py are per process); agency charts after them, kind
+    by kind: a chunk of one kind refills one kept figure, whose objects the processor's
+    caches keep."""
     def page(item):
         kind, number = item[0].split("-")
         return (0, int(number), kind != "ranking") if kind in ("ranking", "breakdown") \
-            else (1, 0, False)
-    return sorted(named, key=page)      # stable: agency charts keep their order
+            else (1, charts.AGENCY_KINDS.index(kind), 0)
+    return sorted(named, key=page)      # stable: each kind's charts keep their order
 
 
 def _context():

@@ -24,6 +24,7 @@ from scoring import stage_name
 
 FORMATS = ("png", "svg")
 AGENCY_FORMATS = ("png",)   # per-agency charts: PNG only, SVG on the campaign charts
+AGENCY_KINDS = ("radar", "marks", "trend")
 PAGE = 40
 BAR_HEIGHT = 0.7
 BAR_MARGIN = 0.3     # above the first bar and below the last, in rows
@@ -60,7 +61,7 @@ def campaign_chart_names(composed: ComposedResults) -> list[str]:
 
 
 def agency_chart_names(composed: ComposedResults, agency_id: int) -> list[str]:
-    return [f"{kind}-{agency_id}" for kind in ("radar", "marks", "trend")]
+    return [f"{kind}-{agency_id}" for kind in AGENCY_KINDS]
 
 
 def all_chart_items(composed: ComposedResults) -> list[tuple[str, str]]:
