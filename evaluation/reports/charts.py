@@ -200,9 +200,9 @@ def _annotate(axes, notes: list, **style) -> None:
     """Annotations of a kept figure's axes, one per (text, point, offset, alignment) of
     `notes`, in `style` (given when one is made: all annotations of the axes share it):
     the axes' kept annotations refilled in order, more made when needed, those left over
-    hidden. Making an annotation (a Text, its font properties and
-    transforms) cost more than drawing it; a refilled one draws the same (tests compare
-    kept figures with new ones, pixel for pixel)."""
+    hidden. Making an annotation (a Text, its font properties and transforms) cost more
+    than drawing it; a refilled one draws the same (tests compare kept figures with new
+    ones, pixel for pixel)."""
     kept = [text for text in axes.texts if text.get_gid() == POOL_GID]
     for text, point, offset, side in notes[len(kept):]:
         kept.append(axes.annotate(text, point, xytext=offset, textcoords="offset points",
