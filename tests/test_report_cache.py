@@ -52,3 +52,16 @@ def test_reports_key_on_the_newest_version(db):
     composed = report_jobs.composed_results(db, world.campaign)
     assert (composed.revision, composed.status) == (first.number, "preview")  # a draft
     assert composed.indicator_scores                  # the radar's figures come with it
+
+
+def test_pool_order_pairs_a_pages_charts_then_agency_charts_kind_by_kind():
+    """The pool's chunks take the charts in this order: a page's ranking and breakdown next
+    to each other (one process lays their row names out once), then the agency charts one
+    kind after the other, each kind in the agencies' order (a chunk refills one figure)."""
+    named = [("radar-7", ("png",)), ("marks-7", ("png",)), ("trend-7", ("png",)),
+             ("breakdown-1", ("png", "svg")), ("radar-3", ("png",)), ("ranking-1", ("png",)),
+             ("marks-3", ("png",)), ("breakdown-0", ("svg",)), ("trend-3", ("png",)),
+             ("ranking-0", ("png", "svg"))]
+    assert [name for name, _fmts in chart_cache._paired(named)] == [
+        "ranking-0", "breakdown-0", "ranking-1", "breakdown-1",
+        "radar-7", "radar-3", "marks-7", "marks-3", "trend-7", "trend-3"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 import warnings
 import xml.etree.ElementTree as ElementTree
 
@@ -236,6 +237,30 @@ def test_agency_charts_drawn_over_kept_backdrops_are_savefig_pixel_for_pixel():
         assert 0 < len(figure.canvas.backdrops) < drawn     # some drawn, most pasted
 
 
+def test_kept_annotations_left_over_are_hidden_and_the_chart_is_savefigs():
+    """A kept figure's annotations (dropped marks and their judges, a trend's totals) are
+    refilled, and those a chart does not need (the agency before had more dropped marks
+    or years) hidden: the PNG is still savefig's of the same chart built anew."""
+    composed = sample_composed(agencies=4, judges=9, indicators=10)
+    use_cjk_font()
+    charts._KEPT_FIGURES.clear()
+    for kind, style in (("marks", {"fontsize": 7, "color": charts.DROPPED}),
+                        ("trend", {"fontsize": 7})):
+        name = f"{kind}-{composed.result.agencies[0].agency}"
+        for axes in charts.draw(composed, name).axes:    # six notes a panel before
+            charts._annotate(axes, [(f"{n}", (axes.get_xlim()[0], 0), (0, 8), "left")
+                                    for n in range(6)], **style)
+        fast = charts.render(composed, name, "png")
+        hidden = [t for axes in charts.draw(composed, name).axes for t in axes.texts
+                  if t.get_gid() == charts.POOL_GID and not t.get_visible()]
+        assert hidden, kind
+        kept = dict(charts._KEPT_FIGURES)
+        charts._KEPT_FIGURES.clear()
+        expected = _pixels(_savefig_png(charts.draw(composed, name)))
+        charts._KEPT_FIGURES.update(kept)
+        assert (_pixels(fast) == expected).all(), name
+
+
 def test_a_full_backdrop_store_is_emptied_without_losing_a_chart(monkeypatch):
     """A canvas keeps at most BACKDROP_LIMIT backdrops; when a chart's new bands would
     overflow it, it is emptied before the chart is drawn, so the chart's other bands (kept a
@@ -263,7 +288,8 @@ def test_a_full_backdrop_store_is_emptied_without_losing_a_chart(monkeypatch):
 def _fonts_held_after_fork() -> list[int]:
     from evaluation.reports import raster
 
-    return [len(raster._FONTS), len(raster._LAYOUTS), len(raster._GLYPHS)]
+    return [len(raster._FONTS), len(raster._LAYOUTS), len(raster._GLYPHS),
+            len(raster._GLYPH_METRICS)]
 
 
 def test_a_forked_chart_worker_opens_fonts_of_its_own():
@@ -280,9 +306,140 @@ def test_a_forked_chart_worker_opens_fonts_of_its_own():
     composed = sample_composed(agencies=2, judges=5, indicators=10)
     use_cjk_font()
     charts.render_many(composed, "ranking-0", ("png",))
-    assert raster._FONTS and raster._LAYOUTS and raster._GLYPHS     # this process has some
+    assert raster._FONTS and raster._LAYOUTS and raster._GLYPHS and raster._GLYPH_METRICS
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as pool:
-        assert pool.submit(_fonts_held_after_fork).result() == [0, 0, 0]
+        assert pool.submit(_fonts_held_after_fork).result() == [0, 0, 0, 0]
+
+
+def test_text_extents_from_the_drawn_layout_are_freetypes():
+    """The caching renderer (and an SVG's TextToPath) measures a text from the layout it
+    draws it with (glyph positions, advances and boxes) instead of FreeType laying it out
+    again: the same width, height and descent as RendererAgg's (TextToPath's), for strings
+    of the charts' characters, Latin kerning pairs, spaces and punctuation at several sizes,
+    and after rotated text was drawn (a face keeps the transform a glyph was drawn with)."""
+    import random
+
+    from matplotlib.backends.backend_agg import RendererAgg
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.textpath import TextToPath
+
+    from evaluation.reports import raster
+
+    use_cjk_font()
+    caching, plain = raster.CachingRenderer(300, 200, charts.DPI), RendererAgg(300, 200, charts.DPI)
+    text_to_path = TextToPath()
+    gc = caching.new_gc()
+    characters = "0123456789.%/ -+:（）：，×—第名年优秀良好合格组织领导普法以案得分个计入回避AVWTo"
+    pick = random.Random(6)
+    for number in range(1500):
+        text = "".join(pick.choice(characters) for _ in range(pick.randint(0, 14)))
+        prop = FontProperties(size=pick.choice([7, 8, 9, 10, 11, 12.5]))
+        if number % 20 == 0:      # drawn first, turned and at a fraction of a pixel
+            caching.draw_text(gc, 40.3, 60.7, text, prop, pick.choice([30, 90]))
+        assert caching.get_text_width_height_descent(text, prop, False) == \
+            plain.get_text_width_height_descent(text, prop, False), (text, prop.get_size())
+        # what an SVG measures a text by (TextToPath: unhinted, at FONT_SCALE)
+        assert raster._svg_extent(text_to_path, text, prop, False) == \
+            raster._plain_svg_extent(text_to_path, text, prop, False), text
+
+
+def test_texts_drawn_from_kept_text_images_are_agg_pixel_for_pixel():
+    """The caching renderer pastes a text's glyphs as one image, kept by glyphs, size,
+    angle and each glyph's place from the first one's whole pixel: texts drawn again at
+    other places (whole pixels apart, or other fractions of a pixel), turned, in other
+    colours and alphas, over each other, are what RendererAgg draws, pixel for pixel; a kept
+    image is never another string's."""
+    import random
+
+    import numpy as np
+    from matplotlib.backends.backend_agg import RendererAgg
+    from matplotlib.font_manager import FontProperties
+
+    from evaluation.reports import raster
+
+    use_cjk_font()
+    raster._TEXT_IMAGES.clear()
+    caching, plain = raster.CachingRenderer(320, 240, charts.DPI), RendererAgg(320, 240, charts.DPI)
+    pick = random.Random(11)
+    strings = ["89.72", "89.27", "第26名 良好", "市财政局（第3分局）", "Ay/Vo", "i.l", "得分 57.81"]
+    for number in range(300):
+        text, size = pick.choice(strings), pick.choice([7, 8, 11])
+        x = pick.choice([40, 40.25, 41, 117.6]) + pick.choice([0, 50, 100])
+        y = pick.choice([30, 30.5, 31.75]) + pick.choice([0, 60, 120])
+        angle = pick.choice([0, 0, 0, 90, 30])
+        colour, alpha = pick.choice(["#d62728", "#1f6fb4", "k"]), pick.choice([1.0, 0.6])
+        for renderer in (caching, plain):
+            gc = renderer.new_gc()
+            gc.set_foreground(colour)
+            gc.set_alpha(alpha)
+            renderer.draw_text(gc, x, y, text, FontProperties(size=size), angle)
+            gc.restore()
+        assert (np.asarray(caching.buffer_rgba()) == np.asarray(plain.buffer_rgba())).all(), \
+            (number, text, size, x, y, angle)
+    images = list(raster._TEXT_IMAGES.values())
+    assert sum(isinstance(image, tuple) for image in images) > 20   # drawn from kept images
+
+
+def test_strings_laid_out_without_shaping_are_raqms_layouts(monkeypatch):
+    """Strings of digits, signs, spaces and Chinese characters are laid out from the face's
+    character map and advances once each pair they hold was found to compose exactly in a
+    string shaped before: glyphs, faces and positions are those matplotlib's layout (raqm)
+    gives, hinted (PNG) and not (an SVG's outlines), with and without Chinese characters
+    around the digits, at several sizes. A pair that shaping changes (Latin kerning, let
+    in here for the test) is shaped ever after."""
+    import random
+
+    from matplotlib.backends.backend_agg import RendererAgg, get_hinting_flag
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.ft2font import LoadFlags
+    from matplotlib.textpath import TextToPath
+
+    from evaluation.reports import raster
+
+    use_cjk_font()
+    flags, text_to_path = get_hinting_flag(), TextToPath()
+    caching, plain = raster.CachingRenderer(300, 200, charts.DPI), RendererAgg(300, 200, charts.DPI)
+    monkeypatch.setattr(raster, "_COMPOSABLE", re.compile(raster._COMPOSABLE.pattern + "|[AVTo.]+"))
+    characters = "0123456789.%/ -+:,×（），：第名年优秀良好合格组织领导得分个计入回避"
+    pick = random.Random(8)
+    strings = ["AV", "To.", "V.", *("".join(pick.choice(characters) for _ in range(
+        pick.randint(1, 12))) for _ in range(800))]
+    for text in strings:
+        prop = FontProperties(size=pick.choice([7, 8, 9, 11]))
+        shaped = tuple((item.ft_object, item.glyph_index, item.x, item.y) for item in
+                       plain._prepare_font(prop)._layout(text, flags=flags))
+        assert caching._glyph_run(prop, text, flags) == shaped, (text, prop.get_size())
+        face = text_to_path._get_font(prop)      # an SVG's outlines: unhinted
+        shaped = tuple((text_to_path._get_glyph_repr(item.ft_object, item.glyph_index),
+                        item.x, item.y, item.ft_object, item.glyph_index)
+                       for item in face._layout(text, LoadFlags.NO_HINTING))
+        assert raster._svg_layout(text_to_path, face, text, None, None) == shaped, text
+    checked = {pair: same for pairs in raster._PAIRS.values() for pair, same in pairs.items()}
+    assert checked[("A", "V")] is False and sum(checked.values()) > 100
+
+
+def test_text_layouts_with_kept_font_heights_are_matplotlibs():
+    """Text._get_layout asks the caching renderer for the font's ascent, descent and line
+    gap (kept per font and resolution) instead of reading the font's tables for each new
+    text: the layouts (box, lines, corner) are those laid out with a plain Agg renderer,
+    for one and several lines, fixed line spacing and several sizes and resolutions."""
+    from matplotlib.backends.backend_agg import RendererAgg
+    from matplotlib.figure import Figure
+
+    from evaluation.reports import raster
+
+    use_cjk_font()
+    raster.install()
+    for dpi in (72, charts.DPI, 200):
+        figure = Figure(figsize=(4, 3), dpi=dpi)
+        caching, plain = raster.CachingRenderer(400, 300, dpi), RendererAgg(400, 300, dpi)
+        for size, text, spacing in ((7, "89.72", None), (11, "市财政局\n一级指标得分率", None),
+                                    (8, "组织领导\n12.5/20", 1.6), (12.5, "Ay\n第3名\n优秀", None)):
+            label = figure.text(0.2, 0.4, text, fontsize=size, linespacing=spacing,
+                                rotation=30 if size == 8 else 0)
+            kept, laid = label._get_layout(caching), raster._plain_text_layout(label, plain)
+            assert kept[0].bounds == laid[0].bounds and kept[1:] == laid[1:], (dpi, text)
+    assert raster._HEIGHTS
 
 
 def test_svg_outlines_kept_across_files_write_the_same_file(monkeypatch):
@@ -363,3 +520,20 @@ def test_png_rows_are_the_rgb_of_each_pixel(size):
     rows = raster._rgb_rows(rgba, height, width)
     assert (rows[:, 0] == 0).all()
     assert (rows[:, 1:].reshape(height, width, 3) == rgba[..., :3]).all()
+
+
+@pytest.mark.parametrize("size", [(1, 1), (3, 7), (638, 880)])
+def test_a_png_deflated_by_isal_reads_back_as_the_image(size):
+    """encode_png deflates with ISA-L, not zlib: any PNG reader (Pillow's zlib here) reads
+    back each pixel's RGB and the resolution."""
+    import numpy as np
+
+    from evaluation.reports import raster
+
+    height, width = size
+    rgba = np.random.default_rng(9).integers(0, 256, (height, width, 4), np.uint8)
+    rgba[height // 2:] = 255          # a white half, as charts have
+    image = Image.open(io.BytesIO(raster.encode_png(rgba, charts.DPI)))
+    assert image.mode == "RGB" and image.size == (width, height)
+    assert (np.asarray(image) == rgba[..., :3]).all()
+    assert round(image.info["dpi"][0]) == charts.DPI

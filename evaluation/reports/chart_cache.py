@@ -8,6 +8,7 @@ Called in the job worker process, never in the serving process.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import sys
@@ -117,7 +118,10 @@ def _render_in_pool(folder: Path, composed: ComposedResults, missing: list, work
     named = _paired(_by_name(missing))
     size = max(1, min(16, len(named) // (workers * 4)))
     chunks = [named[i:i + size] for i in range(0, len(named), size)]
-    with ProcessPoolExecutor(max_workers=workers, mp_context=_context(),
+    context = _context()
+    if context.get_start_method() == "fork":
+        charts.load_drawing()     # once here, inherited by every worker
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context,
                              initializer=_init_worker, initargs=(composed,)) as pool:
         futures = [pool.submit(_render_chunk, str(folder), chunk) for chunk in chunks]
         for future in as_completed(futures):
@@ -129,12 +133,14 @@ def _render_in_pool(folder: Path, composed: ComposedResults, missing: list, work
 def _paired(named: list) -> list:
     """A page's ranking and breakdown charts next to each other, so in one chunk (one
     process): they name the same 40 agencies, whose row names are then measured and laid out
-    once for both (the caches of raster.py are per process); agency charts after them."""
+    once for both (the caches of raster.py are per process); agency charts after them, kind
+    by kind: a chunk of one kind refills one kept figure, whose objects the processor's
+    caches keep."""
     def page(item):
         kind, number = item[0].split("-")
         return (0, int(number), kind != "ranking") if kind in ("ranking", "breakdown") \
-            else (1, 0, False)
-    return sorted(named, key=page)      # stable: agency charts keep their order
+            else (1, charts.AGENCY_KINDS.index(kind), 0)
+    return sorted(named, key=page)      # stable: each kind's charts keep their order
 
 
 def _context():
@@ -156,6 +162,10 @@ def _init_worker(composed: ComposedResults) -> None:
     global _worker_composed
     _worker_composed = composed
     use_cjk_font()
+    # What the worker starts with (inherited at fork: the results, matplotlib) lives as
+    # long as it does: out of the collector's way, whose full passes walked all of it
+    # (and, in a forked child, wrote to every page of it: copies of the parent's pages).
+    gc.freeze()
 
 
 def _render_chunk(folder: str, chunk: list[tuple[str, tuple[str, ...]]]) -> int:

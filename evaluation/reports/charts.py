@@ -24,6 +24,7 @@ from scoring import stage_name
 
 FORMATS = ("png", "svg")
 AGENCY_FORMATS = ("png",)   # per-agency charts: PNG only, SVG on the campaign charts
+AGENCY_KINDS = ("radar", "marks", "trend")
 PAGE = 40
 BAR_HEIGHT = 0.7
 BAR_MARGIN = 0.3     # above the first bar and below the last, in rows
@@ -60,7 +61,7 @@ def campaign_chart_names(composed: ComposedResults) -> list[str]:
 
 
 def agency_chart_names(composed: ComposedResults, agency_id: int) -> list[str]:
-    return [f"{kind}-{agency_id}" for kind in ("radar", "marks", "trend")]
+    return [f"{kind}-{agency_id}" for kind in AGENCY_KINDS]
 
 
 def all_chart_items(composed: ComposedResults) -> list[tuple[str, str]]:
@@ -105,10 +106,7 @@ def render_many(composed: ComposedResults, name: str, fmts) -> dict[str, bytes]:
     it costs as much as saving it once)."""
     if any(fmt not in FORMATS for fmt in fmts):
         raise ValueError(f"unknown chart format in {fmts!r}")
-    from evaluation.reports import raster  # matplotlib: only where charts are drawn
-
-    use_cjk_font()
-    raster.install()
+    raster = load_drawing()
     figure = draw(composed, name)
     files = {}
     for fmt in fmts:
@@ -119,6 +117,21 @@ def render_many(composed: ComposedResults, name: str, fmts) -> dict[str, bytes]:
         figure.savefig(buffer, format=fmt, dpi=DPI, metadata=_metadata(fmt))
         files[fmt] = buffer.getvalue()
     return files
+
+
+def load_drawing():
+    """Import and set up what drawing a chart needs (matplotlib, its figure and polar axes,
+    the CJK font, raster.py's caching), once per process; returns the raster module.
+    A process that forks chart workers calls it first, so that they inherit it all: in each
+    worker it is ~0.4 s of CPU, paid by both workers of every pool."""
+    from matplotlib import figure  # noqa: F401 - imported to be inherited
+    from matplotlib.projections import polar  # noqa: F401 - imported to be inherited
+
+    from evaluation.reports import raster  # matplotlib: only where charts are drawn
+
+    use_cjk_font()
+    raster.install()
+    return raster
 
 
 def _metadata(fmt: str) -> dict:
@@ -153,6 +166,7 @@ def _figure(width: float, height: float, **options):
 # from several threads; `draw` hands out a kept figure until the next chart of its kind.
 _KEPT_FIGURES: dict[tuple, object] = {}
 FIXED_GID = "kept-artist"    # a data artist of a kept figure refilled, not removed
+POOL_GID = "kept-annotation"  # an annotation of a kept figure, refilled or hidden (_annotate)
 
 
 def _refilled(key: tuple, build, relim: bool = False):
@@ -166,7 +180,7 @@ def _refilled(key: tuple, build, relim: bool = False):
         return figure, True
     for axes in figure.axes:
         for artist in [*axes.lines, *axes.collections, *axes.patches, *axes.texts]:
-            if artist.get_gid() != FIXED_GID:
+            if artist.get_gid() not in (FIXED_GID, POOL_GID):
                 artist.remove()
         if relim:
             axes.relim()
@@ -180,6 +194,28 @@ def _backdrops(figure, *backdrops: tuple) -> None:
     from evaluation.reports.raster import BACKDROPS, Backdrop
 
     setattr(figure, BACKDROPS, [Backdrop(*backdrop) for backdrop in backdrops])
+
+
+def _annotate(axes, notes: list, **style) -> None:
+    """Annotations of a kept figure's axes, one per (text, point, offset, alignment) of
+    `notes`, in `style` (given when one is made: all annotations of the axes share it):
+    the axes' kept annotations refilled in order, more made when needed, those left over
+    hidden. Making an annotation (a Text, its font properties and transforms) cost more
+    than drawing it; a refilled one draws the same (tests compare kept figures with new
+    ones, pixel for pixel)."""
+    kept = [text for text in axes.texts if text.get_gid() == POOL_GID]
+    for text, point, offset, side in notes[len(kept):]:
+        kept.append(axes.annotate(text, point, xytext=offset, textcoords="offset points",
+                                  ha=side, annotation_clip=False, gid=POOL_GID, **style))
+    for annotation, (text, point, offset, side) in zip(kept, notes, strict=False):
+        annotation.set_text(text)
+        annotation.xy = point
+        if annotation.get_position() != offset:
+            annotation.set_position(offset)
+        annotation.set_horizontalalignment(side)
+        annotation.set_visible(True)
+    for annotation in kept[len(notes):]:
+        annotation.set_visible(False)
 
 
 def _grade_colour(composed: ComposedResults, grade: str | None) -> str:
@@ -318,8 +354,9 @@ def radar_chart(composed: ComposedResults, agency):
     axes = figure.axes[0]
     angles = _radar_angles(len(scores))
     shares = [float(s.score / s.max_points * 100) if s.max_points else 0.0 for s in scores]
-    axes.plot(angles + angles[:1], shares + shares[:1], color=KEPT, linewidth=2)
-    axes.fill(angles + angles[:1], shares + shares[:1], color=KEPT, alpha=0.25)
+    outline, area = _radar_shape(axes)
+    outline.set_data(angles + angles[:1], shares + shares[:1])
+    area.set_xy(list(zip(angles + angles[:1], shares + shares[:1], strict=True)))
     for label, s in zip(radar_labels(figure), scores, strict=True):
         label.set_text(f"{s.name}\n{s.score:f}/{_points(s.max_points)}")
     # a figure title above the labels: the axes title sits where the top label is drawn
@@ -333,6 +370,13 @@ def radar_chart(composed: ComposedResults, agency):
 def radar_labels(figure) -> list:
     """The radar's indicator names and scores, one per spoke (tests read them)."""
     return [t for t in figure.axes[0].texts if t.get_gid() == FIXED_GID]
+
+
+def _radar_shape(axes) -> tuple:
+    """The radar's kept outline (a line) and area (a translucent polygon under it), made
+    once per figure (_radar_figure) and refilled: making them was a third of the chart's
+    setting up."""
+    return axes.lines[0], axes.patches[0]
 
 
 def _radar_angles(count: int) -> list[float]:
@@ -352,6 +396,8 @@ def _radar_figure(count: int):
     axes.tick_params(axis="x", pad=8)
     axes.set_ylim(0, 100)
     axes.set_yticks([20, 40, 60, 80, 100], ["20%", "40%", "60%", "80%", "100%"], fontsize=7)
+    axes.plot([0, 0], [0, 0], color=KEPT, linewidth=2, gid=FIXED_GID)    # _radar_shape
+    axes.fill([0, 0, 0], [0, 0, 0], color=KEPT, alpha=0.25, gid=FIXED_GID)
     _no_axis_labels(axes.xaxis, axes.yaxis)
     axes.xaxis._update_ticks()     # places each tick's label (a ThetaTick pads it outwards)
     for tick in axes.xaxis.get_major_ticks()[:count]:
@@ -419,6 +465,8 @@ def _marks_figure(count: int):
         axes.plot([], [], linestyle="none", marker="x", markersize=math.sqrt(60),
                   markeredgewidth=2, color=DROPPED, zorder=4, label="去掉", gid=FIXED_GID)
         axes.axvline(0, color="#333333", linewidth=1, linestyle="--", gid=FIXED_GID)
+        for side in ("left", "right"):
+            axes.set_title("", fontsize=8, loc=side, y=FIXED)
     figure.subplots_adjust(left=0.2, right=0.97, top=1 - 0.75 / figure.get_figheight(),
                            bottom=0.35 / figure.get_figheight() + 0.05, hspace=0.9)
     return figure
@@ -445,28 +493,36 @@ def _panel_strip(composed: ComposedResults, axes, panel) -> None:
     # The mark left of the point, the judge right of it: two texts, each drawn often (a
     # mark, a name), not one new string per agency (laying out a new string is the
     # costliest part of a chart). All inside the limits set below: no clip check.
-    for x, y, who in dropped:
-        for text, dx, side in ((f"{x:g}", -1.5, "right"), (who, 1.5, "left")):
-            axes.annotate(text, (x, y), xytext=(dx, 7), textcoords="offset points", ha=side,
-                          fontsize=7, color=DROPPED, annotation_clip=False)
+    _annotate(axes, [(text, (x, y), (dx, 7), side) for x, y, who in dropped
+                     for text, dx, side in ((f"{x:g}", -1.5, "right"), (who, 1.5, "left"))],
+              fontsize=7, color=DROPPED)
     base.set_xdata([float(result.base)] * 2)      # the panel's score, dashed
     values = [float(m) for _, m in result.given() if m is not None] or [0.0]
     # limits a mark beyond multiples of MARK_STEP: 84-101 for marks of 86.5-100, so a few
     # hundred different axes for 1,600 panels, each drawn once (a backdrop); at least one
     # step wide: marks all on one multiple (a lone 100) get 94-101, not 99-101 in quarters,
-    # and a lone 0 gets -1-6 (no negative marks)
+    # and a lone 0 gets -1-6 (no negative marks). Set only when they change (setting them
+    # runs the axis' callbacks).
     low = math.floor(min(values) / MARK_STEP) * MARK_STEP
     high = math.ceil(max(values) / MARK_STEP) * MARK_STEP
     if high - low < MARK_STEP:
         low, high = (high - MARK_STEP, high) if high >= MARK_STEP else (low, low + MARK_STEP)
-    axes.set_xlim(low - 1, high + 1)
-    axes.set_ylim(-0.8, 0.8 + 0.35 * max(seen.values(), default=1))
+    limits = ((low - 1, high + 1), (-0.8, 0.8 + 0.35 * max(seen.values(), default=1)))
+    if (axes.get_xlim(), axes.get_ylim()) != limits:
+        axes.set_xlim(*limits[0])
+        axes.set_ylim(*limits[1])
     if [t.get_text() for t in axes.get_yticklabels()] != [panel.label]:
         axes.set_yticks([0], [panel.label], fontsize=9)
     recused = len(result.recused)
-    axes.set_title(f"{result.count} 个计入" + (f"，{recused} 人回避" if recused else ""),
-                   fontsize=8, loc="left", y=FIXED)
-    axes.set_title(f"得分 {result.value:f}", fontsize=8, loc="right", y=FIXED)
+    counted, score = _panel_titles(axes)
+    counted.set_text(f"{result.count} 个计入" + (f"，{recused} 人回避" if recused else ""))
+    score.set_text(f"得分 {result.value:f}")
+
+
+def _panel_titles(axes) -> tuple:
+    """A marks panel's two titles (count left, score right), styled once (_marks_figure):
+    set_title restyles the title each time."""
+    return axes._left_title, axes._right_title
 
 
 
@@ -481,11 +537,10 @@ def trend_chart(composed: ComposedResults, agency):
     years = [year for year, *_ in points]
     totals = [float(total) for _, total, *_ in points]
     axes.plot(years, totals, marker="o", color=KEPT, linewidth=2)
-    for year, total, rank, grade in points:
-        label = f"{total:.2f}" + (f"\n第{rank}名" if rank else "") + (f" {grade}" if grade else "")
-        # every point is inside the limits set below: no need for matplotlib to check it
-        axes.annotate(label, (year, float(total)), xytext=(0, 8), textcoords="offset points",
-                      ha="center", fontsize=7, annotation_clip=False)
+    # every point is inside the limits set below: no need for matplotlib to check it
+    _annotate(axes, [(f"{total:.2f}" + (f"\n第{rank}名" if rank else "") +
+                      (f" {grade}" if grade else ""), (year, float(total)), (0, 8), "center")
+                     for year, total, rank, grade in points], fontsize=7)
     if list(axes.get_xticks()) != years:     # the same years for nearly every agency
         axes.set_xticks(years, [f"{year}年" for year in years], fontsize=8)
     low = min(totals)

@@ -17,20 +17,29 @@ for every chart, none of which changes a pixel when avoided:
   the same from one agency to the next. The caching renderer keeps these layouts by everything
   they are computed from (string, font properties, alignment, rotation, spacing, dpi); the
   layout does not depend on where the text is.
+- A new string (an agency's total, rank, scores) was laid out by FreeType twice, to measure
+  it (set_text) and to draw it (raqm), each loading every glyph again (~30 us a glyph). Its
+  extent now comes from the layout it is drawn with (see _extent), and a string of digits,
+  signs and Chinese characters is laid out from the character map and advances once its
+  pairs of neighbours were found to compose exactly (see _laid_out). The same for SVGs.
+- A text drawn again at the same fractions of a pixel (titles, names, labels) is pasted as
+  one kept image of its glyphs, one draw_text_image call instead of one a glyph (see
+  _text_image).
 - Most of an agency chart is the same from one agency to the next: the axes, their grid,
   ticks and tick labels (a third to a half of a chart's time). A figure may name these
   artists as backdrops (see Backdrop): drawn once per key and kept as pixels, then pasted
   and only the other artists drawn over them, by matplotlib's own Figure.draw with the
   kept ones hidden, so in the order of a full draw.
 - The image is written from the canvas' buffer as RGB (every chart is opaque: the alpha
-  channel is 255 throughout and a quarter of the bytes to compress), unfiltered, at zlib
-  level 1, without print_figure's set-up around it (see encode_png).
+  channel is 255 throughout and a quarter of the bytes to compress), unfiltered, deflated
+  by ISA-L at level 1, without print_figure's set-up around it (see encode_png).
 """
 
 from __future__ import annotations
 
 import math
 import os
+import re
 import struct
 import zlib
 from collections.abc import Hashable, Iterable
@@ -39,6 +48,7 @@ from itertools import pairwise
 from typing import NamedTuple
 
 import numpy as np
+from isal import isal_zlib
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg, get_hinting_flag
 from matplotlib.font_manager import fontManager, get_font
@@ -47,14 +57,25 @@ from matplotlib.text import Text
 from matplotlib.textpath import TextToPath
 from matplotlib.transforms import Bbox
 
-PNG_LEVEL = 1     # 4 ms for a chart; level 6: 7 ms for files ~15% smaller
+PNG_LEVEL = 1     # ISA-L's: 0.2-0.4 ms a chart (zlib's level 1: 1.1-2.4 ms, files 2-9% smaller)
 _LAYOUTS: dict[tuple, tuple] = {}
 _GLYPHS: dict[tuple, tuple] = {}
+_TEXT_IMAGES: dict[tuple, object] = {}   # a text's glyphs at their places: one image
 _METRICS: dict[tuple, tuple] = {}
+_GLYPH_METRICS: dict[tuple, tuple] = {}   # (face, size, dpi, flags, glyph): advance, y extent
+# not limited: as many as the characters, and the pairs of them, the charts write
+_CHARACTERS: dict[tuple, int] = {}   # (face, character): its glyph in the face's map
+_PAIRS: dict[tuple, dict] = {}   # (face, size, dpi, flags, Chinese?): {pair: composes exactly}
+# strings laid out without shaping when their pairs compose exactly (_laid_out): digits,
+# signs, spaces, CJK ideographs and full-width brackets, comma and colon
+_COMPOSABLE = re.compile(r"[0-9.,:%/+\- \u00d7\u4e00-\u9fff\uff08\uff09\uff0c\uff1a]+")
+_CHINESE = re.compile(r"[\u4e00-\u9fff]")
+_HEIGHTS: dict[tuple, tuple] = {}   # (FontProperties' hash, dpi): its ascent, descent, line gap
 _FONTS: dict[int, object] = {}     # FontProperties' hash: its FT2Font (as findfont finds it)
 _GLYPH_PATHS: dict[str, tuple] = {}  # an SVG glyph's name (face, glyph): its outline
 _SVG_LAYOUTS: dict[tuple, tuple] = {}  # (face, string): its glyphs, unhinted (TextToPath)
 _SVG_METRICS: dict[tuple, tuple] = {}  # (string, FontProperties' hash): its extent in an SVG
+_SVG_GLYPH_METRICS: dict[tuple, tuple] = {}  # (face, glyph): unhinted advance, y extent
 
 
 def _forget_fonts() -> None:
@@ -68,11 +89,17 @@ def _forget_fonts() -> None:
     _FONTS.clear()
     _LAYOUTS.clear()
     _GLYPHS.clear()
+    _TEXT_IMAGES.clear()
+    _GLYPH_METRICS.clear()
+    _CHARACTERS.clear()
+    _PAIRS.clear()
     _SVG_LAYOUTS.clear()
+    _SVG_GLYPH_METRICS.clear()
 
 
 os.register_at_fork(after_in_child=_forget_fonts)
 CACHE_LIMIT = 50_000    # entries of each cache (a full export: ~10,000 glyphs; ~25 MB at most)
+TEXT_IMAGE_LIMIT = 20_000    # kept text images (400 agencies' charts: ~9,000; ~1 kB each)
 BACKDROP_LIMIT = 400    # kept backdrops of a canvas (a marks panel's: 0.5 MB; ~200 MB at most)
 BACKDROPS = "backdrops"  # the figure attribute naming its backdrops (a list of Backdrop)
 
@@ -106,18 +133,49 @@ class CachingRenderer(RendererAgg):
         # every name, year and mark again. FontProperties hash all that sets the font.
         if ismath:
             return super().get_text_width_height_descent(s, prop, ismath)
-        key = (s, hash(prop), self.dpi, get_hinting_flag())
+        flags = get_hinting_flag()
+        key = (s, hash(prop), self.dpi, flags)
         found = _METRICS.get(key)
         if found is None:
-            found = super().get_text_width_height_descent(s, prop, ismath)
+            # from the layout the text is drawn with, not by laying it out a second time
+            # (FT2Font.set_text: FreeType loads every glyph again, ~30 us each)
+            size = prop.get_size_in_points()
+            found = _extent(self._glyph_run(prop, s, flags),
+                            lambda font, glyph: self._glyph_metrics(font, size, flags, glyph))
             _remember(_METRICS, key, found)
         return found
 
-    def draw_text(self, gc, x, y, s, prop, angle, ismath=False, mtext=None):
-        if ismath or (mtext is not None and (mtext.get_fontfeatures() is not None or
-                                             mtext.get_language() is not None)):
-            return super().draw_text(gc, x, y, s, prop, angle, ismath, mtext)
-        flags = get_hinting_flag()
+    text_dpi = None     # the figure resolution of the text being laid out (_text_layout)
+
+    def _get_font_height_metrics(self, prop):
+        """What Text._get_layout asks a renderer for, or reads from the font's tables
+        itself (findfont and two table reads for every new text): the font's ascent,
+        descent and line gap in pixels, computed as there and kept by font properties and
+        resolution. (None, None, None): Text computes them."""
+        if self.text_dpi is None:
+            return None, None, None
+        key = (hash(prop), self.text_dpi)
+        found = _HEIGHTS.get(key)
+        if found is None:
+            found = _font_height_metrics(prop, self.text_dpi)
+            _remember(_HEIGHTS, key, found)
+        return found
+
+    def _glyph_metrics(self, font, size, flags, glyph) -> tuple[int, int, int]:
+        """A glyph's hinted advance, bottom and top (26.6), unrotated."""
+        key = (font, size, self.dpi, flags, glyph)
+        found = _GLYPH_METRICS.get(key)
+        if found is None:
+            font.set_size(size, self.dpi)     # and unturned: drawing turns a face
+            loaded = font.load_glyph(glyph, flags)
+            _x0, bottom, _x1, top = loaded.bbox
+            found = (loaded.horiAdvance, bottom, top)
+            _remember(_GLYPH_METRICS, key, found)
+        return found
+
+    def _glyph_run(self, prop, s, flags) -> tuple:
+        """The string's glyphs as (face, glyph, x, y), as matplotlib lays it out (raqm),
+        kept by font, size, resolution and hinting."""
         size = prop.get_size_in_points()
         font = _FONTS.get(hash(prop))
         if font is None:    # findfont for each text drawn: a tenth of a millisecond
@@ -125,43 +183,210 @@ class CachingRenderer(RendererAgg):
         key = (font, size, self.dpi, flags, s)
         items = _LAYOUTS.get(key)
         if items is None:
-            font = self._prepare_font(prop)      # cleared, at this size
-            # matplotlib lays the string out here (and warns here of a missing glyph)
-            items = tuple((item.ft_object, item.glyph_index, item.x, item.y)
-                          for item in font._layout(s, flags=flags, features=None,
-                                                   language=None))
+            items = _laid_out(
+                font, s, (font, size, self.dpi, flags),
+                lambda: self._shaped_run(font, size, flags, s),
+                lambda face, glyph: self._glyph_metrics(face, size, flags, glyph)[0])
             _remember(_LAYOUTS, key, items)
-        self._draw_glyphs(gc, x, y, angle, size, flags, items)
+        return items
+
+    def _shaped_run(self, font, size, flags, s) -> tuple:
+        """The string laid out as matplotlib does (raqm: HarfBuzz shaping, FreeType
+        advances), by the face found for the text's font properties."""
+        font.clear()         # as RendererAgg._prepare_font
+        font.set_size(size, self.dpi)
+        items = tuple((item.ft_object, item.glyph_index, item.x, item.y)
+                      for item in font._layout(s, flags=flags, features=None, language=None))
+        _warn_of_missing_glyphs(font, s, flags)
+        return items
+
+    def draw_text(self, gc, x, y, s, prop, angle, ismath=False, mtext=None):
+        if ismath or (mtext is not None and (mtext.get_fontfeatures() is not None or
+                                             mtext.get_language() is not None)):
+            return super().draw_text(gc, x, y, s, prop, angle, ismath, mtext)
+        flags = get_hinting_flag()
+        self._draw_glyphs(gc, x, y, angle, prop.get_size_in_points(), flags,
+                          self._glyph_run(prop, s, flags))
         return None
 
     def _draw_glyphs(self, gc, x, y, angle, size, flags, items):
-        # RendererAgg._draw_text_glyphs_and_boxes, glyph by glyph, each bitmap from the cache
+        """RendererAgg._draw_text_glyphs_and_boxes from kept bitmaps: each glyph placed
+        where FreeType would draw it (a 26.6 position, its fraction of a pixel picking the
+        bitmap), and a text drawn again at the same fractions of a pixel pasted as one
+        kept image of its glyphs (see _text_image)."""
+        if not items:
+            return
         cos = math.cos(math.radians(angle))
         sin = math.sin(math.radians(angle))
-        antialiased = gc.get_antialiased()
         height = self.height
-        for font, glyph, dx, dy in items:        # dy is upwards
-            across = round(0x40 * (x + dx * cos - dy * sin))
-            up = round(0x40 * (height - y + dx * sin + dy * cos))   # FreeType's y is upwards
-            key = (font, size, self.dpi, flags, angle, antialiased, glyph, across & 63, up & 63)
-            found = _GLYPHS.get(key)
-            if found is None:
-                font.set_size(size, self.dpi)
-                font._set_transform(
-                    (0x10000 * np.array([[cos, -sin], [sin, cos]])).round().astype(int),
-                    [across & 63, up & 63])
-                bitmap = font._render_glyph(
-                    glyph, flags, RenderMode.NORMAL if antialiased else RenderMode.MONO)
-                buffer = np.array(bitmap.buffer)
-                if not antialiased:
-                    buffer *= 0xff
-                found = (buffer, bitmap.left, bitmap.top)
-                _remember(_GLYPHS, key, found)
+        places = [(round(0x40 * (x + dx * cos - dy * sin)),
+                   round(0x40 * (height - y + dx * sin + dy * cos)))   # FreeType's y is up
+                  for _font, _glyph, dx, dy in items]                  # dy is upwards
+        across0, up0 = places[0][0] & ~63, places[0][1] & ~63          # whole pixels
+        antialiased = gc.get_antialiased()
+        key = (items, size, self.dpi, flags, angle, antialiased,
+               tuple((across - across0, up - up0) for across, up in places))
+        found = _TEXT_IMAGES.get(key)
+        if found is None:     # seen once: a text drawn at one place only is not pasted
+            _remember(_TEXT_IMAGES, key, _SEEN, TEXT_IMAGE_LIMIT)     # together for nothing
+            found = _SEEN
+        elif found is _SEEN:
+            glyphs = [self._glyph_bitmap(font, glyph, size, flags, angle, antialiased,
+                                         across, up)
+                      for (font, glyph, _dx, _dy), (across, up) in zip(items, places,
+                                                                      strict=True)]
+            found = _TEXT_IMAGES[key] = _text_image(glyphs, places, across0, up0)
+        if found is _OVERLAPPING or found is _SEEN:   # glyph by glyph, as matplotlib does
+            for (font, glyph, _dx, _dy), (across, up) in zip(items, places, strict=True):
+                buffer, left, top = self._glyph_bitmap(font, glyph, size, flags, angle,
+                                                       antialiased, across, up)
+                self._paste(gc, buffer, left + (across >> 6), top + (up >> 6))
+        elif found is not None:
             buffer, left, top = found
-            # draw_text_image's y is downwards & the bitmap bottom side
-            self._renderer.draw_text_image(
-                buffer, left + (across >> 6),
-                int(height) - (top + (up >> 6)) + buffer.shape[0], 0, gc)
+            self._paste(gc, buffer, left + (across0 >> 6), top + (up0 >> 6))
+
+    def _paste(self, gc, buffer, left, top) -> None:
+        """An alpha bitmap blended in the gc's colour, its top left corner at (left, top)
+        in whole pixels (top upwards, from the bottom of the canvas)."""
+        # draw_text_image's y is downwards & the bitmap bottom side
+        self._renderer.draw_text_image(buffer, left, int(self.height) - top + buffer.shape[0],
+                                       0, gc)
+
+    def _glyph_bitmap(self, font, glyph, size, flags, angle, antialiased, across, up):
+        """The glyph's bitmap (alpha) as FreeType renders it turned by `angle`, at the
+        fraction of a pixel of its 26.6 position, and its left and top from there."""
+        key = (font, size, self.dpi, flags, angle, antialiased, glyph, across & 63, up & 63)
+        found = _GLYPHS.get(key)
+        if found is None:
+            cos = math.cos(math.radians(angle))
+            sin = math.sin(math.radians(angle))
+            font.set_size(size, self.dpi)
+            font._set_transform(
+                (0x10000 * np.array([[cos, -sin], [sin, cos]])).round().astype(int),
+                [across & 63, up & 63])
+            bitmap = font._render_glyph(
+                glyph, flags, RenderMode.NORMAL if antialiased else RenderMode.MONO)
+            buffer = np.array(bitmap.buffer)
+            if not antialiased:
+                buffer *= 0xff
+            found = (buffer, bitmap.left, bitmap.top)
+            _remember(_GLYPHS, key, found)
+        return found
+
+
+def _extent(items, metrics) -> tuple[float, float, float]:
+    """What FT2Font.set_text + get_width_height + get_descent give for a laid-out string
+    (items: face, glyph, x, y), in pixels: its width is where the pen ends (the last
+    glyph's position and advance), its height and descent those of the union of its
+    glyphs' boxes, in FreeType's 26.6 fixed point; metrics(face, glyph) gives a glyph's
+    advance, bottom and top. tests/test_report_charts.py compares the two on thousands
+    of strings, hinted (PNG) and not (SVG)."""
+    if not items:
+        return 0.0, 0.0, 0.0
+    low, high = math.inf, -math.inf
+    for font, glyph, _x, y in items:
+        _advance, bottom, top = metrics(font, glyph)
+        up = round(y * 64)
+        low, high = min(low, bottom + up), max(high, top + up)
+    font, glyph, x, _y = items[-1]
+    end = round(x * 64) + metrics(font, glyph)[0]
+    return end / 64, (high - low) / 64, -low / 64
+
+
+def _laid_out(font, s: str, key: tuple, shaped, advance) -> tuple:
+    """The string's layout as raqm gives it (shaped(): (face, glyph, x, y) items), composed
+    without shaping when it can be: a string of digits, a few signs, spaces and Chinese
+    characters whose every pair of neighbours was found, in strings shaped before (same
+    face, size and hinting: `key`, and context: with or without a Chinese character, which
+    sets the script of the digits and signs around it), to lay out as composed: each
+    character's glyph from the face's character map at the sum of the advances before it
+    (advance(face, glyph), 26.6), no kerning, ligature or other glyph. Shaped strings
+    teach their pairs: composed too and compared. A new string (an agency's total, rank,
+    score; a campaign page's names) was ~0.2-0.4 ms of FreeType, composed ~0.02 ms."""
+    pairs = None
+    if _COMPOSABLE.fullmatch(s) and all(_character_glyph(font, c) for c in s):
+        pairs = list(pairwise(s)) or [(s,)]         # a lone character: itself
+        checked = _PAIRS.setdefault((*key, bool(_CHINESE.search(s))), {})
+        if all(checked.get(pair) for pair in pairs):
+            return _composed(font, s, advance)
+    layout = shaped()
+    if pairs is not None:
+        same = _composed(font, s, advance) == layout
+        for pair in pairs:
+            checked.setdefault(pair, same)     # a pair found wrong once stays wrong
+    return layout
+
+
+def _composed(font, s: str, advance) -> tuple:
+    items, pen = [], 0
+    for c in s:
+        glyph = _character_glyph(font, c)
+        items.append((font, glyph, pen / 64, 0.0))
+        pen += advance(font, glyph)
+    return tuple(items)
+
+
+def _character_glyph(font, character: str) -> int:
+    key = (font, character)
+    found = _CHARACTERS.get(key)
+    if found is None:
+        found = _CHARACTERS[key] = font.get_char_index(ord(character))
+    return found
+
+
+def _warn_of_missing_glyphs(font, s: str, flags) -> None:
+    """matplotlib's warning of a character no face has, given where savefig gives it
+    (measuring the text with set_text), for a string the face lacks a character of."""
+    if any(font.get_char_index(ord(c)) == 0 for c in set(s)):
+        font.set_text(s, 0.0, flags=flags)
+
+
+_OVERLAPPING = "overlapping"      # a text whose glyphs share pixels: drawn glyph by glyph
+_SEEN = "seen"      # a text drawn once so far (glyph by glyph); pasted together from the next
+
+
+def _text_image(glyphs: list, places: list, across0: int, up0: int):
+    """A text's glyph bitmaps pasted into one image, as (buffer, left, top) from the whole
+    pixel (across0, up0) (26.6, multiples of 64); None if it has no pixel, _OVERLAPPING if
+    two glyphs cover the same pixel. Blending one image is blending its glyphs one after
+    the other when no pixel is covered twice: Agg leaves a pixel of coverage 0 as it was.
+    One draw_text_image call a text instead of one a glyph (each converts the gc anew),
+    and a text drawn again at the same fractions of a pixel (a title, an axis label, a
+    judge's name) is one kept image."""
+    boxes = [(left + ((across - across0) >> 6), top + ((up - up0) >> 6), buffer)
+             for (buffer, left, top), (across, up) in zip(glyphs, places, strict=True)
+             if buffer.size]
+    if not boxes:
+        return None
+    left = min(box_left for box_left, _top, _buffer in boxes)
+    top = max(box_top for _left, box_top, _buffer in boxes)
+    right = max(box_left + buffer.shape[1] for box_left, _top, buffer in boxes)
+    bottom = min(box_top - buffer.shape[0] for _left, box_top, buffer in boxes)
+    image = np.zeros((top - bottom, right - left), np.uint8)
+    for box_left, box_top, buffer in boxes:
+        rows, columns = buffer.shape
+        region = image[top - box_top:top - box_top + rows,
+                       box_left - left:box_left - left + columns]
+        if np.minimum(region, buffer).any():
+            return _OVERLAPPING
+        np.maximum(region, buffer, out=region)
+    return image, left, top
+
+
+def _font_height_metrics(prop, dpi: float) -> tuple:
+    """Text._get_layout's (matplotlib 3.11) font ascent, descent and line gap, the same
+    arithmetic in the same order."""
+    font = get_font(fontManager._find_fonts_by_props(prop))
+    for table_name, linegap_key, ascent_key, descent_key in (
+            ("OS/2", "sTypoLineGap", "sTypoAscender", "sTypoDescender"),
+            ("hhea", "lineGap", "ascent", "descent")):
+        table = font.get_sfnt_table(table_name)
+        if table is None:
+            continue
+        units_per_em = font.get_sfnt_table("head")["unitsPerEm"]
+        scale = 1 / units_per_em * prop.get_size_in_points() * dpi / 72
+        return table[ascent_key] * scale, -table[descent_key] * scale, table[linegap_key] * scale
+    return None, None, None
 
 
 _plain_text_layout = Text._get_layout
@@ -171,7 +396,10 @@ def _text_layout(text: Text, renderer):
     """Text._get_layout, kept by the caching renderer (any other renderer: computed as
     ever). Wrapped text is laid out by where it is, so never kept."""
     layouts = getattr(renderer, "text_layouts", None)
-    if layouts is None or text.get_wrap() or text.get_usetex():
+    if layouts is None:
+        return _plain_text_layout(text, renderer)
+    renderer.text_dpi = text.get_figure(root=True).dpi     # for _get_font_height_metrics
+    if text.get_wrap() or text.get_usetex():
         return _plain_text_layout(text, renderer)
     try:
         key = (text.get_text(), tuple(text.get_fontproperties().__dict__.items()),
@@ -202,14 +430,7 @@ def _glyphs_with_font(self, font, s, glyph_map=None, return_new_glyphs_only=Fals
     if glyph_map is None:
         glyph_map = {}
     glyph_map_new = {} if return_new_glyphs_only else glyph_map
-    key = (font, s, features, language)
-    items = _SVG_LAYOUTS.get(key)
-    if items is None:     # a page's row names are drawn again on its other page
-        items = tuple((self._get_glyph_repr(item.ft_object, item.glyph_index), item.x, item.y,
-                       item.ft_object, item.glyph_index)
-                      for item in font._layout(s, LoadFlags.NO_HINTING, features=features,
-                                               language=language))
-        _remember(_SVG_LAYOUTS, key, items)
+    items = _svg_layout(self, font, s, features, language)
     for name, _x, _y, face, glyph in items:
         if name not in glyph_map:
             outline = _GLYPH_PATHS.get(name)
@@ -221,18 +442,59 @@ def _glyphs_with_font(self, font, s, glyph_map=None, return_new_glyphs_only=Fals
     return [(name, x, y, 1.0) for name, x, y, _face, _glyph in items], glyph_map_new, []
 
 
+def _svg_layout(self, font, s: str, features, language) -> tuple:
+    """The string's glyphs as TextToPath lays them out (unhinted, its faces at FONT_SCALE),
+    as (glyph name, x, y, face, glyph), kept by face and string: a page's row names are
+    measured and drawn on both its pages."""
+    key = (font, s, features, language)
+    items = _SVG_LAYOUTS.get(key)
+    if items is None:
+        def shaped():
+            return tuple((item.ft_object, item.glyph_index, item.x, item.y)
+                         for item in font._layout(s, LoadFlags.NO_HINTING, features=features,
+                                                  language=language))
+        glyphs = shaped() if features or language else _laid_out(
+            font, s, (font, "svg"), shaped,
+            lambda face, glyph: _svg_glyph_metrics(self, face, glyph)[0])
+        items = tuple((self._get_glyph_repr(face, glyph), x, y, face, glyph)
+                      for face, glyph, x, y in glyphs)
+        _remember(_SVG_LAYOUTS, key, items)
+    return items
+
+
+def _svg_glyph_metrics(self, face, glyph) -> tuple[int, int, int]:
+    """A glyph's unhinted advance, bottom and top at TextToPath's FONT_SCALE (26.6)."""
+    key = (face, glyph)
+    found = _SVG_GLYPH_METRICS.get(key)
+    if found is None:
+        face.set_size(self.FONT_SCALE, self.DPI)
+        loaded = face.load_glyph(glyph, LoadFlags.NO_HINTING)
+        found = (loaded.horiAdvance, loaded.bbox[1], loaded.bbox[3])
+        _remember(_SVG_GLYPH_METRICS, key, found)
+    return found
+
+
 _plain_svg_extent = TextToPath.get_text_width_height_descent
 
 
 def _svg_extent(self, s, prop, ismath):
     """TextToPath.get_text_width_height_descent (what an SVG measures a text by), kept by
-    string and font properties (their hash holds the size) when plain text."""
+    string and font properties (their hash holds the size) when plain text, and taken
+    from the layout the SVG draws the text with (FreeType's set_text would lay it out and
+    load its glyphs again): the same arithmetic, scaled from FONT_SCALE."""
     if ismath:
         return _plain_svg_extent(self, s, prop, ismath)
     key = (s, hash(prop))
     found = _SVG_METRICS.get(key)
     if found is None:
-        found = _plain_svg_extent(self, s, prop, ismath)
+        font = self._get_font(prop)      # at FONT_SCALE
+        _warn_of_missing_glyphs(font, s, LoadFlags.NO_HINTING)
+        width, height, descent = _extent(
+            [(face, glyph, x, y) for _name, x, y, face, glyph in _svg_layout(
+                self, font, s, None, None)],
+            lambda face, glyph: _svg_glyph_metrics(self, face, glyph))
+        scale = prop.get_size_in_points() / self.FONT_SCALE
+        found = (width * scale, height * scale, descent * scale)
         _remember(_SVG_METRICS, key, found)
     return found
 
@@ -245,8 +507,8 @@ def install() -> None:
     TextToPath.get_text_width_height_descent = _svg_extent
 
 
-def _remember(cache: dict, key, value) -> None:
-    if len(cache) >= CACHE_LIMIT:
+def _remember(cache: dict, key, value, limit: int = CACHE_LIMIT) -> None:
+    if len(cache) >= limit:
         cache.clear()
     cache[key] = value
 
@@ -343,10 +605,11 @@ def png(figure, dpi: float) -> bytes:
 
 
 def encode_png(rgba: np.ndarray, dpi: float) -> bytes:
-    """An opaque RGBA image as an RGB PNG: every row unfiltered (filter type 0), deflated at
-    zlib level 1. Pillow chooses a filter for each row by trying all five, which costs more
-    than the compression itself (8 ms for an 880 x 638 chart, 4 ms here) and, on charts
-    (flat colours, long white runs), gives larger files, not smaller."""
+    """An opaque RGBA image as an RGB PNG: every row unfiltered (filter type 0), deflated by
+    ISA-L at its level 1 (a zlib stream like any other; zlib's own level 1 was a third of an
+    agency chart's CPU). Pillow chooses a filter for each row by trying all five, which
+    costs more than the compression itself and, on charts (flat colours, long white runs),
+    gives larger files, not smaller."""
     height, width = rgba.shape[:2]
     rows = _rgb_rows(np.ascontiguousarray(rgba), height, width)
     per_metre = round(dpi / 0.0254)
@@ -354,7 +617,7 @@ def encode_png(rgba: np.ndarray, dpi: float) -> bytes:
         b"\x89PNG\r\n\x1a\n",
         _chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)),  # 8-bit RGB
         _chunk(b"pHYs", struct.pack(">IIB", per_metre, per_metre, 1)),
-        _chunk(b"IDAT", zlib.compress(rows, PNG_LEVEL)),
+        _chunk(b"IDAT", isal_zlib.compress(rows, PNG_LEVEL)),
         _chunk(b"IEND", b""),
     ])
 
