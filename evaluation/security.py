@@ -106,9 +106,9 @@ class HttpsAwareSessionInterface(SecureCookieSessionInterface):
     def open_session(self, app: Flask, req) -> SecureCookieSession | None:
         """Flask's `open_session`, verifying a cookie's signature once per key set.
 
-        Verifying the signature (HMAC-SHA-256, each key of the set tried) was a twentieth of
-        a served public ballot's CPU (py-spy, bench/ballots_bench.py, 2026-11-28), and a
-        voter's cookie stays the same from one ballot to the next. A verified cookie's
+        Verifying the signature (HMAC-SHA-256, each key of the set tried) was ~6% of a
+        served public ballot's samples (py-spy --gil, bench/ballots_bench.py, 2026-11-28),
+        and a voter's cookie stays the same from one ballot to the next. A verified cookie's
         signing time and payload are remembered, keyed by the cookie's exact text, in a set
         that belongs to the key set (a new SECRET_KEY or fallback list starts an empty one).
         Nothing else is skipped: the age is checked again at every request, as itsdangerous
