@@ -161,10 +161,16 @@ def _plain(value):
     return value
 
 
+# One encoder for every event: json.dumps with these options makes a new one per call (a
+# tenth of the event's encoding, two encodings per public ballot). The same output: encode()
+# keeps no state between calls.
+_CANONICAL = json.JSONEncoder(
+    sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=_plain
+)
+
+
 def canonical_json(data) -> str:
-    return json.dumps(
-        data, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=_plain
-    )
+    return _CANONICAL.encode(data)
 
 
 def event_hash(fields: dict) -> str:
@@ -234,12 +240,15 @@ _EVENT_COLUMNS = (
     "seq", "at", "actor", "action", "object_type", "object_id", "payload", "prev_hash", "hash"
 )
 _INSERT_BATCH = Prepared(insert(AuditEvent.__table__), _EVENT_COLUMNS)
+# The head, read once per group commit (once per public ballot at 1,000 ballots/s: batches of
+# one or two): on the driver on SQLite, 1 us instead of 9 through Connection.execute.
+_HEAD_READ = Prepared(_HEAD)
 
 
 def _lock_and_read_head(connection) -> tuple[int, str]:
     if connection.dialect.name == "postgresql":
         connection.execute(_PG_LOCK, {"key": _PG_AUDIT_LOCK})
-    row = connection.execute(_HEAD).first()
+    row = _HEAD_READ.first(connection, {})
     return (row.seq, row.hash) if row else (0, GENESIS_HASH)
 
 

@@ -10,10 +10,13 @@ switches it; every cookie pingyi sets goes through `cookie_name` / `cookie_secur
 from __future__ import annotations
 
 import hashlib
+import time
 from functools import lru_cache
 
 from flask import Flask, current_app, g, request
-from flask.sessions import SecureCookieSessionInterface
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
+from itsdangerous import BadSignature
+from itsdangerous.encoding import want_bytes
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from evaluation.config import is_production
@@ -51,6 +54,12 @@ def cookie_secure() -> bool:
     return host_prefix_on(current_app.config) or request.is_secure
 
 
+# Verified session cookies remembered per key set (HttpsAwareSessionInterface.open_session):
+# about 0.3 KB each; past this many the set starts over.
+VERIFIED_COOKIES = 20_000
+_IMMUTABLE = (str, int, float, bool, type(None))  # exact types: no subclass
+
+
 class HttpsAwareSessionInterface(SecureCookieSessionInterface):
     """Marks the session cookie Secure whenever the request came over https, and names it
     `__Host-session` (Secure, Path=/, no Domain) where the prefix is on.
@@ -83,12 +92,57 @@ class HttpsAwareSessionInterface(SecureCookieSessionInterface):
         """Flask's serializer, made once per key set instead of per request: making one costs
         as much as verifying the cookie (itsdangerous probes its JSON module each time; a
         public ballot's CPU, bench/ballots_cpu.py, 2026-11-28). It keeps no state between
-        calls. Changing SECRET_KEY or its fallbacks (tests do) makes a new one."""
+        calls. Changing SECRET_KEY or its fallbacks (tests do) makes a new one, and with it
+        a new, empty set of verified cookies (`open_session`)."""
+        return self._for_key_set(app)[1]
+
+    def _for_key_set(self, app: Flask) -> tuple:
         keys = (tuple(app.config["SECRET_KEY_FALLBACKS"] or ()), app.secret_key)
         cached = self.__dict__.get("_serializer")
         if cached is None or cached[0] != keys:
-            cached = self._serializer = (keys, super().get_signing_serializer(app))
-        return cached[1]
+            cached = self._serializer = (keys, super().get_signing_serializer(app), {})
+        return cached
+
+    def open_session(self, app: Flask, req) -> SecureCookieSession | None:
+        """Flask's `open_session`, verifying a cookie's signature once per key set.
+
+        Verifying the signature (HMAC-SHA-256, each key of the set tried) was ~6% of a
+        served public ballot's samples (py-spy --gil, bench/ballots_bench.py, 2026-11-28),
+        and a voter's cookie stays the same from one ballot to the next. A verified cookie's
+        signing time and payload are remembered, keyed by the cookie's exact text, in a set
+        that belongs to the key set (a new SECRET_KEY or fallback list starts an empty one).
+        Nothing else is skipped: the age is checked again at every request, as itsdangerous
+        checks it (`TimestampSigner.unsign`: whole seconds now minus the signing time, more
+        than the session lifetime or negative is refused). Each request gets a session of
+        its own: the payload is decoded again, unless every value is a string, number, bool
+        or None (an anonymous voter's CSRF token), which no request can change in place.
+        Anything not remembered, and a remembered cookie that has expired, takes Flask's own
+        path. Review: docs/security.md, "Session cookies verified once"."""
+        _keys, serializer, verified = self._for_key_set(app)
+        if serializer is None:
+            return None
+        value = req.cookies.get(self.get_cookie_name(app))
+        if not value:
+            return self.session_class()
+        max_age = int(app.permanent_session_lifetime.total_seconds())
+        found = verified.get(value)
+        if found is not None:
+            signed_at, flat, payload = found
+            if 0 <= int(time.time()) - signed_at <= max_age:
+                return self.session_class(flat if flat is not None
+                                          else serializer.load_payload(payload))
+        try:
+            data, signed = serializer.loads(value, max_age=max_age, return_timestamp=True)
+        except BadSignature:
+            return self.session_class()
+        if len(verified) >= VERIFIED_COOKIES:
+            verified.clear()  # bounded; the next requests verify again
+        # The payload as itsdangerous split it: before the timestamp and the signature.
+        sep = want_bytes(serializer.make_signer().sep)
+        flat = dict(data) if isinstance(data, dict) and all(
+            type(item) in _IMMUTABLE for item in data.values()) else None
+        verified[value] = (int(signed.timestamp()), flat, want_bytes(value).rsplit(sep, 2)[0])
+        return self.session_class(data)
 
 
 @lru_cache(maxsize=8)

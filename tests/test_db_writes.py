@@ -156,13 +156,18 @@ def test_a_group_commit_reads_the_audit_head_once_and_keeps_the_chain(engine):
     SQLModel.metadata.create_all(engine)
     with Session(engine) as db:
         db_writes.write_batched(db, _audited(1))  # a head to continue from
-    head_reads: list[str] = []
+    statements: list[str] = []
 
-    def count(_conn, _cursor, statement, *_args):
-        if "FROM audit_event" in statement:
-            head_reads.append(statement)
+    # Every statement the driver runs (the head is read on the driver, not through
+    # SQLAlchemy's execute: its cursor events would not see it).
+    def trace(dbapi_connection, *_args):
+        dbapi_connection.set_trace_callback(statements.append)
 
-    sa_event.listen(engine, "before_cursor_execute", count)
+    def untrace(dbapi_connection, *_args):
+        dbapi_connection.set_trace_callback(None)
+
+    sa_event.listen(engine, "checkout", trace)
+    sa_event.listen(engine, "checkin", untrace)
     tickets = [
         db_writes._Ticket(_audited(2)),
         db_writes._Ticket(_audited(3, fail_after_event=True)),
@@ -171,8 +176,10 @@ def test_a_group_commit_reads_the_audit_head_once_and_keeps_the_chain(engine):
     ]
     with Session(engine) as db:
         db_writes._commit(db, tickets)
-    sa_event.remove(engine, "before_cursor_execute", count)
-    assert len(head_reads) == 1
+    sa_event.remove(engine, "checkout", trace)
+    sa_event.remove(engine, "checkin", untrace)
+    head_reads = [sql for sql in statements if "FROM audit_event" in sql]
+    assert len(head_reads) == 1, statements
     assert [t.result for t in tickets] == [2, None, 4, 5]
     assert isinstance(tickets[1].error, ValueError)
     with Session(engine) as db:
