@@ -461,6 +461,64 @@ def test_svg_outlines_kept_across_files_write_the_same_file(monkeypatch):
     assert kept == plain and b"<use " in kept and b"<text" not in kept
 
 
+def _split_figure(cut: float):
+    """A figure whose band is split at `cut` (figure width): its y axis' backdrop left of
+    it, its x axis' right of it (see _split), to draw with limits set by _split."""
+    figure = charts._figure(4, 2)
+    axes = figure.add_subplot()
+    figure.subplots_adjust(left=0.3, right=0.95)
+    axes.set_yticks([0.5], ["名称"])
+    axes.plot([0, 100], [0.2, 0.8])
+    figure.cut = cut
+    return figure
+
+
+def _split(figure, limits: tuple):
+    """The figure's x limits set, and its backdrops keyed by the limits they depend on."""
+    from evaluation.reports import raster
+
+    axes = figure.axes[0]
+    axes.set_xlim(*limits)
+    setattr(figure, raster.BACKDROPS, [
+        raster.Backdrop(("y", axes.get_ylim()), (axes.yaxis,), 0.0, 1.0, 0.0, figure.cut),
+        raster.Backdrop(("x", limits), (axes.patch, axes.xaxis), 0.0, 1.0, figure.cut, 1.0)])
+    return figure
+
+
+def test_a_band_split_in_two_keeps_each_half_apart_and_draws_savefigs_pixels():
+    """A band cut where its y axis ends and its x axis begins: each half kept by its own
+    key (new x limits draw the x axis only) and pasted beside the other; every PNG is what
+    savefig draws."""
+    from evaluation.reports import raster
+
+    use_cjk_font()
+    cut = 0.3 + 2 / (4 * charts.DPI)
+    figure = _split_figure(cut)
+    for limits in ((9, 21), (29, 41), (9, 21)):
+        fast = raster.png(_split(figure, limits), charts.DPI)
+        expected = _savefig_png(_split(_split_figure(cut), limits))
+        assert (_pixels(fast) == _pixels(expected)).all(), limits
+    assert not figure.canvas.spilling
+    assert sorted(key for key, _bounds in figure.canvas.backdrops) == [
+        ("x", (9, 21)), ("x", (29, 41)), ("y", figure.axes[0].get_ylim())]    # one y half
+
+
+def test_a_half_band_drawing_outside_its_half_is_drawn_with_the_whole_band():
+    """A cut through the x axis' tick labels: the x half draws left of it, so pasting the
+    halves apart could miss or misorder those pixels; the band is then kept whole (by both
+    keys) and the PNG is still savefig's, drawn and pasted."""
+    from evaluation.reports import raster
+
+    use_cjk_font()
+    figure = _split(_split_figure(0.6), (9, 21))
+    fast = raster.png(figure, charts.DPI)
+    assert figure.canvas.spilling == {("x", (9, 21))}
+    assert (("y", figure.axes[0].get_ylim()), ("x", (9, 21))) in {
+        key for key, _bounds in figure.canvas.backdrops}
+    assert (_pixels(fast) == _pixels(_savefig_png(_split(_split_figure(0.6), (9, 21))))).all()
+    assert (_pixels(raster.png(figure, charts.DPI)) == _pixels(fast)).all()   # pasted
+
+
 def test_backdrops_must_cover_the_figure():
     from evaluation.reports import raster
 
