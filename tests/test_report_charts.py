@@ -418,6 +418,35 @@ def test_strings_laid_out_without_shaping_are_raqms_layouts(monkeypatch):
     assert checked[("A", "V")] is False and sum(checked.values()) > 100
 
 
+def test_character_and_pair_caches_are_bounded_and_layouts_stay_raqms(monkeypatch):
+    """A long-lived job worker lays out the names of campaign after campaign: the kept
+    characters and pairs of characters are at most CACHE_LIMIT (a full cache emptied), and
+    a string laid out after that is still the layout raqm gives."""
+    import random
+
+    from matplotlib.backends.backend_agg import RendererAgg, get_hinting_flag
+    from matplotlib.font_manager import FontProperties
+
+    from evaluation.reports import raster
+
+    use_cjk_font()
+    monkeypatch.setattr(raster, "CACHE_LIMIT", 60)
+    raster._PAIRS.clear()
+    raster._CHARACTERS.clear()
+    flags, prop = get_hinting_flag(), FontProperties(size=9)
+    caching, plain = raster.CachingRenderer(300, 200, charts.DPI), RendererAgg(300, 200, charts.DPI)
+    pick = random.Random(3)
+    characters = [chr(code) for code in range(0x4e00, 0x4e00 + 300)] + list("0123456789.")
+    for _string in range(300):
+        text = "".join(pick.choice(characters) for _ in range(pick.randint(2, 8)))
+        shaped = tuple((item.ft_object, item.glyph_index, item.x, item.y) for item in
+                       plain._prepare_font(prop)._layout(text, flags=flags))
+        assert caching._glyph_run(prop, text, flags) == shaped, text
+        assert len(raster._CHARACTERS) <= 60
+        assert all(len(pairs) <= 60 for pairs in raster._PAIRS.values())
+    assert raster._PAIRS and raster._CHARACTERS
+
+
 def test_text_layouts_with_kept_font_heights_are_matplotlibs():
     """Text._get_layout asks the caching renderer for the font's ascent, descent and line
     gap (kept per font and resolution) instead of reading the font's tables for each new

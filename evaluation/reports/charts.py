@@ -517,7 +517,8 @@ def _panel_strip(composed: ComposedResults, axes, panel) -> None:
     if (axes.get_xlim(), axes.get_ylim()) != limits:
         axes.set_xlim(*limits[0])
         axes.set_ylim(*limits[1])
-    if [t.get_text() for t in axes.get_yticklabels()] != [panel.label]:
+    if getattr(axes.yaxis.get_major_formatter(), "seq", None) != [panel.label]:
+        # what set_yticks set (a FixedFormatter); its tick labels would be made to compare
         axes.set_yticks([0], [panel.label], fontsize=9)
     recused = len(result.recused)
     counted, score = _panel_titles(axes)

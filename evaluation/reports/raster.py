@@ -63,7 +63,7 @@ _GLYPHS: dict[tuple, tuple] = {}
 _TEXT_IMAGES: dict[tuple, object] = {}   # a text's glyphs at their places: one image
 _METRICS: dict[tuple, tuple] = {}
 _GLYPH_METRICS: dict[tuple, tuple] = {}   # (face, size, dpi, flags, glyph): advance, y extent
-# not limited: as many as the characters, and the pairs of them, the charts write
+# at most CACHE_LIMIT characters, and pairs of them for each face, size and context
 _CHARACTERS: dict[tuple, int] = {}   # (face, character): its glyph in the face's map
 _PAIRS: dict[tuple, dict] = {}   # (face, size, dpi, flags, Chinese?): {pair: composes exactly}
 # strings laid out without shaping when their pairs compose exactly (_laid_out): digits,
@@ -323,6 +323,8 @@ def _laid_out(font, s: str, key: tuple, shaped, advance) -> tuple:
     layout = shaped()
     if pairs is not None:
         same = _composed(font, s, advance) == layout
+        if len(checked) + len(pairs) > CACHE_LIMIT:    # a long-lived worker's many names
+            checked.clear()
         for pair in pairs:
             checked.setdefault(pair, same)     # a pair found wrong once stays wrong
     return layout
@@ -341,7 +343,8 @@ def _character_glyph(font, character: str) -> int:
     key = (font, character)
     found = _CHARACTERS.get(key)
     if found is None:
-        found = _CHARACTERS[key] = font.get_char_index(ord(character))
+        found = font.get_char_index(ord(character))
+        _remember(_CHARACTERS, key, found, CACHE_LIMIT)
     return found
 
 
