@@ -54,6 +54,43 @@ def test_reports_key_on_the_newest_version(db):
     assert composed.indicator_scores                  # the radar's figures come with it
 
 
+def test_pool_lanes_keep_kinds_together_at_about_the_same_cost():
+    """Each worker's lane: a run of the pool's order (campaign pages, then the agency
+    charts kind by kind), cut where the cost reaches the next share: a page (PNG + SVG) as
+    20 agency charts, a marks chart as 1.7."""
+    named = chart_cache._paired(
+        [(f"ranking-{n}", ("png", "svg")) for n in range(2)] +
+        [(f"breakdown-{n}", ("png", "svg")) for n in range(2)] +
+        [(f"{kind}-{agency}", ("png",)) for kind in ("radar", "marks", "trend")
+         for agency in range(40)])
+    first, second = chart_cache._lanes(named, 2)
+    assert first + second == named
+    assert [name for name, _fmts in first[:4]] == [
+        "ranking-0", "breakdown-0", "ranking-1", "breakdown-1"]
+    # 4 pages (80) + 40 radar + 40 marks (68) + 40 trend: 228, a lane 114
+    assert [name for name, _fmts in first[4:]] == [f"radar-{n}" for n in range(34)]
+    assert second[0][0] == "radar-34" and second[-1][0] == "trend-39"
+    assert chart_cache._lanes(named, 1) == [named]
+
+
+def test_pool_tasks_take_their_lane_from_the_start_then_others_from_the_end(monkeypatch):
+    """A task draws the next chunk of its worker's lane; once that lane is done, the last
+    chunk of another lane (whose own worker draws from the start), until none is left:
+    every chart once."""
+    import multiprocessing
+
+    lanes = [[(f"a-{n}", ("png",)) for n in range(5)], [(f"b-{n}", ("png",)) for n in range(7)]]
+    ends = multiprocessing.Array("i", [0, 5, 0, 7])
+    drawn = []
+    monkeypatch.setattr(chart_cache, "_render_chunk",
+                        lambda folder, chunk: drawn.append([n for n, _f in chunk]) or len(chunk))
+    monkeypatch.setattr(chart_cache, "_worker_lanes", (lanes, ends, 0))
+    counts = [chart_cache._render_next("unused", 2) for _task in range(8)]
+    assert drawn == [["a-0", "a-1"], ["a-2", "a-3"], ["a-4"], ["b-5", "b-6"], ["b-3", "b-4"],
+                     ["b-1", "b-2"], ["b-0"], []]
+    assert counts == [2, 2, 1, 2, 2, 2, 1, 0] and list(ends) == [5, 5, 0, 0]
+
+
 def test_pool_order_pairs_a_pages_charts_then_agency_charts_kind_by_kind():
     """The pool's chunks take the charts in this order: a page's ranking and breakdown next
     to each other (one process lays their row names out once), then the agency charts one

@@ -418,6 +418,35 @@ def test_strings_laid_out_without_shaping_are_raqms_layouts(monkeypatch):
     assert checked[("A", "V")] is False and sum(checked.values()) > 100
 
 
+def test_character_and_pair_caches_are_bounded_and_layouts_stay_raqms(monkeypatch):
+    """A long-lived job worker lays out the names of campaign after campaign: the kept
+    characters and pairs of characters are at most CACHE_LIMIT (a full cache emptied), and
+    a string laid out after that is still the layout raqm gives."""
+    import random
+
+    from matplotlib.backends.backend_agg import RendererAgg, get_hinting_flag
+    from matplotlib.font_manager import FontProperties
+
+    from evaluation.reports import raster
+
+    use_cjk_font()
+    monkeypatch.setattr(raster, "CACHE_LIMIT", 60)
+    raster._PAIRS.clear()
+    raster._CHARACTERS.clear()
+    flags, prop = get_hinting_flag(), FontProperties(size=9)
+    caching, plain = raster.CachingRenderer(300, 200, charts.DPI), RendererAgg(300, 200, charts.DPI)
+    pick = random.Random(3)
+    characters = [chr(code) for code in range(0x4e00, 0x4e00 + 300)] + list("0123456789.")
+    for _string in range(300):
+        text = "".join(pick.choice(characters) for _ in range(pick.randint(2, 8)))
+        shaped = tuple((item.ft_object, item.glyph_index, item.x, item.y) for item in
+                       plain._prepare_font(prop)._layout(text, flags=flags))
+        assert caching._glyph_run(prop, text, flags) == shaped, text
+        assert len(raster._CHARACTERS) <= 60
+        assert all(len(pairs) <= 60 for pairs in raster._PAIRS.values())
+    assert raster._PAIRS and raster._CHARACTERS
+
+
 def test_text_layouts_with_kept_font_heights_are_matplotlibs():
     """Text._get_layout asks the caching renderer for the font's ascent, descent and line
     gap (kept per font and resolution) instead of reading the font's tables for each new
@@ -459,6 +488,64 @@ def test_svg_outlines_kept_across_files_write_the_same_file(monkeypatch):
     monkeypatch.setattr(TextToPath, "get_glyphs_with_font", raster._plain_glyphs_with_font)
     plain = charts.render(composed, "breakdown-1", "svg")
     assert kept == plain and b"<use " in kept and b"<text" not in kept
+
+
+def _split_figure(cut: float):
+    """A figure whose band is split at `cut` (figure width): its y axis' backdrop left of
+    it, its x axis' right of it (see _split), to draw with limits set by _split."""
+    figure = charts._figure(4, 2)
+    axes = figure.add_subplot()
+    figure.subplots_adjust(left=0.3, right=0.95)
+    axes.set_yticks([0.5], ["名称"])
+    axes.plot([0, 100], [0.2, 0.8])
+    figure.cut = cut
+    return figure
+
+
+def _split(figure, limits: tuple):
+    """The figure's x limits set, and its backdrops keyed by the limits they depend on."""
+    from evaluation.reports import raster
+
+    axes = figure.axes[0]
+    axes.set_xlim(*limits)
+    setattr(figure, raster.BACKDROPS, [
+        raster.Backdrop(("y", axes.get_ylim()), (axes.yaxis,), 0.0, 1.0, 0.0, figure.cut),
+        raster.Backdrop(("x", limits), (axes.patch, axes.xaxis), 0.0, 1.0, figure.cut, 1.0)])
+    return figure
+
+
+def test_a_band_split_in_two_keeps_each_half_apart_and_draws_savefigs_pixels():
+    """A band cut where its y axis ends and its x axis begins: each half kept by its own
+    key (new x limits draw the x axis only) and pasted beside the other; every PNG is what
+    savefig draws."""
+    from evaluation.reports import raster
+
+    use_cjk_font()
+    cut = 0.3 + 2 / (4 * charts.DPI)
+    figure = _split_figure(cut)
+    for limits in ((9, 21), (29, 41), (9, 21)):
+        fast = raster.png(_split(figure, limits), charts.DPI)
+        expected = _savefig_png(_split(_split_figure(cut), limits))
+        assert (_pixels(fast) == _pixels(expected)).all(), limits
+    assert not figure.canvas.spilling
+    assert sorted(key for key, _bounds in figure.canvas.backdrops) == [
+        ("x", (9, 21)), ("x", (29, 41)), ("y", figure.axes[0].get_ylim())]    # one y half
+
+
+def test_a_half_band_drawing_outside_its_half_is_drawn_with_the_whole_band():
+    """A cut through the x axis' tick labels: the x half draws left of it, so pasting the
+    halves apart could miss or misorder those pixels; the band is then kept whole (by both
+    keys) and the PNG is still savefig's, drawn and pasted."""
+    from evaluation.reports import raster
+
+    use_cjk_font()
+    figure = _split(_split_figure(0.6), (9, 21))
+    fast = raster.png(figure, charts.DPI)
+    assert figure.canvas.spilling == {("x", (9, 21))}
+    assert (("y", figure.axes[0].get_ylim()), ("x", (9, 21))) in {
+        key for key, _bounds in figure.canvas.backdrops}
+    assert (_pixels(fast) == _pixels(_savefig_png(_split(_split_figure(0.6), (9, 21))))).all()
+    assert (_pixels(raster.png(figure, charts.DPI)) == _pixels(fast)).all()   # pasted
 
 
 def test_backdrops_must_cover_the_figure():

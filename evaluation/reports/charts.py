@@ -33,6 +33,7 @@ GRADE_COLOURS = ["#2e7d32", "#1f6fb4", "#e0a100", "#c62828"]
 STAGE_COLOURS = ["#4e79a7", "#59a14f", "#f28e2b", "#76b7b2", "#b07aa1", "#9c755f"]
 KEPT, DROPPED = "#1f6fb4", "#d62728"
 MARK_STEP = 5        # the marks chart's limits, see _panel_strip
+AXIS_CUT = 2         # pixels right of a marks panel's left edge: its y axis' backdrop ends
 DPI = 110
 # A title at a fixed height: left to matplotlib, every draw measures all tick labels of the
 # axes to lift the title over any at the top (none of these charts has any there), ~15% of
@@ -435,15 +436,20 @@ def marks_chart(composed: ComposedResults, agency):
         _panel_strip(composed, axes, panel)
     # the agency's name a line of its own, as on its radar and trend: laid out once for all three
     figure.suptitle(f"{name}\n评委打分（虚线为得分，红色 × 为去掉的最高分、最低分）", fontsize=11)
-    # each panel's axis, ticks and their labels (zorder 1.5, before its data), the same
-    # for every agency with the same limits (a multiple of MARK_STEP) and panel name: a
-    # band of the figure each, cut halfway between panels, where neither draws
+    # each panel's axes, ticks and their labels (zorder 1.5, before its data): a band of the
+    # figure each, cut halfway between panels, where neither draws; and each band cut
+    # where its y axis (the panel's name, at its place within the y limits) ends and its
+    # x axis (the marks' scale) begins, a little right of the axes' left edge: the same
+    # x axis for every panel with these x limits (a multiple of MARK_STEP), the same name
+    # for every agency with as many equal marks, each drawn once (the pair was drawn for
+    # nearly one chart in three)
     boxes = [axes.get_position() for axes in figure.axes]
     cuts = [1.0, *((upper.y0 + lower.y1) / 2 for upper, lower in pairwise(boxes)), 0.0]
-    _backdrops(figure, *(
-        (("marks", panel.label, axes.get_xlim(), axes.get_ylim()),
-         (axes.patch, axes.xaxis, axes.yaxis), low, high)
-        for axes, panel, (high, low) in zip(figure.axes, panels, pairwise(cuts), strict=True)))
+    split = boxes[0].x0 + AXIS_CUT / (figure.get_figwidth() * figure.dpi)
+    _backdrops(figure, *(part for axes, panel, (high, low) in zip(
+        figure.axes, panels, pairwise(cuts), strict=True) for part in (
+        (("marks-y", panel.label, axes.get_ylim()), (axes.yaxis,), low, high, 0.0, split),
+        (("marks-x", axes.get_xlim()), (axes.patch, axes.xaxis), low, high, split, 1.0))))
     return figure
 
 
@@ -511,7 +517,8 @@ def _panel_strip(composed: ComposedResults, axes, panel) -> None:
     if (axes.get_xlim(), axes.get_ylim()) != limits:
         axes.set_xlim(*limits[0])
         axes.set_ylim(*limits[1])
-    if [t.get_text() for t in axes.get_yticklabels()] != [panel.label]:
+    if getattr(axes.yaxis.get_major_formatter(), "seq", None) != [panel.label]:
+        # what set_yticks set (a FixedFormatter); its tick labels would be made to compare
         axes.set_yticks([0], [panel.label], fontsize=9)
     recused = len(result.recused)
     counted, score = _panel_titles(axes)

@@ -63,7 +63,7 @@ _GLYPHS: dict[tuple, tuple] = {}
 _TEXT_IMAGES: dict[tuple, object] = {}   # a text's glyphs at their places: one image
 _METRICS: dict[tuple, tuple] = {}
 _GLYPH_METRICS: dict[tuple, tuple] = {}   # (face, size, dpi, flags, glyph): advance, y extent
-# not limited: as many as the characters, and the pairs of them, the charts write
+# at most CACHE_LIMIT characters, and pairs of them for each face, size and context
 _CHARACTERS: dict[tuple, int] = {}   # (face, character): its glyph in the face's map
 _PAIRS: dict[tuple, dict] = {}   # (face, size, dpi, flags, Chinese?): {pair: composes exactly}
 # strings laid out without shaping when their pairs compose exactly (_laid_out): digits,
@@ -105,20 +105,31 @@ BACKDROPS = "backdrops"  # the figure attribute naming its backdrops (a list of 
 
 
 class Backdrop(NamedTuple):
-    """Artists of a figure that draw the same pixels whenever `key` is the same, in the band
-    of the figure from height `low` to `high` (figure coordinates, 0 at the bottom).
+    """Artists of a figure that draw the same pixels whenever `key` is the same, in the
+    rectangle of the figure from height `low` to `high` and from `left` to `right` (figure
+    coordinates, 0 at the bottom left): a band of the figure's full width by default.
 
-    What makes the pasted pixels those of a full draw: every artist of the band is drawn
-    after the figure's background and before the figure's other artists (the axes' patch,
-    then axis, grid and tick labels below the data, zorder 0.5-1.5), or on pixels none of
-    those touches (another panel's band); and the key holds everything they depend on
-    (limits, ticks, labels). The bands of a figure cover it from 0 to 1 without overlap.
+    What makes the pasted pixels those of a full draw: every artist of the rectangle is
+    drawn after the figure's background and before the figure's other artists (the axes'
+    patch, then axis, grid and tick labels below the data, zorder 0.5-1.5), or on pixels
+    none of those touches (another panel's band); and the key holds everything they depend
+    on (limits, ticks, labels). The rectangles of a figure cover it without overlap.
+    A rectangle narrower than the figure (a panel's y axis left of its x axis: two keys,
+    each met far more often than the pair) is drawn alone and kept only if its artists
+    drew nothing outside it (checked, see CachingCanvas._spills): artists of two
+    rectangles of a band that touch no common pixel draw the same in either order.
     Tests compare every kind of chart so drawn with savefig's full draw, pixel for pixel."""
 
     key: Hashable
     artists: tuple
     low: float = 0.0
     high: float = 1.0
+    left: float = 0.0
+    right: float = 1.0
+
+    @property
+    def partial(self) -> bool:
+        return (self.left, self.right) != (0.0, 1.0)
 
 
 class CachingRenderer(RendererAgg):
@@ -312,6 +323,8 @@ def _laid_out(font, s: str, key: tuple, shaped, advance) -> tuple:
     layout = shaped()
     if pairs is not None:
         same = _composed(font, s, advance) == layout
+        if len(checked) + len(pairs) > CACHE_LIMIT:    # a long-lived worker's many names
+            checked.clear()
         for pair in pairs:
             checked.setdefault(pair, same)     # a pair found wrong once stays wrong
     return layout
@@ -330,7 +343,8 @@ def _character_glyph(font, character: str) -> int:
     key = (font, character)
     found = _CHARACTERS.get(key)
     if found is None:
-        found = _CHARACTERS[key] = font.get_char_index(ord(character))
+        found = font.get_char_index(ord(character))
+        _remember(_CHARACTERS, key, found, CACHE_LIMIT)
     return found
 
 
@@ -522,6 +536,8 @@ class CachingCanvas(FigureCanvasAgg):
         if self._lastKey != key:
             self.renderer = CachingRenderer(w, h, self.figure.dpi)
             self.backdrops = {}        # pixels of the figure's backdrops at this size, by key
+            self.background = None     # the figure's background alone (_spills)
+            self.spilling = set()      # keys of backdrops found drawing outside them
             self._lastKey = key
         return self.renderer
 
@@ -530,35 +546,102 @@ class CachingCanvas(FigureCanvasAgg):
         if not backdrops:
             return super().draw()
         self.renderer = renderer = self.get_renderer()
-        bands = [(backdrop, self._band(backdrop)) for backdrop in backdrops]
-        rows = sorted((int(band.y0), int(band.y1)) for _b, band in bands)
-        if rows[0][0] != 0 or rows[-1][1] != renderer.height or any(
-                low[1] != high[0] for low, high in pairwise(rows)):
-            raise ValueError("backdrops must cover the figure without overlap")
+        backdrops = _whole_bands(backdrops, self.spilling)
+        rects = [(backdrop, self._rect(backdrop)) for backdrop in backdrops]
+        _check_tiling([rect for _b, rect in rects], renderer.width, renderer.height)
         kept = self.backdrops
-        missing = [(b, band) for b, band in bands if (b.key, band.bounds) not in kept]
+        missing = [(b, rect) for b, rect in rects if (b.key, rect.bounds) not in kept]
         if missing and len(kept) + len(missing) > BACKDROP_LIMIT:
-            # cleared before drawing, not after: this figure's other bands, found kept a
-            # moment ago, would be gone when pasted (a KeyError)
+            # cleared before drawing, not after: this figure's other rectangles, found kept
+            # a moment ago, would be gone when pasted (a KeyError)
             kept.clear()
-            missing = bands
-        if missing:       # drawn alone, on a cleared canvas, then kept as pixels
-            shown = {id(self.figure.patch), *(id(a) for b, _band in missing for a in b.artists)}
-            renderer.clear()
-            with _hidden(a for a in _parts(self.figure) if id(a) not in shown):
-                self.figure.draw(renderer)
-            for b, band in missing:
-                kept[b.key, band.bounds] = renderer.copy_from_bbox(band)
-        for b, band in bands:
-            renderer.restore_region(kept[b.key, band.bounds])
+            missing = rects
+        if self.background is None and any(b.partial for b, _rect in missing):
+            self._draw_only([])      # the figure's background alone (_spills), once a canvas
+            self.background = np.array(renderer.buffer_rgba())
+        spilled = False
+        for drawing in _rounds(missing):    # drawn alone, on a cleared canvas, kept as pixels
+            self._draw_only([a for b, _rect in drawing for a in b.artists])
+            for b, rect in drawing:
+                if b.partial and self._spills(rect):
+                    self.spilling.add(b.key)     # its band drawn whole from now on
+                    spilled = True
+                else:
+                    kept[b.key, rect.bounds] = renderer.copy_from_bbox(rect)
+        if spilled:
+            return self.draw()
+        for b, rect in rects:
+            renderer.restore_region(kept[b.key, rect.bounds])
         with _hidden([self.figure.patch, *(a for b in backdrops for a in b.artists)]):
             self.figure.draw(renderer)
         return None
 
-    def _band(self, backdrop: Backdrop) -> Bbox:
-        """The backdrop's band in whole pixels (Agg's y is upwards, like the figure's)."""
+    def _draw_only(self, artists) -> None:
+        """The figure's background and `artists` drawn on a cleared canvas, nothing else."""
+        shown = {id(self.figure.patch), *(id(a) for a in artists)}
+        self.renderer.clear()
+        with _hidden(a for a in _parts(self.figure) if id(a) not in shown):
+            self.figure.draw(self.renderer)
+
+    def _spills(self, rect: Bbox) -> bool:
+        """Whether the backdrop just drawn in `rect`, narrower than the figure, drew on a
+        pixel of its band outside it (the band's other backdrops not drawn with it, see
+        _rounds): pasted, it would miss that pixel, or its neighbour's would be drawn over
+        in the wrong order."""
+        drawn = np.asarray(self.renderer.buffer_rgba())
+        height = self.renderer.height
+        rows = slice(int(height - rect.y1), int(height - rect.y0))    # the buffer's y: down
+        return any(not np.array_equal(drawn[rows, columns], self.background[rows, columns])
+                   for columns in (slice(0, int(rect.x0)), slice(int(rect.x1), None)))
+
+    def _rect(self, backdrop: Backdrop) -> Bbox:
+        """The backdrop's rectangle in whole pixels (Agg's y is upwards, like the figure's)."""
         width, height = self.renderer.width, self.renderer.height
-        return Bbox([[0, round(backdrop.low * height)], [width, round(backdrop.high * height)]])
+        return Bbox([[round(backdrop.left * width), round(backdrop.low * height)],
+                     [round(backdrop.right * width), round(backdrop.high * height)]])
+
+
+def _rounds(missing: list) -> list[list]:
+    """Backdrops to draw (with their rectangles) in as few draws as can be: in each, at
+    most one of a band that has several (a backdrop narrower than the figure is checked
+    for drawing outside its rectangle, see CachingCanvas._spills, so alone in its band)."""
+    rounds: list[list] = []
+    for b, rect in missing:
+        found = next((drawing for drawing in rounds if not b.partial or all(
+            (other.low, other.high) != (b.low, b.high) for other, _r in drawing)), None)
+        if found is None:
+            rounds.append(found := [])
+        found.append((b, rect))
+    return rounds
+
+
+def _whole_bands(backdrops: list, spilling: set) -> list:
+    """The backdrops, those of a band of which one was found drawing outside its rectangle
+    (`spilling`: by key) merged into one backdrop of the band's full width, keyed by all
+    their keys."""
+    if not spilling or not any(b.key in spilling for b in backdrops):
+        return list(backdrops)
+    bands: dict[tuple, list] = {}
+    for b in backdrops:
+        bands.setdefault((b.low, b.high), []).append(b)
+    found = []
+    for (low, high), parts in bands.items():
+        if any(b.key in spilling for b in parts):
+            found.append(Backdrop(tuple(b.key for b in parts),
+                                  tuple(a for b in parts for a in b.artists), low, high))
+        else:
+            found += parts
+    return found
+
+
+def _check_tiling(rects: list, width: int, height: int) -> None:
+    """Rectangles (whole pixels) covering the canvas, none overlapping another."""
+    if sum(rect.width * rect.height for rect in rects) != width * height or any(
+            min(a.x1, b.x1) > max(a.x0, b.x0) and min(a.y1, b.y1) > max(a.y0, b.y0)
+            for i, a in enumerate(rects) for b in rects[i + 1:]) or any(
+            rect.x0 < 0 or rect.y0 < 0 or rect.x1 > width or rect.y1 > height
+            for rect in rects):
+        raise ValueError("backdrops must cover the figure without overlap")
 
 
 def _parts(figure) -> Iterable:
