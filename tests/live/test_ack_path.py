@@ -18,6 +18,7 @@ from sqlmodel import select
 
 from evaluation.models import AccessToken, ConflictDeclaration, Judge, Role
 from evaluation.models.base import utcnow
+from evaluation.raw_sql import Prepared
 from live import broadcast, snapshot
 from live.feeds import FeedCache
 from live.identity import AUDIENCE, CHIEF, DIRECTOR, JUDGE, OVERLAY
@@ -26,17 +27,31 @@ from live.overlays import feed_cache
 
 @contextmanager
 def statements(app):
-    """Every SQL statement sent to the application's database meanwhile."""
+    """Every SQL statement sent to the application's database meanwhile: through
+    SQLAlchemy, and on SQLite also those `raw_sql.Prepared` runs on the driver (the audit
+    chain's head, a ballot's reads), which SQLAlchemy's cursor events do not see."""
     engine, seen = app.extensions["pingyi_db"], []
 
     def before(_conn, _cursor, statement, *_args):
         seen.append(" ".join(statement.split()))
 
+    def noted(method):
+        def run(self, connection, *args):
+            if connection.dialect.name == "sqlite":  # elsewhere SQLAlchemy executes it
+                seen.append(" ".join(self._for(connection.dialect)[0].split()))
+            return method(self, connection, *args)
+        return run
+
+    originals = {name: getattr(Prepared, name) for name in ("rows", "execute_many")}
     event.listen(engine, "before_cursor_execute", before)
+    for name, method in originals.items():
+        setattr(Prepared, name, noted(method))
     try:
         yield seen
     finally:
         event.remove(engine, "before_cursor_execute", before)
+        for name, method in originals.items():
+            setattr(Prepared, name, method)
 
 
 def _kinds(seen: list[str]) -> list[str]:
