@@ -305,3 +305,23 @@ def test_the_lane_sits_inside_proxy_fix(new_app, tmp_path):
         response = web.post(url, data, headers={"X-Forwarded-For": "203.0.113.9"})
         assert response.status_code == 303 and posts.seen == ["lane"]
         assert db.exec(select(Ballot.network)).one() == "203.0.113.0/24"
+
+
+# Flask-WTF 1.3.0's validate_csrf, CSRFProtect.protect and same_origin, as reviewed for the
+# lane's `_csrf_valid` (docs/security.md, "Public ballot lane").
+REVIEWED_CSRF_SOURCE = "61ebe91edd070faaa990241179798c9a149b9ef17bcd2f71fcc3714caf011b53"
+
+
+def test_the_lanes_csrf_check_follows_the_reviewed_flask_wtf():
+    """The lane does Flask-WTF's CSRF check itself (Flask-WTF's needs a request context). A
+    stricter rule in a later Flask-WTF would not be in the lane: when this fails, compare
+    the new code with `ballot_lane._csrf_valid`, carry any new rule over, then record the
+    new digest here and the version in docs/security.md."""
+    import hashlib
+    import inspect
+
+    from flask_wtf import csrf
+
+    source = "".join(inspect.getsource(function) for function in (
+        csrf.validate_csrf, csrf.CSRFProtect.protect, csrf.same_origin))
+    assert hashlib.sha256(source.encode()).hexdigest() == REVIEWED_CSRF_SOURCE
