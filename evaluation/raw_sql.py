@@ -77,12 +77,26 @@ def _reader(engine) -> DriverConnection:
 _readers: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-def _fetch(connection, sql: str, arguments: list) -> list:
+@contextmanager
+def _cursor(connection) -> Iterator:
     cursor = connection.connection.dbapi_connection.cursor()
     try:
-        return cursor.execute(sql, arguments).fetchall()
+        yield cursor
     finally:
         cursor.close()
+
+
+def _fetch(connection, sql: str, arguments: list) -> list:
+    with _cursor(connection) as cursor:
+        return cursor.execute(sql, arguments).fetchall()
+
+
+def _arguments(binds: tuple, defaults: dict, params: dict) -> list:
+    """The statement's positional arguments from `params` (and the values written into
+    it), each converted by its bind processor as SQLAlchemy would."""
+    if defaults:
+        params = {**defaults, **params}
+    return [params[key] if process is None else process(params[key]) for key, process in binds]
 
 
 class Prepared:
@@ -120,11 +134,7 @@ class Prepared:
         if connection.dialect.name != "sqlite":
             return [tuple(row) for row in connection.execute(self.statement, params)]
         sql, binds, results, defaults = self._for(connection.dialect)
-        if defaults:
-            params = {**defaults, **params}
-        arguments = [
-            params[key] if process is None else process(params[key]) for key, process in binds
-        ]
+        arguments = _arguments(binds, defaults, params)
         lock = connection.lock if type(connection) is DriverConnection else None
         if lock is None:
             fetched = _fetch(connection, sql, arguments)
@@ -145,18 +155,8 @@ class Prepared:
             connection.execute(self.statement, rows)
             return
         sql, binds, _results, defaults = self._for(connection.dialect)
-        arguments = [
-            [
-                row[key] if process is None else process(row[key])
-                for key, process in binds
-            ]
-            for row in ({**defaults, **row} if defaults else row for row in rows)
-        ]
-        cursor = connection.connection.dbapi_connection.cursor()
-        try:
-            cursor.executemany(sql, arguments)
-        finally:
-            cursor.close()
+        with _cursor(connection) as cursor:
+            cursor.executemany(sql, [_arguments(binds, defaults, row) for row in rows])
 
     def first(self, connection, params: dict):
         """The first row, its columns by name (as a Row's), or None."""
