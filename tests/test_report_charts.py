@@ -286,10 +286,11 @@ def test_a_full_backdrop_store_is_emptied_without_losing_a_chart(monkeypatch):
 
 
 def _fonts_held_after_fork() -> list[int]:
-    from evaluation.reports import raster
+    from evaluation.reports import raster, text_layout
 
     return [len(raster._FONTS), len(raster._LAYOUTS), len(raster._GLYPHS),
-            len(raster._GLYPH_METRICS)]
+            len(raster._GLYPH_METRICS), len(text_layout._CHARACTERS), len(text_layout._PAIRS),
+            len(text_layout._SVG_LAYOUTS), len(text_layout._SVG_GLYPH_METRICS)]
 
 
 def test_a_forked_chart_worker_opens_fonts_of_its_own():
@@ -301,14 +302,16 @@ def test_a_forked_chart_worker_opens_fonts_of_its_own():
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    from evaluation.reports import raster
+    from evaluation.reports import raster, text_layout
 
     composed = sample_composed(agencies=2, judges=5, indicators=10)
     use_cjk_font()
-    charts.render_many(composed, "ranking-0", ("png",))
+    charts.render_many(composed, "ranking-0", ("png", "svg"))
     assert raster._FONTS and raster._LAYOUTS and raster._GLYPHS and raster._GLYPH_METRICS
+    assert text_layout._CHARACTERS and text_layout._PAIRS and text_layout._SVG_LAYOUTS and \
+        text_layout._SVG_GLYPH_METRICS
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as pool:
-        assert pool.submit(_fonts_held_after_fork).result() == [0, 0, 0, 0]
+        assert pool.submit(_fonts_held_after_fork).result() == [0] * 8
 
 
 def test_text_extents_from_the_drawn_layout_are_freetypes():
@@ -323,7 +326,7 @@ def test_text_extents_from_the_drawn_layout_are_freetypes():
     from matplotlib.font_manager import FontProperties
     from matplotlib.textpath import TextToPath
 
-    from evaluation.reports import raster
+    from evaluation.reports import raster, text_layout
 
     use_cjk_font()
     caching, plain = raster.CachingRenderer(300, 200, charts.DPI), RendererAgg(300, 200, charts.DPI)
@@ -339,8 +342,8 @@ def test_text_extents_from_the_drawn_layout_are_freetypes():
         assert caching.get_text_width_height_descent(text, prop, False) == \
             plain.get_text_width_height_descent(text, prop, False), (text, prop.get_size())
         # what an SVG measures a text by (TextToPath: unhinted, at FONT_SCALE)
-        assert raster._svg_extent(text_to_path, text, prop, False) == \
-            raster._plain_svg_extent(text_to_path, text, prop, False), text
+        assert text_layout._svg_extent(text_to_path, text, prop, False) == \
+            text_layout._plain_svg_extent(text_to_path, text, prop, False), text
 
 
 def test_texts_drawn_from_kept_text_images_are_agg_pixel_for_pixel():
@@ -394,12 +397,13 @@ def test_strings_laid_out_without_shaping_are_raqms_layouts(monkeypatch):
     from matplotlib.ft2font import LoadFlags
     from matplotlib.textpath import TextToPath
 
-    from evaluation.reports import raster
+    from evaluation.reports import raster, text_layout
 
     use_cjk_font()
     flags, text_to_path = get_hinting_flag(), TextToPath()
     caching, plain = raster.CachingRenderer(300, 200, charts.DPI), RendererAgg(300, 200, charts.DPI)
-    monkeypatch.setattr(raster, "_COMPOSABLE", re.compile(raster._COMPOSABLE.pattern + "|[AVTo.]+"))
+    monkeypatch.setattr(text_layout, "_COMPOSABLE",
+                        re.compile(text_layout._COMPOSABLE.pattern + "|[AVTo.]+"))
     characters = "0123456789.%/ -+:,×（），：第名年优秀良好合格组织领导得分个计入回避"
     pick = random.Random(8)
     strings = ["AV", "To.", "V.", *("".join(pick.choice(characters) for _ in range(
@@ -413,8 +417,9 @@ def test_strings_laid_out_without_shaping_are_raqms_layouts(monkeypatch):
         shaped = tuple((text_to_path._get_glyph_repr(item.ft_object, item.glyph_index),
                         item.x, item.y, item.ft_object, item.glyph_index)
                        for item in face._layout(text, LoadFlags.NO_HINTING))
-        assert raster._svg_layout(text_to_path, face, text, None, None) == shaped, text
-    checked = {pair: same for pairs in raster._PAIRS.values() for pair, same in pairs.items()}
+        assert text_layout._svg_layout(text_to_path, face, text, None, None) == shaped, text
+    checked = {pair: same for pairs in text_layout._PAIRS.values()
+               for pair, same in pairs.items()}
     assert checked[("A", "V")] is False and sum(checked.values()) > 100
 
 
@@ -427,12 +432,12 @@ def test_character_and_pair_caches_are_bounded_and_layouts_stay_raqms(monkeypatc
     from matplotlib.backends.backend_agg import RendererAgg, get_hinting_flag
     from matplotlib.font_manager import FontProperties
 
-    from evaluation.reports import raster
+    from evaluation.reports import raster, text_layout
 
     use_cjk_font()
-    monkeypatch.setattr(raster, "CACHE_LIMIT", 60)
-    raster._PAIRS.clear()
-    raster._CHARACTERS.clear()
+    monkeypatch.setattr(text_layout, "CACHE_LIMIT", 60)
+    text_layout._PAIRS.clear()
+    text_layout._CHARACTERS.clear()
     flags, prop = get_hinting_flag(), FontProperties(size=9)
     caching, plain = raster.CachingRenderer(300, 200, charts.DPI), RendererAgg(300, 200, charts.DPI)
     pick = random.Random(3)
@@ -442,9 +447,9 @@ def test_character_and_pair_caches_are_bounded_and_layouts_stay_raqms(monkeypatc
         shaped = tuple((item.ft_object, item.glyph_index, item.x, item.y) for item in
                        plain._prepare_font(prop)._layout(text, flags=flags))
         assert caching._glyph_run(prop, text, flags) == shaped, text
-        assert len(raster._CHARACTERS) <= 60
-        assert all(len(pairs) <= 60 for pairs in raster._PAIRS.values())
-    assert raster._PAIRS and raster._CHARACTERS
+        assert len(text_layout._CHARACTERS) <= 60
+        assert all(len(pairs) <= 60 for pairs in text_layout._PAIRS.values())
+    assert text_layout._PAIRS and text_layout._CHARACTERS
 
 
 def test_text_layouts_with_kept_font_heights_are_matplotlibs():
@@ -455,7 +460,7 @@ def test_text_layouts_with_kept_font_heights_are_matplotlibs():
     from matplotlib.backends.backend_agg import RendererAgg
     from matplotlib.figure import Figure
 
-    from evaluation.reports import raster
+    from evaluation.reports import raster, text_layout
 
     use_cjk_font()
     raster.install()
@@ -466,26 +471,26 @@ def test_text_layouts_with_kept_font_heights_are_matplotlibs():
                                     (8, "组织领导\n12.5/20", 1.6), (12.5, "Ay\n第3名\n优秀", None)):
             label = figure.text(0.2, 0.4, text, fontsize=size, linespacing=spacing,
                                 rotation=30 if size == 8 else 0)
-            kept, laid = label._get_layout(caching), raster._plain_text_layout(label, plain)
+            kept, laid = label._get_layout(caching), text_layout._plain_text_layout(label, plain)
             assert kept[0].bounds == laid[0].bounds and kept[1:] == laid[1:], (dpi, text)
     assert raster._HEIGHTS
 
 
 def test_svg_outlines_kept_across_files_write_the_same_file(monkeypatch):
     """SVG text is written as glyph outlines, each loaded from the font once per process
-    (raster._glyphs_with_font): a page drawn after others, from kept outlines, is byte for
+    (text_layout._glyphs_with_font): a page drawn after others, from kept outlines, is byte for
     byte the file matplotlib writes loading every outline."""
     from matplotlib.textpath import TextToPath
 
-    from evaluation.reports import raster
+    from evaluation.reports import raster, text_layout
 
     composed = sample_composed(agencies=90, judges=5, indicators=10)
     use_cjk_font()
     charts.render(composed, "ranking-0", "svg")              # outlines kept from this page
-    assert raster._GLYPH_PATHS
+    assert text_layout._GLYPH_PATHS
     kept = charts.render(composed, "breakdown-1", "svg")
     monkeypatch.setattr(raster, "install", lambda: None)
-    monkeypatch.setattr(TextToPath, "get_glyphs_with_font", raster._plain_glyphs_with_font)
+    monkeypatch.setattr(TextToPath, "get_glyphs_with_font", text_layout._plain_glyphs_with_font)
     plain = charts.render(composed, "breakdown-1", "svg")
     assert kept == plain and b"<use " in kept and b"<text" not in kept
 
