@@ -476,6 +476,29 @@ def test_text_layouts_with_kept_font_heights_are_matplotlibs():
     assert raster._HEIGHTS
 
 
+def test_the_same_text_at_another_angle_or_alignment_is_laid_out_anew():
+    """A kept layout is found by everything that places the text, not by its string alone:
+    one caching renderer lays out the same label at several angles and alignments, and each
+    layout is the one a plain Agg renderer lays out."""
+    from matplotlib.backends.backend_agg import RendererAgg
+    from matplotlib.figure import Figure
+
+    from evaluation.reports import raster, text_layout
+
+    use_cjk_font()
+    raster.install()
+    figure = Figure(figsize=(4, 3), dpi=charts.DPI)
+    caching = raster.CachingRenderer(400, 300, charts.DPI)
+    plain = RendererAgg(400, 300, charts.DPI)
+    for rotation, align in ((0, "left"), (30, "left"), (90, "left"), (90, "right"),
+                            (0, "center")):
+        label = figure.text(0.2, 0.4, "第3名\n89.72", fontsize=9, rotation=rotation,
+                            horizontalalignment=align)
+        kept, laid = label._get_layout(caching), text_layout._plain_text_layout(label, plain)
+        assert kept[0].bounds == laid[0].bounds and kept[1:] == laid[1:], (rotation, align)
+    assert len(caching.text_layouts) == 5
+
+
 def test_svg_outlines_kept_across_files_write_the_same_file(monkeypatch):
     """SVG text is written as glyph outlines, each loaded from the font once per process
     (text_layout._glyphs_with_font): a page drawn after others, from kept outlines, is byte for
