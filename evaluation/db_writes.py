@@ -156,7 +156,11 @@ def _savepoint(raw):
 def _commit(db: Session, batch: list[_Ticket]) -> None:
     """Under `sqlite_writer`: the batch's writes in one transaction, one COMMIT."""
     engine = db.get_bind()
-    connection, kept = _writer(engine)
+    try:
+        connection, kept = _writer(engine)
+    except BaseException as failed:  # no connection (the disk, the file): nothing written
+        _finish(batch, failed)
+        raise
     raw = connection.connection.dbapi_connection
     committed = False
     # The audit head is read once for the batch and its events inserted at its end
@@ -202,19 +206,28 @@ def _commit(db: Session, batch: list[_Ticket]) -> None:
             connection.close()
         elif not committed:
             _drop_writer(engine)  # whatever state it is in: the next batch opens a fresh one
-        for ticket in batch:
-            ticket.done = True
-            ticket.wake.set()
+        _finish(batch)
+
+
+def _finish(batch: list[_Ticket], failed: BaseException | None = None) -> None:
+    """Every request of the batch learns its outcome (`failed`: the whole batch's)."""
+    for ticket in batch:
+        if failed is not None:
+            ticket.result, ticket.error = None, ticket.error or failed
+        ticket.done = True
+        ticket.wake.set()
 
 
 # The group commit's connection, kept from batch to batch: checking one out of the pool and
-# back (SQLAlchemy's Connection, pool events, the reset on return) cost ~20-35 us a batch, at
-# 1,000 ballots/s a batch for every one or two ballots (bench/ballots_cpu.py --concurrency 1,
-# 2026-11-29). Used only under `sqlite_writer`, so by one request at a time; out of the pool
-# for good (detached), opened by the engine's connect hooks like any other (the pragmas:
-# WAL, synchronous=FULL; the checkpoint thread's settings). Stored with the pool it came from:
-# `engine.dispose()` (e.g. `checkpoint_in_background`, to give every connection its settings)
-# replaces the pool, and the next batch opens a new one. A batch that fails drops it.
+# back (SQLAlchemy's Connection, pool events, the reset on return) and SQLAlchemy's BEGIN and
+# COMMIT around the driver's cost a single-ballot commit 9-15% of its process CPU (in-process
+# A/B of bench/ballots_cpu.py --concurrency 1; bench/benchmarks_notes.md, "Ballots (session
+# 7)"), and paced ballots (1,000/s and less) commit one or two at a time. Used only under
+# `sqlite_writer`, so by one request at a time; out of the pool for good (detached), opened
+# by the engine's connect hooks like any other (the pragmas: WAL, synchronous=FULL; the
+# checkpoint thread's settings). Stored with the pool it came from: `engine.dispose()` (e.g.
+# `checkpoint_in_background`, to give every connection its settings) replaces the pool, and
+# the next batch opens a new one. A batch that fails drops it.
 _WRITER = "_pingyi_group_writer"
 
 

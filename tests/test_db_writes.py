@@ -249,3 +249,16 @@ def test_a_failed_batch_is_rolled_back_and_the_next_one_commits_on_a_fresh_conne
     with engine.connect() as reader:
         stored = reader.execute(text("SELECT n FROM item ORDER BY n")).scalars().all()
     assert stored == [1, 3]  # the failed batch's write was not committed
+
+
+def test_a_batch_without_a_connection_fails_every_request_in_it(engine, monkeypatch):
+    """The connection could not be had (the disk, the file): every request of the batch
+    learns it, none waits forever for a commit that will not come."""
+    def no_connection(engine):
+        raise OSError("unable to open database file")
+
+    monkeypatch.setattr(db_writes, "_writer", no_connection)
+    tickets = [db_writes._Ticket(_insert(1)), db_writes._Ticket(_insert(2))]
+    with Session(engine) as db, pytest.raises(OSError):
+        db_writes._commit(db, tickets)
+    assert all(t.done and t.wake.is_set() and isinstance(t.error, OSError) for t in tickets)
