@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager, nullcontext, suppress
 from typing import TypeVar
 
 from sqlalchemy.engine import Connection
+from sqlalchemy.pool import StaticPool
 from sqlmodel import Session
 
 from evaluation import audit, ballot_trace, wal_checkpoints
@@ -153,41 +154,112 @@ def _savepoint(raw):
 
 
 def _commit(db: Session, batch: list[_Ticket]) -> None:
-    # A connection of its own, savepoints on the driver: the ORM's nested transactions and
-    # session commit cost a ballot more CPU than its INSERTs (bench/ballots_bench.py).
-    with db.get_bind().connect() as connection:
-        # The audit head is read once for the batch and its events inserted at its end
-        # (evaluation/audit.py): BEGIN IMMEDIATE keeps every other writer out meanwhile.
-        audit.begin_batch(connection)
-        t0 = ballot_trace.now()
-        try:
-            wal_checkpoints.catch_up(connection)  # rarely: the WAL has passed its size
-            t1 = ballot_trace.now()
-            # pysqlite opens transactions lazily, before the first INSERT; a SAVEPOINT outside
-            # a transaction would start one that its RELEASE commits (one fsync per write).
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
-            raw = connection.connection.dbapi_connection
-            for ticket in batch:
-                mark = audit.batch_mark(connection)
-                try:
-                    with acting_as(ticket.actor), _savepoint(raw):
-                        ticket.result = ticket.write(connection)
-                except Exception as refused:  # noqa: BLE001 - handed to its own request
-                    audit.batch_undo(connection, mark)
-                    ticket.error = refused
-            audit.flush_batch(connection)
-            t2 = ballot_trace.now()
+    """Under `sqlite_writer`: the batch's writes in one transaction, one COMMIT."""
+    engine = db.get_bind()
+    try:
+        connection, kept = _writer(engine)
+    except BaseException as failed:  # no connection (the disk, the file): nothing written
+        _finish(batch, failed)
+        raise
+    raw = connection.connection.dbapi_connection
+    committed = False
+    # The audit head is read once for the batch and its events inserted at its end
+    # (evaluation/audit.py): BEGIN IMMEDIATE keeps every other writer out meanwhile.
+    audit.begin_batch(connection)
+    t0 = ballot_trace.now()
+    try:
+        wal_checkpoints.catch_up(connection)  # rarely: the WAL has passed its size
+        t1 = ballot_trace.now()
+        # On the driver: pysqlite opens transactions lazily, before the first INSERT; a
+        # SAVEPOINT outside a transaction would start one that its RELEASE commits (one fsync
+        # per write). SQLAlchemy's execute around it cost ~8 us a batch.
+        raw.execute("BEGIN IMMEDIATE")
+        for ticket in batch:
+            mark = audit.batch_mark(connection)
+            try:
+                with acting_as(ticket.actor), _savepoint(raw):
+                    ticket.result = ticket.write(connection)
+            except Exception as refused:  # noqa: BLE001 - handed to its own request
+                audit.batch_undo(connection, mark)
+                ticket.error = refused
+        audit.flush_batch(connection)
+        t2 = ballot_trace.now()
+        # A write through `connection.execute` began SQLAlchemy's transaction (over the one
+        # begun above): it commits it. Writes on the driver alone (a ballot's) leave SQLAlchemy
+        # none: the dialect commits the driver's, off the hub like any commit (evaluation/db.py).
+        if connection.in_transaction():
             connection.commit()
-            if ballot_trace.ON:  # PINGYI_BALLOT_TRACE: what the queue behind it waited for
-                ballot_trace.event("batch", t=t0, n=len(batch), catch=t1 - t0, writes=t2 - t1,
-                                   commit=ballot_trace.now() - t2)
-        except BaseException as failed:
+        else:
+            connection.dialect.do_commit(raw)
+        committed = True
+        if ballot_trace.ON:  # PINGYI_BALLOT_TRACE: what the queue behind it waited for
+            ballot_trace.event("batch", t=t0, n=len(batch), catch=t1 - t0, writes=t2 - t1,
+                               commit=ballot_trace.now() - t2)
+    except BaseException as failed:
+        _roll_back(connection, raw)
+        for ticket in batch:
+            ticket.result, ticket.error = None, ticket.error or failed
+        raise
+    finally:
+        audit.end_batch(connection)
+        if not kept:
+            connection.close()
+        elif not committed:
+            _drop_writer(engine)  # whatever state it is in: the next batch opens a fresh one
+        _finish(batch)
+
+
+def _finish(batch: list[_Ticket], failed: BaseException | None = None) -> None:
+    """Every request of the batch learns its outcome (`failed`: the whole batch's)."""
+    for ticket in batch:
+        if failed is not None:
+            ticket.result, ticket.error = None, ticket.error or failed
+        ticket.done = True
+        ticket.wake.set()
+
+
+# The group commit's connection, kept from batch to batch: checking one out of the pool and
+# back (SQLAlchemy's Connection, pool events, the reset on return) and SQLAlchemy's BEGIN and
+# COMMIT around the driver's cost a single-ballot commit 9-15% of its process CPU (in-process
+# A/B of bench/ballots_cpu.py --concurrency 1; bench/benchmarks_notes.md, "Ballots (session
+# 7)"), and paced ballots (1,000/s and less) commit one or two at a time. Used only under
+# `sqlite_writer`, so by one request at a time; out of the pool for good (detached), opened
+# by the engine's connect hooks like any other (the pragmas: WAL, synchronous=FULL; the
+# checkpoint thread's settings). Stored with the pool it came from: `engine.dispose()` (e.g.
+# `checkpoint_in_background`, to give every connection its settings) replaces the pool, and
+# the next batch opens a new one. A batch that fails drops it.
+_WRITER = "_pingyi_group_writer"
+
+
+def _writer(engine) -> tuple[Connection, bool]:
+    """Under `sqlite_writer`: the connection to commit a batch through, and whether it is
+    the kept one (False: an in-memory database's one shared connection, from its pool)."""
+    if isinstance(engine.pool, StaticPool):
+        return engine.connect(), False
+    found = getattr(engine, _WRITER, None)
+    if found is not None:
+        pool, connection = found
+        if pool is engine.pool:
+            return connection, True
+        _drop_writer(engine)
+    connection = engine.connect()
+    connection.detach()
+    setattr(engine, _WRITER, (engine.pool, connection))
+    return connection, True
+
+
+def _drop_writer(engine) -> None:
+    found = getattr(engine, _WRITER, None)
+    if found is None:
+        return
+    delattr(engine, _WRITER)
+    with suppress(Exception):  # a connection already broken is closed enough
+        found[1].close()  # detached: closes the driver's connection
+
+
+def _roll_back(connection: Connection, raw) -> None:
+    with suppress(Exception):  # the batch's own error is the one to report
+        if connection.in_transaction():
             connection.rollback()
-            for ticket in batch:
-                ticket.result, ticket.error = None, ticket.error or failed
-            raise
-        finally:
-            audit.end_batch(connection)
-            for ticket in batch:
-                ticket.done = True
-                ticket.wake.set()
+        if raw.in_transaction:
+            raw.rollback()

@@ -159,15 +159,10 @@ def test_a_group_commit_reads_the_audit_head_once_and_keeps_the_chain(engine):
     statements: list[str] = []
 
     # Every statement the driver runs (the head is read on the driver, not through
-    # SQLAlchemy's execute: its cursor events would not see it).
-    def trace(dbapi_connection, *_args):
-        dbapi_connection.set_trace_callback(statements.append)
-
-    def untrace(dbapi_connection, *_args):
-        dbapi_connection.set_trace_callback(None)
-
-    sa_event.listen(engine, "checkout", trace)
-    sa_event.listen(engine, "checkin", untrace)
+    # SQLAlchemy's execute: its cursor events would not see it), on whichever connection the
+    # group commit uses (kept from batch to batch: it was opened by the write above).
+    db_writes._drop_writer(engine)
+    sa_event.listen(engine, "connect", _traced(statements))
     tickets = [
         db_writes._Ticket(_audited(2)),
         db_writes._Ticket(_audited(3, fail_after_event=True)),
@@ -176,8 +171,7 @@ def test_a_group_commit_reads_the_audit_head_once_and_keeps_the_chain(engine):
     ]
     with Session(engine) as db:
         db_writes._commit(db, tickets)
-    sa_event.remove(engine, "checkout", trace)
-    sa_event.remove(engine, "checkin", untrace)
+    db_writes._drop_writer(engine)
     head_reads = [sql for sql in statements if "FROM audit_event" in sql]
     assert len(head_reads) == 1, statements
     assert [t.result for t in tickets] == [2, None, 4, 5]
@@ -189,6 +183,82 @@ def test_a_group_commit_reads_the_audit_head_once_and_keeps_the_chain(engine):
         assert ids == [1, 2, 4, 5]
         items = db.execute(text("SELECT n FROM item ORDER BY n")).scalars().all()
         assert items == [1, 2, 4, 5]
-    # Nothing of the batch is left on the pooled connection for its next user.
-    with engine.connect() as connection:
+    # Nothing of the batch is left on the connection for the next batch.
+    with Session(engine) as db:
+        connection, _kept = db_writes._writer(engine)
         assert "pingyi_audit_batch" not in connection.info
+
+
+def _traced(statements: list[str]):
+    def trace(dbapi_connection, *_args):
+        dbapi_connection.set_trace_callback(statements.append)
+
+    return trace
+
+
+def test_the_group_commit_keeps_one_connection_with_the_engines_settings(engine):
+    """No pool checkout per batch (its cost was a tenth of a paced ballot's commit path); the
+    kept connection is opened by the engine's connect hooks (synchronous=FULL), is never left
+    in a transaction, and is opened anew after `engine.dispose()` (the checkpoint thread's
+    settings reach every connection opened from then on)."""
+    from sqlalchemy import event as sa_event
+
+    checkouts, connects = [], []
+    sa_event.listen(engine, "checkout", lambda *args: checkouts.append(1))
+    sa_event.listen(engine, "connect", lambda *args: connects.append(1))
+    with Session(engine) as db:
+        for n in range(3):
+            assert db_writes.write_batched(db, _insert(n)) == n
+    assert len(checkouts) <= 1, "a pooled connection checked out per batch"
+    connection, kept = db_writes._writer(engine)
+    raw = connection.connection.dbapi_connection
+    assert kept and not raw.in_transaction
+    assert raw.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+    assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    opened = len(connects)
+    engine.dispose()
+    with Session(engine) as db:
+        assert db_writes.write_batched(db, _insert(3)) == 3
+    assert len(connects) == opened + 1
+    assert db_writes._writer(engine)[0] is not connection
+    with engine.connect() as reader:
+        stored = reader.execute(text("SELECT n FROM item ORDER BY n")).scalars().all()
+    assert stored == [0, 1, 2, 3]
+
+
+def test_a_failed_batch_is_rolled_back_and_the_next_one_commits_on_a_fresh_connection(
+    engine, monkeypatch
+):
+    from evaluation import audit
+
+    with Session(engine) as db:
+        db_writes.write_batched(db, _insert(1))
+    before, _kept = db_writes._writer(engine)
+
+    def broken_flush(connection):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(audit, "flush_batch", broken_flush)
+    with Session(engine) as db, pytest.raises(OSError):
+        db_writes.write_batched(db, _insert(2))
+    monkeypatch.undo()
+    assert not db_writes._leading
+    with Session(engine) as db:
+        assert db_writes.write_batched(db, _insert(3)) == 3
+    assert db_writes._writer(engine)[0] is not before
+    with engine.connect() as reader:
+        stored = reader.execute(text("SELECT n FROM item ORDER BY n")).scalars().all()
+    assert stored == [1, 3]  # the failed batch's write was not committed
+
+
+def test_a_batch_without_a_connection_fails_every_request_in_it(engine, monkeypatch):
+    """The connection could not be had (the disk, the file): every request of the batch
+    learns it, none waits forever for a commit that will not come."""
+    def no_connection(engine):
+        raise OSError("unable to open database file")
+
+    monkeypatch.setattr(db_writes, "_writer", no_connection)
+    tickets = [db_writes._Ticket(_insert(1)), db_writes._Ticket(_insert(2))]
+    with Session(engine) as db, pytest.raises(OSError):
+        db_writes._commit(db, tickets)
+    assert all(t.done and t.wake.is_set() and isinstance(t.error, OSError) for t in tickets)
