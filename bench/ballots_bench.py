@@ -256,6 +256,11 @@ class Tally:
     def rate(self) -> float:
         return self.saturation_n / self.saturation_s if self.saturation_s else float("nan")
 
+    @property
+    def cpu_per_request(self) -> float:
+        """Server CPU seconds per request of the saturation and targets' paced phases."""
+        return self.cpu_s / (self.saturation_n + len(self.paced_ms))
+
 
 async def closed_loop(port: int, requests: list[bytes], connections: int, tally: Tally | None):
     """`connections` clients, each sending its next request when the last one is answered."""
@@ -448,12 +453,15 @@ async def run(options, work: Path) -> dict:
         for contender in contenders:
             contender.server.stop()
     stored = stored_ballots(instance, setup["campaign"])
-    return {"pingyi": pingyi.tally, "noop": noop.tally, "floor": floor.tally, "rate": rate,
-            "sweep": sweep,
+    return {"tallies": {contender.name: contender.tally for contender in contenders},
+            "rate": rate, "sweep": sweep,
             "resend": resend,
             "stored": stored, "rss_mb": rss, "voters": len(voters),
             "acked": pingyi.tally.statuses[303] + warm.statuses[303]
             + sum(tallies["pingyi"].statuses[303] for tallies in sweep.values())}
+
+
+SERVERS = ("pingyi", "no-op flask", "durable floor")  # Contender names, in result["tallies"]
 
 
 def rotated(contenders: list, turn: int) -> list:
@@ -487,10 +495,8 @@ async def rate_sweep(options, contenders: list, requests: list[bytes]) -> dict:
 def report_sweep(result: dict) -> list[dict]:
     from summary import figure
 
-    names = ("pingyi", "no-op flask", "durable floor")
-    rows = {rate: [t[name].paced_ms for name in names] for rate, t in result["sweep"].items()}
-    # the targets' paced phase
-    rows[result["rate"]] = [result[key].paced_ms for key in ("pingyi", "noop", "floor")]
+    rows = {rate: [t[name].paced_ms for name in SERVERS]
+            for rate, t in [*result["sweep"].items(), (result["rate"], result["tallies"])]}
     print("paced p50 / p99 by offered rate (ms; the target is judged at the targets' rate "
           "only; the floor's ratio is the least a durable ballot could reach here):")
     print(f"{'ballots/s':>10}{'pingyi':>13}{'no-op':>13}{'floor':>13}{'p99 ratio':>10}"
@@ -516,8 +522,8 @@ def report(result: dict, options) -> list[dict]:
     from live_bench import source_version
     from summary import figure
 
-    p, n, f = result["pingyi"], result["noop"], result["floor"]
-    measured = p.saturation_n + len(p.paced_ms)
+    tallies = result["tallies"]
+    p, n = (tallies[name] for name in SERVERS[:2])
     print()
     print(f"pingyi {source_version()}, {time.strftime('%Y-%m-%d %H:%M')}, load average "
           f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
@@ -525,26 +531,24 @@ def report(result: dict, options) -> list[dict]:
           f"connections, {options.rounds} turns; paced at {result['rate']:.0f} ballots/s")
     print(f"{'server':<14}{'ballots/s':>10}{'sat p50':>9}{'sat p99':>9}{'pace p50':>9}"
           f"{'pace p99':>9}{'CPU ms':>8}  answers")
-    for name, t in (("pingyi", p), ("no-op flask", n), ("durable floor", f)):
-        total = t.saturation_n + len(t.paced_ms)
+    for name, t in tallies.items():
         print(f"{name:<14}{t.rate:>10.0f}{percentile(t.saturation_ms, 50):>9.1f}"
               f"{percentile(t.saturation_ms, 99):>9.1f}{percentile(t.paced_ms, 50):>9.1f}"
-              f"{percentile(t.paced_ms, 99):>9.1f}{1000 * t.cpu_s / total:>8.2f}  "
+              f"{percentile(t.paced_ms, 99):>9.1f}{1000 * t.cpu_per_request:>8.2f}  "
               f"{dict(t.statuses)}")
     print("(ms; CPU ms: server CPU per measured request; durable floor: the no-op plus one "
           "row committed durably, as pingyi commits)")
-    busy = {name: result["rate"] * t.cpu_s / (t.saturation_n + len(t.paced_ms))
-            for name, t in (("pingyi", p), ("no-op", n), ("floor", f))}
     # A server busy most of the time queues its requests: the paced p99 grows with this
     # share (queueing), not only with one request's own time.
     print(f"CPU busy at {result['rate']:.0f}/s (share of one core, all threads): "
-          + ", ".join(f"{name} {share:.0%}" for name, share in busy.items()))
+          + ", ".join(f"{name} {result['rate'] * t.cpu_per_request:.0%}"
+                      for name, t in tallies.items()))
     rate_ratio = p.rate / n.rate
     p99_ratio = percentile(p.paced_ms, 99) / percentile(n.paced_ms, 99)
     p50_ratio = percentile(p.paced_ms, 50) / percentile(n.paced_ms, 50)
     print(f"ratios pingyi / no-op: ballots/s {rate_ratio:.2f}x, paced p50 {p50_ratio:.2f}x, "
           f"paced p99 {p99_ratio:.2f}x, CPU/request "
-          f"{(p.cpu_s / measured) / (n.cpu_s / (n.saturation_n + len(n.paced_ms))):.2f}x")
+          f"{p.cpu_per_request / n.cpu_per_request:.2f}x")
     for sample in p.samples:
         print(f"  pingyi answered: {sample!r}")
     stored, acked = result["stored"], result["acked"]

@@ -162,7 +162,7 @@ def _commit(db: Session, batch: list[_Ticket]) -> None:
         _finish(batch, failed)
         raise
     raw = connection.connection.dbapi_connection
-    committed = False
+    failed_with: BaseException | None = None
     # The audit head is read once for the batch and its events inserted at its end
     # (evaluation/audit.py): BEGIN IMMEDIATE keeps every other writer out meanwhile.
     audit.begin_batch(connection)
@@ -191,22 +191,20 @@ def _commit(db: Session, batch: list[_Ticket]) -> None:
             connection.commit()
         else:
             connection.dialect.do_commit(raw)
-        committed = True
         if ballot_trace.ON:  # PINGYI_BALLOT_TRACE: what the queue behind it waited for
             ballot_trace.event("batch", t=t0, n=len(batch), catch=t1 - t0, writes=t2 - t1,
                                commit=ballot_trace.now() - t2)
     except BaseException as failed:
+        failed_with = failed
         _roll_back(connection, raw)
-        for ticket in batch:
-            ticket.result, ticket.error = None, ticket.error or failed
         raise
     finally:
         audit.end_batch(connection)
         if not kept:
             connection.close()
-        elif not committed:
+        elif failed_with is not None:
             _drop_writer(engine)  # whatever state it is in: the next batch opens a fresh one
-        _finish(batch)
+        _finish(batch, failed_with)
 
 
 def _finish(batch: list[_Ticket], failed: BaseException | None = None) -> None:

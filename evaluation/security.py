@@ -73,8 +73,7 @@ class HttpsAwareSessionInterface(SecureCookieSessionInterface):
         return host_prefix_on(app.config)
 
     def get_cookie_name(self, app: Flask) -> str:
-        name = app.config["SESSION_COOKIE_NAME"]
-        return HOST_PREFIX + name if self._prefixed(app) else name
+        return cookie_name(app.config["SESSION_COOKIE_NAME"], app.config)
 
     def get_cookie_secure(self, app: Flask) -> bool:
         return (

@@ -233,20 +233,20 @@ class CachingRenderer(RendererAgg):
         antialiased = gc.get_antialiased()
         key = (items, size, self.dpi, flags, angle, antialiased,
                tuple((across - across0, up - up0) for across, up in places))
+        def bitmaps():     # each glyph's, at its place
+            return [self._glyph_bitmap(font, glyph, size, flags, angle, antialiased,
+                                       across, up)
+                    for (font, glyph, _dx, _dy), (across, up) in zip(items, places,
+                                                                    strict=True)]
+
         found = _TEXT_IMAGES.get(key)
         if found is None:     # seen once: a text drawn at one place only is not pasted
             _remember(_TEXT_IMAGES, key, _SEEN, TEXT_IMAGE_LIMIT)     # together for nothing
             found = _SEEN
         elif found is _SEEN:
-            glyphs = [self._glyph_bitmap(font, glyph, size, flags, angle, antialiased,
-                                         across, up)
-                      for (font, glyph, _dx, _dy), (across, up) in zip(items, places,
-                                                                      strict=True)]
-            found = _TEXT_IMAGES[key] = _text_image(glyphs, places, across0, up0)
+            found = _TEXT_IMAGES[key] = _text_image(bitmaps(), places, across0, up0)
         if found is _OVERLAPPING or found is _SEEN:   # glyph by glyph, as matplotlib does
-            for (font, glyph, _dx, _dy), (across, up) in zip(items, places, strict=True):
-                buffer, left, top = self._glyph_bitmap(font, glyph, size, flags, angle,
-                                                       antialiased, across, up)
+            for (buffer, left, top), (across, up) in zip(bitmaps(), places, strict=True):
                 self._paste(gc, buffer, left + (across >> 6), top + (up >> 6))
         elif found is not None:
             buffer, left, top = found
@@ -279,8 +279,6 @@ class CachingRenderer(RendererAgg):
             found = (buffer, bitmap.left, bitmap.top)
             _remember(_GLYPHS, key, found)
         return found
-
-
 
 
 class CachingCanvas(FigureCanvasAgg):

@@ -58,7 +58,7 @@ SHOWN_MAX_AGE_MS = 12 * 3600 * 1000
 
 
 def _device_key(req) -> str:
-    device = req.cookies.get(cookie_name(DEVICE_COOKIE, current_app.config))
+    device = req.cookies.get(cookie_name(DEVICE_COOKIE))
     return "device:" + (device or req.remote_addr or "")
 
 
@@ -375,7 +375,7 @@ def store_cast(req, campaign_id: int, agency_id: int) -> None:
         choice,
         service.Circumstances(
             network=network_of(req.remote_addr),
-            device=digest(req.cookies.get(cookie_name(DEVICE_COOKIE, current_app.config), "")),
+            device=digest(req.cookies.get(cookie_name(DEVICE_COOKIE), "")),
             fill_seconds=_fill_seconds(form.get("shown", ""), agency_id),
         ),
         settings,
