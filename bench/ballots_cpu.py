@@ -14,6 +14,13 @@ too) per ballot over the measured ballots, and the answers. What it leaves out i
 no-op endpoint of ballots_bench.py pays too: pywsgi's parsing and the socket writes
 (~0.25 ms). `--profile`: cProfile of the measured ballots (greenlet switches blur the
 inclusive times of whatever waits; the own times are right), printed by own time.
+
+`--phases`: what each step of a ballot costs, one ballot at a time (concurrency 1): the
+main thread's CPU (`time.thread_time`: the hub and every greenlet; not the commit and
+checkpoint threads, printed apart) inside each step, by wrapping the functions the lane
+calls. cProfile's per-call overhead inflates steps made of many small calls (an
+itsdangerous token check: ~12 us, ~3x that under cProfile); this is the step's own CPU
+plus ~1 us of wrapping.
 """
 
 import sys
@@ -79,6 +86,71 @@ def call(app, env) -> tuple[int, list, bytes]:
     return answer["status"], answer["headers"], body
 
 
+# The steps of a ballot in the order the lane takes them (evaluation/ballot_lane.py,
+# views/public_ballots.store_cast, services/ballots.store_ballot, db_writes._commit):
+# (label, module, attribute); a class attribute as "Class.method". Nested steps are
+# printed indented under the step that calls them.
+PHASES = (
+    ("the whole WSGI call (ProxyFix, the lane, Flask not reached)", "evaluation.ballot_lane",
+     "BallotLane.__call__"),
+    ("  body read and form parsed", "evaluation.ballot_lane", "_parse_form"),
+    ("  session cookie and CSRF token", "evaluation.ballot_lane", "BallotLane._admitted"),
+    ("    CSRF token alone", "evaluation.ballot_lane", "_csrf_valid"),
+    ("  rate limits (3 layers)", "evaluation.views.public_ballots", "count_limits"),
+    ("  the ballot (store_cast)", "evaluation.views.public_ballots", "store_cast"),
+    ("    campaign, stage, settings, enrollment read", "evaluation.services.ballots",
+     "ballot_target"),
+    ("    vote code read and checked", "evaluation.services.ballots", "identify"),
+    ("    choice parsed", "evaluation.services.ballots", "parse_choice"),
+    ("    form stamp verified (fill time)", "evaluation.views.public_ballots", "_fill_seconds"),
+    ("    stored: queued, written, committed", "evaluation.services.ballots", "store_ballot"),
+    ("      the group commit (batch of 1)", "evaluation.db_writes", "_commit"),
+    ("        burst screening read", "evaluation.services.ballots", "_recent_from"),
+    ("        audit events hashed and added", "evaluation.audit", "append_events"),
+    ("        audit events inserted", "evaluation.audit", "flush_batch"),
+    ("        COMMIT handed off the hub", "evaluation.db", "off_the_hub"),
+)
+
+
+def measure_phases() -> dict[str, float]:
+    """Wrap each step of PHASES to add up the main thread's CPU inside it."""
+    import functools
+    import importlib
+
+    spent: dict[str, float] = {}
+
+    def timed(label, function):
+        @functools.wraps(function)
+        def wrapper(*args, **kwargs):
+            start = time.thread_time()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                spent[label] = spent.get(label, 0.0) + time.thread_time() - start
+
+        return wrapper
+
+    for label, module_name, attribute in PHASES:
+        owner = importlib.import_module(module_name)
+        *classes, name = attribute.split(".")
+        for class_name in classes:
+            owner = getattr(owner, class_name)
+        setattr(owner, name, timed(label, getattr(owner, name)))
+    return spent
+
+
+def print_phases(spent: dict[str, float], n: int, main_cpu: float, others: float) -> None:
+    whole = spent.get(PHASES[0][0], 0.0)
+    print(f"CPU per ballot by step, one at a time ({n} ballots; us = microseconds, main "
+          f"thread; share of the whole call):")
+    for label, _module, _attribute in PHASES:
+        seconds = spent.get(label, 0.0)
+        print(f"  {1e6 * seconds / n:7.1f} us {seconds / whole:6.1%}  {label}")
+    print(f"  main thread {1e6 * main_cpu / n:.1f} us a ballot in all (the harness's own "
+          f"loop included); the process's other threads (the COMMIT with its fsync, the "
+          f"checkpoints) {1e6 * others / n:.1f} us")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ballots", type=int, default=3000)
@@ -87,7 +159,11 @@ def main() -> None:
     parser.add_argument("--profile", type=Path, metavar="OUT.prof")
     parser.add_argument("--top", type=int, default=45)
     parser.add_argument("--instance", type=Path, help="a prepared instance (kept)")
+    parser.add_argument("--phases", action="store_true",
+                        help="CPU per step of a ballot (sets --concurrency 1)")
     options = parser.parse_args()
+    if options.phases:
+        options.concurrency = 1
     per_voter = 5
     voters_needed = (options.ballots + options.warmup + per_voter - 1) // per_voter
 
@@ -168,15 +244,17 @@ def main() -> None:
     measured = requests[options.warmup:options.warmup + options.ballots]
     settle_garbage_collector()
     answers = Counter()
+    phases = measure_phases() if options.phases else None
     profiler = None
     if options.profile:
         import cProfile
 
         profiler = cProfile.Profile()
         profiler.enable()
-    cpu, wall = time.process_time(), time.perf_counter()
+    cpu, wall, main_cpu = time.process_time(), time.perf_counter(), time.thread_time()
     run(measured, answers)
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    main_cpu = time.thread_time() - main_cpu
     if profiler:
         profiler.disable()
         profiler.dump_stats(options.profile)
@@ -184,6 +262,8 @@ def main() -> None:
     print(f"{n} ballots, {options.concurrency} greenlets: {1000 * cpu / n:.3f} ms CPU per "
           f"ballot, {n / wall:.0f} ballots/s wall, answers {dict(answers)} "
           f"(gc gen counts {gc.get_count()})")
+    if phases is not None:
+        print_phases(phases, n, main_cpu, cpu - main_cpu)
     if profiler:
         import pstats
 
