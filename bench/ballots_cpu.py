@@ -109,6 +109,10 @@ PHASES = (
     ("        audit events hashed and added", "evaluation.audit", "append_events"),
     ("        audit events inserted", "evaluation.audit", "flush_batch"),
     ("        COMMIT handed off the hub", "evaluation.db", "off_the_hub"),
+    # Across the steps above (each also counted in its step):
+    ("every SQL statement on the driver (execute, fetch)", "evaluation.raw_sql", "_fetch"),
+    ("every signature checked (session, CSRF, form stamp)", "itsdangerous.signer",
+     "Signer.verify_signature"),
 )
 
 
