@@ -21,13 +21,13 @@ for every chart, none of which changes a pixel when avoided:
   layout does not depend on where the text is.
 - A new string (an agency's total, rank, scores) was laid out by FreeType twice, to measure
   it (set_text) and to draw it (raqm), each loading every glyph again (~30 us a glyph). Its
-  extent now comes from the layout it is drawn with (see text_layout._extent), and a string
+  extent now comes from the layout it is drawn with (see text_layout.layout_extent), and a string
   of digits, signs and Chinese characters is laid out from the character map and advances
-  once its pairs of neighbours were found to compose exactly (see text_layout._laid_out).
+  once its pairs of neighbours were found to compose exactly (see text_layout.laid_out).
   The same for SVGs.
 - A text drawn again at the same fractions of a pixel (titles, names, labels) is pasted as
   one kept image of its glyphs, one draw_text_image call instead of one a glyph (see
-  text_layout._text_image).
+  text_layout.text_image).
 - Most of an agency chart is the same from one agency to the next: the axes, their grid,
   ticks and tick labels (a third to a half of a chart's time). A figure may name these
   artists as backdrops (see Backdrop): drawn once per key and kept as pixels, then pasted
@@ -57,14 +57,14 @@ from matplotlib.ft2font import RenderMode
 from matplotlib.transforms import Bbox
 
 from evaluation.reports.text_layout import (
-    _OVERLAPPING,
-    _extent,
-    _font_height_metrics,
-    _laid_out,
-    _remember,
-    _text_image,
-    _warn_of_missing_glyphs,
+    OVERLAPPING,
+    font_height_metrics,
     install,
+    laid_out,
+    layout_extent,
+    remember,
+    text_image,
+    warn_of_missing_glyphs,
 )
 
 PNG_LEVEL = 1     # ISA-L's: 0.2-0.4 ms a chart (zlib's level 1: 1.1-2.4 ms, files 2-9% smaller)
@@ -147,9 +147,9 @@ class CachingRenderer(RendererAgg):
             # from the layout the text is drawn with, not by laying it out a second time
             # (FT2Font.set_text: FreeType loads every glyph again, ~30 us each)
             size = prop.get_size_in_points()
-            found = _extent(self._glyph_run(prop, s, flags),
+            found = layout_extent(self._glyph_run(prop, s, flags),
                             lambda font, glyph: self._glyph_metrics(font, size, flags, glyph))
-            _remember(_METRICS, key, found)
+            remember(_METRICS, key, found)
         return found
 
     text_dpi = None     # the figure resolution of the text laid out (text_layout._text_layout)
@@ -164,8 +164,8 @@ class CachingRenderer(RendererAgg):
         key = (hash(prop), self.text_dpi)
         found = _HEIGHTS.get(key)
         if found is None:
-            found = _font_height_metrics(prop, self.text_dpi)
-            _remember(_HEIGHTS, key, found)
+            found = font_height_metrics(prop, self.text_dpi)
+            remember(_HEIGHTS, key, found)
         return found
 
     def _glyph_metrics(self, font, size, flags, glyph) -> tuple[int, int, int]:
@@ -177,7 +177,7 @@ class CachingRenderer(RendererAgg):
             loaded = font.load_glyph(glyph, flags)
             _x0, bottom, _x1, top = loaded.bbox
             found = (loaded.horiAdvance, bottom, top)
-            _remember(_GLYPH_METRICS, key, found)
+            remember(_GLYPH_METRICS, key, found)
         return found
 
     def _glyph_run(self, prop, s, flags) -> tuple:
@@ -190,11 +190,11 @@ class CachingRenderer(RendererAgg):
         key = (font, size, self.dpi, flags, s)
         items = _LAYOUTS.get(key)
         if items is None:
-            items = _laid_out(
+            items = laid_out(
                 font, s, (font, size, self.dpi, flags),
                 lambda: self._shaped_run(font, size, flags, s),
                 lambda face, glyph: self._glyph_metrics(face, size, flags, glyph)[0])
-            _remember(_LAYOUTS, key, items)
+            remember(_LAYOUTS, key, items)
         return items
 
     def _shaped_run(self, font, size, flags, s) -> tuple:
@@ -204,7 +204,7 @@ class CachingRenderer(RendererAgg):
         font.set_size(size, self.dpi)
         items = tuple((item.ft_object, item.glyph_index, item.x, item.y)
                       for item in font._layout(s, flags=flags, features=None, language=None))
-        _warn_of_missing_glyphs(font, s, flags)
+        warn_of_missing_glyphs(font, s, flags)
         return items
 
     def draw_text(self, gc, x, y, s, prop, angle, ismath=False, mtext=None):
@@ -220,7 +220,7 @@ class CachingRenderer(RendererAgg):
         """RendererAgg._draw_text_glyphs_and_boxes from kept bitmaps: each glyph placed
         where FreeType would draw it (a 26.6 position, its fraction of a pixel picking the
         bitmap), and a text drawn again at the same fractions of a pixel pasted as one
-        kept image of its glyphs (see _text_image)."""
+        kept image of its glyphs (see text_image)."""
         if not items:
             return
         cos = math.cos(math.radians(angle))
@@ -241,11 +241,11 @@ class CachingRenderer(RendererAgg):
 
         found = _TEXT_IMAGES.get(key)
         if found is None:     # seen once: a text drawn at one place only is not pasted
-            _remember(_TEXT_IMAGES, key, _SEEN, TEXT_IMAGE_LIMIT)     # together for nothing
+            remember(_TEXT_IMAGES, key, _SEEN, TEXT_IMAGE_LIMIT)     # together for nothing
             found = _SEEN
         elif found is _SEEN:
-            found = _TEXT_IMAGES[key] = _text_image(bitmaps(), places, across0, up0)
-        if found is _OVERLAPPING or found is _SEEN:   # glyph by glyph, as matplotlib does
+            found = _TEXT_IMAGES[key] = text_image(bitmaps(), places, across0, up0)
+        if found is OVERLAPPING or found is _SEEN:   # glyph by glyph, as matplotlib does
             for (buffer, left, top), (across, up) in zip(bitmaps(), places, strict=True):
                 self._paste(gc, buffer, left + (across >> 6), top + (up >> 6))
         elif found is not None:
@@ -277,7 +277,7 @@ class CachingRenderer(RendererAgg):
             if not antialiased:
                 buffer *= 0xff
             found = (buffer, bitmap.left, bitmap.top)
-            _remember(_GLYPHS, key, found)
+            remember(_GLYPHS, key, found)
         return found
 
 

@@ -3,11 +3,11 @@ of raster.py (PNG) and for TextToPath (SVG outlines).
 
 - A string's layout (face, glyph, x, y) composed from the face's character map and advances
   when every pair of neighbouring characters was found to compose exactly as raqm shapes
-  them (see _laid_out), and its extent taken from that layout (see _extent) instead of
+  them (see laid_out), and its extent taken from that layout (see layout_extent) instead of
   FreeType laying it out again.
-- A text's glyph bitmaps pasted into one image (see _text_image), for the renderer to keep.
+- A text's glyph bitmaps pasted into one image (see text_image), for the renderer to keep.
 - Text._get_layout kept by the caching renderer (see _text_layout), with the font heights it
-  reads computed here (see _font_height_metrics).
+  reads computed here (see font_height_metrics).
 - An SVG's glyph outlines, layouts and extents kept (see _glyphs_with_font, _svg_extent);
   install() puts these in matplotlib's place.
 """
@@ -29,7 +29,7 @@ CACHE_LIMIT = 50_000    # entries of each cache (a full export: ~10,000 glyphs; 
 # at most CACHE_LIMIT characters, and pairs of them for each face, size and context
 _CHARACTERS: dict[tuple, int] = {}   # (face, character): its glyph in the face's map
 _PAIRS: dict[tuple, dict] = {}   # (face, size, dpi, flags, Chinese?): {pair: composes exactly}
-# strings laid out without shaping when their pairs compose exactly (_laid_out): digits,
+# strings laid out without shaping when their pairs compose exactly (laid_out): digits,
 # signs, spaces, CJK ideographs and full-width brackets, comma and colon
 _COMPOSABLE = re.compile(r"[0-9.,:%/+\- \u00d7\u4e00-\u9fff\uff08\uff09\uff0c\uff1a]+")
 _CHINESE = re.compile(r"[\u4e00-\u9fff]")
@@ -53,7 +53,7 @@ def _forget_fonts() -> None:
 os.register_at_fork(after_in_child=_forget_fonts)
 
 
-def _extent(items, metrics) -> tuple[float, float, float]:
+def layout_extent(items, metrics) -> tuple[float, float, float]:
     """What FT2Font.set_text + get_width_height + get_descent give for a laid-out string
     (items: face, glyph, x, y), in pixels: its width is where the pen ends (the last
     glyph's position and advance), its height and descent those of the union of its
@@ -72,7 +72,7 @@ def _extent(items, metrics) -> tuple[float, float, float]:
     return end / 64, (high - low) / 64, -low / 64
 
 
-def _laid_out(font, s: str, key: tuple, shaped, advance) -> tuple:
+def laid_out(font, s: str, key: tuple, shaped, advance) -> tuple:
     """The string's layout as raqm gives it (shaped(): (face, glyph, x, y) items), composed
     without shaping when it can be: a string of digits, a few signs, spaces and Chinese
     characters whose every pair of neighbours was found, in strings shaped before (same
@@ -112,23 +112,23 @@ def _character_glyph(font, character: str) -> int:
     found = _CHARACTERS.get(key)
     if found is None:
         found = font.get_char_index(ord(character))
-        _remember(_CHARACTERS, key, found, CACHE_LIMIT)
+        remember(_CHARACTERS, key, found, CACHE_LIMIT)
     return found
 
 
-def _warn_of_missing_glyphs(font, s: str, flags) -> None:
+def warn_of_missing_glyphs(font, s: str, flags) -> None:
     """matplotlib's warning of a character no face has, given where savefig gives it
     (measuring the text with set_text), for a string the face lacks a character of."""
     if any(font.get_char_index(ord(c)) == 0 for c in set(s)):
         font.set_text(s, 0.0, flags=flags)
 
 
-_OVERLAPPING = "overlapping"      # a text whose glyphs share pixels: drawn glyph by glyph
+OVERLAPPING = "overlapping"      # a text whose glyphs share pixels: drawn glyph by glyph
 
 
-def _text_image(glyphs: list, places: list, across0: int, up0: int):
+def text_image(glyphs: list, places: list, across0: int, up0: int):
     """A text's glyph bitmaps pasted into one image, as (buffer, left, top) from the whole
-    pixel (across0, up0) (26.6, multiples of 64); None if it has no pixel, _OVERLAPPING if
+    pixel (across0, up0) (26.6, multiples of 64); None if it has no pixel, OVERLAPPING if
     two glyphs cover the same pixel. Blending one image is blending its glyphs one after
     the other when no pixel is covered twice: Agg leaves a pixel of coverage 0 as it was.
     One draw_text_image call a text instead of one a glyph (each converts the gc anew),
@@ -149,12 +149,12 @@ def _text_image(glyphs: list, places: list, across0: int, up0: int):
         region = image[top - box_top:top - box_top + rows,
                        box_left - left:box_left - left + columns]
         if np.minimum(region, buffer).any():
-            return _OVERLAPPING
+            return OVERLAPPING
         np.maximum(region, buffer, out=region)
     return image, left, top
 
 
-def _font_height_metrics(prop, dpi: float) -> tuple:
+def font_height_metrics(prop, dpi: float) -> tuple:
     """Text._get_layout's (matplotlib 3.11) font ascent, descent and line gap, the same
     arithmetic in the same order."""
     font = get_font(fontManager._find_fonts_by_props(prop))
@@ -193,7 +193,7 @@ def _text_layout(text: Text, renderer):
         return _plain_text_layout(text, renderer)
     if found is None:
         found = _plain_text_layout(text, renderer)
-        _remember(layouts, key, found)
+        remember(layouts, key, found)
     bbox, lines, corner = found
     return bbox.frozen(), list(lines), corner     # callers get their own copies
 
@@ -218,7 +218,7 @@ def _glyphs_with_font(self, font, s, glyph_map=None, return_new_glyphs_only=Fals
             if outline is None:
                 face.load_glyph(glyph, flags=LoadFlags.NO_HINTING)
                 outline = face.get_path()
-                _remember(_GLYPH_PATHS, name, outline)
+                remember(_GLYPH_PATHS, name, outline)
             glyph_map_new[name] = outline
     return [(name, x, y, 1.0) for name, x, y, _face, _glyph in items], glyph_map_new, []
 
@@ -234,12 +234,12 @@ def _svg_layout(self, font, s: str, features, language) -> tuple:
             return tuple((item.ft_object, item.glyph_index, item.x, item.y)
                          for item in font._layout(s, LoadFlags.NO_HINTING, features=features,
                                                   language=language))
-        glyphs = shaped() if features or language else _laid_out(
+        glyphs = shaped() if features or language else laid_out(
             font, s, (font, "svg"), shaped,
             lambda face, glyph: _svg_glyph_metrics(self, face, glyph)[0])
         items = tuple((self._get_glyph_repr(face, glyph), x, y, face, glyph)
                       for face, glyph, x, y in glyphs)
-        _remember(_SVG_LAYOUTS, key, items)
+        remember(_SVG_LAYOUTS, key, items)
     return items
 
 
@@ -251,7 +251,7 @@ def _svg_glyph_metrics(self, face, glyph) -> tuple[int, int, int]:
         face.set_size(self.FONT_SCALE, self.DPI)
         loaded = face.load_glyph(glyph, LoadFlags.NO_HINTING)
         found = (loaded.horiAdvance, loaded.bbox[1], loaded.bbox[3])
-        _remember(_SVG_GLYPH_METRICS, key, found)
+        remember(_SVG_GLYPH_METRICS, key, found)
     return found
 
 
@@ -269,14 +269,14 @@ def _svg_extent(self, s, prop, ismath):
     found = _SVG_METRICS.get(key)
     if found is None:
         font = self._get_font(prop)      # at FONT_SCALE
-        _warn_of_missing_glyphs(font, s, LoadFlags.NO_HINTING)
-        width, height, descent = _extent(
+        warn_of_missing_glyphs(font, s, LoadFlags.NO_HINTING)
+        width, height, descent = layout_extent(
             [(face, glyph, x, y) for _name, x, y, face, glyph in _svg_layout(
                 self, font, s, None, None)],
             lambda face, glyph: _svg_glyph_metrics(self, face, glyph))
         scale = prop.get_size_in_points() / self.FONT_SCALE
         found = (width * scale, height * scale, descent * scale)
-        _remember(_SVG_METRICS, key, found)
+        remember(_SVG_METRICS, key, found)
     return found
 
 
@@ -288,7 +288,7 @@ def install() -> None:
     TextToPath.get_text_width_height_descent = _svg_extent
 
 
-def _remember(cache: dict, key, value, limit: int = CACHE_LIMIT) -> None:
+def remember(cache: dict, key, value, limit: int = CACHE_LIMIT) -> None:
     if len(cache) >= limit:
         cache.clear()
     cache[key] = value
