@@ -15,6 +15,7 @@ this: each request commits its own.
 
 from __future__ import annotations
 
+import contextvars
 import threading
 from collections.abc import Callable
 from contextlib import contextmanager, nullcontext, suppress
@@ -25,7 +26,6 @@ from sqlalchemy.pool import StaticPool
 from sqlmodel import Session
 
 from evaluation import audit, ballot_trace, wal_checkpoints
-from evaluation.audit import acting_as, current_actor
 
 T = TypeVar("T")
 
@@ -44,11 +44,14 @@ def writer_lock(db: Session):
 
 
 class _Ticket:
-    __slots__ = ("write", "actor", "result", "error", "done", "leads", "wake")
+    __slots__ = ("write", "context", "result", "error", "done", "leads", "wake")
 
     def __init__(self, write: Callable[[Connection], object]):
         self.write = write
-        self.actor = current_actor()  # the audit events of this write name its own request's
+        # Whichever request commits the batch, each write runs in its own request's context:
+        # its audit events name its own actor, and a refusal it raises (a duplicate ballot) is
+        # worded in its own voter's language, not in the committing request's.
+        self.context = contextvars.copy_context()
         self.result: object = None
         self.error: BaseException | None = None
         self.done = False
@@ -68,7 +71,9 @@ def write_batched(db: Session, write: Callable[[Connection], T]) -> T:
 
     `write` writes with Core statements through the connection it is given, never through
     `db` (on SQLite the connection is the one committing the whole batch), and never
-    commits. An exception it raises undoes its own statements only (a savepoint)."""
+    commits. An exception it raises undoes its own statements only (a savepoint). It runs in
+    a copy of its caller's context (contextvars: the request, the audit actor, the language),
+    whichever request commits the batch."""
     global _leading
     if not is_sqlite(db):
         try:
@@ -177,8 +182,8 @@ def _commit(db: Session, batch: list[_Ticket]) -> None:
         for ticket in batch:
             mark = audit.batch_mark(connection)
             try:
-                with acting_as(ticket.actor), _savepoint(raw):
-                    ticket.result = ticket.write(connection)
+                with _savepoint(raw):
+                    ticket.result = ticket.context.run(ticket.write, connection)
             except Exception as refused:  # noqa: BLE001 - handed to its own request
                 audit.batch_undo(connection, mark)
                 ticket.error = refused

@@ -6,17 +6,20 @@ Each refusal is a clear message with a 4xx answer and nothing stored.
 from __future__ import annotations
 
 import re
+import threading
+import time
 from datetime import timedelta
 
 import factories as f
 import pytest
-from sqlmodel import func, select
+from sqlmodel import Session, func, select
 
 from evaluation.models import (
     Ballot,
     BallotStatus,
     CampaignAgency,
     Role,
+    Satisfaction,
     StageKind,
     StageStatus,
 )
@@ -126,6 +129,58 @@ def test_duplicate_ballot_is_refused_and_not_stored(web, db, review):
     assert "已经对该单位投过票" in again.get_data(as_text=True)
     assert stored(db) == 1
     assert counts_by_agency(db, review["stage"]) == {review["agencies"][0].id: {"满意": 1}}
+
+
+def test_a_duplicate_refused_in_another_voters_group_commit_speaks_its_own_voters_language(
+    app, db, review
+):
+    """On SQLite one request commits the ballots queued behind it (evaluation/db_writes.py),
+    so a duplicate is refused while another voter's request runs the batch: the refusal is
+    still worded in the language of the voter who sent it, not in the committing one's."""
+    from evaluation import db_writes
+    from evaluation.services import ballots
+
+    stage, agency = review["stage"], review["agencies"][0]
+    engine = app.extensions["pingyi_db"]
+    english_code, chinese_code = review["codes"][:2]
+    with app.test_request_context():
+        ballots.store_ballot(db, stage, agency.id, ballots.voter_by_code(db, stage, english_code),
+                             Satisfaction.SATISFIED)
+    refusals: dict[str, str] = {}
+
+    def voter(query: str, code: str) -> None:
+        with app.test_request_context(query), Session(engine, expire_on_commit=False) as own:
+            try:
+                ballots.store_ballot(own, stage, agency.id,
+                                     ballots.voter_by_code(own, stage, code), Satisfaction.BASIC)
+            except ballots.BallotRefused as refused:
+                refusals[query] = str(refused.message)  # as the page shows it, in this request
+
+    chinese = threading.Thread(target=voter, args=("/", chinese_code))
+    english = threading.Thread(target=voter, args=("/?lang=en", english_code))
+    if engine.dialect.name == "sqlite":
+        # The Chinese voter's request commits first, and the English duplicate is queued
+        # behind it: both in one batch, run by the Chinese voter's request.
+        with db_writes.sqlite_writer:
+            chinese.start()
+            _wait_until(lambda: len(db_writes._queue) == 1)
+            english.start()
+            _wait_until(lambda: len(db_writes._queue) == 2)
+    else:  # each request commits its own
+        chinese.start()
+        english.start()
+    for thread in (chinese, english):
+        thread.join(10)
+    assert list(refusals) == ["/?lang=en"]
+    assert refusals["/?lang=en"].startswith("This identity has already voted on this agency")
+    assert stored(db) == 2
+
+
+def _wait_until(condition) -> None:
+    deadline = time.monotonic() + 10
+    while not condition():
+        assert time.monotonic() < deadline, "the requests never queued"
+        time.sleep(0.005)
 
 
 def test_replayed_code_with_other_spelling_is_still_a_duplicate(web, db, review):
