@@ -87,9 +87,9 @@ def call(app, env) -> tuple[int, list, bytes]:
 
 
 # The steps of a ballot in the order the lane takes them (evaluation/ballot_lane.py,
-# views/public_ballots.store_cast, services/ballots.store_ballot, db_writes._commit):
-# (label, module, attribute); a class attribute as "Class.method". Nested steps are
-# printed indented under the step that calls them.
+# views/public_ballots.store_cast, services/ballots.store_code_ballot: on SQLite the reads
+# and checks inside the group commit, db_writes._commit): (label, module, attribute); a
+# class attribute as "Class.method". Nested steps are printed indented under their caller.
 PHASES = (
     ("the whole WSGI call (ProxyFix, the lane, Flask not reached)", "evaluation.ballot_lane",
      "BallotLane.__call__"),
@@ -98,13 +98,14 @@ PHASES = (
     ("    CSRF token alone", "evaluation.ballot_lane", "_csrf_valid"),
     ("  rate limits (3 layers)", "evaluation.views.public_ballots", "count_limits"),
     ("  the ballot (store_cast)", "evaluation.views.public_ballots", "store_cast"),
-    ("    campaign, stage, settings, enrollment read", "evaluation.services.ballots",
-     "ballot_target"),
-    ("    vote code read and checked", "evaluation.services.ballots", "identify"),
-    ("    choice parsed", "evaluation.services.ballots", "parse_choice"),
     ("    form stamp verified (fill time)", "evaluation.views.public_ballots", "_fill_seconds"),
-    ("    stored: queued, written, committed", "evaluation.services.ballots", "store_ballot"),
+    ("    queued, read, checked, written, committed", "evaluation.services.ballots",
+     "store_code_ballot"),
     ("      the group commit (batch of 1)", "evaluation.db_writes", "_commit"),
+    ("        campaign, stage, settings, enrollment read", "evaluation.services.ballots",
+     "ballot_target"),
+    ("        vote code read and checked", "evaluation.services.ballots", "voter_by_code"),
+    ("        choice parsed", "evaluation.services.ballots", "parse_choice"),
     ("        burst screening read", "evaluation.services.ballots", "_recent_from"),
     ("        audit events hashed and added", "evaluation.audit", "append_events"),
     ("        audit events inserted", "evaluation.audit", "flush_batch"),

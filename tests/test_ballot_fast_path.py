@@ -153,11 +153,10 @@ def test_the_ballot_post_skips_flask_limiters_own_check_unless_app_wide_limits(
 def test_the_ballot_reads_take_no_pooled_connection_and_see_every_commit(
     app, web, db, review  # noqa: F811
 ):
-    """The ballot's reads (what the URL names, the vote code) go through one connection kept
-    per database file (evaluation/raw_sql.py `reads`), not a session's pooled one, and its
-    group commit through the writer's kept one (evaluation/db_writes.py): on SQLite a ballot
-    takes no connection from the pool. The reads' connection keeps no snapshot between requests: a
-    code revoked, then a stage closed, after a ballot stop the next ones."""
+    """On SQLite a ballot takes no connection from the pool: its reads (what the URL names,
+    the vote code) and its write go through the group commit's kept connection
+    (evaluation/db_writes.py). Nothing is read ahead of a request: a code revoked, then a
+    stage closed, after a ballot stop the next ones."""
     from sqlalchemy import event
 
     from evaluation.models import StageStatus
@@ -217,3 +216,71 @@ def test_a_changed_secret_key_retires_the_session_cookies_it_did_not_sign(app):
     assert opened() == {}
     app.config["SECRET_KEY_FALLBACKS"] = [old_key]
     assert opened() == {"csrf_token": "t"}
+
+
+@pytest.fixture
+def sqlite_app(tmp_path):
+    """An application on SQLite whichever backends the run tests (the group commit is
+    SQLite's)."""
+    from conftest import SqliteTemplate, make_test_app
+
+    (tmp_path / "template").mkdir()
+    application = make_test_app(SqliteTemplate(tmp_path / "template"), tmp_path)
+    yield application
+    application.extensions["pingyi_db"].dispose()
+
+
+def test_on_sqlite_a_vote_code_ballot_is_read_and_checked_inside_its_group_commit(sqlite_app):
+    """What the URL names and the vote code are read on the group commit's connection, in
+    its write transaction, before the ballot's INSERT (that connection's page cache stays
+    warm from commit to commit; the reader's is emptied by each one): no other connection runs
+    a statement for the ballot. A code refused there is refused as before, nothing stored."""
+    from sqlalchemy import event
+    from sqlmodel import Session
+    from test_ballots import open_review
+    from webclient import Browserless
+
+    from evaluation import db_writes, raw_sql
+
+    app = sqlite_app
+    engine = app.extensions["pingyi_db"]
+    with Session(engine, expire_on_commit=False) as db:
+        review = open_review(app, db)
+    web = Browserless(app.test_client())
+    assert cast(web, review, review["codes"][3]).status_code == 303
+    url = ballot_url(review)
+    form = {"code": review["codes"][0], "level": "satisfied", "csrf_token": csrf_token(web.client),
+            "shown": _backdate(web, shown_token(web.client, url))}
+    statements: list[tuple[int, str]] = []
+
+    def traced(dbapi_connection, *_args):
+        dbapi_connection.set_trace_callback(
+            lambda sql: statements.append((id(dbapi_connection), sql)))
+
+    # The reader and the writer are kept from request to request, other connections pooled:
+    # every connection the ballot uses is opened again, traced.
+    engine.dispose()
+    db_writes._drop_writer(engine)
+    raw_sql._readers.pop(engine, None)
+    event.listen(engine, "connect", traced)
+    try:
+        assert web.client.post(url, data=form).status_code == 303
+        stored_statements = statements[:]
+        statements.clear()
+        refused = web.client.post(url, data={**form, "code": "ABCD-EFGH-JKLM-NPQ2"})
+    finally:
+        event.remove(engine, "connect", traced)
+
+    connections = {connection for connection, _sql in stored_statements}
+    assert len(connections) == 1, stored_statements  # the group commit's, nothing else
+    sql = [text for _connection, text in stored_statements]
+    begin = sql.index("BEGIN IMMEDIATE")
+    target = next(i for i, s in enumerate(sql) if s.startswith("SELECT campaign.status"))
+    code = next(i for i, s in enumerate(sql) if "FROM vote_code" in s)
+    insert = next(i for i, s in enumerate(sql) if s.startswith("INSERT INTO public_ballot"))
+    assert begin < target < code < insert < sql.index("COMMIT"), sql
+
+    assert refused.status_code == 400
+    assert "投票码无效" in refused.get_data(as_text=True)
+    with Session(engine) as db:
+        assert len(db.exec(select(Ballot)).all()) == 2

@@ -275,7 +275,7 @@ def test_an_unexpected_error_in_the_lane_is_flasks_500_and_not_retried(
         calls.append(1)
         raise RuntimeError("disk gone")
 
-    monkeypatch.setattr(ballot_service, "store_ballot", broken)
+    monkeypatch.setattr(ballot_service, "_store", broken)  # the write, on every path
     flask, lane = twice(new_app, tmp_path, lambda app, web, world, db: [
         cast(web, world, world["codes"][0])
     ])

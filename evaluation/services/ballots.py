@@ -10,6 +10,7 @@ ballots waiting for the writer are committed together (evaluation/db_writes.py).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -137,8 +138,8 @@ _TARGET = Prepared(
 
 
 def ballot_target(connection, campaign_id: int, agency_id: int) -> BallotTarget | None:
-    """None when there is no such campaign. Read before the write transaction, as the ORM
-    look-ups it replaces were (the write transaction does not re-read the stage).
+    """None when there is no such campaign. Read once per ballot: in the write transaction
+    (`store_code_ballot`, SQLite), or just before it (`store_ballot` does not read it again).
     `connection`: a Core connection or `raw_sql.reads`'s."""
     row = _TARGET.first(connection, {"campaign_id": campaign_id, "agency_id": agency_id})
     if row is None:
@@ -376,48 +377,99 @@ def store_ballot(
         check_can_vote(db, stage, agency_id, how.now)
     settings = settings or settings_of(db, stage)
     stage_id = stage.id
-    level = choice if isinstance(choice, Satisfaction) else None
 
     def store(connection: Connection) -> tuple[int, dict]:
-        # In the write transaction (maybe committed by another request): the burst count sees
-        # every ballot committed or queued before this one, and the UNIQUE constraint refuses
-        # a second ballot of the same identity, however the requests raced (no look-up
-        # first: it would cost every valid ballot a query to spare the rare duplicate one).
-        signs = ballot_screening.reasons(
-            settings, how.now, how.fill_seconds, _recent_from(connection, stage_id, how, settings)
-        )
-        values = {
-            "stage_id": stage_id,
-            "agency_id": agency_id,
-            "voter_key": voter.key,
-            "vote_code_id": voter.vote_code_id,
-            "level": level,
-            "status": BallotStatus.QUARANTINED if signs else BallotStatus.VALID,
-            "network": how.network[:64],
-            "device": how.device[:64],
-            "fill_ms": None if how.fill_seconds is None else int(how.fill_seconds * 1000),
-            "cast_at": how.now,
-            "quarantine_reason": json.dumps(signs, ensure_ascii=False) if signs else "",
-            "decided_by": None,
-            "decided_at": None,
-            "decision_reason": "",
-        }
-        try:
-            ballot_id = _INSERT_BALLOT.scalar_one(connection, values)
-            events = [("create", Ballot.__tablename__, ballot_id, {"id": ballot_id, **values})]
-            if isinstance(choice, dict):
-                for indicator_id, points in choice.items():
-                    row = {"ballot_id": ballot_id, "indicator_id": indicator_id, "points": points}
-                    point_id = _INSERT_POINT.scalar_one(connection, row)
-                    events.append(
-                        ("create", BallotPoint.__tablename__, point_id, {"id": point_id, **row})
-                    )
-        except INTEGRITY_ERRORS:  # the UNIQUE constraint settles every race
-            raise _duplicate(voter) from None
-        audit.append_events(connection, events)
-        return ballot_id, values
+        return _store(connection, stage_id, agency_id, voter, choice, how, settings)
 
     return db_writes.write_batched(db, store)
+
+
+class NeedsSession(Exception):
+    """Raised by `store_code_ballot`'s write, nothing written: this review identifies voters
+    by SMS or takes points, read through the ORM session (an SMS code's wrong attempt is
+    counted with a commit of its own, which must not wait inside the batch's transaction).
+    The caller reads and checks first, then calls `store_ballot`."""
+
+
+def store_code_ballot(
+    db: Session,
+    agency_id: int,
+    form,
+    how: Circumstances,
+    read_target: Callable[[Connection], tuple[StageView, BallotSettings]],
+) -> tuple[int, dict]:
+    """A vote-code, satisfaction-level ballot read, checked and stored in one write of the
+    SQLite group commit (the public review's usual kind, sent by the thousand): what the URL
+    names (`read_target(connection)`: the stage open and the agency enrolled, or it raises),
+    the vote code, the level, then `store_ballot`'s screening and INSERTs. The reads run on the
+    batch's connection: its page cache stays warm from one commit to the next, where the
+    reader's is emptied by every commit (the two reads cost ~70% more there, in the serving
+    process; bench/ballots_cpu.py --phases, 2026-11-29). A refusal is raised from inside the
+    batch, as a duplicate is, and undoes nothing but its own savepoint (which wrote nothing).
+    Other kinds of review raise `NeedsSession`."""
+
+    def checked_and_stored(connection: Connection) -> tuple[int, dict]:
+        stage, settings = read_target(connection)
+        check_open(stage, how.now)
+        if (settings.identity_mode, settings.ballot_kind) != (
+            IdentityMode.VOTE_CODE,
+            BallotKind.SATISFACTION,
+        ):
+            raise NeedsSession
+        voter = voter_by_code(db, stage, form.get("code", ""), reads=connection)
+        choice = parse_choice(db, stage, form, settings)
+        return _store(connection, stage.id, agency_id, voter, choice, how, settings)
+
+    return db_writes.write_batched(db, checked_and_stored)
+
+
+def _store(
+    connection: Connection,
+    stage_id: int,
+    agency_id: int,
+    voter: Voter,
+    choice: Satisfaction | dict[int, Decimal],
+    how: Circumstances,
+    settings: BallotSettings,
+) -> tuple[int, dict]:
+    """The ballot's write, in the write transaction (maybe committed by another request): the
+    burst count sees every ballot committed or queued before this one, and the UNIQUE
+    constraint refuses a second ballot of the same identity, however the requests raced (no
+    look-up first: it would cost every valid ballot a query to spare the rare duplicate one)."""
+    level = choice if isinstance(choice, Satisfaction) else None
+    signs = ballot_screening.reasons(
+        settings, how.now, how.fill_seconds, _recent_from(connection, stage_id, how, settings)
+    )
+    values = {
+        "stage_id": stage_id,
+        "agency_id": agency_id,
+        "voter_key": voter.key,
+        "vote_code_id": voter.vote_code_id,
+        "level": level,
+        "status": BallotStatus.QUARANTINED if signs else BallotStatus.VALID,
+        "network": how.network[:64],
+        "device": how.device[:64],
+        "fill_ms": None if how.fill_seconds is None else int(how.fill_seconds * 1000),
+        "cast_at": how.now,
+        "quarantine_reason": json.dumps(signs, ensure_ascii=False) if signs else "",
+        "decided_by": None,
+        "decided_at": None,
+        "decision_reason": "",
+    }
+    try:
+        ballot_id = _INSERT_BALLOT.scalar_one(connection, values)
+        events = [("create", Ballot.__tablename__, ballot_id, {"id": ballot_id, **values})]
+        if isinstance(choice, dict):
+            for indicator_id, points in choice.items():
+                row = {"ballot_id": ballot_id, "indicator_id": indicator_id, "points": points}
+                point_id = _INSERT_POINT.scalar_one(connection, row)
+                events.append(
+                    ("create", BallotPoint.__tablename__, point_id, {"id": point_id, **row})
+                )
+    except INTEGRITY_ERRORS:  # the UNIQUE constraint settles every race
+        raise _duplicate(voter) from None
+    audit.append_events(connection, events)
+    return ballot_id, values
 
 
 # Straight on the driver on SQLite, compiled once (evaluation/raw_sql.py): the write's

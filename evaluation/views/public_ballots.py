@@ -33,6 +33,7 @@ from limits import parse as parse_limit
 
 from evaluation import ballot_trace
 from evaluation.db import get_session
+from evaluation.db_writes import is_sqlite
 from evaluation.extensions import limiter
 from evaluation.models import Agency, BallotKind, Campaign, IdentityMode, Satisfaction
 from evaluation.raw_sql import reads
@@ -352,35 +353,45 @@ def store_cast(req, campaign_id: int, agency_id: int) -> None:
     calls this very function.
 
     The hot path of a public review: one query for campaign, stage, settings and the
-    agency's enrollment, one for the vote code, both on a pooled driver connection
-    (`raw_sql.reads`); ORM objects (and the page) only when the ballot is refused."""
+    agency's enrollment, one for the vote code, on SQLite inside the group commit on its
+    connection (`service.store_code_ballot`), elsewhere (and for SMS or points ballots) on a
+    driver connection before the write (`raw_sql.reads`); ORM objects (and the page) only
+    when the ballot is refused."""
     ballot_trace.mark("view")
     db = get_session()
     form = req.form
+    how = service.Circumstances(
+        network=network_of(req.remote_addr),
+        device=digest(req.cookies.get(cookie_name(DEVICE_COOKIE), "")),
+        fill_seconds=_fill_seconds(form.get("shown", ""), agency_id),
+    )
+
+    def read_target(connection):
+        return _checked_target(connection, campaign_id, agency_id)
+
+    if is_sqlite(db):
+        try:
+            service.store_code_ballot(db, agency_id, form, how, read_target)
+            return
+        except service.NeedsSession:
+            pass  # read and checked first, then stored (below)
     with reads(db) as connection:
-        target = service.ballot_target(connection, campaign_id, agency_id)
-        if target is None or target.stage is None:
-            abort(404)
-        if target.agency_name is None:
-            abort(404, description=_("该单位不在本次社会评议之列。"))
-        stage, settings = target.stage, target.settings
+        stage, settings = read_target(connection)
         service.check_open(stage)
         voter = service.identify(db, stage, form, settings, reads=connection)
         choice = service.parse_choice(db, stage, form, settings)
-    service.store_ballot(
-        db,
-        stage,
-        agency_id,
-        voter,
-        choice,
-        service.Circumstances(
-            network=network_of(req.remote_addr),
-            device=digest(req.cookies.get(cookie_name(DEVICE_COOKIE), "")),
-            fill_seconds=_fill_seconds(form.get("shown", ""), agency_id),
-        ),
-        settings,
-        enrollment_checked=True,
-    )
+    service.store_ballot(db, stage, agency_id, voter, choice, how, settings,
+                         enrollment_checked=True)
+
+
+def _checked_target(connection, campaign_id: int, agency_id: int):
+    """The public review's stage and settings that the URL names, or a 404."""
+    target = service.ballot_target(connection, campaign_id, agency_id)
+    if target is None or target.stage is None:
+        abort(404)
+    if target.agency_name is None:
+        abort(404, description=_("该单位不在本次社会评议之列。"))
+    return target.stage, target.settings
 
 
 @lru_cache(maxsize=1024)
