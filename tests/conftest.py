@@ -186,6 +186,16 @@ def app(backend, tmp_path):
 
 
 @pytest.fixture
+def sqlite_app(tmp_path):
+    """An application on SQLite whichever backends the run tests (for what only SQLite has:
+    the group commit)."""
+    (tmp_path / "template").mkdir()
+    application = make_test_app(SqliteTemplate(tmp_path / "template"), tmp_path)
+    yield application
+    application.extensions["pingyi_db"].dispose()
+
+
+@pytest.fixture
 def db(app):
     with Session(app.extensions["pingyi_db"], expire_on_commit=False) as session:
         yield session

@@ -218,18 +218,6 @@ def test_a_changed_secret_key_retires_the_session_cookies_it_did_not_sign(app):
     assert opened() == {"csrf_token": "t"}
 
 
-@pytest.fixture
-def sqlite_app(tmp_path):
-    """An application on SQLite whichever backends the run tests (the group commit is
-    SQLite's)."""
-    from conftest import SqliteTemplate, make_test_app
-
-    (tmp_path / "template").mkdir()
-    application = make_test_app(SqliteTemplate(tmp_path / "template"), tmp_path)
-    yield application
-    application.extensions["pingyi_db"].dispose()
-
-
 def test_on_sqlite_a_vote_code_ballot_is_read_and_checked_inside_its_group_commit(sqlite_app):
     """What the URL names and the vote code are read on the group commit's connection, in
     its write transaction, before the ballot's INSERT (that connection's page cache stays
