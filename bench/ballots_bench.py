@@ -304,8 +304,10 @@ async def closed_loop(port: int, requests: list[bytes], connections: int, tally:
     await asyncio.gather(*(worker() for _ in range(connections)))
     elapsed = time.perf_counter() - start
     if tally is not None:
-        seconds, n, ms = tally.saturation.setdefault(connections, [0.0, 0, []])
-        tally.saturation[connections] = [seconds + elapsed, n + len(requests), ms + latencies]
+        found = tally.saturation.setdefault(connections, [0.0, 0, []])
+        found[0] += elapsed
+        found[1] += len(requests)
+        found[2] += latencies
 
 
 async def paced(port: int, requests: list[bytes], rate: float, connections: int, tally: Tally):

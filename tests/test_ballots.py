@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import re
 import threading
-import time
 from datetime import timedelta
 
 import factories as f
 import pytest
 from sqlmodel import Session, func, select
+from test_db_writes import _queued
 
 from evaluation.models import (
     Ballot,
@@ -163,9 +163,9 @@ def test_a_duplicate_refused_in_another_voters_group_commit_speaks_its_own_voter
         # behind it: both in one batch, run by the Chinese voter's request.
         with db_writes.sqlite_writer:
             chinese.start()
-            _wait_until(lambda: len(db_writes._queue) == 1)
+            _queued(1)
             english.start()
-            _wait_until(lambda: len(db_writes._queue) == 2)
+            _queued(2)
     else:  # each request commits its own
         chinese.start()
         english.start()
@@ -174,13 +174,6 @@ def test_a_duplicate_refused_in_another_voters_group_commit_speaks_its_own_voter
     assert list(refusals) == ["/?lang=en"]
     assert refusals["/?lang=en"].startswith("This identity has already voted on this agency")
     assert stored(db) == 2
-
-
-def _wait_until(condition) -> None:
-    deadline = time.monotonic() + 10
-    while not condition():
-        assert time.monotonic() < deadline, "the requests never queued"
-        time.sleep(0.005)
 
 
 def test_replayed_code_with_other_spelling_is_still_a_duplicate(web, db, review):

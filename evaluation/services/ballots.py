@@ -388,7 +388,12 @@ class NeedsSession(Exception):
     """Raised by `store_code_ballot`'s write, nothing written: this review identifies voters
     by SMS or takes points, read through the ORM session (an SMS code's wrong attempt is
     counted with a commit of its own, which must not wait inside the batch's transaction).
-    The caller reads and checks first, then calls `store_ballot`."""
+    Carries the stage (checked open) and settings the write read: the caller identifies the
+    voter and parses the choice with them, then calls `store_ballot`."""
+
+    def __init__(self, stage: StageView, settings: BallotSettings):
+        super().__init__(stage.id)
+        self.stage, self.settings = stage, settings
 
 
 def store_code_ballot(
@@ -415,7 +420,7 @@ def store_code_ballot(
             IdentityMode.VOTE_CODE,
             BallotKind.SATISFACTION,
         ):
-            raise NeedsSession
+            raise NeedsSession(stage, settings)
         voter = voter_by_code(db, stage, form.get("code", ""), reads=connection)
         choice = parse_choice(db, stage, form, settings)
         return _store(connection, stage.id, agency_id, voter, choice, how, settings)

@@ -369,14 +369,15 @@ def store_cast(req, campaign_id: int, agency_id: int) -> None:
     def read_target(connection):
         return _checked_target(connection, campaign_id, agency_id)
 
+    read = None  # the stage and settings, when the group commit has read them
     if is_sqlite(db):
         try:
             service.store_code_ballot(db, agency_id, form, how, read_target)
             return
-        except service.NeedsSession:
-            pass  # read and checked first, then stored (below)
+        except service.NeedsSession as needs:  # identified and parsed first, then stored
+            read = needs.stage, needs.settings
     with reads(db) as connection:
-        stage, settings = read_target(connection)
+        stage, settings = read or read_target(connection)
         service.check_open(stage)
         voter = service.identify(db, stage, form, settings, reads=connection)
         choice = service.parse_choice(db, stage, form, settings)
