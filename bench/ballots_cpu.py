@@ -87,7 +87,7 @@ def call(app, env) -> tuple[int, list, bytes]:
 
 
 # The steps of a ballot in the order the lane takes them (evaluation/ballot_lane.py,
-# views/public_ballots.store_cast, services/ballots.store_code_ballot: on SQLite the reads
+# ballot_cast.store_cast, services/ballots.store_code_ballot: on SQLite the reads
 # and checks inside the group commit, db_writes._commit): (label, module, attribute); a
 # class attribute as "Class.method". Nested steps are printed indented under their caller.
 PHASES = (
@@ -96,9 +96,9 @@ PHASES = (
     ("  body read and form parsed", "evaluation.ballot_lane", "_parse_form"),
     ("  session cookie and CSRF token", "evaluation.ballot_lane", "BallotLane._admitted"),
     ("    CSRF token alone", "evaluation.ballot_lane", "_csrf_valid"),
-    ("  rate limits (3 layers)", "evaluation.views.public_ballots", "count_limits"),
-    ("  the ballot (store_cast)", "evaluation.views.public_ballots", "store_cast"),
-    ("    form stamp verified (fill time)", "evaluation.views.public_ballots", "_fill_seconds"),
+    ("  rate limits (3 layers)", "evaluation.ballot_limits", "count_limits"),
+    ("  the ballot (store_cast)", "evaluation.ballot_cast", "store_cast"),
+    ("    form stamp verified (fill time)", "evaluation.ballot_cast", "fill_seconds"),
     ("    queued, read, checked, written, committed", "evaluation.services.ballots",
      "store_code_ballot"),
     ("      the group commit (batch of 1)", "evaluation.db_writes", "_commit"),

@@ -6,8 +6,8 @@ the response object) was a quarter of a ballot's CPU (bench/ballots_cpu.py, 2026
 lane recognises exactly `POST /review/<campaign>/agencies/<agency>` and runs what Flask's
 path runs, through the same functions: the session cookie opened by the application's own
 session interface, the CSRF token checked as Flask-WTF checks it (`_csrf_valid`), the three
-rate-limit layers (`public_ballots.count_limits`), then the ballot itself
-(`public_ballots.store_cast`: identity, choice, screening, the group commit with its audit
+rate-limit layers (`ballot_limits.count_limits`), then the ballot itself
+(`ballot_cast.store_cast`: identity, choice, screening, the group commit with its audit
 events), in an application context. It answers only a stored ballot: the 303 to the thanks
 page, with the headers Flask's answer carries (tests/test_ballot_lane.py compares them).
 
@@ -44,10 +44,9 @@ from werkzeug.http import parse_cookie, parse_options_header
 from werkzeug.sansio.utils import get_host
 from werkzeug.utils import redirect
 
-from evaluation import security
+from evaluation import ballot_cast, ballot_limits, security
 from evaluation.audit import acting_as
 from evaluation.services.ballots import BallotRefused
-from evaluation.views import public_ballots
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +56,7 @@ BALLOT_POST = re.compile(r"/review/([1-9][0-9]{0,8})/agencies/([1-9][0-9]{0,8})"
 ENDPOINT = "ballots.cast"
 FORM = "application/x-www-form-urlencoded"
 ANSWERED = "pingyi.ballot_lane"  # in the environ: what the lane did (tests read it)
+LANE_FAILED = "pingyi.ballot_lane_failed"  # an unexpected error of the lane's attempt
 
 # The hooks Flask runs for a ballot POST, and why the lane may skip each. Any other hook (one
 # added later) turns the lane off: a skipped check must be a decision, not an accident.
@@ -64,7 +64,7 @@ _SKIPPED_HOOKS = {
     "before_request": {
         # Flask-WTF's check: `_csrf_valid`, the same checks; a failure is Flask's to answer.
         "CSRFProtect.init_app.<locals>.csrf_protect",
-        # Flask-Limiter's: skipped for ballot POSTs anyway (public_ballots.skip_limiter_hooks;
+        # Flask-Limiter's: skipped for ballot POSTs anyway (ballot_limits.skip_limiter_hooks;
         # with application-wide limits the lane is off, `_lane_applies`).
         "Limiter._check_request_limit",
         # Names the audit actor: the lane takes anonymous sessions only and acts as anonymous.
@@ -83,8 +83,8 @@ _SKIPPED_HOOKS = {
         # The security headers: the lane sends `security.standard_headers` (no query string,
         # no logged-in user: the only cases where add_headers adds more).
         "add_headers",
-        # public_ballots._retry_after: 429 only, which Flask answers.
-        "_retry_after",
+        # ballot_limits.retry_after_header: 429 only, which Flask answers.
+        "retry_after_header",
     },
     "teardown_request": {"Limiter.__release_context"},  # skipped for ballot POSTs
     # The database session: the lane's application context closes it the same way.
@@ -146,23 +146,23 @@ class BallotLane:
             try:
                 if not self._admitted(post):
                     return None
-                breach = public_ballots.count_limits(post, ENDPOINT)
-                environ[public_ballots.LIMITS_COUNTED] = (ENDPOINT, breach)
+                breach = ballot_limits.count_limits(post, ENDPOINT)
+                environ[ballot_limits.LIMITS_COUNTED] = (ENDPOINT, breach)
                 if breach is not None:
                     environ[ANSWERED] = "flask: limited"
                     return None
                 with acting_as("anonymous"):  # as name_the_actor names an anonymous voter
-                    public_ballots.store_cast(post, campaign_id, agency_id)
+                    ballot_cast.store_cast(post, campaign_id, agency_id)
             except (BallotRefused, HTTPException):
                 environ[ANSWERED] = "flask: refused"  # nothing stored: Flask words it
                 return None
             except Exception as failed:  # noqa: BLE001 - e.g. the limits' storage is down
-                environ[public_ballots.LANE_FAILED] = failed  # Flask's view raises it again
+                environ[LANE_FAILED] = failed  # Flask's view raises it again
                 environ[ANSWERED] = "flask: failed"
                 return None
         environ[ANSWERED] = "lane"
         script_root = environ.get("SCRIPT_NAME", "").rstrip("/")
-        url = public_ballots.thanks_url(app.url_map, script_root, campaign_id, agency_id)
+        url = ballot_cast.thanks_url(app.url_map, script_root, campaign_id, agency_id)
         return _see_other(url, _is_secure(environ), app.config.get("HSTS_MAX_AGE"))
 
     def _applies(self) -> bool:
@@ -178,7 +178,7 @@ class BallotLane:
             and "POST" in config.get("WTF_CSRF_METHODS", ())
             and config.get("TRUSTED_HOSTS") is None
             and not config.get("REMEMBER_COOKIE_REFRESH_EACH_REQUEST")
-            and not any(config.get(key) for key in public_ballots.APP_WIDE_LIMITS)
+            and not any(config.get(key) for key in ballot_limits.APP_WIDE_LIMITS)
             and self.app.secret_key
         )
 

@@ -60,7 +60,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.url_map.converters["int"] = DatabaseIntegerConverter
     _init_extensions(app)
     _register_blueprints(app)
-    from evaluation.views.public_ballots import skip_limiter_hooks
+    from evaluation.ballot_limits import skip_limiter_hooks
 
     skip_limiter_hooks(app)  # the ballot POSTs count their own limits
     ballot_lane.install(app)  # before ProxyFix (security.init_app) wraps it
