@@ -19,7 +19,7 @@ from live import broadcast, presence, sweeper
 from live.audience import cast_vote, my_votes
 from live.direction import run_command
 from live.errors import LiveRefusal
-from live.identity import AUDIENCE, DIRECTOR, JUDGE, Identity, identify
+from live.identity import AUDIENCE, DIRECTOR, JUDGE, Identity, for_page, identify
 from live.operations import bind_device, bump_revision, submit_mark
 from live.payloads import (
     AudienceBallot,
@@ -62,7 +62,8 @@ def on_connect(auth):
         raise ConnectionRefusedError(refusal.message, refusal.ack()["error"])
     db = get_session()
     try:
-        who = identify(db, session_id, auth.get("token"), current_user)
+        who = for_page(identify(db, session_id, auth.get("token"), current_user),
+                       auth.get("role"))
         if who.role == JUDGE:
             with acting_as(who.actor):
                 bind_device(db, who, str(auth.get("device") or "")[:64] or request.sid)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from flask_babel import gettext as _
 from sqlmodel import Session, select
@@ -77,6 +77,35 @@ def identify(db: Session, session_id: int, token: str | None, user) -> Identity:
         return Identity(DIRECTOR, session_id, f"user:{user.id}:{user.username}",
                         login_id=user.get_id(), session_row=row.id if row else None)
     raise LiveRefusal("unauthorized", _("链接无效或已过期，请重新扫码或输入短码。"))
+
+
+# The pages say which role they are (`auth.role`): a link of another role opened on a page
+# is refused before anything is bound (a judge's link on the console would take the seat).
+PAGE_ROLES = (JUDGE, DIRECTOR, OVERLAY)
+
+
+def _wrong_link(page_role: str) -> str:
+    return {
+        JUDGE: _("此链接不是评委席链接，请扫描评委证上的二维码或输入短码。"),
+        DIRECTOR: _("此链接不是导播台链接，请使用导播台链接或以组织者账号登录。"),
+        OVERLAY: _("此链接不是图文包装链接，请使用图文包装链接。"),
+    }[page_role]
+
+
+def for_page(who: Identity, page_role: object) -> Identity:
+    """The identity a page connects with, given the role the page says it is (or None).
+
+    A control token on an overlay page is read-only there, as on the feeds: it gets the
+    overlay's picture, so no mark reaches the air before the reveal.
+    """
+    if page_role is None or page_role == who.role:
+        return who
+    if page_role not in PAGE_ROLES:
+        raise LiveRefusal("invalid_payload", _("auth.role 须为 judge、director 或 overlay。"),
+                          "role")
+    if page_role == OVERLAY and who.role == DIRECTOR:
+        return replace(who, role=OVERLAY)
+    raise LiveRefusal("wrong_role", _wrong_link(page_role), "token")
 
 
 def _from_token(db: Session, live: LiveSession, record, role: str) -> Identity:

@@ -29,7 +29,8 @@
 
   // Refusals that mean the credential itself is no good (revoked, expired, re-issued links,
   // no seat): retrying will not help, and the stored copy must go (ASVS V14.3.1).
-  var CREDENTIAL_REFUSED = ["unauthorized", "no_seat", "unknown_session"];
+  // A link of another role (wrong_role: a judge's link opened on the console) is no good here.
+  var CREDENTIAL_REFUSED = ["unauthorized", "no_seat", "unknown_session", "wrong_role"];
 
   function credentialRefused(error) {
     return Boolean(error) && CREDENTIAL_REFUSED.indexOf(error.code) >= 0;
@@ -46,6 +47,9 @@
     this.token = options.token;
     this.storageKey = options.storageKey || null;  // where tokenFromLocation kept the token
     this.device = options.device || null;
+    // The page's role ("judge", "director", "overlay"): the server refuses a link of another
+    // role instead of letting, say, the console take a judge's seat.
+    this.role = options.role || null;
     this.crowd = Boolean(options.crowd);  // many clients of one kind: a gentler retry
     this.onSnapshot = options.onSnapshot || function () {};
     this.onStatus = options.onStatus || function () {};
@@ -72,6 +76,7 @@
     var auth = { session: this.session };
     if (this.token) auth.token = this.token;
     if (this.device) auth.device = this.device;
+    if (this.role) auth.role = this.role;
     var backoff = this.crowd ? RECONNECT_CROWD : RECONNECT;
     // WebSocket only: no long-polling, so no sticky sessions are needed behind a proxy.
     this.socket = global.io("/live", {

@@ -9,14 +9,17 @@
   var token = PingyiLive.tokenFromLocation(tokenKey);
 
   var live = new PingyiLive.LiveConnection({
-    session: session, token: token,  // without a token, an organizer's login is used
+    session: session, token: token, role: "director",  // no token: an organizer's login
     storageKey: tokenKey,  // forgotten when the server refuses it
     onSnapshot: render,
     onStatus: function (connected) {
       $("status").textContent = connected ? text.online : text.offline;
       $("status").classList.toggle("offline", !connected);
     },
-    onRefused: function (error) { $("message").textContent = error.message; }
+    onRefused: function (error) {
+      $("message").textContent = error.message;
+      $("status").textContent = text.offline;  // not "connecting…": it will not retry
+    }
   });
 
   var fill = PingyiLive.fill;

@@ -29,7 +29,7 @@
   var fill = PingyiLive.fill;
 
   var live = new PingyiLive.LiveConnection({
-    session: session, token: token, device: deviceId(), storageKey: tokenKey,
+    session: session, token: token, device: deviceId(), storageKey: tokenKey, role: "judge",
     onSnapshot: render,
     onStatus: function (connected) {
       if (!connected) state.offlineSince = Date.now();

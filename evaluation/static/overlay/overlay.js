@@ -233,6 +233,7 @@
     state.connection = new global.PingyiLive.LiveConnection({
       session: session,
       token: token,
+      role: "overlay",  // read-only, whatever the token: no mark goes on air before the reveal
       onSnapshot: function (picture) {
         acceptPicture(picture);
         fresh = true;
