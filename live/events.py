@@ -120,6 +120,13 @@ def on_snapshot_request(*_args):
     }
 
 
+def _payload(args: tuple):
+    """The event's one payload. A client may send none (`emit("director", ack)`) or several:
+    such a call gets an invalid_payload ack like any other bad payload, never a handler crash
+    that leaves the client waiting for an answer."""
+    return args[0] if len(args) == 1 else None
+
+
 def _checked(role: str, refusal: str, model, payload):
     """(caller, validated payload) or (None, error ack): role, rate limit, then the payload."""
     who = _caller()
@@ -135,36 +142,37 @@ def _checked(role: str, refusal: str, model, payload):
         return None, _refused("invalid_payload", *reversed(first_problem(error)))
 
 
-def on_submit_mark(payload):
+def on_submit_mark(*args):
     """A judge's tablet sends its sheet; the ack (after the commit) carries the stored ids."""
     who, submission = _checked(JUDGE, "only a judge's tablet may submit marks", MarkSubmission,
-                               payload)
+                               _payload(args))
     if who is None:
         return submission
     return _apply(who, lambda db: submit_mark(db, who, submission))
 
 
-def on_void_decision(payload):
+def on_void_decision(*args):
     """The chief judge's tablet approves or rejects a void request (the second person)."""
     who, decision = _checked(JUDGE, "only the chief judge may decide", VoidDecisionPayload,
-                             payload)
+                             _payload(args))
     if who is None:
         return decision
     return _apply(who, lambda db: decide_void(db, who, decision))
 
 
-def on_audience_vote(payload):
+def on_audience_vote(*args):
     """A panel member's phone: one vote per agency, during its scoring window."""
-    who, ballot = _checked(AUDIENCE, "only audience panel members vote", AudienceBallot, payload)
+    who, ballot = _checked(AUDIENCE, "only audience panel members vote", AudienceBallot,
+                            _payload(args))
     if who is None:
         return ballot
     return _apply(who, lambda db: cast_vote(db, who, ballot))
 
 
-def on_director(payload):
+def on_director(*args):
     """The director's console: one command per message (see live.payloads.DirectorCommand)."""
     who, command = _checked(DIRECTOR, "only the director may run the show", DirectorCommand,
-                            payload)
+                            _payload(args))
     if who is None:
         return command
     ack = _apply(who, lambda db: run_command(db, who.session_id, command))

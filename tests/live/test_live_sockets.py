@@ -7,7 +7,7 @@ import threading
 
 import factories as f
 import pytest
-from conftest import NS, command, snapshots, submit, to_scoring
+from conftest import CHIEF_SEAT, NS, command, snapshots, submit, to_scoring
 from sqlmodel import Session, select
 
 from evaluation.models import (
@@ -366,3 +366,13 @@ def test_a_judge_who_declared_a_conflict_is_recused_like_an_affiliated_one(show,
     assert command(director, "next")["ok"]  # all present seats in: reveal without a reason
     current = snapshots(director)[-1]["current"]
     assert current["segment"] == "revealed" and current["result"]["kept_count"] == 2
+
+
+@pytest.mark.parametrize("args", [(), ({"action": "next"}, "extra")], ids=["none", "two"])
+def test_an_event_without_exactly_one_payload_gets_an_error_ack(show, args):
+    """`socket.emit("submit_mark", ack)` sends no payload: the caller still gets an answer."""
+    calls = ((show.judge(1), "submit_mark"), (show.director(), "director"),
+             (show.judge(CHIEF_SEAT), "void_decision"))
+    for client, event in calls:
+        ack = client.emit(event, *args, namespace=NS, callback=True)
+        assert ack["ok"] is False and ack["error"]["code"] == "invalid_payload", (event, ack)
