@@ -85,3 +85,43 @@ def test_the_console_opened_with_a_judges_link_leaves_the_seat_to_the_judge(live
     judge = _client(server, links, seat["token"], "tablet-of-judge-12")
     assert judge.connected
     judge.disconnect()
+
+
+def _scoring_open(server, links) -> None:
+    """The show's first agency in 现场评议 (scoring open), from wherever it is."""
+    director = _client(server, links, links["control_token"], "console")
+    current = _call(director, "snapshot_request", {})["snapshot"]["current"]
+    if current is None:
+        _call(director, "director", {"action": "select", "position": 0})
+        current = {"segment": "waiting"}
+    for _ in range(["waiting", "report", "showcase", "scoring"].index(current["segment"]), 3):
+        _call(director, "director", {"action": "next"})
+    director.disconnect()
+
+
+def test_the_tablet_names_the_rule_a_typed_mark_breaks(live_server, page_for):
+    """A mark typed but malformed is not answered "请输入分数" (enter a mark) as if empty."""
+    server, links = live_server
+    _scoring_open(server, links)
+    tablet = page_for(1024, 768)
+    tablet.goto(links["seats"]["13"]["url"])
+    expect(tablet.locator("#panel-entry")).to_be_visible()
+
+    def typed(keys: str):
+        for _ in range(8):
+            tablet.locator('.key[data-key="⌫"]').click()
+        for key in keys:
+            tablet.locator(f'.key[data-key="{key}"]').click()
+
+    typed("123456")
+    tablet.locator("#review").click()
+    expect(tablet.locator("#entry-error")).to_have_text("分数须在 0 到 100 之间。")
+    typed("88.255")  # a third decimal is not taken
+    expect(tablet.locator("#entry")).to_have_text("88.25")
+    tablet.locator("#review").click()
+    expect(tablet.locator("#entry-error")).to_have_text("分数须为 0.5 的整数倍。")
+    typed("88.")  # a trailing point is 88
+    tablet.locator("#review").click()
+    expect(tablet.locator("#confirm-mark")).to_have_text("88 分")
+    tablet.locator("#send").click()
+    expect(tablet.locator("#done-mark")).to_have_text("88.00 分")

@@ -207,7 +207,7 @@
       list.appendChild(item);
     });
     $("confirm-mark").textContent = fill(text.points, {
-      mark: sheet() ? sheetTotal() : state.entry });
+      mark: sheet() ? sheetTotal() : String(hundredths(state.entry) / 100) });
   }
 
   function trim(decimalText) { return String(Number(decimalText)); }
@@ -227,8 +227,10 @@
 
   // ---- entering a mark ---------------------------------------------------------------------
   // Marks are compared in hundredths (integers): no binary fractions on the way.
+  // A trailing point ("88.") is 88; any number of digits parses, so that "123456" is told it is
+  // out of range rather than "请输入分数" as if nothing had been typed.
   function hundredths(value) {
-    var match = /^(\d{1,4})(?:\.(\d{1,2}))?$/.exec(value);
+    var match = /^(\d+)(?:\.(\d{0,2}))?$/.exec(value);
     if (!match) return null;
     return Number(match[1]) * 100 + Number(((match[2] || "") + "00").slice(0, 2));
   }
@@ -270,8 +272,9 @@
     var key = event.target.closest("button") && event.target.closest("button").dataset.key;
     if (!key) return;
     var entry = entryText();
+    var full = /\.\d\d$/.test(entry);  // marks have at most two decimals
     if (key === "⌫") entry = entry.slice(0, -1);
-    else if (entry.length < 6 && !(key === "." && entry.indexOf(".") >= 0)) {
+    else if (entry.length < 6 && !full && !(key === "." && entry.indexOf(".") >= 0)) {
       entry = (entry === "0" && key !== ".") ? key : entry + key;
     }
     setEntry(entry);
