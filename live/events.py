@@ -8,6 +8,7 @@ Connect with `auth={"session": <id>, "token": <judge/control/overlay token or sh
 from __future__ import annotations
 
 from flask import current_app, request
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from evaluation.audit import acting_as
@@ -135,7 +136,7 @@ def _checked(role: str, refusal: str, model, payload):
                        actor=who.actor if who else None)
         return None, _refused("forbidden", refusal)
     if not allow(request.sid):
-        return None, _refused("rate_limited", "too many messages, slow down")
+        return None, _refused("rate_limited", _("操作过于频繁，请稍后再试。"))
     try:
         return who, model.model_validate(payload if isinstance(payload, dict) else {})
     except ValidationError as error:
@@ -144,7 +145,7 @@ def _checked(role: str, refusal: str, model, payload):
 
 def on_submit_mark(*args):
     """A judge's tablet sends its sheet; the ack (after the commit) carries the stored ids."""
-    who, submission = _checked(JUDGE, "only a judge's tablet may submit marks", MarkSubmission,
+    who, submission = _checked(JUDGE, _("只有评委的平板可以提交评分。"), MarkSubmission,
                                _payload(args))
     if who is None:
         return submission
@@ -153,7 +154,8 @@ def on_submit_mark(*args):
 
 def on_void_decision(*args):
     """The chief judge's tablet approves or rejects a void request (the second person)."""
-    who, decision = _checked(JUDGE, "only the chief judge may decide", VoidDecisionPayload,
+    who, decision = _checked(JUDGE, _("只有评委会主任可以审批作废申请。"),
+                             VoidDecisionPayload,
                              _payload(args))
     if who is None:
         return decision
@@ -162,7 +164,7 @@ def on_void_decision(*args):
 
 def on_audience_vote(*args):
     """A panel member's phone: one vote per agency, during its scoring window."""
-    who, ballot = _checked(AUDIENCE, "only audience panel members vote", AudienceBallot,
+    who, ballot = _checked(AUDIENCE, _("只有大众评审团成员可以投票。"), AudienceBallot,
                             _payload(args))
     if who is None:
         return ballot
@@ -171,7 +173,7 @@ def on_audience_vote(*args):
 
 def on_director(*args):
     """The director's console: one command per message (see live.payloads.DirectorCommand)."""
-    who, command = _checked(DIRECTOR, "only the director may run the show", DirectorCommand,
+    who, command = _checked(DIRECTOR, _("只有导播可以操作。"), DirectorCommand,
                             _payload(args))
     if who is None:
         return command

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
+from flask_babel import gettext as _
 
 from evaluation.audit import acting_as
 from evaluation.db import get_session
@@ -43,7 +44,7 @@ def post_mark(session_id: int):
     try:
         who = identify(db, session_id, _bearer(), None)
         if who.role != JUDGE:
-            raise LiveRefusal("forbidden", "only a judge's token may submit marks")
+            raise LiveRefusal("forbidden", _("只有评委的平板可以提交评分。"))
         payload = request.get_json(silent=True)
         try:
             submission = MarkSubmission.model_validate(payload if isinstance(payload, dict) else {})

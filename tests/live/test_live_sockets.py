@@ -376,3 +376,19 @@ def test_an_event_without_exactly_one_payload_gets_an_error_ack(show, args):
     for client, event in calls:
         ack = client.emit(event, *args, namespace=NS, callback=True)
         assert ack["ok"] is False and ack["error"]["code"] == "invalid_payload", (event, ack)
+
+
+def test_refusals_a_page_can_show_are_in_chinese(show):
+    """The console shows an ack's message as it is: a director clicking fast, or a page with
+    another role's connection, must not see an English sentence on a Chinese screen."""
+    director, judge = show.director(), show.judge(1)
+    acks = [command(director, "timer_pause") for _ in range(40)]
+    limited = [a for a in acks if not a["ok"] and a["error"]["code"] == "rate_limited"]
+    assert limited
+    messages = [limited[0]["error"]["message"]]
+    messages.append(command(judge, "next")["error"]["message"])
+    messages.append(submit(director, show.slot_ids[0], "80", "zh-message-1")["error"]["message"])
+    messages.append(judge.emit("void_decision", {"request_id": 1, "approve": True},
+                               namespace=NS, callback=True)["error"]["message"])
+    for message in messages:
+        assert not any("a" <= ch.lower() <= "z" for ch in message), message
