@@ -220,3 +220,25 @@ def test_a_recorded_show_keeps_its_results_off_public_pages_until_the_embargo(ap
     db.commit()
     assert "91.50" in public.get(f"/campaigns/{world.campaign.id}/results").get_data(
         as_text=True)
+
+
+def test_reports_of_a_published_version_survive_an_agency_enrolled_afterwards(app, db):
+    """An agency added to the campaign after the results were published has no marks in the
+    version: the reports of that version must still open (they were a 500 for the organizer)
+    and list exactly the agencies the version published."""
+    from evaluation.models import CampaignAgency
+
+    world = results_world.build(db)
+    composer, _certifier, version = _publish_through_the_web(app, db, world)
+    late = f.agency(db, world.org, "后来加入的单位")
+    db.add(CampaignAgency(campaign_id=world.campaign.id, agency_id=late.id,
+                          group_name="市直组", position=99))
+    db.commit()
+    base = f"/admin/campaigns/{world.campaign.id}/reports"
+    assert composer.client.get(base).status_code == 200
+    sheets = composer.client.get(base + "/sheets")
+    assert sheets.status_code == 200
+    html = sheets.get_data(as_text=True)
+    assert all(agency.name in html for agency in world.agencies.values())
+    assert "后来加入的单位" not in html
+
