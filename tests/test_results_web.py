@@ -242,3 +242,34 @@ def test_reports_of_a_published_version_survive_an_agency_enrolled_afterwards(ap
     assert all(agency.name in html for agency in world.agencies.values())
     assert "后来加入的单位" not in html
 
+
+def test_reports_of_a_campaign_that_cannot_be_composed_yet_say_why(app, db, tmp_path):
+    """Before any version, the reports are a preview of the marks so far: while an agency has
+    no marks (or the weights do not add up) they say why instead of a 500, and nothing is
+    exported."""
+    from evaluation.models import CampaignAgency, Stage
+
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    app.config["REPORTS_FOLDER"] = str(reports)
+    world = results_world.build(db)
+    late = f.agency(db, world.org, "尚无分数的单位")
+    db.add(CampaignAgency(campaign_id=world.campaign.id, agency_id=late.id,
+                          group_name="市直组", position=99))
+    db.commit()
+    web = _login(app, world.composer)
+    base = f"/admin/campaigns/{world.campaign.id}/reports"
+    page = web.client.get(base)
+    assert page.status_code == 200
+    assert "尚无分数的单位" in page.get_data(as_text=True)
+    for answer in (web.client.get(base + "/sheets"),
+                   web.post(base + "/export", {"kind": "workbook"})):
+        assert answer.status_code == 303 and answer.location.endswith(base)
+    assert list(reports.iterdir()) == []  # no export job was started
+    for stage in db.exec(select(Stage).where(Stage.campaign_id == world.campaign.id)):
+        stage.weight = 0
+        db.add(stage)
+    db.commit()
+    page = web.client.get(base)
+    assert page.status_code == 200
+    assert "必须正好等于 100" in page.get_data(as_text=True)
