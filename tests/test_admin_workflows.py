@@ -306,6 +306,18 @@ def test_child_cannot_exceed_its_parent(signed_in, db, organizer):
     )
 
 
+@pytest.mark.parametrize("parent", ["2147483648", "99999999999999999999", "0", "-1"])
+def test_a_parent_id_no_indicator_can_have_is_a_404(signed_in, db, organizer, parent):
+    """?parent= past the database's integer range was a 500 (an overflow in the look-up)."""
+    campaign = f.campaign(db, organizer[1])
+    url = f"/admin/campaigns/{campaign.id}/indicators/new?parent={parent}"
+    assert signed_in.client.get(url).status_code == 404
+    form = {"code": "A", "name": "甲", "max_points": "10", "kind": "normal"}
+    response = signed_in.post(url, form)
+    assert response.status_code == 404
+    assert _count(db, Indicator) == 0
+
+
 def test_reorder_and_delete_indicators(signed_in, db, organizer):
     campaign = f.campaign(db, organizer[1])
     a = create_indicator(db, campaign, IndicatorFields("A", "甲", Decimal("50")))

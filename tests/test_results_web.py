@@ -220,3 +220,56 @@ def test_a_recorded_show_keeps_its_results_off_public_pages_until_the_embargo(ap
     db.commit()
     assert "91.50" in public.get(f"/campaigns/{world.campaign.id}/results").get_data(
         as_text=True)
+
+
+def test_reports_of_a_published_version_survive_an_agency_enrolled_afterwards(app, db):
+    """An agency added to the campaign after the results were published has no marks in the
+    version: the reports of that version must still open (they were a 500 for the organizer)
+    and list exactly the agencies the version published."""
+    from evaluation.models import CampaignAgency
+
+    world = results_world.build(db)
+    composer, _certifier, version = _publish_through_the_web(app, db, world)
+    late = f.agency(db, world.org, "后来加入的单位")
+    db.add(CampaignAgency(campaign_id=world.campaign.id, agency_id=late.id,
+                          group_name="市直组", position=99))
+    db.commit()
+    base = f"/admin/campaigns/{world.campaign.id}/reports"
+    assert composer.client.get(base).status_code == 200
+    sheets = composer.client.get(base + "/sheets")
+    assert sheets.status_code == 200
+    html = sheets.get_data(as_text=True)
+    assert all(agency.name in html for agency in world.agencies.values())
+    assert "后来加入的单位" not in html
+
+
+def test_reports_of_a_campaign_that_cannot_be_composed_yet_say_why(app, db, tmp_path):
+    """Before any version, the reports are a preview of the marks so far: while an agency has
+    no marks (or the weights do not add up) they say why instead of a 500, and nothing is
+    exported."""
+    from evaluation.models import CampaignAgency, Stage
+
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    app.config["REPORTS_FOLDER"] = str(reports)
+    world = results_world.build(db)
+    late = f.agency(db, world.org, "尚无分数的单位")
+    db.add(CampaignAgency(campaign_id=world.campaign.id, agency_id=late.id,
+                          group_name="市直组", position=99))
+    db.commit()
+    web = _login(app, world.composer)
+    base = f"/admin/campaigns/{world.campaign.id}/reports"
+    page = web.client.get(base)
+    assert page.status_code == 200
+    assert "尚无分数的单位" in page.get_data(as_text=True)
+    for answer in (web.client.get(base + "/sheets"),
+                   web.post(base + "/export", {"kind": "workbook"})):
+        assert answer.status_code == 303 and answer.location.endswith(base)
+    assert list(reports.iterdir()) == []  # no export job was started
+    for stage in db.exec(select(Stage).where(Stage.campaign_id == world.campaign.id)):
+        stage.weight = 0
+        db.add(stage)
+    db.commit()
+    page = web.client.get(base)
+    assert page.status_code == 200
+    assert "必须正好等于 100" in page.get_data(as_text=True)

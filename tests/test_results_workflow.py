@@ -229,3 +229,27 @@ def test_an_untouched_announcement_gets_the_real_appeal_window(db):
     certify(db, version, world.certifier)
     publish(db, version, world.composer, appeal_days=10)
     assert "公示期为 10 天" in db.get(ResultsVersion, version.id).announcement
+
+
+def test_a_versions_composed_results_list_the_agencies_it_froze(db):
+    """Enrolment changes after composing (an agency added, one renamed) do not reach the
+    version's reports: they recompute from the agencies, names and groups it froze."""
+    from evaluation.models import CampaignAgency
+    from evaluation.services.results import composed_for_version
+
+    world = results_world.build(db)
+    version = _published(db, world)
+    late = f.agency(db, world.org, "后来加入的单位")
+    db.add(CampaignAgency(campaign_id=world.campaign.id, agency_id=late.id,
+                          group_name="市直组", position=99))
+    renamed = world.agencies["甲局"]
+    frozen_name = renamed.name
+    renamed.name = "改名后的甲局"
+    db.add(renamed)
+    db.commit()
+    composed = composed_for_version(db, version)
+    frozen = FrozenView.load(version.results_json)
+    assert set(composed.agencies) == {entry["id"] for entry in frozen.data["agencies"]}
+    assert composed.agencies[renamed.id].name == frozen_name
+    assert [info.group for info in composed.agencies.values()] == \
+        [entry["group"] for entry in frozen.data["agencies"]]

@@ -179,3 +179,15 @@ def test_upload_of_a_non_workbook_is_refused(web, db, organizer_review):
     response = upload(web, organizer_review["campaign"], "vote_codes", b"not a workbook", "码.xlsx")
     assert response.status_code == 400
     assert codes_count(db) == 0
+
+
+@pytest.mark.parametrize("serial", [1e20, 2**31, "99999999999999999999"])
+def test_a_serial_too_large_to_store_is_refused_at_its_cell(web, db, organizer_review, serial):
+    """The preview accepted it and the commit was a 500 (an integer overflow in the database)."""
+    data = xlsx(("码", [["投票码", "序号"], [PRINT_SHOP[0], serial], [PRINT_SHOP[1], 2**31 - 1]]))
+    found = {(row, column) for _s, row, column, _h, _rule in
+             problems(parse_workbook("vote_codes", data))}
+    assert found == {(2, "B")}
+    job_url = uploaded(web, organizer_review["campaign"], "vote_codes", data)
+    assert "2147483647" in refused_commit(web, db, job_url)  # the rule names the largest
+    assert codes_count(db) == 0

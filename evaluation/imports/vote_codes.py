@@ -20,6 +20,11 @@ from evaluation.services.vote_code_format import (
     masked,
     normalize,
 )
+from evaluation.url_converters import MAX_ID
+
+# The column is a database INTEGER (32-bit on PostgreSQL): a larger serial passed the
+# preview and failed the commit with an overflow.
+MAX_SERIAL = MAX_ID
 
 COLUMNS = (
     Column("code", ("投票码", "验证码", "评议码", "code"), required=True),
@@ -45,12 +50,13 @@ def vote_code_row(parsed: ParsedImport, number: int, cells: dict) -> VoteCodeRow
     serial = None
     if clean_text(cells.get("serial")):
         serial = to_whole_number(cells.get("serial"))
-        if serial is None or serial < 1:
+        if serial is None or not 1 <= serial <= MAX_SERIAL:
             parsed.problems.append(
                 parsed.cell(
                     "serial",
                     number,
-                    N_("序号应为正整数，此处为“%(value)s”。"),
+                    N_("序号应为 1 到 %(max)s 之间的整数，此处为“%(value)s”。"),
+                    max=MAX_SERIAL,
                     value=clean_text(cells.get("serial")),
                 )
             )

@@ -85,14 +85,17 @@ def recusals_of(marks: list[RawMark]) -> tuple[Recusal, ...]:
 def compose(db: Session, campaign: Campaign, policy: ScoringPolicy | None = None, *,
             marks: list[RawMark] | None = None, revision: int = 0, status: str = "preview",
             generated_at: datetime | None = None, head: str | None = None,
-            first_level: tuple[Indicator, ...] | None = None) -> ComposedResults:
+            first_level: tuple[Indicator, ...] | None = None,
+            agencies: dict[int, AgencyInfo] | None = None) -> ComposedResults:
     """The campaign's results under `policy` (default: its stored policy). Writes nothing.
 
     `first_level`: the indicator tree the first-level scores are cut by (default: the
-    campaign's tree now; a results version passes the one it froze).
+    campaign's tree now; a results version passes the one it froze). `agencies`: the same
+    for the agencies, their names and groups (default: the campaign's enrolment now).
     """
     policy = policy or load_policy(db, campaign)
-    agencies = campaign_agencies(db, campaign)
+    if agencies is None:
+        agencies = campaign_agencies(db, campaign)
     if not agencies:
         raise ResultsUnavailable("本活动还没有参评单位。")
     if marks is None:
@@ -142,7 +145,7 @@ VERSION_STATUS = {"draft": "preview", "certified": "certified", "published": "pu
 def composed_for_version(db: Session, version) -> ComposedResults:
     """A stored version's results, recomputed from *its* frozen policy and raw marks (not the
     marks in the database now), for the workbook, charts and result sheets."""
-    from evaluation.services.results_freeze import frozen_tree
+    from evaluation.services.results_freeze import frozen_agencies, frozen_tree
     from evaluation.services.results_marks import marks_from_csv
     from evaluation.services.results_policy import policy_from_json
 
@@ -151,4 +154,5 @@ def composed_for_version(db: Session, version) -> ComposedResults:
                    marks=marks_from_csv(version.raw_marks_csv), revision=version.number,
                    status=VERSION_STATUS[version.status.value],
                    generated_at=version.composed_at, head=version.audit_head,
-                   first_level=frozen_tree(version.results_json))
+                   first_level=frozen_tree(version.results_json),
+                   agencies=frozen_agencies(version.results_json))

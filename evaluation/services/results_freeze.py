@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from evaluation.services.results_data import ComposedResults
+from evaluation.services.results_data import AgencyInfo, ComposedResults
 from evaluation.services.results_indicators import scores_to_plain, tree_from_plain, tree_to_plain
 from scoring import GroupWeighting, PanelRule, PeerReview, explain_agency, stage_name
 
@@ -81,6 +81,14 @@ def freeze(composed: ComposedResults) -> dict:
         # the tree the indicator scores were cut by, so a version recomputes them alike
         "indicator_tree": tree_to_plain(composed.first_level),
     }
+
+
+def frozen_agencies(results_json: str) -> dict[int, AgencyInfo]:
+    """The agencies a version ranked, with the names and groups it published, in its order.
+    An agency enrolled after composing has no marks in the version (its recomputation would
+    fail), and one renamed or regrouped since was published under the old name and group."""
+    return {entry["id"]: AgencyInfo(entry["id"], entry["name"], entry["group"])
+            for entry in json.loads(results_json)["agencies"]}
 
 
 def frozen_tree(results_json: str):

@@ -20,6 +20,7 @@ from evaluation.services.indicators import (
     update_indicator,
     walk,
 )
+from evaluation.url_converters import MAX_ID
 from evaluation.views.admin import bp, render_form
 
 
@@ -49,6 +50,8 @@ def _tree_page(campaign, form=None, problems_extra=None, status=200):
 def _parent_for(campaign, parent_id: int | None) -> Indicator | None:
     if parent_id is None:
         return None
+    if not 0 < parent_id <= MAX_ID:  # no row, and past MAX_ID the look-up itself overflows
+        abort(404)
     parent = get_session().get(Indicator, parent_id)
     if parent is None or parent.campaign_id != campaign.id:
         abort(404)
