@@ -22,13 +22,13 @@ from live.direction import run_command
 from live.errors import LiveRefusal
 from live.identity import AUDIENCE, DIRECTOR, JUDGE, Identity, for_page, identify
 from live.operations import bind_device, bump_revision, submit_mark
+from live.payload_messages import first_problem
 from live.payloads import (
     AudienceBallot,
     DirectorCommand,
     MarkSubmission,
     ValidationError,
     VoidDecisionPayload,
-    first_problem,
 )
 from live.ratelimit import allow, forget
 from live.voiding import decide_void

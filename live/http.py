@@ -13,7 +13,8 @@ from live import broadcast
 from live.errors import LiveRefusal
 from live.identity import JUDGE, identify
 from live.operations import submit_mark
-from live.payloads import MarkSubmission, ValidationError, first_problem
+from live.payload_messages import first_problem
+from live.payloads import MarkSubmission, ValidationError
 
 bp = Blueprint("live_http", __name__, url_prefix="/live")
 # Bearer-token calls from tablets: no cookie is involved, so no CSRF token either.

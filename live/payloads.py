@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
+from flask_babel import gettext as _
 from pydantic import (
     BaseModel,
     BeforeValidator,
@@ -22,7 +23,6 @@ __all__ = [
     "MarkSubmission",
     "ValidationError",
     "VoidDecisionPayload",
-    "first_problem",
 ]
 
 CLIENT_ID = r"^[A-Za-z0-9_-]{8,64}$"
@@ -37,7 +37,7 @@ class _Strict(BaseModel):
 
 def _mark_text(value):
     if isinstance(value, float | bool):
-        raise ValueError('send the mark as text, e.g. "88.5"')
+        raise ValueError(_('分数须以文本发送，例如 "88.5"。'))
     return str(value) if isinstance(value, int) else value
 
 
@@ -71,7 +71,7 @@ class MarkSubmission(_Strict):
     @model_validator(mode="after")
     def _one_kind_of_sheet(self):
         if (self.total is None) == (self.marks is None):
-            raise ValueError("send either total or marks")
+            raise ValueError(_("须发送 total（总分）或 marks（分项分）之一。"))
         return self
 
 
@@ -107,10 +107,3 @@ class VoidDecisionPayload(_Strict):
 
     request_id: Id
     approve: bool
-
-
-def first_problem(error: ValidationError) -> tuple[str, str]:
-    """(field, message) of the first thing wrong with a payload."""
-    problem = error.errors()[0]
-    field = ".".join(str(part) for part in problem["loc"]) or "payload"
-    return field, problem["msg"]

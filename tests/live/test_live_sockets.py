@@ -118,6 +118,32 @@ def test_bad_marks_get_an_error_ack_naming_the_field_and_store_nothing(show, db,
     assert _count(db, Score) == 0 and _count(db, AuditEvent) == events_before
 
 
+@pytest.mark.parametrize("event, payload, field, rule", [
+    ("submit_mark", {"client_id": "short", "total": "80"}, "client_id", "8 到 64 个字母"),
+    ("submit_mark", {"client_id": "sheet-float-2", "total": 80.5}, "total", "以文本发送"),
+    ("submit_mark", {"client_id": "sheet-text-2", "total": "八十"}, "total", "2 位小数"),
+    ("submit_mark", {"client_id": "sheet-extra-2", "total": "80", "x": 1}, "x", "不接受此项"),
+    ("submit_mark", {"total": "80"}, "client_id", "缺少此项"),
+    ("submit_mark", {"client_id": "sheet-both-2", "total": "80", "marks": {"1": "80"}},
+     "payload", "total（总分）或 marks（分项分）之一"),
+    ("director", {"action": "fly"}, "action", "须为以下之一：'select'"),
+    ("director", {"action": "timer_extend", "seconds": 0}, "seconds", "须不小于 1"),
+    ("director", {"action": "void_request", "reason": "长" * 201}, "reason", "最多 200 个字符"),
+])
+def test_a_bad_payload_is_refused_in_chinese_stating_the_rule(show, event, payload, field, rule):
+    """The tablet and the console show an error ack's message as it comes: pydantic's English
+    ("String should match pattern …") must not reach a Chinese screen."""
+    director, judge = show.director(), show.judge(1)
+    to_scoring(director)
+    sender = director if event == "director" else judge
+    if event == "submit_mark":
+        payload = {"slot_id": show.slot_ids[0], **payload}
+    ack = sender.emit(event, payload, namespace=NS, callback=True)
+    assert ack["error"]["code"] == "invalid_payload" and ack["error"]["field"] == field
+    assert rule in ack["error"]["message"]
+    assert "should" not in ack["error"]["message"]
+
+
 def test_non_object_payloads_are_refused(show):
     judge = show.judge(1)
     for payload in (None, "88", [1, 2], 42):
