@@ -177,3 +177,34 @@ def test_a_tablet_retries_about_every_second_while_the_server_restarts(scoring_o
         expect(tablet.locator("#status")).to_contain_text("已连接", timeout=5_000)
         assert time.monotonic() - up < 4  # one retry interval, a handshake, and slack
         snap(tablet, "tablet-server-restarted")
+
+
+def test_a_mark_that_arrives_after_scoring_closed_is_shown_as_not_recorded(scoring_open,
+                                                                           page_for):
+    """A judge whose mark was on its way when the director closed scoring is told it was not
+    recorded (and to tell the director), not just "评分已结束" as if it had counted."""
+    server, links, instance = scoring_open
+    tablet = page_for(1024, 768)
+    network = Network(tablet)
+    tablet.route("**/live/*/marks", lambda route: route.abort())  # no HTTP fallback here
+    tablet.goto(links["seats"]["4"]["url"])
+    expect(tablet.locator("#panel-entry")).to_be_visible()
+    network.cut()
+    expect(tablet.locator("#status")).to_contain_text("离线")
+    _enter(tablet, "83")
+    expect(tablet.locator("#panel-sending")).to_be_visible()
+
+    director = socketio.Client()
+    director.connect(server.base, namespaces=[NS], transports=["websocket"],
+                     auth={"session": links["session"], "token": links["control_token"]})
+    director.call("director", {"action": "next"}, namespace=NS)  # scoring closes
+    director.disconnect()
+
+    network.online = True
+    idle = tablet.locator("#panel-idle")
+    expect(idle).to_be_visible(timeout=20_000)
+    expect(tablet.locator("#idle-text")).to_have_text("评分已结束")
+    expect(tablet.locator("#idle-error")).to_contain_text("您的评分（83.00 分）没有记录")
+    expect(tablet.locator("#idle-error")).to_contain_text("请告知导播")
+    snap(tablet, "tablet-mark-not-recorded")
+    assert _stored_marks(instance) == []

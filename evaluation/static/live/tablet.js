@@ -13,7 +13,7 @@
   var token = PingyiLive.tokenFromLocation(tokenKey);
   var seatKey = "pingyi." + session + "." + (token || "none").slice(0, 16);
   var state = { me: null, entry: "", confirming: false, error: "", refused: null,
-                offlineSince: Date.now(),
+                offlineSince: Date.now(), unsent: null,  // unsent: a mark the server refused
                 lines: {}, active: null, linesSlot: null };  // per-indicator sheets
   var $ = function (id) { return document.getElementById(id); };
 
@@ -95,6 +95,10 @@
     $("idle-text").textContent = cur && ["closed", "revealed", "summary", "done"]
       .indexOf(cur.segment) >= 0 ? text.closed : text.notStarted;
     $("refused-text").textContent = state.refused || "";
+    // A mark the server refused (scoring closed while it was on its way): the judge must not
+    // take "评分已结束" for "counted".
+    $("idle-error").textContent = cur && state.unsent && state.unsent.slot_id === cur.slot_id
+      ? state.unsent.text : "";
     if (cur && panel === "done") {
       var mine = sent[cur.slot_id];
       $("done-mark").textContent = mine && mine.total ? fill(text.points, { mark: mine.total }) : "";
@@ -301,6 +305,7 @@
     }
     outbox.push(item);
     save(seatKey + ".outbox", outbox);
+    state.unsent = null;
     state.confirming = false;
     state.entry = "";
     state.lines = {};
@@ -343,6 +348,8 @@
       sent[item.slot_id] = sent[item.slot_id] || { total: null };
     } else {
       state.error = ack.error.message;
+      state.unsent = { slot_id: item.slot_id, text: fill(text.unsent, {
+        mark: item.total || item.shown, reason: ack.error.message }) };
     }
     save(seatKey + ".sent", sent);
     render();
