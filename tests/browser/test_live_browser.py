@@ -59,6 +59,11 @@ def test_director_runs_the_show_and_a_tablet_scores_by_touch(live_server, page_f
     expect(console.locator(".seat.submitted")).to_have_count(1)
     expect(console.locator(".seat.submitted .mark")).to_have_text("88.50")
     snap(console, "console-scoring")
+    # On a 1366x768 laptop the director sees every seat while scoring, marks in, no scrolling.
+    console.set_viewport_size({"width": 1366, "height": 768})
+    last = console.locator(".seat").last.bounding_box()
+    assert last["y"] + last["height"] <= 768, f"the last seat ends at {last['y'] + last['height']}"
+    snap(console, "console-scoring-1366x768")
 
 
 def test_tablet_refuses_a_bad_mark_before_sending(live_server, page_for):

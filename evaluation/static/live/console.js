@@ -142,15 +142,17 @@
         card.appendChild(element("div", "mark" + (dropped.indexOf(seat.seat_no) >= 0 ?
                                                   " dropped" : ""), seat.mark));
       }
+      var actions = element("div", "actions");
       if (seat.mark && ["scoring", "closed"].indexOf(cur.segment) >= 0) {
         var voidButton = element("button", "", text.void);
         voidButton.dataset.voidSeat = seat.seat_no;
-        card.appendChild(voidButton);
+        actions.appendChild(voidButton);
       }
       var release = element("button", "", text.release);
       release.dataset.command = "release_seat";
       release.dataset.seat = seat.seat_no;
-      card.appendChild(release);
+      actions.appendChild(release);
+      card.appendChild(actions);
       seats.appendChild(card);
     });
   }
