@@ -361,6 +361,7 @@ def test_organizer_creates_contact_for_own_agency_only(signed_in, db, organizer)
     ("0.3", False, "须是评分步长 0.3 的整数倍"),
     ("0", False, "评分步长须大于 0"),
     ("0.125", False, "最多两位小数"),
+    ("1e30", False, "评分步长须大于 0 且不超过分值"),  # was a 500: quantize overflowed
 ])
 def test_indicator_step_must_divide_the_points(signed_in, db, organizer, step, ok, message):
     campaign = f.campaign(db, organizer[1])
