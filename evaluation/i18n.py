@@ -8,6 +8,7 @@ from flask_login import current_user
 
 from evaluation.clock import local
 from evaluation.extensions import babel
+from evaluation.file_sizes import file_size
 
 LANGUAGES = {"zh": "简体中文", "en": "English"}
 DEFAULT_LANGUAGE = "zh"
@@ -33,6 +34,7 @@ def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
 
     app.add_template_filter(local, "local")
+    app.add_template_filter(file_size, "file_size")
 
     @app.context_processor
     def languages():

@@ -164,6 +164,20 @@ def test_stage_plan_errors_sit_beside_their_field(signed_in, db, organizer, chan
     assert f'id="{field}-error">' in html and message in html.split(f'id="{field}-error">')[1][:200]
 
 
+@pytest.mark.parametrize("typed", ["1e400", "-1e400", "1" + "0" * 60])
+def test_a_huge_weight_names_its_rule_and_shows_no_absurd_total(signed_in, db, organizer, typed):
+    """1e400 is a finite Decimal: the total of the plan was shown with 400 digits beside
+    the field's own error. While a weight breaks its own rule, the total is not judged."""
+    campaign = f.campaign(db, organizer[1])
+    data = _plan(GOOD_WEIGHTS, {"weight-onsite_review": typed})
+    response = signed_in.post(f"/admin/campaigns/{campaign.id}/stages", data)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    field_error = html.split('id="weight-onsite_review-error">')[1][:100]
+    assert "权重必须在 0 到 100 之间" in field_error
+    assert 'id="total-error"' not in html and "0" * 30 not in html.replace(typed, "")
+
+
 def test_stage_windows_are_saved_in_local_time(signed_in, db, organizer):
     campaign = f.campaign(db, organizer[1])
     data = _plan(
@@ -361,6 +375,7 @@ def test_organizer_creates_contact_for_own_agency_only(signed_in, db, organizer)
     ("0.3", False, "须是评分步长 0.3 的整数倍"),
     ("0", False, "评分步长须大于 0"),
     ("0.125", False, "最多两位小数"),
+    ("1e30", False, "评分步长须大于 0 且不超过分值"),  # was a 500: quantize overflowed
 ])
 def test_indicator_step_must_divide_the_points(signed_in, db, organizer, step, ok, message):
     campaign = f.campaign(db, organizer[1])

@@ -71,6 +71,8 @@ def test_attachments_are_type_checked_and_reach_enrolled_agencies_only(app, db, 
     assert good.status_code == 302
     stored = db.exec(select(StoredFile)).one()
     contact = world.web(app, world.contact_a)
+    notice = contact.client.get(f"/agency/campaigns/{world.campaign.id}/notice")
+    assert f"（{len(PDF)} 字节）" in notice.get_data(as_text=True)  # not （0.1 KB）
     download = contact.client.get(f"/agency/campaigns/{world.campaign.id}/notice/files/{stored.id}")
     assert download.status_code == 200 and download.data == PDF
     assert download.headers["Content-Disposition"].startswith("attachment")

@@ -363,3 +363,19 @@ def test_cell_normalization():
     assert clean_text("\u3000市\u200b公安局 \t ") == "市公安局"
     assert clean_text(3.0) == "3"
     assert name_key("市司法局(普法科)") == name_key("市司法局（普法科）")
+
+
+@pytest.mark.parametrize("step", [0, -1, "0", 0.125, 1e30, "1" + "0" * 40])
+def test_an_unusable_step_is_refused_with_the_step_rule_not_the_points_rule(step):
+    data = xlsx(
+        (
+            "指标",
+            [
+                ["编号", "名称", "分值", "评分步长"],
+                ["A", "组织领导", 100, step],
+            ],
+        )
+    )
+    assert problems(parse_workbook("indicators", data)) == [
+        ("指标", 2, "D", "评分步长", "评分步长须大于 0 且不超过分值，最多两位小数，例如 0.5。"),
+    ]

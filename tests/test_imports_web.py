@@ -278,3 +278,64 @@ def test_a_job_still_reading_shows_progress_and_polls_without_inline_script(setu
     assert 'src="/static/import_job.js"' in html and "<script>" not in html
     assert web.client.get(url + "/status.json").get_json() == {"status": "running", "progress": 40}
     assert web.post(url + "/commit", {}).status_code == 409
+
+
+def _places(problems) -> list[tuple]:
+    return [(p.row, p.column) for p in problems]
+
+
+def test_problems_from_the_database_are_listed_in_row_order(setup, db):
+    """A database check (row 5's 所属单位) sits between the workbook's own problems of rows
+    4 and 6, not after them; then column order within a row."""
+    _web, campaign, organization = setup
+    f.agency(db, organization, "市公安局")
+    data = xlsx(
+        (
+            "评委",
+            [
+                ["姓名", "类别", "职务", "所属单位"],
+                ["张伟", "专家", None, "市公安局"],
+                ["李娜", "人大代表", None, None],
+                [None, "专家", None, None],
+                ["王强", "群众代表", None, "不存在的单位"],
+                ["赵敏", "领导", None, None],
+            ],
+        )
+    )
+    review = import_service.review_import(db, campaign, parse_workbook("judges", data))
+    assert _places(review.problems) == [(4, "A"), (5, "D"), (6, "B")]
+    with pytest.raises(import_service.ImportRefused) as refused:
+        import_service.commit_import(db, campaign, parse_workbook("judges", data))
+    assert _places(refused.value.problems) == [(4, "A"), (5, "D"), (6, "B")]
+
+
+def test_every_importer_lists_database_problems_in_row_order(setup, db):
+    _web, campaign, organization = setup
+    f.agency(db, organization, "市公安局")  # 市直, 测试市
+    agencies = xlsx(
+        (
+            "单位",
+            [
+                ["单位名称", "类别", "地区", "分组"],
+                ["市公安局", "中省驻地", "测试市", "市直组"],  # row 2: differs from the stored one
+                ["市教育局", "部委", "测试市", "市直组"],  # row 3: not a 类别
+            ],
+        )
+    )
+    review = import_service.review_import(db, campaign, parse_workbook("agencies", agencies))
+    assert [p.row for p in review.problems] == [2, 3]
+    create_indicator(db, campaign, IndicatorFields("B", "普法实效", Decimal("100")))
+    indicators = xlsx(
+        (
+            "指标",
+            [
+                ["编号", "名称", "分值", "上级编号"],
+                ["A", "组织领导", 40, None],
+                ["A1", "责任清单", "四十", "A"],  # row 3: the workbook's own problem
+                ["B", "普法实效", 60, None],  # row 4: the database's (B is taken)
+            ],
+        )
+    )
+    review = import_service.review_import(db, campaign, parse_workbook("indicators", indicators))
+    # The whole-sheet problem (row None) first, then by row.
+    assert [p.row for p in review.problems] == [None, 3, 4]

@@ -652,3 +652,39 @@ def test_a_png_deflated_by_isal_reads_back_as_the_image(size):
     assert image.mode == "RGB" and image.size == (width, height)
     assert (np.asarray(image) == rgba[..., :3]).all()
     assert round(image.info["dpi"][0]) == charts.DPI
+
+
+def _title_rows(png: bytes) -> tuple[list[tuple[int, int]], int]:
+    """The runs of pixel rows with ink across the middle half, above the plot's top spine
+    (the first row dark over much of the middle third), and the spine's row."""
+    image = Image.open(io.BytesIO(png)).convert("L")
+    width, height = image.size
+    pixels = image.load()
+    middle = range(width // 4, 3 * width // 4)
+
+    def dark(y, x_range, level):
+        return sum(pixels[x, y] < level for x in x_range)
+
+    spine = next(y for y in range(height) if dark(y, range(width // 3, 2 * width // 3), 100)
+                 > width // 4)
+    runs, start = [], None
+    for y in range(spine + 1):
+        inked = y < spine and dark(y, middle, 160) > 0
+        if inked and start is None:
+            start = y
+        elif not inked and start is not None:
+            runs.append((start, y - 1))
+            start = None
+    return runs, spine
+
+
+@pytest.mark.parametrize("kind", ["ranking-0", "breakdown-0", "trend"])
+def test_a_two_line_title_has_room_between_its_lines_and_above_the_plot(composed, kind):
+    """Seen on the demo campaign: the title's two lines touched each other and sat 7 px
+    over the plot's frame."""
+    name = kind if "-" in kind else f"{kind}-{composed.result.agencies[0].agency}"
+    runs, spine = _title_rows(charts.render(composed, name, "png"))
+    assert len(runs) == 2, runs                  # two lines, apart
+    (_top, first_end), (second_start, second_end) = runs
+    assert second_start - first_end > 4, runs
+    assert spine - second_end > 12, (runs, spine)

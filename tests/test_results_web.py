@@ -273,3 +273,27 @@ def test_reports_of_a_campaign_that_cannot_be_composed_yet_say_why(app, db, tmp_
     page = web.client.get(base)
     assert page.status_code == 200
     assert "必须正好等于 100" in page.get_data(as_text=True)
+
+
+def test_a_bad_appeal_period_names_the_allowed_range(app, db):
+    """-1 was answered 请输入申诉期天数 (as if nothing was typed), "²" was a 500."""
+    world = results_world.build(db)
+    composer, certifier = _login(app, world.composer), _login(app, world.certifier)
+    assert composer.post(
+        f"/admin/campaigns/{world.campaign.id}/results/versions", {}).status_code == 302
+    version = _version(db, world)
+    assert certifier.post(f"/admin/results/{version.id}/certify", {}).status_code == 302
+    for typed in ("-1", "0", "61", "", "x", "²", "9" * 5000):
+        answer = composer.post(f"/admin/results/{version.id}/publish", {"appeal_days": typed})
+        html = answer.get_data(as_text=True)
+        assert answer.status_code == 400, typed
+        error = html.split('id="appeal_days-error">')[1][:80]
+        assert "申诉期应为 1 到 60 天" in error, typed
+        if typed == "-1":
+            assert 'value="-1"' in html  # what was typed stays, beside its error
+        db.refresh(version)
+        assert version.status == VersionStatus.CERTIFIED
+    assert composer.post(f"/admin/results/{version.id}/publish",
+                         {"appeal_days": "６０"}).status_code == 302  # full-width, as typed
+    db.refresh(version)
+    assert version.status == VersionStatus.PUBLISHED

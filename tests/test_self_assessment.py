@@ -191,6 +191,14 @@ def test_upload_accepts_pdf_png_and_office_and_checks_content_not_name(app, db, 
     assert stored["c.xlsx"].endswith("spreadsheetml.sheet")
 
 
+def test_a_small_evidence_file_shows_its_size_in_bytes(app, db, world):
+    """A 69-byte PDF showed as （0.1 KB）, a 40-byte one as （0.0 KB）."""
+    contact = world.web(app, world.contact_a)
+    assert _upload(contact, world, "a.pdf", PDF).status_code == 302
+    page = contact.client.get(world.form_url()).get_data(as_text=True)
+    assert f"（{len(PDF)} 字节）" in page and " KB）" not in page
+
+
 @pytest.mark.parametrize(
     ("name", "data"),
     [("report.pdf", EXE), ("photo.png", PDF[:4] + b"garbage"), ("台账.docx", plain_zip())],

@@ -82,8 +82,17 @@ def _step(parsed: ParsedImport, number: int, raw: object, points: Decimal | None
     """The scoring step: None when blank, False (with a problem) when unusable."""
     if clean_text(raw) == "":
         return None
-    step = _points(parsed, number, "step", raw)
+    step = to_decimal(raw)
     if step is None:
+        parsed.problems.append(
+            parsed.cell("step", number, N_("“%(value)s”不是数字。"), value=clean_text(raw))
+        )
+        return False
+    # The step's own rule, the same words as the indicator form's (not the points' rule).
+    # The upper bound comes first: quantizing a 30-digit number overflows the context.
+    if step <= 0 or step > FULL_MARKS or step != step.quantize(CENT):
+        rule = N_("评分步长须大于 0 且不超过分值，最多两位小数，例如 0.5。")
+        parsed.problems.append(parsed.cell("step", number, rule))
         return False
     if points is not None and points % step:
         parsed.problems.append(

@@ -40,6 +40,13 @@ class ImportProblem:
         return cls(**plain)
 
 
+def sort_by_place(found: list[ImportProblem]) -> None:
+    """Workbook order, whichever check found each: the whole sheet first (row None), then
+    by row, then by column (B before AA). The sort is stable, so one cell's problems keep
+    the order they were found in. Every list shown to a user goes through here."""
+    found.sort(key=lambda item: (item.row or 0, len(item.column), item.column))
+
+
 @dataclass
 class ParsedImport:
     kind: str

@@ -14,7 +14,13 @@ from defusedxml import DefusedXmlException
 
 from evaluation.imports import agencies, indicators, judges, vote_codes
 from evaluation.imports.header import Column
-from evaluation.imports.model import N_, ImportProblem, ParsedImport, row_from_plain
+from evaluation.imports.model import (
+    N_,
+    ImportProblem,
+    ParsedImport,
+    row_from_plain,
+    sort_by_place,
+)
 from evaluation.imports.table import Progress, read_table
 from evaluation.imports.workbook import UnreadableWorkbook
 
@@ -83,7 +89,8 @@ def parse_workbook(kind: str, data: bytes, progress: Progress | None = None) -> 
         parsed.problems.append(
             ImportProblem(parsed.sheet, None, "", "", N_("表头下面没有数据行。"))
         )
-    parsed.problems.sort(key=_place)
+    sort_by_place(parsed.problems)
+    sort_by_place(parsed.notes)
     return parsed
 
 
@@ -98,10 +105,6 @@ def _entities_refused(error: BaseException | None) -> bool:
             return True
         error = error.__cause__ or error.__context__
     return False
-
-
-def _place(problem: ImportProblem) -> tuple:
-    return (problem.row or 0, problem.column)
 
 
 def parsed_from_plain(plain: dict) -> ParsedImport:

@@ -39,6 +39,14 @@ DPI = 110
 # axes to lift the title over any at the top (none of these charts has any there), ~15% of
 # a chart's time.
 FIXED = 1.0
+# Two-line titles (campaign or agency, then what the chart shows). At matplotlib's 1.2 line
+# spacing and 6-point pad the two lines of CJK text nearly touched each other and sat 7 px
+# above the plot; these give both room, and the figures keep TITLE_ROOM inches above
+# the plot for it.
+TITLE_SIZE = 11
+TITLE_SPACING = 1.4
+TITLE_PAD = 12       # points between the title's last line and the plot
+TITLE_ROOM = 0.85    # inches above an axes titled with _axes_title
 
 
 def groups(composed: ComposedResults) -> list[str]:
@@ -232,15 +240,26 @@ def _bar_labels(composed: ComposedResults, members) -> list[str]:
             for a in members]
 
 
+def _axes_title(axes, title: str) -> None:
+    axes.set_title(title, fontsize=TITLE_SIZE, y=FIXED, pad=TITLE_PAD,
+                   linespacing=TITLE_SPACING)
+
+
+def _figure_title(figure, title: str, top: float) -> None:
+    """A title over the whole figure, its first line `top` inches below the edge."""
+    figure.suptitle(title, fontsize=TITLE_SIZE, y=1 - top / figure.get_figheight(),
+                    linespacing=TITLE_SPACING)
+
+
 def _bar_figure(composed: ComposedResults, members, bottom: float = 0.55):
     """A figure for horizontal bars with room for the longest label, laid out by hand:
     constrained layout draws every label twice more, the costliest part of a bar chart."""
-    height = 1.25 + bottom + 0.28 * len(members)
+    height = 0.5 + TITLE_ROOM + bottom + 0.28 * len(members)
     figure = _figure(9, height)
     labels = _bar_labels(composed, members)
     label_inches = max(map(display_width, labels), default=4) * 0.5 * 10 / 72 + 0.25
     figure.subplots_adjust(left=min(0.5, label_inches / 9), right=0.97,
-                           top=1 - 0.75 / height, bottom=bottom / height)
+                           top=1 - TITLE_ROOM / height, bottom=bottom / height)
     return figure, labels
 
 
@@ -258,7 +277,7 @@ def ranking_chart(composed: ComposedResults, title: str, members):
         axes.text(float(agency.total) + 0.3, position, f"{agency.total:.2f}{grade}",
                   va="center", fontsize=8)
     axes.set_xlabel("总分")
-    axes.set_title(f"{composed.title}\n{title}", fontsize=11, y=FIXED)
+    _axes_title(axes, f"{composed.title}\n{title}")
     _grade_legend(composed, axes)
     axes.grid(axis="x", alpha=0.3)
     return figure
@@ -332,7 +351,7 @@ def breakdown_chart(composed: ComposedResults, title: str, members):
     _bar_rows(axes, labels)
     axes.set_xlim(0, 112)
     axes.set_xlabel("加权得分")
-    axes.set_title(f"{composed.title}\n{title}", fontsize=11, y=FIXED)
+    _axes_title(axes, f"{composed.title}\n{title}")
     figure.legend(*axes.get_legend_handles_labels(), loc="lower center", ncol=6,
                   fontsize=8, frameon=False)
     return figure
@@ -344,11 +363,12 @@ def radar_chart(composed: ComposedResults, agency):
     if len(scores) < 3:   # a radar needs three axes; fewer read better as plain numbers
         figure = _figure(5, 4.6)
         axes = figure.add_subplot()
+        figure.subplots_adjust(top=1 - TITLE_ROOM / 4.6)
         axes.axis("off")
         lines = [f"{s.name}：{s.score:f} / {_points(s.max_points)}" for s in scores] or [
             "暂无指标得分"]
         axes.text(0.5, 0.5, "\n".join(lines), ha="center", va="center", fontsize=11)
-        axes.set_title(title, fontsize=11, y=FIXED)
+        _axes_title(axes, title)
         return figure
     figure, _new = _refilled(("radar", len(scores)), lambda: _radar_figure(len(scores)),
                              relim=True)
@@ -361,7 +381,7 @@ def radar_chart(composed: ComposedResults, agency):
     for label, s in zip(radar_labels(figure), scores, strict=True):
         label.set_text(f"{s.name}\n{s.score:f}/{_points(s.max_points)}")
     # a figure title above the labels: the axes title sits where the top label is drawn
-    figure.suptitle(title, fontsize=11, y=0.98)
+    _figure_title(figure, title, top=0.1)
     # the grid, rings and their labels: under the data (set_axisbelow), the same for
     # every agency with this many indicators
     _backdrops(figure, (("radar", len(scores)), (axes.patch, axes.xaxis, axes.yaxis)))
@@ -435,7 +455,8 @@ def marks_chart(composed: ComposedResults, agency):
     for axes, panel in zip(figure.axes, panels, strict=True):
         _panel_strip(composed, axes, panel)
     # the agency's name a line of its own, as on its radar and trend: laid out once for all three
-    figure.suptitle(f"{name}\n评委打分（虚线为得分，红色 × 为去掉的最高分、最低分）", fontsize=11)
+    _figure_title(figure, f"{name}\n评委打分（虚线为得分，红色 × 为去掉的最高分、最低分）",
+                  top=0.12)
     # each panel's axes, ticks and their labels (zorder 1.5, before its data): a band of the
     # figure each, cut halfway between panels, where neither draws; and each band cut
     # where its y axis (the panel's name, at its place within the y limits) ends and its
@@ -454,7 +475,7 @@ def marks_chart(composed: ComposedResults, agency):
 
 
 def _marks_figure(count: int):
-    figure = _figure(8, 1.4 + 1.15 * count)
+    figure = _figure(8, 1.5 + 1.15 * count)
     figure.subplots(count, 1, squeeze=False)
     for axes in figure.axes:
         axes.tick_params(axis="x", labelsize=8)
@@ -473,7 +494,7 @@ def _marks_figure(count: int):
         axes.axvline(0, color="#333333", linewidth=1, linestyle="--", gid=FIXED_GID)
         for side in ("left", "right"):
             axes.set_title("", fontsize=8, loc=side, y=FIXED)
-    figure.subplots_adjust(left=0.2, right=0.97, top=1 - 0.75 / figure.get_figheight(),
+    figure.subplots_adjust(left=0.2, right=0.97, top=1 - 0.85 / figure.get_figheight(),
                            bottom=0.35 / figure.get_figheight() + 0.05, hspace=0.9)
     return figure
 
@@ -552,7 +573,7 @@ def trend_chart(composed: ComposedResults, agency):
         axes.set_xticks(years, [f"{year}年" for year in years], fontsize=8)
     low = min(totals)
     axes.set_ylim(max(0.0, math.floor(low / 10) * 10 - 10), 105)
-    axes.set_title(f"{composed.agencies[agency.agency].name}\n历年得分", fontsize=11, y=FIXED)
+    _axes_title(axes, f"{composed.agencies[agency.agency].name}\n历年得分")
     # the grid, ticks and their labels: drawn before the line (zorder 1.5 < 2), the same
     # for every agency with these years and limits (the lower limit is a multiple of 10)
     _backdrops(figure, (("trend", tuple(years), axes.get_xlim(), axes.get_ylim()),
@@ -561,11 +582,13 @@ def trend_chart(composed: ComposedResults, agency):
 
 
 def _trend_figure():
-    figure = _figure(6, 3.6)
+    height = 3.0 + TITLE_ROOM
+    figure = _figure(6, height)
     axes = figure.add_subplot()
     axes.set_ylabel("总分")
     axes.margins(x=0.12)
     axes.grid(alpha=0.3)
     _no_axis_labels(axes.xaxis)
-    figure.subplots_adjust(left=0.12, right=0.95, top=1 - 0.6 / 3.6, bottom=0.11)
+    figure.subplots_adjust(left=0.12, right=0.95, top=1 - TITLE_ROOM / height,
+                           bottom=0.4 / height)
     return figure

@@ -85,8 +85,11 @@ def stage_plan_problems(plan: list[StagePlan]) -> dict[str, str]:
     by_kind = {row.kind: row for row in plan}
     for row in plan:
         _row_problems(row, problems)
+    # A total over weights that break their own rule says nothing useful (1e400 gave a
+    # 400-digit figure): the field errors speak first, the total once every weight is valid.
+    weights_valid = not any(key.startswith("weight-") for key in problems)
     total = sum((row.weight for row in plan), Decimal("0"))
-    if total != WEIGHT_TOTAL:
+    if weights_valid and total != WEIGHT_TOTAL:
         problems["total"] = _(
             "各阶段权重合计为 %(total)s，必须正好等于 100.00。", total=f"{total:.2f}"
         )

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from sqlmodel import Session
 
 from evaluation.imports import ImportProblem, ParsedImport
+from evaluation.imports.model import sort_by_place
 from evaluation.models import Campaign
 from evaluation.services import (
     import_agencies,
@@ -65,7 +66,9 @@ def review_import(session: Session, campaign: Campaign, parsed: ParsedImport) ->
     """The workbook's own problems and notes, then the database's."""
     review = Review(list(parsed.problems), list(parsed.notes))
     REVIEWERS[parsed.kind](session, campaign, parsed, review)
-    review.notes.sort(key=lambda note: note.row or 0)
+    # The database's findings join the workbook's in row order, not after them.
+    sort_by_place(review.problems)
+    sort_by_place(review.notes)
     return review
 
 

@@ -111,8 +111,9 @@ def _step_problem(fields: IndicatorFields) -> str | None:
     step = fields.step
     if step is None:
         return None
-    if step <= 0 or step != step.quantize(Decimal("0.01")):
-        return _("评分步长须大于 0，最多两位小数，例如 0.5。")
+    # The upper bound comes first: quantizing a 30-digit step would overflow the context.
+    if step <= 0 or step > FULL_MARKS or step != step.quantize(Decimal("0.01")):
+        return _("评分步长须大于 0 且不超过分值，最多两位小数，例如 0.5。")
     if fields.max_points % step:
         return _("分值 %(max)s 须是评分步长 %(step)s 的整数倍。", max=fields.max_points, step=step)
     return None

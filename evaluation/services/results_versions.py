@@ -29,6 +29,7 @@ from evaluation.services.results_policy import load_policy, policy_to_json
 
 MAX_REASON = 500
 MAX_ANNOUNCEMENT = 20000
+APPEAL_DAYS = range(1, 61)  # the publish form's rule: 1 to 60 days
 
 
 class WorkflowRefused(ValidationFailed):
@@ -130,13 +131,28 @@ def edit_announcement(db: Session, version: ResultsVersion, text: str) -> Result
     return version
 
 
+def appeal_days_from(typed: str) -> int:
+    """The appeal period as typed on the publish form; anything else (blank, -1, 61, "²")
+    is refused with the allowed range, not as if nothing had been typed."""
+    try:
+        days = int(typed.strip())  # full-width digits too, as a Chinese input method types
+    except ValueError:  # not a whole number (or thousands of digits)
+        days = 0
+    _check_appeal_days(days)
+    return days
+
+
+def _check_appeal_days(days: int) -> None:
+    if days not in APPEAL_DAYS:
+        raise ValidationFailed({"appeal_days": _("申诉期应为 1 到 60 天。")})
+
+
 def publish(db: Session, version: ResultsVersion, user: User, *,
             appeal_days: int = DEFAULT_APPEAL_DAYS, now: datetime | None = None) -> ResultsVersion:
     """Make a certified version the public one; the one it supersedes stays, marked so."""
     if version.status != VersionStatus.CERTIFIED:
         raise WorkflowRefused({"form": _("只有复核通过的版本可以公布。")})
-    if not 1 <= appeal_days <= 60:
-        raise ValidationFailed({"appeal_days": _("申诉期应为 1 到 60 天。")})
+    _check_appeal_days(appeal_days)
     now = now or utcnow()
     current = published_version(db, version.campaign_id)
     if current is not None:

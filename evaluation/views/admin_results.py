@@ -29,6 +29,7 @@ from evaluation.services.results_policy import (
 from evaluation.services.results_versions import (
     TwoPersonRule,
     WorkflowRefused,
+    appeal_days_from,
     certify,
     compose_version_and_results,
     edit_announcement,
@@ -220,12 +221,13 @@ def results_announcement(version_id: int):
 @bp.post("/results/<int:version_id>/publish")
 @organizer_required
 def results_publish(version_id: int):
-    raw = request.form.get("appeal_days", "").strip()
-    if not raw.isdigit():
+    try:
+        days = appeal_days_from(request.form.get("appeal_days", ""))
+    except ValidationFailed as failure:
         version, campaign = get_version(version_id)
-        return _version_page(version, campaign, {"appeal_days": _("请输入申诉期天数。")}, 400)
+        return _version_page(version, campaign, failure.errors, 400)
     return _version_step(
-        version_id, lambda db, v: publish(db, v, current_user, appeal_days=int(raw)),
+        version_id, lambda db, v: publish(db, v, current_user, appeal_days=days),
         _("结果已公布。"), after=_prerender_newest)
 
 

@@ -24,6 +24,10 @@ def test_organizer_sets_stage_weights_and_other_org_is_kept_out(demo_server, pag
     campaign_url = page.url.removesuffix("/stages")
 
     expect(page.locator("#weight-total")).to_have_text("当前合计：100.00")
+    # No total while a weight breaks its own rule (30 digits showed "1e+30", 500 a sum).
+    for bad in ("1" + "0" * 30, "500"):
+        page.get_by_label("互评 权重").fill(bad)
+        expect(page.locator("#weight-total")).to_have_text("当前合计：—")
     page.get_by_label("互评 权重").fill("9")
     expect(page.locator("#weight-total")).to_have_text("当前合计：99.00")  # before sending
     page.get_by_role("button", name="保存阶段设置").click()
