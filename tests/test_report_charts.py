@@ -688,3 +688,33 @@ def test_a_two_line_title_has_room_between_its_lines_and_above_the_plot(composed
     (_top, first_end), (second_start, second_end) = runs
     assert second_start - first_end > 4, runs
     assert spine - second_end > 12, (runs, spine)
+
+
+def test_a_dropped_marks_long_name_stays_inside_the_figure(monkeypatch):
+    """In peer review the dropped marks are named by agencies ("市城市管理和综合执法局"):
+    beside the highest mark, at the axis' right end, the name ran off the figure."""
+    from decimal import Decimal
+
+    from evaluation.reports.panels import AgencyPanel
+    from scoring import PanelRule
+
+    use_cjk_font()
+    composed = sample_composed(agencies=2, judges=9, indicators=4)
+    monkeypatch.setattr(charts, "judge_name",
+                        lambda _composed, _stage, judge: f"{judge}号市城市管理和综合执法局")
+    result = PanelRule(drop_high=1, drop_low=1).apply(
+        [(judge, Decimal(mark)) for judge, mark in enumerate(
+            ["99", "88", "87.5", "90", "86", "91", "89", "92", "80"], start=1)])
+    figure = charts._marks_figure(1)
+    charts._panel_strip(composed, figure.axes[0], AgencyPanel("onsite_review", None, result))
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    renderer = FigureCanvasAgg(figure).get_renderer()
+    frame = figure.bbox
+    names = [text for text in figure.axes[0].texts
+             if text.get_visible() and "执法局" in text.get_text()]
+    assert sorted(text.get_text() for text in names) == [
+        "1号市城市管理和综合执法局", "9号市城市管理和综合执法局"]
+    for text in names:
+        extent = text.get_window_extent(renderer)
+        assert frame.x0 <= extent.x0 and extent.x1 <= frame.x1, (text.get_text(), extent)

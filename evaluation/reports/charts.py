@@ -499,6 +499,9 @@ def _marks_figure(count: int):
     return figure
 
 
+_SIDE = {True: "left", False: "right"}  # a text right of its point starts there ("left")
+
+
 def _panel_strip(composed: ComposedResults, axes, panel) -> None:
     result = panel.result
     fate = result.fate()
@@ -517,14 +520,19 @@ def _panel_strip(composed: ComposedResults, axes, panel) -> None:
     kept_marks, dropped_marks, base = axes.lines[:3]
     kept_marks.set_data([x for x, _ in kept], [y for _, y in kept])
     dropped_marks.set_data([x for x, *_ in dropped], [y for _, y, _ in dropped])
-    # The mark left of the point, the judge right of it: two texts, each drawn often (a
-    # mark, a name), not one new string per agency (laying out a new string is the
-    # costliest part of a chart). All inside the limits set below: no clip check.
-    _annotate(axes, [(text, (x, y), (dx, 7), side) for x, y, who in dropped
-                     for text, dx, side in ((f"{x:g}", -1.5, "right"), (who, 1.5, "left"))],
-              fontsize=7, color=DROPPED)
-    base.set_xdata([float(result.base)] * 2)      # the panel's score, dashed
     values = [float(m) for _, m in result.given() if m is not None] or [0.0]
+    # Two texts per dropped mark, each drawn often (a mark, a name), not one new string per
+    # agency (laying out a new string is the costliest part of a chart). The name runs
+    # towards the middle: right of a low mark, left of a high one, whose long name (an
+    # agency's, in peer review) ran off the figure's right edge; the mark the other way.
+    middle = (min(values) + max(values)) / 2
+    notes = []
+    for x, y, who in dropped:
+        away = -1.5 if x > middle else 1.5   # the name's offset, in points
+        notes += [(f"{x:g}", (x, y), (-away, 7), _SIDE[-away > 0]),
+                  (who, (x, y), (away, 7), _SIDE[away > 0])]
+    _annotate(axes, notes, fontsize=7, color=DROPPED)
+    base.set_xdata([float(result.base)] * 2)      # the panel's score, dashed
     # limits a mark beyond multiples of MARK_STEP: 84-101 for marks of 86.5-100, so a few
     # hundred different axes for 1,600 panels, each drawn once (a backdrop); at least one
     # step wide: marks all on one multiple (a lone 100) get 94-101, not 99-101 in quarters,
