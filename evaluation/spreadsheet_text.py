@@ -13,7 +13,8 @@ must never become code:
   reads back exactly as typed.
 * XLSX and XML both refuse C0 control characters (Word's line break \\x0b and cell mark
   \\x07 come with pasted text): openpyxl raises, and XML parsers reject the whole document.
-  They are dropped from the file, never from the stored value.
+  They are dropped from the file; forms and imports drop them on the way in too
+  (`without_controls`), since charts and every other output would otherwise meet them.
 """
 
 from __future__ import annotations
@@ -28,8 +29,15 @@ _ESCAPED = re.compile(r"'+[=+\-@\t\r]")
 _NEEDS_ESCAPE = re.compile(r"'*[=+\-@\t\r]")
 # What openpyxl refuses (openpyxl.cell.cell.ILLEGAL_CHARACTERS_RE).
 _NOT_IN_XLSX = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+# C0 controls but tab, newline and carriage return, and DEL: no one means to type them.
+_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # What XML 1.0 does not allow at all (section 2.2, Char).
 _NOT_IN_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def without_controls(text: str) -> str:
+    """`text` as typed, without the control characters pasted along with it."""
+    return _CONTROLS.sub("", text)
 
 
 def csv_cell(value: object) -> object:
