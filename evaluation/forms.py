@@ -24,6 +24,7 @@ from wtforms.validators import (
 
 from evaluation.models import AgencyLevel, CampaignStatus, IndicatorKind
 from evaluation.services.errors import ValidationFailed
+from evaluation.spreadsheet_text import without_controls
 
 REQUIRED = _l("此项为必填项。")
 
@@ -38,8 +39,11 @@ def enum_options(enum_cls) -> list[SelectChoice]:
 
 
 def strip(value):
-    # Full-width spaces (U+3000) come with pasted Chinese text; strip them too.
-    return value.strip().strip("\u3000").strip() if isinstance(value, str) else value
+    # Full-width spaces (U+3000) come with pasted Chinese text; strip them too. Text copied
+    # out of Word brings \x07 and \x0b, which no export or chart can show.
+    if not isinstance(value, str):
+        return value
+    return without_controls(value).strip().strip("\u3000").strip()
 
 
 class LoginForm(FlaskForm):

@@ -19,10 +19,13 @@ and Singular (which binds to flat keys):
 CSV (`feed.csv`): one row per seat, every row carrying the summary and the wide columns, so
 "row 1" is enough to bind a whole scoreboard and walking the rows gives one seat each. UTF-8
 with a byte-order mark (Excel and vMix then read the Chinese correctly). `?table=leaderboard`
-gives the leaderboard instead: `rank, agency, value, shared`.
+gives the leaderboard instead: `rank, agency, value, shared`. A title or agency name that
+starts with `= + - @` gets a leading apostrophe there (Excel would otherwise run it as a
+formula when an operator opens the file; no real name starts that way).
 XML (`feed.xml`): `<feed>` holding `<summary>` (summary columns as child elements),
 `<seats><row>…</row></seats>` (the CSV rows) and `<leaderboard><row>…</row></leaderboard>`;
-pick a table in vMix with the XPath `/feed/seats/row` or `/feed/leaderboard/row`.
+pick a table in vMix with the XPath `/feed/seats/row` or `/feed/leaderboard/row`. Characters
+XML cannot hold (control characters pasted from Word) are left out, so the feed always parses.
 JSON (`feed.json`): the summary keys at the top level, `seats` (the CSV rows) and
 `leaderboard`.
 
@@ -61,6 +64,8 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from xml.etree import ElementTree
 
+from evaluation.spreadsheet_text import csv_cell, xml_text
+
 SUMMARY_COLUMNS = (
     "title", "revision", "order", "slots", "agency", "segment", "segment_label",
     "timer_running", "timer_remaining_s", "timer_clock", "submitted", "expected", "progress",
@@ -70,6 +75,7 @@ SUMMARY_COLUMNS = (
 SEAT_COLUMNS = ("seat", "seat_submitted", "recused", "mark", "dropped")
 LEADERBOARD_COLUMNS = ("rank", "agency", "value", "shared")
 CLOCK_COLUMNS = ("timer_remaining_s", "timer_clock")
+TEXT_COLUMNS = ("title", "agency")  # typed by people; the other columns are ours
 FORMATS = {
     "json": "application/json; charset=utf-8",
     "xml": "application/xml; charset=utf-8",
@@ -190,7 +196,7 @@ def encode_json(flat: Flat, clock: dict, table: str) -> bytes:
 def _xml_row(parent, row: dict) -> None:
     element = ElementTree.SubElement(parent, "row")
     for column, value in row.items():
-        ElementTree.SubElement(element, column).text = str(value)
+        ElementTree.SubElement(element, column).text = xml_text(str(value))
 
 
 def encode_xml(flat: Flat, clock: dict, table: str) -> bytes:
@@ -198,7 +204,7 @@ def encode_xml(flat: Flat, clock: dict, table: str) -> bytes:
     root = ElementTree.Element("feed", revision=str(summary["revision"]))
     summary_element = ElementTree.SubElement(root, "summary")
     for column, value in summary.items():
-        ElementTree.SubElement(summary_element, column).text = str(value)
+        ElementTree.SubElement(summary_element, column).text = xml_text(str(value))
     seats = ElementTree.SubElement(root, "seats")
     for row in _full_rows(flat, summary):
         _xml_row(seats, row)
@@ -217,7 +223,8 @@ def encode_csv(flat: Flat, clock: dict, table: str) -> bytes:
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\r\n")
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows({column: csv_cell(value) if column in TEXT_COLUMNS else value
+                      for column, value in row.items()} for row in rows)
     return out.getvalue().encode("utf-8-sig")
 
 

@@ -111,6 +111,30 @@ def test_register_exports_as_csv_and_xlsx(app, db, world):
     ] in values
 
 
+
+def test_register_exports_a_pasted_control_character_and_a_formula_as_plain_text(app, db, world):
+    # An inspector's reason pasted from Word carries its cell mark (\x07): the XLSX register
+    # answered 500 (openpyxl refuses the character). A reason starting with "=" reads back as
+    # typed, as text; the CSV keeps its apostrophe, which Excel needs to show it as text.
+    web = world.web(app, world.inspector)
+    url = f"/inspector/campaigns/{world.campaign.id}/conflicts"
+    assert web.post(url, {"agency_id": str(world.agency_b.id),
+                          "reason": "曾在该局工作\x07"}).status_code == 302  # fmt: skip
+    _declare(app, world, f"judge:{world.judge_other.id}", world.agency_b.id, "@SUM(1+1)")
+    organizer = world.web(app, world.organizer)
+    base = f"/admin/campaigns/{world.campaign.id}/recusals"
+    response = organizer.client.get(base + ".xlsx")
+    assert response.status_code == 200
+    cells = [cell for row in load_workbook(io.BytesIO(response.data)).active.iter_rows(min_row=3)
+             for cell in row]
+    assert "曾在该局工作" in [cell.value for cell in cells]
+    assert "@SUM(1+1)" in [cell.value for cell in cells]
+    assert all(cell.data_type != "f" for cell in cells)
+    response = organizer.client.get(base + ".csv")
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"  # said once
+    assert "'@SUM(1+1)" in response.data.decode("utf-8-sig")
+
+
 def test_judge_contact_is_kept(app, db, world):
     web = world.web(app, world.organizer)
     response = web.post(

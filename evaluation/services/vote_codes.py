@@ -36,6 +36,7 @@ from evaluation.services.vote_code_format import (  # noqa: F401  (part of this 
     normalize,
     printed,
 )
+from evaluation.spreadsheet_text import xlsx_cell
 
 CODE_LENGTH = 12
 ENTROPY_BITS = CODE_LENGTH * math.log2(len(SHORT_CODE_ALPHABET))  # ≈ 59.4
@@ -179,7 +180,7 @@ def codes_xlsx(codes: list[IssuedCode], title: str) -> bytes:
     sheet.column_dimensions["A"].width = 8
     sheet.column_dimensions["B"].width = 8
     sheet.column_dimensions["C"].width = 20
-    sheet.append([title])
+    sheet.append([xlsx_cell(sheet, title)])
     sheet.append(list(HEADINGS))
     for code in codes:
         sheet.append([code.batch, code.serial, code.code])

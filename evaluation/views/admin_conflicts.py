@@ -106,7 +106,7 @@ def recusal_export(campaign_id: int, fmt: str):
     campaign = get_campaign(campaign_id)
     rows = recusals(get_session(), campaign)
     if fmt == "csv":
-        body, mimetype = recusals_csv(rows), "text/csv; charset=utf-8"
+        body, mimetype = recusals_csv(rows), "text/csv"  # Werkzeug adds the charset
     elif fmt == "xlsx":
         body, mimetype = recusals_xlsx(rows, f"{campaign.title} 回避登记表"), XLSX
     else:

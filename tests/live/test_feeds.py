@@ -206,3 +206,33 @@ def test_overlay_pages_are_shells(show, client, name):
 def test_unknown_overlays_are_404(show, client, url):
     response = client.get(url.format(id=show.live_id, missing=show.live_id + 99))
     assert response.status_code == 404
+
+
+def test_names_stay_text_in_csv_and_pasted_control_characters_keep_the_xml_well_formed():
+    # A title pasted from Word brings \x0b: ElementTree writes it as it is and every XML
+    # parser (vMix, CasparCG clients) then refuses the whole feed. A name starting with "="
+    # must not become a formula when an operator opens feed.csv in Excel; the clock's
+    # "-00:05" is no name and stays as it is.
+    picture = {
+        "revision": 3, "server_time_ms": 1_000_000, "session": {"title": "第一场\x0b（晚间）"},
+        "slots": [{}],
+        "leaderboard": [{"rank": 1, "agency": "@甲局", "value": "85.33", "shared": False}],
+        "current": {"position": 0, "agency": '=HYPERLINK("http://evil.example","甲局")',
+                    "segment": "report", "segment_label": "履职汇报",
+                    "timer": {"running": False, "remaining_ms": -5_000},
+                    "progress": {"submitted": 0, "expected": 5}, "seats": []},
+    }
+    cache = FeedCache()
+
+    def body(fmt, table="seats"):
+        return cache.body((1, 3, "zh"), lambda: picture, fmt, table, now_ms=1_000_000).content
+
+    root = ElementTree.fromstring(body("xml"))
+    assert root.findtext("summary/title") == "第一场（晚间）"
+    assert root.findtext("summary/agency") == '=HYPERLINK("http://evil.example","甲局")'
+    row = next(csv.DictReader(io.StringIO(body("csv").decode("utf-8-sig"))))
+    assert row["agency"] == '\'=HYPERLINK("http://evil.example","甲局")'
+    assert row["timer_clock"] == "-00:05" and row["segment_label"] == "履职汇报"
+    board = next(csv.DictReader(io.StringIO(body("csv", "leaderboard").decode("utf-8-sig"))))
+    assert (board["agency"], board["value"]) == ("'@甲局", "85.33")
+    assert json.loads(body("json"))["agency"].startswith("=HYPERLINK")  # JSON is data
