@@ -222,6 +222,25 @@ def test_points_above_max_or_off_step_are_refused_naming_the_indicator(app, db, 
     assert sheet.status == SheetStatus.DRAFT
 
 
+def test_points_with_more_than_two_decimals_are_refused_not_rounded(app, db, world):
+    # A2 has no step: 7.255 used to be saved, then shown back as 7.26 (the column keeps two
+    # decimals), a mark the inspector never gave.
+    w = world
+    web = w.web(app, w.alice)
+    sheet = w.sheet_of(db, w.alice)
+    response = _draft(web, sheet.id, 0, _lines(w, a1="9.5", a2="7.255"))
+    assert response.status_code == 400
+    message = response.json["errors"][f"points-{w.a2.id}"]
+    assert message == "指标 A2「普法台账」的得分最多保留两位小数。"
+    db.refresh(sheet)
+    assert sheet.version == 0 and _count(db, InspectionLine) == 0
+    page = _submit(web, w, sheet, 0, a2="7.255")
+    assert page.status_code == 400 and "A2「普法台账」的得分最多保留两位小数" in page.get_data(
+        as_text=True
+    )
+    assert _draft(web, sheet.id, 0, _lines(w, a2="7.25")).status_code == 200
+
+
 def test_notes_over_the_limit_are_refused_with_every_other_error_at_once(app, db, world):
     w = world
     web = w.web(app, w.alice)
