@@ -298,6 +298,21 @@ def test_submit_confirm_and_return_by_a_second_team_member(app, db, world):
     assert bob.post(f"/inspector/sheets/{sheet.id}/confirm", {}).status_code == 400
 
 
+def test_a_refused_return_still_shows_the_authors_marks(app, db, world):
+    # The teammate checking the sheet pressed 退回修改 without a comment: the page that asks
+    # for the reason showed "None" in every mark and note instead of what the author gave.
+    w = world
+    alice, bob = w.web(app, w.alice), w.web(app, w.bob)
+    sheet = w.sheet_of(db, w.alice)
+    assert _submit(alice, w, sheet, 0, a1="9.5", a2="8").status_code == 302
+    refused = bob.post(f"/inspector/sheets/{sheet.id}/return", {"comment": ""})
+    assert refused.status_code == 400
+    page = refused.get_data(as_text=True)
+    assert "退回时请写明需要修改的内容" in page
+    assert f'name="points-{w.a1.id}"' in page and "None" not in page
+    assert 'value="9.50"' in page and "现场查看台账</textarea>" in page
+
+
 def test_the_database_refuses_a_self_confirmed_sheet(db, world):
     sheet = world.sheet_of(db, world.alice)
     sheet.status, sheet.confirmed_by = SheetStatus.CONFIRMED, world.alice.id
