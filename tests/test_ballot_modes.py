@@ -149,6 +149,39 @@ def test_points_ballot_stores_points_and_the_mean_comes_from_scoring(app, web, d
     assert verify_chain(db).ok and row_problems(db) == []
 
 
+def test_a_refused_points_ballot_keeps_the_points_typed(app, web, db, review):  # noqa: F811
+    # A mistyped vote code (or one point out of range) re-showed the form with every points
+    # field empty: the voter had to type all the indicators again.
+    campaign = review["campaign"]
+    with app.test_request_context():
+        first = create_indicator(db, campaign, IndicatorFields("A", "组织领导", Decimal("40")))
+        second = create_indicator(db, campaign, IndicatorFields("B", "普法成效", Decimal("60")))
+        configure(db, review, kind=BallotKind.POINTS)
+    url = f"/review/{campaign.id}/agencies/{review['agencies'][0].id}"
+    typed = {f"points-{first.id}": "35", f"points-{second.id}": "50.5"}
+    wrong_code = web.post(
+        url, {"code": "XXXX-XXXX-XXXX", **typed, "shown": shown_token(web.client, url)}
+    )
+    assert wrong_code.status_code == 400
+    page = wrong_code.get_data(as_text=True)
+    assert re.search(rf'id="points-{first.id}"[^>]* value="35"', page)
+    assert re.search(rf'id="points-{second.id}"[^>]* value="50.5"', page)
+    too_many = web.post(
+        url,
+        {
+            "code": review["codes"][0],
+            f"points-{first.id}": "41",
+            f"points-{second.id}": "58",
+            "shown": shown_token(web.client, url),
+        },
+    )
+    assert too_many.status_code == 400
+    page = too_many.get_data(as_text=True)
+    assert re.search(rf'id="points-{first.id}"[^>]* value="41"', page)
+    assert re.search(rf'id="points-{second.id}"[^>]* value="58"', page)
+    assert stored(db) == 0
+
+
 def test_settings_cannot_change_the_ballot_once_votes_are_in(app, web, db, review):  # noqa: F811
     from test_ballots import cast
 

@@ -222,6 +222,25 @@ def test_points_above_max_or_off_step_are_refused_naming_the_indicator(app, db, 
     assert sheet.status == SheetStatus.DRAFT
 
 
+def test_points_with_more_than_two_decimals_are_refused_not_rounded(app, db, world):
+    # A2 has no step: 7.255 used to be saved, then shown back as 7.26 (the column keeps two
+    # decimals), a mark the inspector never gave.
+    w = world
+    web = w.web(app, w.alice)
+    sheet = w.sheet_of(db, w.alice)
+    response = _draft(web, sheet.id, 0, _lines(w, a1="9.5", a2="7.255"))
+    assert response.status_code == 400
+    message = response.json["errors"][f"points-{w.a2.id}"]
+    assert message == "指标 A2「普法台账」的得分最多保留两位小数。"
+    db.refresh(sheet)
+    assert sheet.version == 0 and _count(db, InspectionLine) == 0
+    page = _submit(web, w, sheet, 0, a2="7.255")
+    assert page.status_code == 400 and "A2「普法台账」的得分最多保留两位小数" in page.get_data(
+        as_text=True
+    )
+    assert _draft(web, sheet.id, 0, _lines(w, a2="7.25")).status_code == 200
+
+
 def test_notes_over_the_limit_are_refused_with_every_other_error_at_once(app, db, world):
     w = world
     web = w.web(app, w.alice)
@@ -277,6 +296,21 @@ def test_submit_confirm_and_return_by_a_second_team_member(app, db, world):
     # Confirmed: no more edits, no second confirmation.
     assert _draft(alice, sheet.id, sheet.version, _lines(w)).status_code == 400
     assert bob.post(f"/inspector/sheets/{sheet.id}/confirm", {}).status_code == 400
+
+
+def test_a_refused_return_still_shows_the_authors_marks(app, db, world):
+    # The teammate checking the sheet pressed 退回修改 without a comment: the page that asks
+    # for the reason showed "None" in every mark and note instead of what the author gave.
+    w = world
+    alice, bob = w.web(app, w.alice), w.web(app, w.bob)
+    sheet = w.sheet_of(db, w.alice)
+    assert _submit(alice, w, sheet, 0, a1="9.5", a2="8").status_code == 302
+    refused = bob.post(f"/inspector/sheets/{sheet.id}/return", {"comment": ""})
+    assert refused.status_code == 400
+    page = refused.get_data(as_text=True)
+    assert "退回时请写明需要修改的内容" in page
+    assert f'name="points-{w.a1.id}"' in page and "None" not in page
+    assert 'value="9.50"' in page and "现场查看台账</textarea>" in page
 
 
 def test_the_database_refuses_a_self_confirmed_sheet(db, world):

@@ -129,6 +129,15 @@ def test_self_score_off_step_is_refused(app, db, world):
     assert _versions(db) == [] and db.exec(select(SelfScore)).all() == []
 
 
+def test_self_score_with_three_decimals_is_refused_not_rounded(app, db, world):
+    # A2 has no step; the column keeps two decimals, so 7.255 was stored as 7.26.
+    contact = world.web(app, world.contact_a)
+    response = contact.post(world.form_url(), {**world.filled_form(a2="7.255"), "action": "save"})
+    assert response.status_code == 400
+    assert "A2「普法台账」的得分最多保留两位小数" in response.get_data(as_text=True)
+    assert db.exec(select(SelfScore)).all() == []
+
+
 def test_explanation_over_the_limit_is_refused_naming_the_indicator(app, db, world):
     contact = world.web(app, world.contact_a)
     form = {**world.filled_form(), f"explanation-{world.a1.id}": "说" * 501, "action": "save"}

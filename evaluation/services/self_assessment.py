@@ -43,6 +43,7 @@ from evaluation.services.persistence import commit_or_fail
 from scoring import rubric
 from scoring.errors import ScoringError
 
+CENT = Decimal("0.01")
 MAX_EVIDENCE_FILES = 20
 MAX_REPORT_CHARS = 50_000
 MAX_EXPLANATION_CHARS = 500
@@ -142,10 +143,16 @@ def check_points(indicator: Indicator, raw: str, field: str | None = None) -> De
 
     Also the field inspectors' check (services/inspection_sheets.py): one rule for every mark.
     """
+    node = _as_rubric_node(indicator)
+    field = field or f"score-{indicator.id}"
     try:
-        return rubric.check_mark(_as_rubric_node(indicator), raw.strip().replace("，", "."))
+        mark = rubric.check_mark(node, raw.strip().replace("，", "."))
     except ScoringError as problem:
-        raise ValidationFailed({field or f"score-{indicator.id}": str(problem)}) from None
+        raise ValidationFailed({field: str(problem)}) from None
+    # The column keeps two decimals: 7.255 would be stored as 7.26, a mark nobody gave.
+    if mark != mark.quantize(CENT):
+        raise ValidationFailed({field: _("%(label)s的得分最多保留两位小数。", label=node.label)})
+    return mark
 
 
 def validated_lines(

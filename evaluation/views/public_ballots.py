@@ -130,7 +130,13 @@ def cast(campaign_id: int, agency_id: int):
     except service.BallotRefused as refused:
         campaign, stage = _campaign_and_stage(campaign_id)
         form = req.form
-        kept = {key: form.get(key, "") for key in ("code", "phone", "level")}
+        # Everything typed is shown again, the points per indicator included: only the
+        # field named in the refusal needs changing.
+        kept = {
+            key: form.get(key, "")
+            for key in form
+            if key in ("code", "phone", "level") or key.startswith("points-")
+        }
         return _ballot_page(
             campaign,
             stage,

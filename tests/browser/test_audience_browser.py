@@ -1,4 +1,5 @@
-"""An audience panel member votes on a phone: joins with the printed code, votes once."""
+"""An audience panel member votes on a phone: joins with the printed code, votes once; the
+panel phone and the judge's tablet pass axe-core's WCAG 2.1 A/AA rules."""
 
 from __future__ import annotations
 
@@ -24,12 +25,12 @@ def show(tmp_path_factory):
         director.call("director", {"action": "select", "position": 0}, namespace=NS)
         for _ in range(3):
             director.call("director", {"action": "next"}, namespace=NS)
-        yield server, rows
+        yield server, rows, links
         director.disconnect()
 
 
 def test_member_joins_by_code_and_votes_once(show, page_for):
-    server, rows = show
+    server, rows, _links = show
     number, code, _url = rows[0]
     phone = page_for(390, 844)
     phone.goto(server.base + "/live/join")
@@ -42,3 +43,30 @@ def test_member_joins_by_code_and_votes_once(show, page_for):
     expect(phone.locator("#panel-voted")).to_be_visible()
     phone.reload()  # the server remembers: no second vote from this phone
     expect(phone.locator("#panel-voted")).to_be_visible()
+
+
+def wcag_violations(page) -> list[str]:
+    """axe-core's WCAG 2.0/2.1 level A and AA rules (its best-practice rules left aside)."""
+    page.add_script_tag(url="/static/vendor/axe.min.js")
+    return page.evaluate("""async () => {
+        const tags = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
+        const result = await axe.run(document, {runOnly: {type: 'tag', values: tags}});
+        return result.violations.map(v => `${v.id}: ${v.help} `
+            + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(' | '));
+    }""")
+
+
+def test_panel_phone_and_judge_tablet_can_be_zoomed_and_pass_wcag_aa(show, page_for):
+    # The live pages' viewport said maximum-scale=1, user-scalable=no: on an Android phone an
+    # elderly panel member could not pinch-zoom (WCAG 1.4.4). Buttons already take
+    # touch-action: manipulation, so taps on the keypad still do not zoom.
+    server, rows, links = show
+    number, code, _url = rows[1]
+    phone = page_for(360, 740)
+    phone.goto(f"{server.base}/live/{links['session']}/audience#token={code}")
+    expect(phone.locator("#panel-vote")).to_be_visible()
+    assert wcag_violations(phone) == []
+    tablet = page_for(1024, 768)
+    tablet.goto(links["seats"]["3"]["url"])
+    expect(tablet.locator("#status")).to_have_text("已连接")
+    assert wcag_violations(tablet) == []

@@ -194,3 +194,46 @@ def test_organizer_watches_turnout_and_decides_a_quarantined_ballot(voting, page
     page.goto(f"{server.base}/admin/campaigns/{ids['campaign']}/publicity")
     expect(page.locator("h2").first).to_contain_text("留言审核（1）")
     snap(page, "admin-publicity")
+
+
+def _luminance(rgb: str) -> float:
+    def channel(value: str) -> float:
+        c = int(value) / 255
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (channel(v) for v in rgb[rgb.index("(") + 1 : rgb.index(")")].split(",")[:3])
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def _contrast(a: str, b: str) -> float:
+    high, low = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+@pytest.mark.parametrize("elder", [False, True])
+def test_the_focus_ring_in_the_red_header_stands_out(voting, page_for, elder):
+    # The ring was the blue of the links (#1a5fb4), 1.2:1 on the header's red; in elder mode
+    # black on dark red, 2.2:1: a keyboard user could hardly tell which header control had
+    # the focus. WCAG 1.4.11 asks 3:1 for what shows a control's state.
+    server, ids, _codes = voting
+    page = page_for(1366, 900)
+    page.goto(f"{server.base}/review/{ids['campaign']}")
+    if elder:
+        choose(page, "长者模式")
+    header = page.evaluate("getComputedStyle(document.querySelector('.topbar')).backgroundColor")
+    seen = 0
+    for _ in range(12):
+        page.keyboard.press("Tab")
+        focused = page.evaluate("""() => {
+            const e = document.activeElement, s = getComputedStyle(e);
+            return {inHeader: !!e.closest('.topbar') && !e.classList.contains('skip'),
+                    name: e.textContent.trim(), style: s.outlineStyle, color: s.outlineColor};
+        }""")
+        if not focused["inHeader"]:
+            continue
+        seen += 1
+        assert focused["style"] != "none", focused
+        ratio = _contrast(focused["color"], header)
+        ring = f"{focused['name']}: ring {focused['color']} on {header}"
+        assert ratio >= 3, f"{ring}: {ratio:.2f}"
+    assert seen >= 4  # the home link, the display switch, the languages, 登录
