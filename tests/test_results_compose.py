@@ -201,3 +201,18 @@ def test_a_declared_conflict_sets_the_judges_mark_aside(db):
     assert onsite.recused == (judges[0],)
     trimmed = PanelRule(drop_high=1, drop_low=1, places=2, fallback="use_all")
     assert onsite.value == trimmed.apply([86, 84, 99, 60]).value == D("85.00")
+
+
+def test_the_recusal_register_of_the_results_gives_each_recusals_own_basis(db):
+    """The workbook's 回避 sheet said 所属单位回避 of a judge who had declared a conflict with
+    an agency that is not theirs: a false statement on the record of the results."""
+    world = results_world.build(db)
+    a, b = world.agencies["甲局"].id, world.agencies["乙局"].id
+    judges = [j.id for j in world.judges]
+    db.add(ConflictDeclaration(campaign_id=world.campaign.id, agency_id=b, judge_id=judges[0],
+                               reason="近亲属在该局任职", recorded_by=world.composer.id))
+    db.commit()
+    reasons = {(r.agency_id, r.judge_id): r.reason
+               for r in compose(db, world.campaign).recusals}
+    assert reasons == {(a, judges[4]): "所属单位回避",            # 评委4 works at 甲局
+                       (b, judges[0]): "本人申报回避：近亲属在该局任职"}

@@ -17,6 +17,7 @@ from evaluation.models import (
     AuditEvent,
     Campaign,
     CampaignAgency,
+    ConflictDeclaration,
     Judge,
     Organization,
     User,
@@ -75,11 +76,30 @@ def _name_agencies(message: str, agencies: dict[int, AgencyInfo]) -> str:
     return re.sub(r"单位 (\d+)", named, message)
 
 
-def recusals_of(marks: list[RawMark]) -> tuple[Recusal, ...]:
+def recusals_of(marks: list[RawMark], judges: dict[int, JudgeInfo],
+                declared: dict[tuple[int, int], str]) -> tuple[Recusal, ...]:
+    """Each recused judge's recusal with its basis: their own agency, or the conflict they
+    declared (with its reason), as the recusal register (services/conflicts.py) says."""
+    def reason(row: RawMark) -> str:
+        judge = judges.get(row.scorer_id)
+        if judge is not None and judge.affiliation_agency_id == row.agency_id:
+            return "所属单位回避"
+        if (row.scorer_id, row.agency_id) in declared:
+            return f"本人申报回避：{declared[row.scorer_id, row.agency_id]}"
+        return "回避"
+
     return tuple(
-        Recusal(row.stage, row.agency_id, row.scorer_id, "所属单位回避")
+        Recusal(row.stage, row.agency_id, row.scorer_id, reason(row))
         for row in marks if row.source == JUDGE and row.value is None
     )
+
+
+def declared_reasons(db: Session, campaign_id: int) -> dict[tuple[int, int], str]:
+    """(judge id, agency id) -> the reason of the conflict the judge declared."""
+    rows = db.exec(select(ConflictDeclaration).where(
+        ConflictDeclaration.campaign_id == campaign_id,
+        ConflictDeclaration.judge_id.is_not(None))).all()
+    return {(row.judge_id, row.agency_id): row.reason for row in rows}
 
 
 def compose(db: Session, campaign: Campaign, policy: ScoringPolicy | None = None, *,
@@ -103,7 +123,8 @@ def compose(db: Session, campaign: Campaign, policy: ScoringPolicy | None = None
     inputs, result = evaluate_marks(policy, marks, agencies)
     if first_level is None:
         first_level = first_level_tree(db, campaign.id)
-    judges = db.exec(select(Judge).where(Judge.campaign_id == campaign.id)).all()
+    judges = {j.id: JudgeInfo(j.id, j.name, j.group_name, j.affiliation_agency_id)
+              for j in db.exec(select(Judge).where(Judge.campaign_id == campaign.id)).all()}
     organization = db.get(Organization, campaign.organization_id)
     return ComposedResults(
         campaign_id=campaign.id,
@@ -114,9 +135,8 @@ def compose(db: Session, campaign: Campaign, policy: ScoringPolicy | None = None
         inputs=inputs,
         result=result,
         agencies=agencies,
-        judges={j.id: JudgeInfo(j.id, j.name, j.group_name, j.affiliation_agency_id)
-                for j in judges},
-        recusals=recusals_of(marks),
+        judges=judges,
+        recusals=recusals_of(marks, judges, declared_reasons(db, campaign.id)),
         generated_at=generated_at or utcnow(),
         audit_head=head or audit_head(db),
         revision=revision,
