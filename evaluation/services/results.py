@@ -17,7 +17,6 @@ from evaluation.models import (
     AuditEvent,
     Campaign,
     CampaignAgency,
-    ConflictDeclaration,
     Judge,
     Organization,
     User,
@@ -76,30 +75,20 @@ def _name_agencies(message: str, agencies: dict[int, AgencyInfo]) -> str:
     return re.sub(r"单位 (\d+)", named, message)
 
 
-def recusals_of(marks: list[RawMark], judges: dict[int, JudgeInfo],
-                declared: dict[tuple[int, int], str]) -> tuple[Recusal, ...]:
-    """Each recused judge's recusal with its basis: their own agency, or the conflict they
-    declared (with its reason), as the recusal register (services/conflicts.py) says."""
+def recusals_of(marks: list[RawMark], judges: dict[int, JudgeInfo]) -> tuple[Recusal, ...]:
+    """Each recused judge's recusal with its basis, as the recusal register
+    (services/conflicts.py) has it: their own agency, or else a conflict they declared.
+    The declared reason stays in the register: the result sheets go to the agencies."""
     def reason(row: RawMark) -> str:
         judge = judges.get(row.scorer_id)
         if judge is not None and judge.affiliation_agency_id == row.agency_id:
             return "所属单位回避"
-        if (row.scorer_id, row.agency_id) in declared:
-            return f"本人申报回避：{declared[row.scorer_id, row.agency_id]}"
-        return "回避"
+        return "本人申报回避"
 
     return tuple(
         Recusal(row.stage, row.agency_id, row.scorer_id, reason(row))
         for row in marks if row.source == JUDGE and row.value is None
     )
-
-
-def declared_reasons(db: Session, campaign_id: int) -> dict[tuple[int, int], str]:
-    """(judge id, agency id) -> the reason of the conflict the judge declared."""
-    rows = db.exec(select(ConflictDeclaration).where(
-        ConflictDeclaration.campaign_id == campaign_id,
-        ConflictDeclaration.judge_id.is_not(None))).all()
-    return {(row.judge_id, row.agency_id): row.reason for row in rows}
 
 
 def compose(db: Session, campaign: Campaign, policy: ScoringPolicy | None = None, *,
@@ -136,7 +125,7 @@ def compose(db: Session, campaign: Campaign, policy: ScoringPolicy | None = None
         result=result,
         agencies=agencies,
         judges=judges,
-        recusals=recusals_of(marks, judges, declared_reasons(db, campaign.id)),
+        recusals=recusals_of(marks, judges),
         generated_at=generated_at or utcnow(),
         audit_head=head or audit_head(db),
         revision=revision,
