@@ -129,6 +129,25 @@ def test_a_correction_supersedes_and_the_old_version_stays_visible(app, db):
         as_text=True)
 
 
+def test_a_correction_names_the_version_it_corrects_not_the_number_before_it(app, db):
+    """A correction drafted twice (v2 left as a draft, v3 published) said on the public page
+    that it corrected 第 2 版, a version the public never saw, instead of 第 1 版."""
+    world = results_world.build(db)
+    composer, certifier, first = _publish_through_the_web(app, db, world)
+    campaign = world.campaign.id
+    for reason in ("初稿：录入错误", "复核发现录入错误"):
+        assert composer.post(f"/admin/campaigns/{campaign}/results/versions",
+                             {"reason": reason}).status_code == 302
+    third = _version(db, world)
+    assert (first.number, third.number, third.supersedes_id) == (1, 3, first.id)
+    assert certifier.post(f"/admin/results/{third.id}/certify", {}).status_code == 302
+    assert certifier.post(f"/admin/results/{third.id}/publish",
+                          {"appeal_days": "7"}).status_code == 302
+    html = app.test_client().get(f"/campaigns/{campaign}/results").get_data(as_text=True)
+    assert "本版本更正了第 1 版。更正理由：复核发现录入错误" in html
+    assert "第 2 版" not in html   # a draft is not part of the public record
+
+
 def test_appeals_by_the_agency_only(app, db):
     world = results_world.build(db)
     organizer, _certifier, version = _publish_through_the_web(app, db, world)

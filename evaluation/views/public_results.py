@@ -37,8 +37,10 @@ def _render(campaign_id: int, number: int | None):
     if shown is None:
         abort(404)
     superseded_by = next((v for v in versions if v.supersedes_id == shown.id), None)
+    # The version this one corrected (not number - 1: a correction drafted twice skips one).
+    corrects = next((v for v in versions if v.id == shown.supersedes_id), None)
     return render_template(
-        "public/results.html", campaign=campaign, version=shown,
+        "public/results.html", campaign=campaign, version=shown, corrects=corrects,
         organization=db.get(Organization, campaign.organization_id),
         view=FrozenView.load(shown.results_json), versions=versions,
         superseded_by=superseded_by,
