@@ -229,6 +229,26 @@ def test_a_tampered_bundle_names_every_difference(app, db, tmp_path):
     assert "field_inspection score published 88.00, recomputed 58.00" in result.output
 
 
+def test_the_bundle_check_covers_the_tie_mark_and_the_explanation_the_public_reads(
+        app, db, tmp_path):
+    """The public page shows each agency's tie mark (并列) and its 计分说明; a bundle whose
+    results.json had them changed (a shared rank, a weighted product) passed `verify`."""
+    world = results_world.build(db)
+    runner, out = _bundle(app, db, world, tmp_path)
+    published = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    first = published["agencies"][0]
+    assert first["shared"] is False
+    first["shared"] = True
+    line = next(i for i, text in enumerate(first["explanation"]) if text.startswith("合成："))
+    first["explanation"][line] = first["explanation"][line][:-2] + "99"
+    (out / "results.json").write_text(json.dumps(published, ensure_ascii=False), "utf-8")
+    result = runner.invoke(args=["results", "verify", str(out)])
+    assert result.exit_code == 1, result.output
+    label = f"agency {first['id']} {first['name']}"
+    assert f"{label}: shared published True, recomputed False" in result.output
+    assert f"{label}: explanation line {line + 1} published" in result.output
+
+
 def test_a_versions_composed_results_come_from_its_frozen_marks(db):
     from evaluation.services.results import composed_for_version
 

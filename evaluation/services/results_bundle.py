@@ -23,7 +23,7 @@ from sqlmodel import Session
 from evaluation.models import Campaign
 from evaluation.services.results import ResultsUnavailable, audit_head, evaluate_marks
 from evaluation.services.results_data import AgencyInfo
-from evaluation.services.results_freeze import FrozenView
+from evaluation.services.results_freeze import FrozenView, explanation_lines
 from evaluation.services.results_indicators import (
     indicator_scores,
     plain_differences,
@@ -152,8 +152,20 @@ def _agency_differences(agency_id, entry, recomputed, agencies) -> list[str]:
                "grade": entry.get("grade"), "group": entry.get("group")}
     for code, stage in (entry.get("stages") or {}).items():
         claimed[f"{code} score"] = stage.get("normalized")
-    return [
+    # What the public page shows beside the figures: the tie mark and the 计分说明.
+    found["shared"] = bool(recomputed.ranked and recomputed.ranked.shared)
+    claimed["shared"] = entry.get("shared")
+    differences = [
         f"{label}: {figure} published {claimed.get(figure)}, recomputed {found.get(figure)}"
         for figure in sorted(set(found) | set(claimed))
         if claimed.get(figure) != found.get(figure)
     ]
+    published = list(entry.get("explanation") or [])
+    explained = explanation_lines(recomputed, name)
+    for number in range(max(len(published), len(explained))):
+        said = published[number] if number < len(published) else None
+        says = explained[number] if number < len(explained) else None
+        if said != says:
+            differences.append(f"{label}: explanation line {number + 1} published {said!r}, "
+                               f"recomputed {says!r}")
+    return differences

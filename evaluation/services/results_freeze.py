@@ -36,13 +36,19 @@ def _stage_rule_summary(rule: Any) -> str:
     return "；".join(words)
 
 
+def explanation_lines(result, name: str) -> list[str]:
+    """The 计分说明 of one agency as published: scoring names the agency by id, the public
+    reads its name."""
+    lines = explain_agency(result).lines
+    return [lines[0].replace(f"【{result.agency}】", f"【{name}】", 1), *lines[1:]]
+
+
 def freeze(composed: ComposedResults) -> dict:
     policy = composed.policy
     rules = dict(policy.stage_rules)
     agencies = []
     for result in composed.result.agencies:
         info = composed.agencies[result.agency]
-        explanation = explain_agency(result)
         parts = {part.code: part for part in result.composition.parts}
         agencies.append({
             "id": result.agency,
@@ -59,9 +65,7 @@ def freeze(composed: ComposedResults) -> dict:
             },
             "missing": list(result.composition.missing),
             "indicators": scores_to_plain(composed.indicator_scores.get(result.agency, ())),
-            # scoring names the agency by id; the public reads its name.
-            "explanation": [explanation.lines[0].replace(f"【{result.agency}】", f"【{info.name}】",
-                                                         1), *explanation.lines[1:]],
+            "explanation": explanation_lines(result, info.name),
         })
     return {
         "format": FORMAT,
