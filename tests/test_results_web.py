@@ -148,6 +148,25 @@ def test_a_correction_names_the_version_it_corrects_not_the_number_before_it(app
     assert "第 2 版" not in html   # a draft is not part of the public record
 
 
+def test_the_agency_history_marks_a_shared_rank_as_the_results_page_does(app, db):
+    """The results page marks a tie (=, 并列) but the agency's history page showed the shared
+    rank as if the agency held it alone."""
+    import json
+
+    world = results_world.build(db)
+    _composer, _certifier, version = _publish_through_the_web(app, db, world)
+    frozen = json.loads(version.results_json)
+    entry = next(a for a in frozen["agencies"] if a["id"] == world.agencies["甲局"].id)
+    entry["shared"] = True   # as frozen when two agencies of 市直组 had the same total
+    version.results_json = json.dumps(frozen, ensure_ascii=False)
+    db.add(version)
+    db.commit()
+    page = app.test_client().get(f"/agencies/{world.agencies['甲局'].id}/history")
+    assert re.search(r"市直组 1 / 2\s*（并列）", page.get_data(as_text=True))
+    other = app.test_client().get(f"/agencies/{world.agencies['乙局'].id}/history")
+    assert "并列" not in other.get_data(as_text=True)
+
+
 def test_appeals_by_the_agency_only(app, db):
     world = results_world.build(db)
     organizer, _certifier, version = _publish_through_the_web(app, db, world)

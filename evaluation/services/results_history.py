@@ -28,6 +28,7 @@ class HistoryRow:
     total: Decimal
     grade: str | None
     stages: dict
+    shared: bool = False      # a rank shared with another agency of the group (并列)
 
 
 def published_versions(db: Session, before_year: int | None = None):
@@ -54,6 +55,7 @@ def history_rows(db: Session, agency_id: int, before_year: int | None = None) ->
             version_number=version.number, group=entry["group"],
             group_size=view.group_size(entry["group"]), rank=entry["rank"],
             total=Decimal(entry["total"]), grade=entry["grade"], stages=entry["stages"],
+            shared=bool(entry.get("shared")),
         ))
     return rows
 
