@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import factories as f
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
+from jinja2 import Environment
 from sqlmodel import select
 
 from evaluation.models import Role, User
@@ -79,3 +81,45 @@ def test_form_errors_follow_the_language(web, db):
     assert response.status_code == 200
     response = web.post("/login", {"username": "", "password": ""})
     assert "This field is required." in response.get_data(as_text=True)
+
+
+# Chinese written into a template outside `_()` stays Chinese on the English pages:
+# "Comment moderation（0）", "ImportJudges：judges.xlsx", "plan.pdf （303 B）".
+CHINESE = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
+# Deliberately Chinese whatever the language: the 简体/繁體 switch names each script in
+# itself; the grade names and the group-weights example are the stored values they match.
+CHINESE_ON_PURPOSE = {
+    ("public/_display_switch.html", "简体"),
+    ("public/_display_switch.html", "繁體"),
+    ("public/agency_history.html", "优秀"),
+    ("public/agency_history.html", "良好"),
+    ("public/agency_history.html", "合格"),
+    ("results/_policy_fields.html", "专家:40 人大代表:30 群众代表:30"),
+}
+GETTEXT_CALLS = {"_", "gettext", "ngettext"}
+
+
+def _untranslated_template_text(name: str, source: str) -> list[tuple[str, int, str]]:
+    tokens = [t for t in Environment(extensions=["jinja2.ext.i18n"]).lex(source)
+              if t[1] != "whitespace"]
+    found = []
+    for index, (line, kind, value) in enumerate(tokens):
+        if kind not in ("data", "string") or not CHINESE.search(value):
+            continue
+        before = [t[2] for t in tokens[max(0, index - 2):index]]
+        is_message = before[-2:-1] and before[0] in GETTEXT_CALLS and before[-1] == "("
+        if kind == "string" and is_message:
+            continue
+        if any(name == file and purpose in value for file, purpose in CHINESE_ON_PURPOSE):
+            continue
+        found += [(name, line, word[:40]) for word in value.split() if CHINESE.search(word)]
+    return found
+
+
+def test_templates_write_no_chinese_outside_gettext():
+    templates = ROOT / "templates"
+    found = []
+    for path in sorted(templates.rglob("*.html")):
+        name = path.relative_to(templates).as_posix()
+        found += _untranslated_template_text(name, path.read_text(encoding="utf-8"))
+    assert found == []

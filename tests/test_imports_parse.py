@@ -379,3 +379,46 @@ def test_an_unusable_step_is_refused_with_the_step_rule_not_the_points_rule(step
     assert problems(parse_workbook("indicators", data)) == [
         ("指标", 2, "D", "评分步长", "评分步长须大于 0 且不超过分值，最多两位小数，例如 0.5。"),
     ]
+
+
+def test_chinese_punctuation_in_stored_text_is_kept_as_typed():
+    # NFKC folds ，：；！？（）… to ASCII: an imported indicator read "日常普法(含“八五”普法),…"
+    # while the same name typed in the form kept its Chinese punctuation.
+    indicators = parse_workbook(
+        "indicators",
+        xlsx(
+            (
+                "指标",
+                [
+                    ["编号", "名称", "分值"],
+                    ["Ａ", "日常普法（含“八五”普法），以案释法：到位！", "１００"],
+                ],
+            )
+        ),
+    )
+    assert indicators.problems == []
+    assert [(r.code, r.name) for r in indicators.rows] == [
+        ("A", "日常普法（含“八五”普法），以案释法：到位！")
+    ]
+    judges = parse_workbook(
+        "judges",
+        xlsx(("评委", [["姓名", "类别", "职务/身份"], ["王 律师 ", "专家", "律师；市人大代表…"]])),
+    )
+    assert [(r.name, r.title) for r in judges.rows] == [("王 律师", "律师；市人大代表…")]
+    agencies = parse_workbook(
+        "agencies",
+        xlsx(
+            (
+                "单位",
+                [
+                    ["单位名称", "类别", "地区", "分组"],
+                    ["市司法局(普法科)：法治督察", "市直", "乐昌市（县级市）", "市直组（一）"],
+                ],
+            )
+        ),
+    )
+    assert [(r.name, r.region, r.group) for r in agencies.rows] == [
+        ("市司法局（普法科）：法治督察", "乐昌市（县级市）", "市直组（一）")
+    ]
+    # Matching still treats both ways of writing as one name.
+    assert name_key("市司法局，普法科") == name_key("市司法局,普法科")

@@ -335,3 +335,24 @@ def test_a_bad_appeal_period_names_the_allowed_range(app, db):
                          {"appeal_days": "６０"}).status_code == 302  # full-width, as typed
     db.refresh(version)
     assert version.status == VersionStatus.PUBLISHED
+
+
+def test_the_stage_plan_says_when_a_saved_scoring_policy_weighs_the_stages_otherwise(app, db):
+    # Weights edited under 阶段与权重 after the scoring policy was saved changed nothing in
+    # the results (they use the policy's), and the page said only "阶段设置已保存".
+    world = results_world.build(db)
+    web = _login(app, world.composer)
+    campaign = world.campaign.id
+    form = settings_to_form(default_settings(db, world.campaign))
+    assert web.post(f"/admin/campaigns/{campaign}/results/policy", form).status_code == 302
+    same = web.client.get(f"/admin/campaigns/{campaign}/stages").get_data(as_text=True)
+    assert 'id="policy-weights"' not in same
+    form.update({"weight-onsite_review": "30", "weight-field_inspection": "30"})
+    assert web.post(f"/admin/campaigns/{campaign}/results/policy", form).status_code == 302
+    page = web.client.get(f"/admin/campaigns/{campaign}/stages").get_data(as_text=True)
+    warning = re.search(r'<div[^>]*id="policy-weights".*?</div>', page, re.S)
+    assert warning, "no word that the results use the policy's weights"
+    text = re.sub(r"<[^>]+>", "", warning.group(0))
+    assert "实地考察 30.00" in text and "现场评议 30.00" in text
+    assert "自查自评" not in text  # the same in both: not listed
+    assert f"/admin/campaigns/{campaign}/results/policy" in warning.group(0)

@@ -193,3 +193,27 @@ def test_an_admin_resets_a_factor_or_disables_an_account_from_the_web(app, web, 
         == 302
     assert web.client.get("/admin/").status_code == 302
     assert web.login("zhang").status_code == 401
+
+
+def _full_width(code: str) -> str:
+    return "".join(chr(ord(digit) + 0xFEE0) for digit in code)
+
+
+def test_a_code_typed_with_a_chinese_input_method_logs_in(app, web, enrolled):
+    # Full-width digits passed `str.isdigit` and reached `hmac.compare_digest`, which
+    # raises on non-ASCII text: the login's second step answered 500.
+    web.login("zhang")
+    code = _code()
+    response = web.post("/login/2fa", {"code": _full_width(code[:3]) + "\u3000" + code[3:]})
+    assert response.status_code == 302 and response.location.endswith("/admin/")
+    other = Browserless(app.test_client())
+    other.login("zhang")
+    # Other Unicode digits are not a code: refused, not a crash.
+    arabic_indic = "".join(chr(0x0660 + int(d)) for d in _code(+30))
+    assert other.post("/login/2fa", {"code": arabic_indic}).status_code == 401
+
+
+def test_enrolment_accepts_full_width_digits(db, organizer):
+    code = pyotp.TOTP(SECRET).now()
+    assert two_factor.matching_step(SECRET, "１２３４５") is None
+    assert two_factor.enrol(db, organizer, SECRET, _full_width(code)) is not None

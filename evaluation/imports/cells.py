@@ -21,9 +21,21 @@ _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), Non
 _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
 # Chinese names use full-width parentheses; NFKC turned them half-width, so turn them back.
 _TO_CHINESE_PARENTHESES = str.maketrans({"(": "（", ")": "）"})
+# Chinese punctuation NFKC folds to ASCII (，→ , ：→ : …→ ...). Text that is stored and
+# shown keeps it as typed: "以案释法，到位" is not "以案释法,到位" in an official notice.
+_CHINESE_PUNCTUATION = "，：；！？（）～…"
+_FOLDABLE_RUN = re.compile(f"[^{re.escape(_CHINESE_PUNCTUATION)}]+")
 
 
-def clean_text(value: object) -> str:
+def _nfkc(text: str) -> str:
+    return unicodedata.normalize("NFKC", text)
+
+
+def _nfkc_but_chinese_punctuation(text: str) -> str:
+    return _FOLDABLE_RUN.sub(lambda run: _nfkc(run.group()), text)
+
+
+def clean_text(value: object, normalize=_nfkc) -> str:
     """NFKC text with runs of whitespace (including U+3000) collapsed and the ends trimmed."""
     if value is None:
         return ""
@@ -33,9 +45,17 @@ def clean_text(value: object) -> str:
         return _float_text(value)
     if isinstance(value, datetime | date | time):
         return value.isoformat()
-    text = unicodedata.normalize("NFKC", str(value)).translate(_INVISIBLE)
+    text = normalize(str(value)).translate(_INVISIBLE)
     # whitespace controls (\x0b, \x1c…) fold into spaces first; the others are dropped
     return " ".join(without_controls(" ".join(text.split())).split())
+
+
+def written_text(value: object) -> str:
+    """Text to store (names, titles, groups): cleaned, Chinese punctuation kept as typed.
+
+    Full-width letters, digits and spaces are still folded; comparisons use `name_key`.
+    """
+    return clean_text(value, _nfkc_but_chinese_punctuation)
 
 
 def _float_text(value: float) -> str:
@@ -47,12 +67,12 @@ def _float_text(value: float) -> str:
 
 def chinese_name(value: object) -> str:
     """A name to store: cleaned, with parentheses written the Chinese way （）."""
-    return clean_text(value).translate(_TO_CHINESE_PARENTHESES)
+    return written_text(value).translate(_TO_CHINESE_PARENTHESES)
 
 
 def name_key(value: object) -> str:
-    """What makes two names the same name: no spaces, one kind of parentheses, one case."""
-    return chinese_name(value).replace(" ", "").casefold()
+    """What makes two names the same name: no spaces, one kind of punctuation, one case."""
+    return clean_text(value).translate(_TO_CHINESE_PARENTHESES).replace(" ", "").casefold()
 
 
 def code_text(value: object) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 
-from evaluation.imports.cells import clean_text
+from evaluation.imports.cells import clean_text, written_text
 from evaluation.imports.model import N_, ParsedImport
 
 
@@ -15,7 +15,7 @@ def text_cell(
     cells: dict,
     key: str,
     limit: int,
-    clean: Callable = clean_text,
+    clean: Callable = written_text,
     required: bool = False,
 ) -> str | None:
     """The cleaned text, or None (with a problem) when missing but required, or too long."""

@@ -234,6 +234,24 @@ def stored_policy(db: Session, campaign: Campaign) -> CampaignPolicy | None:
     return db.exec(select(CampaignPolicy).where(CampaignPolicy.campaign_id == campaign.id)).first()
 
 
+def policy_weights_that_differ(db: Session, campaign: Campaign) -> list[tuple[Stage, Decimal]]:
+    """Stages whose plan weight is not the one results use: a saved policy has its own.
+
+    Once saved, the policy's weights count (and are frozen with each version); the stage
+    plan's weights are only its defaults, so an edit there changes no result.
+    """
+    stored = stored_policy(db, campaign)
+    if stored is None:
+        return []
+    weights = settings_from_policy(policy_from_json(stored.policy_json)).weights
+    return [
+        (stage, weights.get(stage.kind.value, Decimal(0)))
+        for stage in stages_of(db, campaign.id)
+        if stage.kind != StageKind.DEPLOYMENT
+        and weights.get(stage.kind.value, Decimal(0)) != stage.weight
+    ]
+
+
 def load_policy(db: Session, campaign: Campaign) -> ScoringPolicy:
     """The stored policy, or the defaults derived from the campaign's stages."""
     stored = stored_policy(db, campaign)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
+import unicodedata
 from datetime import datetime
 
 import pyotp
@@ -57,8 +58,10 @@ def _step(moment: datetime) -> int:
 
 def matching_step(secret: str, typed: str, now: datetime | None = None) -> int | None:
     """The time step whose code `typed` is, within the drift window, or None."""
-    code = "".join(typed.split())
-    if len(code) != TOTP_DIGITS or not code.isdigit():
+    # A Chinese input method types full-width digits (１２３４５６): NFKC makes them ASCII.
+    # Any other non-ASCII digit is no code (and would make compare_digest raise).
+    code = unicodedata.normalize("NFKC", "".join(typed.split()))
+    if len(code) != TOTP_DIGITS or not (code.isascii() and code.isdigit()):
         return None
     totp = pyotp.TOTP(secret)
     current = _step(now or utcnow())

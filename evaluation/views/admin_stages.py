@@ -14,6 +14,7 @@ from evaluation.db import get_session
 from evaluation.forms import CsrfOnlyForm
 from evaluation.services.campaigns import STAGE_ORDER, StagePlan, save_stage_plan, stages_of
 from evaluation.services.errors import ValidationFailed
+from evaluation.services.results_policy import policy_weights_that_differ
 from evaluation.views.admin import bp
 
 DATETIME_INPUT = "%Y-%m-%dT%H:%M"
@@ -96,4 +97,5 @@ def stages(campaign_id: int):
         kinds=STAGE_ORDER,
         values=values,
         errors=errors,
+        policy_weights=policy_weights_that_differ(db, campaign),
     ), status
