@@ -119,13 +119,19 @@ def test_five_wrong_sms_codes_spend_the_challenge(web, db, sms_review, caplog):
     assert stored(db) == 0
 
 
-def test_points_ballot_stores_points_and_the_mean_comes_from_scoring(app, web, db, review):  # noqa: F811
+def _points_review(app, db, review):  # noqa: F811
+    """A points ballot over two indicators (40 and 60 points): the first agency's URL and
+    the two indicators."""
     campaign = review["campaign"]
     with app.test_request_context():
         first = create_indicator(db, campaign, IndicatorFields("A", "组织领导", Decimal("40")))
         second = create_indicator(db, campaign, IndicatorFields("B", "普法成效", Decimal("60")))
         configure(db, review, kind=BallotKind.POINTS)
-    url = f"/review/{campaign.id}/agencies/{review['agencies'][0].id}"
+    return f"/review/{campaign.id}/agencies/{review['agencies'][0].id}", first, second
+
+
+def test_points_ballot_stores_points_and_the_mean_comes_from_scoring(app, web, db, review):  # noqa: F811
+    url, first, second = _points_review(app, db, review)
     for code, (a, b) in zip(review["codes"], [("35", "50"), ("30.5", "58")], strict=False):
         response = web.post(
             url,
@@ -152,12 +158,7 @@ def test_points_ballot_stores_points_and_the_mean_comes_from_scoring(app, web, d
 def test_a_refused_points_ballot_keeps_the_points_typed(app, web, db, review):  # noqa: F811
     # A mistyped vote code (or one point out of range) re-showed the form with every points
     # field empty: the voter had to type all the indicators again.
-    campaign = review["campaign"]
-    with app.test_request_context():
-        first = create_indicator(db, campaign, IndicatorFields("A", "组织领导", Decimal("40")))
-        second = create_indicator(db, campaign, IndicatorFields("B", "普法成效", Decimal("60")))
-        configure(db, review, kind=BallotKind.POINTS)
-    url = f"/review/{campaign.id}/agencies/{review['agencies'][0].id}"
+    url, first, second = _points_review(app, db, review)
     typed = {f"points-{first.id}": "35", f"points-{second.id}": "50.5"}
     wrong_code = web.post(
         url, {"code": "XXXX-XXXX-XXXX", **typed, "shown": shown_token(web.client, url)}
