@@ -61,17 +61,24 @@ def _enter(tablet, keys: str) -> None:
     tablet.locator("#send").click()
 
 
-def test_offline_reload_then_back_delivers_exactly_once(scoring_open, page_for):
-    server, links, instance = scoring_open
+def _queued_offline(page_for, url: str, keys: str):
+    """A tablet at `url` that lost its network (no HTTP fallback either) with the mark
+    `keys` entered: queued, not sent. Its network switch comes back with it."""
     tablet = page_for(1024, 768)
     network = Network(tablet)
-    tablet.route("**/live/*/marks", lambda route: route.abort())  # no HTTP fallback here
-    tablet.goto(links["seats"]["1"]["url"])
+    tablet.route("**/live/*/marks", lambda route: route.abort())
+    tablet.goto(url)
     expect(tablet.locator("#panel-entry")).to_be_visible()
     network.cut()
     expect(tablet.locator("#status")).to_contain_text("离线")
-    _enter(tablet, "86")
+    _enter(tablet, keys)
     expect(tablet.locator("#panel-sending")).to_be_visible()
+    return tablet, network
+
+
+def test_offline_reload_then_back_delivers_exactly_once(scoring_open, page_for):
+    server, links, instance = scoring_open
+    tablet, network = _queued_offline(page_for, links["seats"]["1"]["url"], "86")
     expect(tablet.locator("#status")).to_contain_text("1 份待发送")
     tablet.reload()  # the token and the outbox live in the browser's storage
     expect(tablet.locator("#panel-sending")).to_be_visible()
@@ -184,15 +191,7 @@ def test_a_mark_that_arrives_after_scoring_closed_is_shown_as_not_recorded(scori
     """A judge whose mark was on its way when the director closed scoring is told it was not
     recorded (and to tell the director), not just "评分已结束" as if it had counted."""
     server, links, instance = scoring_open
-    tablet = page_for(1024, 768)
-    network = Network(tablet)
-    tablet.route("**/live/*/marks", lambda route: route.abort())  # no HTTP fallback here
-    tablet.goto(links["seats"]["4"]["url"])
-    expect(tablet.locator("#panel-entry")).to_be_visible()
-    network.cut()
-    expect(tablet.locator("#status")).to_contain_text("离线")
-    _enter(tablet, "83")
-    expect(tablet.locator("#panel-sending")).to_be_visible()
+    tablet, network = _queued_offline(page_for, links["seats"]["4"]["url"], "83")
 
     director = socketio.Client()
     director.connect(server.base, namespaces=[NS], transports=["websocket"],
