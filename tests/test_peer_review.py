@@ -25,6 +25,7 @@ from evaluation.models import (
     StageKind,
 )
 from evaluation.models.base import utcnow
+from evaluation.services.errors import ValidationFailed
 from evaluation.services.peer_draw import draw_assignments
 from evaluation.services.peer_review import setup_of, sheet_for, sheet_lines, submit
 from evaluation.services.results import compose
@@ -193,6 +194,17 @@ def test_agency_a_cannot_see_agency_bs_draft(app, db, world):
     assert a_page.status_code == 200
     assert "1.25" not in a_page.get_data(as_text=True)
     assert "1.25" in b.client.get(world.sheet_url(target)).get_data(as_text=True)
+
+
+def test_an_empty_total_names_the_total_plainly(app, db):
+    # It said "指标 总分「互评总分」尚未打分": the total is no indicator.
+    world = build(db, size=3)
+    world.draw(db, marking=PeerMarking.TOTAL)
+    lines = sheet_lines(db, setup_of(db, world.stage), world.campaign.id)
+    sheet = sheet_for(db, world.stage, world.agencies[0].id, world.agencies[1].id)
+    with pytest.raises(ValidationFailed) as refused:
+        submit(db, world.stage, sheet, lines, {"total": ""}, world.contacts[0])
+    assert refused.value.errors == {"mark-total": "「互评总分」尚未打分。"}
 
 
 def test_the_organizer_sees_completion_the_matrix_and_a_constructed_bloc(app, db):
