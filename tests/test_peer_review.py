@@ -88,6 +88,9 @@ def test_contact_saves_a_draft_then_submits_and_the_marks_become_scores(app, db,
     assert listing.status_code == 200
     assert all(a.name in page for a in world.agencies[1:])
     assert world.agencies[0].name not in page.split('id="peer-list"')[1]  # never itself
+    # Every column has a header a screen reader can read (the links' column had none).
+    header = page.split('id="peer-list"')[1].split("</thead>")[0]
+    assert "<th></th>" not in header and '<span class="visually-hidden">操作</span>' in header
 
     assert web.post(world.sheet_url(target), {**_marks(world, a2=""), "action": "save"}
                     ).status_code == 302
