@@ -119,6 +119,17 @@ def test_stage_weights_totalling_100_are_saved(signed_in, db, organizer):
     assert f.stage(db, campaign, StageKind.ONSITE_REVIEW).weight == Decimal("30")
 
 
+def test_stage_weights_typed_with_a_chinese_input_method_are_saved(signed_in, db, organizer):
+    # Full-width digits and the full-width point (３０．５) are what a Chinese IME types.
+    campaign = f.campaign(db, organizer[1])
+    weights = {**GOOD_WEIGHTS, "onsite_review": "２４．５", "peer_review": "１０．５０"}
+    response = signed_in.post(f"/admin/campaigns/{campaign.id}/stages", _plan(weights))
+    assert response.status_code == 302, response.get_data(as_text=True)
+    db.expire_all()
+    assert f.stage(db, campaign, StageKind.ONSITE_REVIEW).weight == Decimal("24.5")
+    assert f.stage(db, campaign, StageKind.PEER_REVIEW).weight == Decimal("10.5")
+
+
 @pytest.mark.parametrize(
     "change, field, message",
     [

@@ -155,6 +155,23 @@ def test_points_ballot_stores_points_and_the_mean_comes_from_scoring(app, web, d
     assert verify_chain(db).ok and row_problems(db) == []
 
 
+def test_points_with_three_decimals_are_refused_for_their_decimals(app, web, db, review):  # noqa: F811
+    # 30.125 is inside 0 to 40: being told the range did not say what was wrong.
+    campaign = review["campaign"]
+    with app.test_request_context():
+        first = create_indicator(db, campaign, IndicatorFields("A", "组织领导", Decimal("40")))
+        second = create_indicator(db, campaign, IndicatorFields("B", "普法成效", Decimal("60")))
+        configure(db, review, kind=BallotKind.POINTS)
+    url = f"/review/{campaign.id}/agencies/{review['agencies'][0].id}"
+    typed = {f"points-{first.id}": "30.125", f"points-{second.id}": "50"}
+    response = web.post(url, {"code": review["codes"][0], **typed})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "“组织领导”的分数最多保留两位小数" in html
+    assert "之间的分数" not in html
+    assert db.exec(select(func.count()).select_from(BallotPoint)).one() == 0
+
+
 def test_a_refused_points_ballot_keeps_the_points_typed(app, web, db, review):  # noqa: F811
     # A mistyped vote code (or one point out of range) re-showed the form with every points
     # field empty: the voter had to type all the indicators again.

@@ -135,6 +135,18 @@ def test_register_exports_a_pasted_control_character_and_a_formula_as_plain_text
     assert "'@SUM(1+1)" in response.data.decode("utf-8-sig")
 
 
+def test_a_reason_pasted_from_word_is_stored_without_its_control_characters(app, db, world):
+    # The form fields' strip filter drops them; this reason skipped it and kept \x07 and \x0b.
+    web = world.web(app, world.inspector)
+    url = f"/inspector/campaigns/{world.campaign.id}/conflicts"
+    agency = str(world.agency_b.id)
+    only_marks = web.post(url, {"agency_id": agency, "reason": "\x07\x0b"})
+    assert only_marks.status_code == 400 and "请填写回避理由" in only_marks.get_data(as_text=True)
+    response = web.post(url, {"agency_id": agency, "reason": "曾在该局\x0b工作\x07"})
+    assert response.status_code == 302
+    assert db.exec(select(ConflictDeclaration)).one().reason == "曾在该局工作"
+
+
 def test_judge_contact_is_kept(app, db, world):
     web = world.web(app, world.organizer)
     response = web.post(

@@ -11,7 +11,7 @@ from selfassess_world import build
 from sqlmodel import select
 from webclient import Browserless
 
-from evaluation.models import Invitation, NoticeReceipt, StoredFile, User
+from evaluation.models import CampaignNotice, Invitation, NoticeReceipt, StoredFile, User
 from evaluation.models.base import utcnow
 
 
@@ -42,6 +42,16 @@ def test_contact_reads_the_published_notice_and_the_organizer_sees_the_receipt(a
     overview = organizer.client.get(f"/admin/campaigns/{world.campaign.id}/deployment")
     text = overview.get_data(as_text=True)
     assert "已阅读：1 / 2 个单位" in text
+
+
+def test_a_notice_pasted_from_word_is_stored_without_control_characters(app, db, world):
+    organizer = world.web(app, world.organizer)
+    url = f"/admin/campaigns/{world.campaign.id}/deployment"
+    response = organizer.post(url, {"title": "评议\x07通知", "body_md": "正文\x0b第二行\n第三行",
+                                    "action": "save"})
+    assert response.status_code == 302
+    notice = db.exec(select(CampaignNotice)).one()
+    assert (notice.title, notice.body_md) == ("评议通知", "正文第二行\n第三行")
 
 
 def test_notice_needs_a_body_to_be_published(app, db, world):

@@ -298,6 +298,18 @@ def test_submit_confirm_and_return_by_a_second_team_member(app, db, world):
     assert bob.post(f"/inspector/sheets/{sheet.id}/confirm", {}).status_code == 400
 
 
+def test_a_return_comment_pasted_from_word_is_stored_without_control_characters(app, db, world):
+    w = world
+    alice, bob = (w.web(app, u) for u in (w.alice, w.bob))
+    sheet = w.sheet_of(db, w.alice)
+    assert _submit(alice, w, sheet, 0).status_code == 302
+    url = f"/inspector/sheets/{sheet.id}/return"
+    assert bob.post(url, {"comment": "\x07\x0b"}).status_code == 400  # nothing but the marks
+    assert bob.post(url, {"comment": "A2 偏高\x0b请核实\x07"}).status_code == 302
+    db.refresh(sheet)
+    assert sheet.return_comment == "A2 偏高请核实"
+
+
 def test_a_refused_return_still_shows_the_authors_marks(app, db, world):
     # The teammate checking the sheet pressed 退回修改 without a comment: the page that asks
     # for the reason showed "None" in every mark and note instead of what the author gave.

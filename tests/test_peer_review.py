@@ -25,6 +25,7 @@ from evaluation.models import (
     StageKind,
 )
 from evaluation.models.base import utcnow
+from evaluation.services.errors import ValidationFailed
 from evaluation.services.peer_draw import draw_assignments
 from evaluation.services.peer_review import setup_of, sheet_for, sheet_lines, submit
 from evaluation.services.results import compose
@@ -87,6 +88,9 @@ def test_contact_saves_a_draft_then_submits_and_the_marks_become_scores(app, db,
     assert listing.status_code == 200
     assert all(a.name in page for a in world.agencies[1:])
     assert world.agencies[0].name not in page.split('id="peer-list"')[1]  # never itself
+    # Every column has a header a screen reader can read (the links' column had none).
+    header = page.split('id="peer-list"')[1].split("</thead>")[0]
+    assert "<th></th>" not in header and '<span class="visually-hidden">操作</span>' in header
 
     assert web.post(world.sheet_url(target), {**_marks(world, a2=""), "action": "save"}
                     ).status_code == 302
@@ -193,6 +197,17 @@ def test_agency_a_cannot_see_agency_bs_draft(app, db, world):
     assert a_page.status_code == 200
     assert "1.25" not in a_page.get_data(as_text=True)
     assert "1.25" in b.client.get(world.sheet_url(target)).get_data(as_text=True)
+
+
+def test_an_empty_total_names_the_total_plainly(app, db):
+    # It said "指标 总分「互评总分」尚未打分": the total is no indicator.
+    world = build(db, size=3)
+    world.draw(db, marking=PeerMarking.TOTAL)
+    lines = sheet_lines(db, setup_of(db, world.stage), world.campaign.id)
+    sheet = sheet_for(db, world.stage, world.agencies[0].id, world.agencies[1].id)
+    with pytest.raises(ValidationFailed) as refused:
+        submit(db, world.stage, sheet, lines, {"total": ""}, world.contacts[0])
+    assert refused.value.errors == {"mark-total": "「互评总分」尚未打分。"}
 
 
 def test_the_organizer_sees_completion_the_matrix_and_a_constructed_bloc(app, db):

@@ -85,6 +85,14 @@ def test_a_comment_waits_for_moderation_then_shows_with_the_reply(web, db, publi
     assert count(db, PublicityReply) == 1
 
 
+def test_a_comment_pasted_from_word_is_stored_without_control_characters(web, db, publicity):
+    # Not WTForms fields: Word's cell mark \x07 and line break \x0b were stored and shown.
+    response = comment(web, publicity, body="宣传册\x0b很实用\x07", author_name="张\x07先生")
+    assert response.status_code == 303
+    stored = db.exec(select(PublicityComment)).one()
+    assert (stored.body, stored.author_name) == ("宣传册很实用", "张先生")
+
+
 def test_hiding_needs_a_reason_and_is_audited(web, db, publicity):
     comment(web, publicity, body="广告：代办证件 138xxxx")
     stored = db.exec(select(PublicityComment)).one()

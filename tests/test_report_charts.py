@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import logging
 import re
@@ -67,6 +68,20 @@ def test_labels_use_the_cjk_font(composed, strict_fonts):
     names = {composed.agencies[a.agency].name for a in composed.result.agencies}
     assert any(name in label.get_text() for label in labels for name in names)
     assert {label.get_fontname() for label in labels} == {CJK_FAMILY}
+
+
+def test_a_shared_rank_is_marked_in_the_row_labels(composed):
+    # The announcement, workbook and pages say 并列 for a shared rank; the chart showed "1"
+    # twice with nothing to tell a tie from a mistake.
+    first, second, *rest = composed.result.agencies
+    tied = [dataclasses.replace(a, ranked=dataclasses.replace(a.ranked, rank=1, shared=True))
+            for a in (first, second)]
+    result = dataclasses.replace(composed.result, agencies=(*tied, *rest))
+    tied_composed = dataclasses.replace(composed, result=result)
+    for kind in ("ranking-0", "breakdown-0"):
+        texts = [t.get_text() for t in charts.row_labels(charts.draw(tied_composed, kind))]
+        assert texts[0].startswith("1（并列）") and texts[1].startswith("1（并列）")
+        assert "并列" not in texts[2]
 
 
 def test_large_groups_are_drawn_in_pages():

@@ -130,6 +130,18 @@ def test_bad_policy_settings_name_the_field(db, changes, field):
     assert field in caught.value.errors
 
 
+def test_policy_numbers_typed_with_a_chinese_input_method_are_read(db):
+    # Full-width digits were read but the full-width point (．) gave 请输入数字.
+    world = results_world.build(db)
+    form = settings_to_form(default_settings(db, world.campaign))
+    wide = str.maketrans("0123456789.", "０１２３４５６７８９．")
+    typed = {"weight-onsite_review": f"{D(form['weight-onsite_review']):.1f}".translate(wide),
+             "threshold-good": "７５．５"}
+    settings = settings_from_form({**form, **typed})
+    assert settings.weights["onsite_review"] == D(form["weight-onsite_review"])
+    assert settings.thresholds["good"] == D("75.5")
+
+
 def test_group_weights_accept_full_width_marks():
     assert parse_group_weights("专家：40、人大代表:30，群众代表 30") == {
         "专家": D(40), "人大代表": D(30), "群众代表": D(30)}

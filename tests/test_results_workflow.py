@@ -162,6 +162,19 @@ def test_appeals_within_the_window_by_the_agency_itself(db):
     assert db.get(Appeal, appeal.id).decided_by == world.composer.id
 
 
+def test_appeal_and_announcement_texts_are_stored_without_control_characters(db):
+    # Pasted from Word: \x07 and \x0b would reach the published page and every export.
+    world = results_world.build(db)
+    version = compose_version(db, world.campaign, world.composer)
+    assert edit_announcement(db, version, "公示\x07文本").announcement == "公示文本"
+    certify(db, version, world.certifier)
+    publish(db, version, world.composer)
+    appeal = file_appeal(db, version, world.contacts["甲局"], "回避\x0b有误\x07")
+    assert appeal.text == "回避有误"
+    with pytest.raises(ValidationFailed):
+        decide_appeal(db, appeal, world.composer, "rejected", "\x07")
+
+
 def test_history_reads_published_versions_across_years(db):
     world = results_world.build(db)
     _published(db, world)

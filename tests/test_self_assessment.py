@@ -102,6 +102,18 @@ def test_draft_submit_return_resubmit_accept_keeps_every_version(app, db, world)
         assert action in actions
 
 
+def test_a_report_pasted_from_word_is_stored_without_control_characters(app, db, world):
+    contact = world.web(app, world.contact_a)
+    form = {**world.filled_form(report="# 履职报告\x0b\n普法\x07活动"),
+            f"explanation-{world.a1.id}": "责任清单\x07已公开"}
+    assert contact.post(world.form_url(), {**form, "action": "save"}).status_code == 302
+    submission = _submission(db, world)
+    assert submission.report_md == "# 履职报告\n普法活动"
+    explanation = db.exec(select(SelfScore.explanation).where(
+        SelfScore.submission_id == submission.id, SelfScore.indicator_id == world.a1.id)).one()
+    assert explanation == "责任清单已公开"
+
+
 def test_accepted_submission_cannot_be_edited(app, db, world):
     contact = world.web(app, world.contact_a)
     contact.post(world.form_url(), {**world.filled_form(), "action": "submit"})

@@ -236,8 +236,15 @@ def _grade_colour(composed: ComposedResults, grade: str | None) -> str:
 
 
 def _bar_labels(composed: ComposedResults, members) -> list[str]:
-    return [f"{a.ranked.rank if a.ranked else ''}  {composed.agencies[a.agency].name}"
-            for a in members]
+    # A shared rank says so, as the announcement, workbook and pages do: "1" twice read
+    # as a mistake.
+    return [f"{_rank_text(a.ranked)}  {composed.agencies[a.agency].name}" for a in members]
+
+
+def _rank_text(ranked) -> str:
+    if ranked is None:
+        return ""
+    return f"{ranked.rank}（并列）" if ranked.shared else str(ranked.rank)
 
 
 def _axes_title(axes, title: str) -> None:

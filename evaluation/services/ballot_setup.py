@@ -59,7 +59,7 @@ def save_settings(db: Session, stage: Stage, fields: SettingsFields) -> BallotSe
 def open_voting(db: Session, stage: Stage) -> None:
     if stage.closes_at is not None and stage.closes_at <= utcnow():
         raise ValidationFailed(
-            {"status": _("计划的截止时间已过：请先在“阶段设置”中调整社会评议的时间。")}
+            {"status": _("计划的截止时间已过：请先在“阶段与权重”中调整社会评议的时间。")}
         )
     stage.status = StageStatus.OPEN
     db.add(settings_of(db, stage))  # the defaults become explicit when voting starts

@@ -299,11 +299,11 @@ def parse_choice(
                     max=indicator.max_points,
                 ),
             ) from None
-        if (
-            not value.is_finite()
-            or not 0 <= value <= indicator.max_points
-            or value != round(value, 2)
-        ):
+        if value.is_finite() and 0 <= value <= indicator.max_points and value != round(value, 2):
+            raise BallotRefused(
+                name, _("“%(name)s”的分数最多保留两位小数。", name=indicator.name)
+            )
+        if not value.is_finite() or not 0 <= value <= indicator.max_points:
             raise BallotRefused(
                 name,
                 _(

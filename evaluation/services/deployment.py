@@ -25,6 +25,7 @@ from evaluation.models.base import utcnow
 from evaluation.services.errors import ValidationFailed
 from evaluation.services.file_store import Upload, check_upload, store_upload
 from evaluation.services.persistence import commit_or_fail
+from evaluation.spreadsheet_text import without_controls
 
 MAX_NOTICE_CHARS = 50_000
 MAX_ATTACHMENTS = 10
@@ -37,6 +38,9 @@ def notice_of(session: Session, campaign_id: int) -> CampaignNotice | None:
 
 
 def save_notice(session: Session, campaign: Campaign, title: str, body_md: str) -> CampaignNotice:
+    # Not WTForms fields: the forms' strip filter (which drops what Word pastes along,
+    # \x07 and \x0b) never saw them.
+    title, body_md = without_controls(title), without_controls(body_md)
     errors = {}
     if not title.strip():
         errors["title"] = _("通知标题不能为空。")

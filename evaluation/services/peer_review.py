@@ -286,7 +286,11 @@ def _checked(lines: list[SheetLine], values: dict[str, str], *, complete: bool):
         if not raw:
             clean[line.key] = None
             if complete and line.required:
-                errors[f"mark-{line.key}"] = _("%(label)s尚未打分。", label=line.node.label)
+                # The total is no indicator: scoring's label would say "指标 总分「互评总分」".
+                errors[f"mark-{line.key}"] = (
+                    _("「互评总分」尚未打分。") if line.key == TOTAL
+                    else _("%(label)s尚未打分。", label=line.node.label)
+                )
             continue
         try:
             mark = rubric.check_mark(line.node, raw)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
@@ -190,7 +191,10 @@ def settings_from_form(form) -> PolicySettings:
     errors: dict[str, str] = {}
 
     def number(key: str, *, optional: bool = False) -> Decimal | None:
-        raw = (form.get(key) or "").strip().replace("，", "").replace("%", "")
+        # NFKC: a Chinese input method types full-width digits and point (７５．５), and
+        # Decimal takes the digits but not the point (％ becomes %).
+        raw = (form.get(key) or "").replace("，", "")
+        raw = unicodedata.normalize("NFKC", raw).strip().replace("%", "")
         if not raw and optional:
             return None
         try:

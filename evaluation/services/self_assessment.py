@@ -40,6 +40,7 @@ from evaluation.services.errors import ValidationFailed
 from evaluation.services.file_store import Upload, check_upload, store_upload
 from evaluation.services.indicators import campaign_indicators, walk
 from evaluation.services.persistence import commit_or_fail
+from evaluation.spreadsheet_text import without_controls
 from scoring import rubric
 from scoring.errors import ScoringError
 
@@ -179,7 +180,7 @@ def validated_lines(
                 "指标 %(id)s 不是本次评议的末级指标。", id=indicator_id
             )
             continue
-        text = raw_text.strip()
+        text = without_controls(raw_text).strip()  # not a WTForms field: Word's \x07, \x0b
         if len(text) > max_text_chars:
             errors[f"{text_field}-{node.id}"] = too_long(node)
         if not raw_points.strip():
@@ -214,6 +215,7 @@ def _apply_draft(
     session: Session, submission: Submission, report_md: str, scores: dict[int, ScoreInput]
 ) -> None:
     require_editable(session, submission)
+    report_md = without_controls(report_md)  # not a WTForms field: Word's \x07, \x0b
     if len(report_md) > MAX_REPORT_CHARS:
         raise ValidationFailed({"report_md": _("履职报告不能超过 %(n)d 字。", n=MAX_REPORT_CHARS)})
     leaves = leaf_indicators(campaign_indicators(session, submission.campaign_id))
@@ -407,7 +409,11 @@ def review(
     if submission.status != SubmissionStatus.SUBMITTED:
         raise ValidationFailed({"form": _("只有已提交、待审核的材料可以审核。")})
     version = latest_version(session, submission.id)
-    comments = {k: v.strip() for k, v in comments.items() if v.strip()}
+    # Not a WTForms field, so the forms' strip filter (which drops what Word pastes along,
+    # \x07 and \x0b) never saw it.
+    note = without_controls(note)
+    comments = {k: without_controls(v).strip() for k, v in comments.items()}
+    comments = {k: v for k, v in comments.items() if v}
     leaf_ids = {n.id for n in leaf_indicators(campaign_indicators(session, submission.campaign_id))}
     errors = {f"comment-{k}": _("指标不属于本次评议。") for k in comments if k not in leaf_ids}
     errors |= {

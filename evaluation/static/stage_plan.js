@@ -7,7 +7,8 @@
   // A weight's cents, or NaN unless it is a valid weight (0 to 100, two decimals): like the
   // server, no total is shown while a weight breaks its own rule (30 digits gave "1e+30").
   function cents(text) {
-    var match = /^\s*(\d+)(?:\.(\d{0,2}))?\s*$/.exec(text);
+    // NFKC like the server: full-width digits and point (３０．５) from a Chinese input method.
+    var match = /^\s*(\d+)(?:\.(\d{0,2}))?\s*$/.exec(text.normalize("NFKC"));
     if (!match) return NaN;
     var value = parseInt(match[1], 10) * 100 + parseInt(((match[2] || "") + "00").slice(0, 2), 10);
     return value <= 10000 ? value : NaN;

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
@@ -25,8 +26,11 @@ def local_input(moment: datetime | None) -> str:
 
 
 def _parse_weight(raw: str, key: str, errors: dict) -> Decimal:
+    # NFKC: a Chinese input method types full-width digits and point (３０．５); Decimal took
+    # the digits but not the point. stage_plan.js normalizes the same way for its total.
+    text = unicodedata.normalize("NFKC", raw)
     try:
-        value = Decimal(raw.strip().replace("，", "").replace(",", ""))
+        value = Decimal(text.strip().replace(",", ""))
         if not value.is_finite():
             raise InvalidOperation
         return value

@@ -35,7 +35,10 @@ def test_organizer_sets_stage_weights_and_other_org_is_kept_out(demo_server, pag
     expect(page.get_by_label("互评 权重")).to_have_value("9")  # kept what was typed
     snap(page, "admin-stages-error")
 
-    page.get_by_label("互评 权重").fill("10")
+    # Full-width digits and point, as a Chinese input method types them: the server takes
+    # them, so the running total counts them too.
+    page.get_by_label("互评 权重").fill("１０．００")
+    expect(page.locator("#weight-total")).to_have_text("当前合计：100.00")
     page.get_by_role("button", name="保存阶段设置").click()
     expect(page.get_by_role("status")).to_contain_text("阶段设置已保存")
     expect(page.get_by_label("互评 权重")).to_have_value("10.00")

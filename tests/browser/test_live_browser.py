@@ -174,3 +174,18 @@ def test_a_tablet_marks_each_indicator_of_a_per_indicator_sheet(live_server, pag
     tablet.locator("#send").click()
     expect(tablet.locator("#done-mark")).to_have_text("53.50 分")
     expect(console.locator(".seat.submitted .mark")).to_have_text("53.50")
+
+
+def test_the_live_pages_headings_are_read_out_not_shown(live_server, page_for):
+    # Each page got an <h1> for screen readers; the tablet has no room for a visible title.
+    server, links = live_server
+    base = links["pages"]["console"].split("/console")[0]
+    for path, heading in (("/tablet", "评委评分"), ("/audience", "大众评审团"),
+                          ("/console", "导播台")):
+        page = page_for(1024, 768)
+        page.goto(base + path)
+        h1 = page.get_by_role("heading", level=1, name=heading)
+        expect(h1).to_have_count(1)
+        box = h1.bounding_box()
+        assert box is not None and box["width"] <= 1 and box["height"] <= 1
+        page.close()

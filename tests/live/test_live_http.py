@@ -70,3 +70,12 @@ def test_a_short_code_is_accepted_only_at_join(show, client, web):
     assert fragment != seat.short_code and len(fragment) > 40
     assert show.connect(fragment, "tablet-1").is_connected(NS)
     assert _post(client, show, fragment, payload).status_code == 201
+
+
+def test_the_tablet_audience_and_console_pages_each_have_a_heading(show, client):
+    # A screen reader's heading list was empty on all three (they had a title bar, no <h1>).
+    pages = (("tablet", "评委评分"), ("audience", "大众评审团"), ("console", "导播台"))
+    for page, heading in pages:
+        html = client.get(f"/live/{show.live_id}/{page}").get_data(as_text=True)
+        assert html.count("<h1") == 1
+        assert f'<h1 class="visually-hidden">{heading}</h1>' in html
