@@ -130,6 +130,20 @@ def test_stage_weights_typed_with_a_chinese_input_method_are_saved(signed_in, db
     assert f.stage(db, campaign, StageKind.PEER_REVIEW).weight == Decimal("10.5")
 
 
+@pytest.mark.parametrize("typed", ["1,5", "2，5", "1,000"])
+def test_a_weight_with_a_comma_is_refused_not_read_as_another_number(signed_in, db, organizer,
+                                                                     typed):
+    # "1,5" (a decimal comma) was read as 15, silently: a weight of 0 to 100 has no
+    # thousands separator, so a comma can only be a mistake the organizer must see.
+    campaign = f.campaign(db, organizer[1])
+    weights = {**GOOD_WEIGHTS, "peer_review": typed}
+    response = signed_in.post(f"/admin/campaigns/{campaign.id}/stages", _plan(weights))
+    assert response.status_code == 400
+    assert "请输入数字" in response.get_data(as_text=True)
+    db.expire_all()
+    assert f.stage(db, campaign, StageKind.PEER_REVIEW).weight == Decimal("10")
+
+
 @pytest.mark.parametrize(
     "change, field, message",
     [

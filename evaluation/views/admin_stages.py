@@ -28,9 +28,11 @@ def local_input(moment: datetime | None) -> str:
 def _parse_weight(raw: str, key: str, errors: dict) -> Decimal:
     # NFKC: a Chinese input method types full-width digits and point (３０．５); Decimal took
     # the digits but not the point. stage_plan.js normalizes the same way for its total.
+    # A comma is refused, not dropped: "1,5" meant 1.5 (a decimal comma) and was read as 15,
+    # and a weight of 0 to 100 has no thousands to separate.
     text = unicodedata.normalize("NFKC", raw)
     try:
-        value = Decimal(text.strip().replace(",", ""))
+        value = Decimal(text.strip())
         if not value.is_finite():
             raise InvalidOperation
         return value
