@@ -24,7 +24,7 @@ from wtforms.validators import (
 
 from evaluation.models import AgencyLevel, CampaignStatus, IndicatorKind
 from evaluation.services.errors import ValidationFailed
-from evaluation.spreadsheet_text import without_controls
+from evaluation.spreadsheet_text import typed_text
 
 REQUIRED = _l("此项为必填项。")
 
@@ -43,7 +43,7 @@ def strip(value):
     # out of Word brings \x07 and \x0b, which no export or chart can show.
     if not isinstance(value, str):
         return value
-    return without_controls(value).strip().strip("\u3000").strip()
+    return typed_text(value).strip("\u3000").strip()
 
 
 class LoginForm(FlaskForm):

@@ -40,6 +40,12 @@ def without_controls(text: str) -> str:
     return _CONTROLS.sub("", text)
 
 
+def typed_text(text: str | None) -> str:
+    """Free text a service takes straight from a request (not through a WTForms field, whose
+    `strip` filter does the same): trimmed, without what Word pastes along (\\x07, \\x0b)."""
+    return without_controls(text or "").strip()
+
+
 def csv_cell(value: object) -> object:
     """`value` as a CSV cell that a spreadsheet shows as text, never runs as a formula."""
     if not isinstance(value, str) or _PLAIN_NUMBER.fullmatch(value):
@@ -54,7 +60,9 @@ def csv_value(cell: str) -> str:
 
 def xlsx_text(value: object) -> object:
     """`value` without the characters a workbook cannot hold."""
-    return _NOT_IN_XLSX.sub("", value) if isinstance(value, str) else value
+    if not isinstance(value, str) or value.isprintable():
+        return value  # every cell of a workbook passes here: the common case costs no regex
+    return _NOT_IN_XLSX.sub("", value)
 
 
 def xlsx_cell(worksheet, value: object):

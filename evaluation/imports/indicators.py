@@ -14,6 +14,7 @@ from evaluation.imports.header import Column
 from evaluation.imports.model import N_, ParsedImport
 from evaluation.imports.rows import merge_duplicates, one_of, text_cell
 from evaluation.models.rubric import IndicatorKind
+from evaluation.services.indicators import step_is_usable
 
 COLUMNS = (
     Column("code", ("编号", "指标编号", "代码", "code"), required=True),
@@ -88,9 +89,8 @@ def _step(parsed: ParsedImport, number: int, raw: object, points: Decimal | None
             parsed.cell("step", number, N_("“%(value)s”不是数字。"), value=clean_text(raw))
         )
         return False
-    # The step's own rule, the same words as the indicator form's (not the points' rule).
-    # The upper bound comes first: quantizing a 30-digit number overflows the context.
-    if step <= 0 or step > FULL_MARKS or step != step.quantize(CENT):
+    # The step's own rule, in the indicator form's words (not the points' rule).
+    if not step_is_usable(step):
         rule = N_("评分步长须大于 0 且不超过分值，最多两位小数，例如 0.5。")
         parsed.problems.append(parsed.cell("step", number, rule))
         return False

@@ -14,7 +14,7 @@ from evaluation.services.errors import ValidationFailed
 from evaluation.services.persistence import commit_or_fail
 from evaluation.services.results_freeze import FrozenView
 from evaluation.services.results_versions import WorkflowRefused
-from evaluation.spreadsheet_text import without_controls
+from evaluation.spreadsheet_text import typed_text
 
 MAX_TEXT = 2000
 
@@ -35,9 +35,7 @@ def appeal_open(version: ResultsVersion, now: datetime | None = None) -> bool:
 
 
 def _text(raw: str, field: str) -> str:
-    # Not a WTForms field, so the forms' strip filter (which drops what Word pastes along,
-    # \x07 and \x0b) never saw it.
-    text = without_controls(raw or "").strip()
+    text = typed_text(raw)
     if not text:
         raise ValidationFailed({field: _("请填写理由。")})
     if len(text) > MAX_TEXT:

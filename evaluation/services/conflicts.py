@@ -26,7 +26,7 @@ from evaluation.models import (
 from evaluation.models.base import N_
 from evaluation.services.errors import ValidationFailed
 from evaluation.services.persistence import commit_or_fail
-from evaluation.spreadsheet_text import without_controls
+from evaluation.spreadsheet_text import typed_text
 
 MAX_REASON_CHARS = 500
 AFFILIATION = "affiliation"
@@ -163,9 +163,7 @@ def declare_conflict(
     inspector_id: int | None = None,
 ) -> ConflictDeclaration:
     errors = {}
-    # Not a WTForms field, so the forms' strip filter never saw it: Word's \x07 and \x0b
-    # come with pasted text.
-    reason = without_controls(reason).strip()
+    reason = typed_text(reason)
     if agency_id not in _enrolled(db, campaign.id):
         errors["agency_id"] = _("请选择本次评议的参评单位。")
     if not reason:

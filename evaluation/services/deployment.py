@@ -38,8 +38,7 @@ def notice_of(session: Session, campaign_id: int) -> CampaignNotice | None:
 
 
 def save_notice(session: Session, campaign: Campaign, title: str, body_md: str) -> CampaignNotice:
-    # Not WTForms fields: the forms' strip filter (which drops what Word pastes along,
-    # \x07 and \x0b) never saw them.
+    # not WTForms fields (see typed_text); stripped below where it matters
     title, body_md = without_controls(title), without_controls(body_md)
     errors = {}
     if not title.strip():

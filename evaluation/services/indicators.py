@@ -107,12 +107,17 @@ def _validate(
         raise ValidationFailed(problems)
 
 
+def step_is_usable(step: Decimal) -> bool:
+    """Above 0, at most full marks, two decimals: the form's and the import's rule. The
+    bounds come first: quantizing a 30-digit step would overflow the decimal context."""
+    return 0 < step <= FULL_MARKS and step == step.quantize(Decimal("0.01"))
+
+
 def _step_problem(fields: IndicatorFields) -> str | None:
     step = fields.step
     if step is None:
         return None
-    # The upper bound comes first: quantizing a 30-digit step would overflow the context.
-    if step <= 0 or step > FULL_MARKS or step != step.quantize(Decimal("0.01")):
+    if not step_is_usable(step):
         return _("评分步长须大于 0 且不超过分值，最多两位小数，例如 0.5。")
     if fields.max_points % step:
         return _("分值 %(max)s 须是评分步长 %(step)s 的整数倍。", max=fields.max_points, step=step)

@@ -45,7 +45,7 @@ from evaluation.services.errors import ValidationFailed
 from evaluation.services.indicators import campaign_indicators
 from evaluation.services.persistence import commit_or_fail
 from evaluation.services.self_assessment import leaf_indicators, missing_leaves, validated_lines
-from evaluation.spreadsheet_text import without_controls
+from evaluation.spreadsheet_text import typed_text
 
 MAX_NOTES_CHARS = 1000
 MAX_COMMENT_CHARS = 500
@@ -322,9 +322,7 @@ def confirm(db: Session, visit: Visit, user: User) -> list[Score]:
 def return_sheet(db: Session, visit: Visit, user: User, comment: str) -> None:
     """A second team member sends the sheet back to its author, saying why."""
     require(_confirmer_problem(db, visit, user))
-    # Not a WTForms field, so the forms' strip filter (which drops what Word pastes along,
-    # \x07 and \x0b) never saw it.
-    comment = without_controls(comment).strip()
+    comment = typed_text(comment)
     if not comment:
         raise ValidationFailed({"comment": _("退回时请写明需要修改的内容。")})
     if len(comment) > MAX_COMMENT_CHARS:

@@ -38,7 +38,7 @@ from evaluation.services.errors import ValidationFailed
 from evaluation.services.indicators import campaign_indicators
 from evaluation.services.peer_draw import draw_assignments, new_seed
 from evaluation.services.persistence import commit_or_fail
-from evaluation.services.self_assessment import leaf_indicators
+from evaluation.services.self_assessment import checked_mark, leaf_indicators
 from scoring import rubric
 from scoring.errors import ScoringError
 
@@ -293,10 +293,7 @@ def _checked(lines: list[SheetLine], values: dict[str, str], *, complete: bool):
                 )
             continue
         try:
-            mark = rubric.check_mark(line.node, raw)
-            if mark != mark.quantize(CENT):
-                raise ScoringError(_("%(label)s的得分最多保留两位小数。", label=line.node.label))
-            clean[line.key] = mark
+            clean[line.key] = checked_mark(line.node, raw)
         except ScoringError as problem:
             errors[f"mark-{line.key}"] = _total_problem(line, raw) or str(problem)
     if errors:

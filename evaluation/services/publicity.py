@@ -27,7 +27,7 @@ from evaluation.models import (
 from evaluation.models.base import utcnow
 from evaluation.services.errors import ValidationFailed
 from evaluation.services.persistence import commit_or_fail
-from evaluation.spreadsheet_text import without_controls
+from evaluation.spreadsheet_text import typed_text
 
 MAX_BODY = 1000
 MAX_NAME = 50
@@ -50,9 +50,7 @@ def accepting_comments(stage: Stage, now=None) -> bool:
 
 
 def _text(value: str | None) -> str:
-    # Not WTForms fields: the forms' strip filter, which drops what Word pastes along
-    # (\x07, \x0b), never saw them.
-    return without_controls(value or "").replace("\u3000", " ").strip()
+    return typed_text((value or "").replace("\u3000", " "))
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from evaluation.models import (
     User,
 )
 from evaluation.models.base import utcnow
+from evaluation.services.errors import ValidationFailed
 from evaluation.services.results_data import (
     AgencyInfo,
     ComposedResults,
@@ -38,6 +39,13 @@ from scoring import Indicator, ScoringError, ScoringPolicy, evaluate
 
 class ResultsUnavailable(ValueError):
     """The marks cannot be composed under the policy yet (e.g. a stage has no marks)."""
+
+
+def unavailable_reason(problem: ResultsUnavailable | ValidationFailed) -> str:
+    """Why the results cannot be composed, in one line for the organizer's pages."""
+    if isinstance(problem, ValidationFailed):  # e.g. weights that do not add up
+        return "；".join(problem.errors.values())
+    return str(problem)
 
 
 def campaign_agencies(db: Session, campaign: Campaign) -> dict[int, AgencyInfo]:

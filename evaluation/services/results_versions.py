@@ -26,7 +26,7 @@ from evaluation.services.results_data import ComposedResults
 from evaluation.services.results_freeze import FrozenView, dumps, freeze
 from evaluation.services.results_marks import gather_marks, marks_to_csv
 from evaluation.services.results_policy import load_policy, policy_to_json
-from evaluation.spreadsheet_text import without_controls
+from evaluation.spreadsheet_text import typed_text
 
 MAX_REASON = 500
 MAX_ANNOUNCEMENT = 20000
@@ -66,9 +66,7 @@ def compose_version_and_results(db: Session, campaign: Campaign, user: User, *,
                                 ) -> tuple[ResultsVersion, ComposedResults]:
     """compose_version, and the results it froze: the new version's charts are drawn from
     them (report_jobs.prerender_charts) instead of composing them a second time."""
-    # Not a WTForms field, so the forms' strip filter (which drops what Word pastes along,
-    # \x07 and \x0b) never saw it.
-    reason = without_controls(reason).strip()
+    reason = typed_text(reason)
     current = published_version(db, campaign.id)
     if current is not None and not reason:
         raise ValidationFailed({"reason": _("已有公布的结果：更正须说明理由。")})
@@ -122,7 +120,7 @@ def certify(db: Session, version: ResultsVersion, user: User,
 def edit_announcement(db: Session, version: ResultsVersion, text: str) -> ResultsVersion:
     if version.status not in (VersionStatus.DRAFT, VersionStatus.CERTIFIED):
         raise WorkflowRefused({"announcement": _("已公布的公示文本不能再修改。")})
-    text = without_controls(text).strip()
+    text = typed_text(text)
     if not text:
         raise ValidationFailed({"announcement": _("公示文本不能为空。")})
     if len(text) > MAX_ANNOUNCEMENT:

@@ -40,7 +40,7 @@ from evaluation.services.errors import ValidationFailed
 from evaluation.services.file_store import Upload, check_upload, store_upload
 from evaluation.services.indicators import campaign_indicators, walk
 from evaluation.services.persistence import commit_or_fail
-from evaluation.spreadsheet_text import without_controls
+from evaluation.spreadsheet_text import typed_text, without_controls
 from scoring import rubric
 from scoring.errors import ScoringError
 
@@ -144,15 +144,19 @@ def check_points(indicator: Indicator, raw: str, field: str | None = None) -> De
 
     Also the field inspectors' check (services/inspection_sheets.py): one rule for every mark.
     """
-    node = _as_rubric_node(indicator)
-    field = field or f"score-{indicator.id}"
     try:
-        mark = rubric.check_mark(node, raw.strip().replace("，", "."))
+        return checked_mark(_as_rubric_node(indicator), raw.strip().replace("，", "."))
     except ScoringError as problem:
-        raise ValidationFailed({field: str(problem)}) from None
-    # The column keeps two decimals: 7.255 would be stored as 7.26, a mark nobody gave.
+        raise ValidationFailed({field or f"score-{indicator.id}": str(problem)}) from None
+
+
+def checked_mark(node, raw: str) -> Decimal:
+    """scoring's check of a mark against its indicator, and the two decimals every stored
+    mark keeps (the columns do: 7.255 would be stored as 7.26, a mark nobody gave).
+    Self-assessment, inspection and peer review alike; raises ScoringError."""
+    mark = rubric.check_mark(node, raw)
     if mark != mark.quantize(CENT):
-        raise ValidationFailed({field: _("%(label)s的得分最多保留两位小数。", label=node.label)})
+        raise ScoringError(_("%(label)s的得分最多保留两位小数。", label=node.label))
     return mark
 
 
@@ -180,7 +184,7 @@ def validated_lines(
                 "指标 %(id)s 不是本次评议的末级指标。", id=indicator_id
             )
             continue
-        text = without_controls(raw_text).strip()  # not a WTForms field: Word's \x07, \x0b
+        text = typed_text(raw_text)
         if len(text) > max_text_chars:
             errors[f"{text_field}-{node.id}"] = too_long(node)
         if not raw_points.strip():
@@ -215,7 +219,7 @@ def _apply_draft(
     session: Session, submission: Submission, report_md: str, scores: dict[int, ScoreInput]
 ) -> None:
     require_editable(session, submission)
-    report_md = without_controls(report_md)  # not a WTForms field: Word's \x07, \x0b
+    report_md = without_controls(report_md)  # not a WTForms field (see typed_text)
     if len(report_md) > MAX_REPORT_CHARS:
         raise ValidationFailed({"report_md": _("履职报告不能超过 %(n)d 字。", n=MAX_REPORT_CHARS)})
     leaves = leaf_indicators(campaign_indicators(session, submission.campaign_id))
@@ -409,11 +413,8 @@ def review(
     if submission.status != SubmissionStatus.SUBMITTED:
         raise ValidationFailed({"form": _("只有已提交、待审核的材料可以审核。")})
     version = latest_version(session, submission.id)
-    # Not a WTForms field, so the forms' strip filter (which drops what Word pastes along,
-    # \x07 and \x0b) never saw it.
-    note = without_controls(note)
-    comments = {k: without_controls(v).strip() for k, v in comments.items()}
-    comments = {k: v for k, v in comments.items() if v}
+    note = without_controls(note)  # not a WTForms field (see typed_text)
+    comments = {k: text for k, v in comments.items() if (text := typed_text(v))}
     leaf_ids = {n.id for n in leaf_indicators(campaign_indicators(session, submission.campaign_id))}
     errors = {f"comment-{k}": _("指标不属于本次评议。") for k in comments if k not in leaf_ids}
     errors |= {

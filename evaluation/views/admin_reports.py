@@ -30,7 +30,7 @@ from evaluation.reports.export import KINDS
 from evaluation.reports.sheets import stream_result_sheets
 from evaluation.services import report_jobs
 from evaluation.services.errors import ValidationFailed
-from evaluation.services.results import ResultsUnavailable
+from evaluation.services.results import ResultsUnavailable, unavailable_reason
 from evaluation.views.admin import bp
 
 BASE = "/campaigns/<int:campaign_id>/reports"
@@ -47,22 +47,17 @@ def _composed(campaign):
     return report_jobs.composed_results(get_session(), campaign)
 
 
-class NotComposable(Exception):
-    """Why the campaign's results cannot be composed yet (an agency without marks, weights
-    that do not add up): the reports page says so instead of failing."""
-
-
 def _composed_or_why(campaign):
+    """(the composed results, "") or (None, why they cannot be composed yet: an agency
+    without marks, weights that do not add up): the reports page says so, never fails."""
     try:
-        return _composed(campaign)
-    except ResultsUnavailable as problem:
-        raise NotComposable(str(problem)) from problem
-    except ValidationFailed as failure:
-        raise NotComposable("；".join(failure.errors.values())) from failure
+        return _composed(campaign), ""
+    except (ResultsUnavailable, ValidationFailed) as problem:
+        return None, unavailable_reason(problem)
 
 
-def _back_to_reports(campaign, problem: NotComposable):
-    flash(_("暂时无法合成结果：") + str(problem), "error")
+def _back_to_reports(campaign, problem: str):
+    flash(_("暂时无法合成结果：") + problem, "error")
     return redirect(url_for("admin.reports", campaign_id=campaign.id), 303)
 
 
@@ -89,10 +84,9 @@ def _export_job(campaign, job_id: str) -> dict:
 @organizer_required
 def reports(campaign_id: int):
     campaign = get_campaign(campaign_id)
-    try:
-        composed = _composed_or_why(campaign)
-    except NotComposable as problem:
-        return render_template("admin/reports.html", campaign=campaign, problem=str(problem))
+    composed, problem = _composed_or_why(campaign)
+    if composed is None:
+        return render_template("admin/reports.html", campaign=campaign, problem=problem)
     chart_url = _chart_url(campaign, composed)
     campaign_charts = [(charts.chart_title(composed, name), chart_url(name), name)
                        for name in charts.campaign_chart_names(composed)]
@@ -110,9 +104,8 @@ def report_export(campaign_id: int):
     kind = request.form.get("kind", "")
     if kind not in KINDS:
         abort(400, description=_("未知的导出类型：%(kind)s", kind=kind[:40]))
-    try:
-        composed = _composed_or_why(campaign)
-    except NotComposable as problem:
+    composed, problem = _composed_or_why(campaign)
+    if composed is None:
         return _back_to_reports(campaign, problem)
     job_id = report_jobs.start_export(_folder(), composed, kind, current_user.id)
     return redirect(url_for("admin.report_job", campaign_id=campaign.id, job_id=job_id), 303)
@@ -170,9 +163,8 @@ def report_chart(campaign_id: int, revision: int, name: str, fmt: str):
 def result_sheets(campaign_id: int):
     """Printable result sheets: every agency, or one with ?agency=ID."""
     campaign = get_campaign(campaign_id)
-    try:
-        composed = _composed_or_why(campaign)
-    except NotComposable as problem:
+    composed, problem = _composed_or_why(campaign)
+    if composed is None:
         return _back_to_reports(campaign, problem)
     agency_ids = None
     if request.args.get("agency"):

@@ -13,7 +13,7 @@ from evaluation.models import Appeal, ResultsVersion, User
 from evaluation.services import report_jobs
 from evaluation.services.appeals import appeals_of, decide_appeal
 from evaluation.services.errors import ValidationFailed
-from evaluation.services.results import ResultsUnavailable, compose
+from evaluation.services.results import ResultsUnavailable, compose, unavailable_reason
 from evaluation.services.results_freeze import FrozenView, freeze
 from evaluation.services.results_policy import (
     SCORED_KINDS,
@@ -43,10 +43,8 @@ def _preview(db, campaign, policy=None) -> tuple[FrozenView | None, str]:
     """The results as they would be composed now, or why they cannot be yet."""
     try:
         return FrozenView(freeze(compose(db, campaign, policy))), ""
-    except ResultsUnavailable as problem:
-        return None, str(problem)
-    except ValidationFailed as failure:
-        return None, "；".join(failure.errors.values())
+    except (ResultsUnavailable, ValidationFailed) as problem:
+        return None, unavailable_reason(problem)
 
 
 def _refusal_status(failure: ValidationFailed) -> int:
